@@ -1,0 +1,22 @@
+//! The idreview RPC contract, shared by the daemon and every client.
+//!
+//! Everything that crosses the wire lives here and nowhere else: the domain types ([`card`]),
+//! list queries and their text form ([`query`]), the wire error ([`error`]), the `tarpc`
+//! service ([`service`]) and the handshake plus framed transport both ends speak ([`transport`]).
+//! Types are plain serde structs and enums because bincode cannot carry untagged, flattened or
+//! skipped fields.
+
+pub mod card;
+pub mod error;
+pub mod paths;
+pub mod query;
+pub mod service;
+pub mod transport;
+
+pub use card::*;
+pub use error::RpcError;
+pub use query::{AssigneeFilter, CardFilter, ListQuery, SortKey};
+pub use service::{IdReview, IdReviewClient};
+
+/// Bumped on every incompatible change of the wire types or the service; checked in the handshake.
+pub const PROTOCOL_VERSION: u32 = 1;

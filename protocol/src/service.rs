@@ -1,0 +1,31 @@
+//! The `tarpc` service both ends compile against.
+
+use crate::{
+    AuditEvent, Card, CardId, CardPage, CardRef, DecideRequest, FieldCorrection, Health,
+    ItemResult, ListQuery, OnboardingStage, RpcError,
+};
+
+/// The idreview daemon's RPC interface. Bulk calls answer per card instead of failing whole.
+#[tarpc::service]
+pub trait IdReview {
+    /// Versions, the caller's identity and role, and card counts per status.
+    async fn health() -> Health;
+    /// One page of cards matching a filter, sorted, with the total count.
+    async fn list_cards(query: ListQuery) -> Result<CardPage, RpcError>;
+    /// The whole card.
+    async fn get_card(id: CardId) -> Result<Card, RpcError>;
+    /// The user's active card (or the newest rejected one), if any.
+    async fn card_for_user(user_id: String) -> Result<Option<Card>, RpcError>;
+    /// Where the user is in onboarding.
+    async fn onboarding_stage(user_id: String) -> Result<OnboardingStage, RpcError>;
+    /// Approve or reject many cards in one durable write; a per-card result each.
+    async fn decide(request: DecideRequest) -> Vec<ItemResult>;
+    /// Mark cards as checked (or not) by a reviewer; a per-card result each.
+    async fn set_verified(cards: Vec<CardRef>, verified: bool) -> Vec<ItemResult>;
+    /// The user confirms the extracted data, correcting fields as needed.
+    async fn confirm_card(card: CardRef, corrections: Vec<FieldCorrection>) -> Result<Card, RpcError>;
+    /// A reviewer corrects fields; each correction is audited.
+    async fn correct_fields(card: CardRef, corrections: Vec<FieldCorrection>) -> Result<Card, RpcError>;
+    /// The card's audit history, oldest first.
+    async fn audit_events(id: CardId) -> Result<Vec<AuditEvent>, RpcError>;
+}
