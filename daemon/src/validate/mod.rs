@@ -1,0 +1,1 @@
+//! Validation of submissions (placeholder).
