@@ -22,14 +22,20 @@ pub struct Config {
     pub console: toml::Table,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct DaemonConfig {
     /// Holds the store, inbox, rejected/, objects and the socket unless set apart below.
     /// Empty: `$XDG_DATA_HOME/idreview` or `~/.local/share/idreview`.
     pub data_dir: Option<PathBuf>,
-    /// Log filter in `RUST_LOG` syntax.
+    /// Log filter in `RUST_LOG` syntax; the `RUST_LOG` variable wins when set.
     pub log: String,
+}
+
+impl Default for DaemonConfig {
+    fn default() -> Self {
+        DaemonConfig { data_dir: None, log: "info".into() }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -47,6 +53,8 @@ pub struct InboxConfig {
     pub processed_dir: Option<PathBuf>,
     /// Periodic rescan, for missed events and network mounts where inotify is silent.
     pub rescan_secs: u64,
+    /// A manifest younger than this may still be being written; it is picked up once it settles.
+    pub settle_ms: u64,
     /// Submissions validated at once (image decoding runs in the blocking pool); 0: one per core.
     pub workers: usize,
 }
@@ -60,6 +68,7 @@ impl Default for InboxConfig {
             keep_processed: false,
             processed_dir: None,
             rescan_secs: 5,
+            settle_ms: 300,
             workers: 0,
         }
     }
@@ -201,8 +210,7 @@ mod tests {
     fn shipped_config_file_parses_to_the_defaults() {
         let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("../config.toml");
         let loaded = Config::load(Some(&shipped)).expect("shipped config.toml parses");
-        let mut expected = Config::default();
-        expected.console = loaded.console.clone();
+        let expected = Config { console: loaded.console.clone(), ..Config::default() };
         assert_eq!(loaded, expected, "config.toml must document the defaults, not change them");
     }
 

@@ -1,1 +1,115 @@
-fn main() {}
+//! `idreviewd`: the daemon binary. Parses flags, loads the config, installs logging and signal
+//! handling, and runs the daemon or one of its helper commands.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use idreview_daemon::config::Config;
+use tokio_util::sync::CancellationToken;
+
+/// The idreview daemon: watches the inbox, validates and stores identity documents, keeps the
+/// cards and serves the review console over a Unix socket.
+///
+/// Settings come from built-in defaults, then the config file, then environment variables
+/// named IDREVIEW__<SECTION>__<KEY> (e.g. IDREVIEW__INBOX__RESCAN_SECS=2), then these flags.
+#[derive(Parser, Debug)]
+#[command(name = "idreviewd", version, about, long_about)]
+struct Cli {
+    /// Data dir holding the store, inbox/, rejected/, objects/ and the socket
+    /// [default: $XDG_DATA_HOME/idreview or ~/.local/share/idreview]
+    #[arg(long, global = true, env = "IDREVIEW_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// Config file (see the documented config.toml)
+    #[arg(long, global = true, env = "IDREVIEW_CONFIG")]
+    config: Option<PathBuf>,
+    /// Unix socket path [default: DATA/idreviewd.sock]
+    #[arg(long, global = true)]
+    socket: Option<PathBuf>,
+    /// Log filter, e.g. `info` or `idreview_daemon=debug` [default: config or info]
+    #[arg(long, global = true)]
+    log: Option<String>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run the daemon (the default when no command is given)
+    Run,
+    /// Write valid synthetic submissions into the inbox, so a new user sees cards at once
+    Demo {
+        /// How many submissions
+        #[arg(long, default_value_t = 20)]
+        count: usize,
+        /// Varies names and images between runs
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+    /// Print the effective configuration (defaults + file + environment + flags) as TOML
+    Config,
+}
+
+fn load_config(cli: &Cli) -> Result<Config> {
+    let mut config = Config::load(cli.config.as_deref())?;
+    if let Some(dir) = &cli.data_dir {
+        config.daemon.data_dir = Some(dir.clone());
+    }
+    if let Some(socket) = &cli.socket {
+        config.rpc.socket = Some(socket.clone());
+    }
+    if let Some(log) = &cli.log {
+        config.daemon.log = log.clone();
+    }
+    Ok(config)
+}
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    let config = load_config(&cli)?;
+    match cli.command.unwrap_or(Command::Run) {
+        Command::Config => {
+            print!("{}", toml::to_string_pretty(&config).context("rendering the config")?);
+            Ok(())
+        }
+        Command::Demo { count, seed } => {
+            let inbox = config.inbox_dir();
+            std::fs::create_dir_all(&inbox).with_context(|| format!("creating {}", inbox.display()))?;
+            let written = idreview_daemon::demo::write_demo_submissions(&inbox, count, seed)
+                .with_context(|| format!("writing demo submissions into {}", inbox.display()))?;
+            println!("wrote {} demo submissions into {}", written.len(), inbox.display());
+            println!("a running idreviewd ingests them within seconds; open the console with `idreview`");
+            Ok(())
+        }
+        Command::Run => run(config),
+    }
+}
+
+fn run(config: Config) -> Result<()> {
+    let filter = std::env::var("RUST_LOG").ok().filter(|v| !v.is_empty()).unwrap_or_else(|| config.daemon.log.clone());
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_new(&filter).context("parsing the log filter")?)
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    runtime.block_on(async {
+        let shutdown = CancellationToken::new();
+        let signals = shutdown.clone();
+        tokio::spawn(async move {
+            let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(term) => term,
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot listen for SIGTERM");
+                    return;
+                }
+            };
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            tracing::info!("shutdown requested");
+            signals.cancel();
+        });
+        idreview_daemon::run(config, shutdown).await.context("idreviewd failed")
+    })
+}

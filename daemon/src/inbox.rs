@@ -1,0 +1,171 @@
+//! The inbox: a watched folder where producers drop submissions. inotify (via `notify`) wakes a
+//! scan; a periodic rescan catches missed events and network mounts. A submission folder is
+//! complete once its `submission.toml` exists (written last); it is then claimed by renaming it
+//! into the work area and handed to the pipeline. Half-written folders are left alone.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use notify::{RecursiveMode, Watcher};
+use tokio::sync::{Semaphore, mpsc};
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+use tracing::{debug, info, warn};
+
+use crate::pipeline::{Pipeline, unique_target, write_reason};
+use crate::validate::{MANIFEST_FILE, Rejection};
+
+/// How long a loose file or symlink may sit at the top of the inbox (perhaps still being
+/// moved into a folder) before it is rejected as not being a submission.
+const LOOSE_GRACE: Duration = Duration::from_secs(10);
+
+/// Why the inbox could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum InboxError {
+    #[error("cannot prepare {path}: {source}")]
+    Dir { path: PathBuf, source: std::io::Error },
+    #[error("cannot watch the inbox: {0}; set [inbox] rescan_secs low to rely on polling")]
+    Watch(#[from] notify::Error),
+}
+
+/// Watches and drains the inbox until `shutdown`, then waits for submissions in flight.
+pub async fn run(pipeline: Pipeline, shutdown: CancellationToken) -> Result<(), InboxError> {
+    let config = pipeline.config.clone();
+    let inbox = config.inbox_dir();
+    for dir in [inbox.clone(), config.work_dir(), config.rejected_dir()] {
+        std::fs::create_dir_all(&dir).map_err(|source| InboxError::Dir { path: dir.clone(), source })?;
+    }
+    // Wakes the scan loop; a full channel already means "scan soon", so events are dropped.
+    let (wake_tx, mut wake_rx) = mpsc::channel::<()>(1);
+    let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+        if event.is_ok() {
+            let _ = wake_tx.try_send(());
+        }
+    })?;
+    watcher.watch(&inbox, RecursiveMode::Recursive)?;
+
+    // Bounds how many submissions are validated and ingested at once.
+    let workers = Arc::new(Semaphore::new(config.inbox_workers()));
+    let mut tasks = JoinSet::new();
+    for (dir, name) in leftovers(&config.work_dir()) {
+        info!(submission = %name.to_string_lossy(), "resuming a submission claimed before a restart");
+        spawn(&mut tasks, &pipeline, &workers, dir, name);
+    }
+    let rescan = Duration::from_secs(config.inbox.rescan_secs.max(1));
+    let mut next_wait = Duration::ZERO;
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => break,
+            _ = wake_rx.recv() => {
+                // Let a burst of events (a folder being copied) settle into one scan.
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            _ = tokio::time::sleep(next_wait) => {}
+            Some(_) = tasks.join_next(), if !tasks.is_empty() => continue,
+        }
+        let settle = Duration::from_millis(config.inbox.settle_ms);
+        let retry = scan(&pipeline, &inbox, settle, &mut tasks, &workers);
+        next_wait = retry.map_or(rescan, |r| r.min(rescan));
+    }
+    drop(watcher);
+    info!(in_flight = tasks.len(), "inbox stopping; finishing submissions in flight");
+    while tasks.join_next().await.is_some() {}
+    Ok(())
+}
+
+fn spawn(tasks: &mut JoinSet<()>, pipeline: &Pipeline, workers: &Arc<Semaphore>, dir: PathBuf, name: OsString) {
+    let pipeline = pipeline.clone();
+    let workers = workers.clone();
+    tasks.spawn(async move {
+        let Ok(_permit) = workers.acquire_owned().await else { return };
+        pipeline.process(dir, name).await;
+    });
+}
+
+/// Claims every complete submission; returns how soon to look again for ones not yet settled.
+fn scan(
+    pipeline: &Pipeline,
+    inbox: &Path,
+    settle: Duration,
+    tasks: &mut JoinSet<()>,
+    workers: &Arc<Semaphore>,
+) -> Option<Duration> {
+    let entries = match std::fs::read_dir(inbox) {
+        Ok(entries) => entries,
+        Err(e) => {
+            warn!(error = %e, inbox = %inbox.display(), "cannot read the inbox");
+            return None;
+        }
+    };
+    let work = pipeline.config.work_dir();
+    let mut retry: Option<Duration> = None;
+    let mut later = |d: Duration| retry = Some(retry.map_or(d, |r| r.min(d)));
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        if name.as_encoded_bytes().starts_with(b".") {
+            continue; // producers' temp names
+        }
+        let path = entry.path();
+        let Ok(meta) = std::fs::symlink_metadata(&path) else { continue };
+        if !meta.is_dir() {
+            match age(&meta).checked_sub(LOOSE_GRACE) {
+                Some(_) => reject_loose(pipeline, &path, &name, meta.is_symlink()),
+                None => later(LOOSE_GRACE),
+            }
+            continue;
+        }
+        let Ok(manifest) = std::fs::symlink_metadata(path.join(MANIFEST_FILE)) else {
+            debug!(submission = %name.to_string_lossy(), "no manifest yet; leaving it alone");
+            continue;
+        };
+        if let Some(wait) = settle.checked_sub(age(&manifest)).filter(|w| !w.is_zero()) {
+            later(wait);
+            continue;
+        }
+        let claimed = unique_target(&work, &name);
+        if let Err(e) = std::fs::rename(&path, &claimed) {
+            warn!(error = %e, submission = %name.to_string_lossy(), "cannot claim a submission");
+            continue;
+        }
+        spawn(tasks, pipeline, workers, claimed, name);
+    }
+    retry
+}
+
+fn age(meta: &std::fs::Metadata) -> Duration {
+    meta.modified()
+        .ok()
+        .and_then(|m| SystemTime::now().duration_since(m).ok())
+        .unwrap_or(Duration::MAX)
+}
+
+/// A file or symlink at the top of the inbox is not a submission: it goes to
+/// `rejected/<name>/` with a reason, the original moved inside.
+fn reject_loose(pipeline: &Pipeline, path: &Path, name: &OsString, symlink: bool) {
+    let folder = unique_target(&pipeline.config.rejected_dir(), name);
+    let rejection = Rejection {
+        rule: if symlink { "symlink" } else { "not_a_submission_folder" },
+        file: Some(name.to_string_lossy().into_owned()),
+        message: format!(
+            "{} is a {} at the top of the inbox; put each submission in its own folder with a {MANIFEST_FILE}",
+            name.to_string_lossy(),
+            if symlink { "symlink" } else { "file" },
+        ),
+    };
+    let moved = std::fs::create_dir_all(&folder).and_then(|_| std::fs::rename(path, folder.join(name)));
+    match moved {
+        Ok(()) => {
+            write_reason(&folder, name, &rejection);
+            warn!(rule = rejection.rule, "rejected: {}", rejection.message);
+        }
+        Err(e) => warn!(error = %e, "cannot move a loose inbox entry to rejected/"),
+    }
+}
+
+/// Submissions claimed before a restart and not finished.
+fn leftovers(work: &Path) -> Vec<(PathBuf, OsString)> {
+    let Ok(entries) = std::fs::read_dir(work) else { return Vec::new() };
+    entries.flatten().map(|e| (e.path(), e.file_name())).collect()
+}

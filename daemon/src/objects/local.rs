@@ -1,0 +1,100 @@
+//! The local-folder object store: each key is a file below a root folder, written to a temp
+//! file and renamed into place so that a reader never sees half an object.
+
+use std::path::{Component, Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+use tokio::io::AsyncWriteExt;
+
+use super::{ObjectError, Stored};
+
+#[derive(Clone)]
+pub struct LocalStore {
+    root: PathBuf,
+}
+
+impl LocalStore {
+    pub fn new(root: PathBuf) -> LocalStore {
+        LocalStore { root }
+    }
+
+    fn path(&self, key: &str) -> Result<PathBuf, ObjectError> {
+        let rel = Path::new(key);
+        let safe = !key.is_empty() && rel.components().all(|c| matches!(c, Component::Normal(_)));
+        if !safe {
+            return Err(ObjectError::BadKey(key.to_string()));
+        }
+        Ok(self.root.join(rel))
+    }
+
+    pub async fn put_file(&self, key: &str, source: &Path, sha256: &str) -> Result<Stored, ObjectError> {
+        let io = |source| ObjectError::Io { key: key.to_string(), source };
+        let target = self.path(key)?;
+        let bytes = tokio::fs::read(source).await.map_err(io)?;
+        let actual = hex::encode(Sha256::digest(&bytes));
+        if actual != sha256 {
+            let msg = format!("content changed since validation (sha256 {actual}, expected {sha256})");
+            return Err(io(std::io::Error::new(std::io::ErrorKind::InvalidData, msg)));
+        }
+        if let Some(parent) = target.parent() {
+            tokio::fs::create_dir_all(parent).await.map_err(io)?;
+        }
+        let tmp = target.with_extension("part");
+        let mut file = tokio::fs::File::create(&tmp).await.map_err(io)?;
+        file.write_all(&bytes).await.map_err(io)?;
+        file.sync_all().await.map_err(io)?;
+        tokio::fs::rename(&tmp, &target).await.map_err(io)?;
+        Ok(Stored { etag: Some(actual) })
+    }
+
+    pub async fn get(&self, key: &str) -> Result<Vec<u8>, ObjectError> {
+        tokio::fs::read(self.path(key)?)
+            .await
+            .map_err(|source| ObjectError::Io { key: key.to_string(), source })
+    }
+
+    pub async fn exists(&self, key: &str) -> Result<bool, ObjectError> {
+        tokio::fs::try_exists(self.path(key)?)
+            .await
+            .map_err(|source| ObjectError::Io { key: key.to_string(), source })
+    }
+
+    pub async fn delete(&self, key: &str) -> Result<(), ObjectError> {
+        match tokio::fs::remove_file(self.path(key)?).await {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                Err(ObjectError::Io { key: key.to_string(), source: e })
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn put_get_delete_round_trip() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = LocalStore::new(dir.path().join("objects"));
+        let src = dir.path().join("f.bin");
+        std::fs::write(&src, b"hello").expect("write");
+        let sha = hex::encode(Sha256::digest(b"hello"));
+        store.put_file("users/u/id-card/1/f.bin", &src, &sha).await.expect("put");
+        assert_eq!(store.get("users/u/id-card/1/f.bin").await.expect("get"), b"hello");
+        assert!(store.exists("users/u/id-card/1/f.bin").await.expect("exists"));
+        store.delete("users/u/id-card/1/f.bin").await.expect("delete");
+        assert!(!store.exists("users/u/id-card/1/f.bin").await.expect("exists"));
+    }
+
+    #[tokio::test]
+    async fn refuses_changed_content_and_escaping_keys() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = LocalStore::new(dir.path().join("objects"));
+        let src = dir.path().join("f.bin");
+        std::fs::write(&src, b"hello").expect("write");
+        assert!(store.put_file("k", &src, "00").await.is_err());
+        assert!(matches!(store.get("../f.bin").await, Err(ObjectError::BadKey(_))));
+        assert!(matches!(store.get("/etc/passwd").await, Err(ObjectError::BadKey(_))));
+    }
+}

@@ -1,0 +1,144 @@
+//! The RPC server: listeners, the handshake that binds an identity and role to a connection,
+//! and one tarpc channel per connection serving a [`session::Session`].
+
+mod session;
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use futures::StreamExt;
+use idreview_protocol::transport::{self, Hello, HelloReply, Welcome};
+use idreview_protocol::{IdReview, PROTOCOL_VERSION, Role};
+use tarpc::server::{BaseChannel, Channel};
+use tokio::net::{UnixListener, UnixStream};
+use tokio_util::sync::CancellationToken;
+use tracing::{info, warn};
+
+use crate::config::Config;
+use crate::store::Store;
+
+pub use session::Session;
+
+/// What every connection's session shares; cheap to clone.
+#[derive(Clone)]
+pub struct Shared {
+    pub store: Store,
+    pub config: Arc<Config>,
+    pub provider: &'static str,
+    pub started: Instant,
+}
+
+/// Why the RPC server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum RpcServerError {
+    #[error("another idreviewd is already serving {0}; stop it or use another --data-dir")]
+    AlreadyRunning(PathBuf),
+    #[error("cannot listen on {path}: {source}")]
+    Bind { path: PathBuf, source: std::io::Error },
+}
+
+/// Binds the Unix socket (mode 0600), replacing a stale socket file but never a live daemon's.
+pub async fn bind_unix(path: &Path) -> Result<UnixListener, RpcServerError> {
+    if path.exists() {
+        if UnixStream::connect(path).await.is_ok() {
+            return Err(RpcServerError::AlreadyRunning(path.to_path_buf()));
+        }
+        let _ = std::fs::remove_file(path);
+    }
+    let bind = |source| RpcServerError::Bind { path: path.to_path_buf(), source };
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(bind)?;
+    }
+    let listener = UnixListener::bind(path).map_err(bind)?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(bind)?;
+    Ok(listener)
+}
+
+/// Serves the Unix socket until `shutdown`. Local users are known by their uid; the socket's
+/// mode already limits it to the daemon's own user, who is an admin.
+pub async fn serve_unix(listener: UnixListener, shared: Shared, shutdown: CancellationToken) {
+    loop {
+        let stream = tokio::select! {
+            _ = shutdown.cancelled() => break,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    warn!(error = %e, "accept failed");
+                    continue;
+                }
+            },
+        };
+        let identity = match stream.peer_cred() {
+            Ok(cred) => format!("local:{}", user_name(cred.uid())),
+            Err(_) => "local:unknown".to_string(),
+        };
+        let shared = shared.clone();
+        let shutdown = shutdown.clone();
+        tokio::spawn(async move {
+            tokio::select! {
+                _ = shutdown.cancelled() => {}
+                _ = serve_connection(stream, shared, identity, Role::Admin) => {}
+            }
+        });
+    }
+}
+
+/// Handshakes, then serves tarpc on the stream until the peer leaves.
+async fn serve_connection<S>(mut stream: S, shared: Shared, identity: String, role: Role)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let hello = tokio::time::timeout(
+        transport::HANDSHAKE_TIMEOUT,
+        transport::read_message::<_, Hello>(&mut stream),
+    )
+    .await;
+    let hello = match hello {
+        Ok(Ok(hello)) => hello,
+        Ok(Err(e)) => return warn!(error = %e, "dropping a connection: bad handshake"),
+        Err(_) => return warn!("dropping a connection: no handshake in time"),
+    };
+    if hello.protocol_version != PROTOCOL_VERSION {
+        let why = format!(
+            "client speaks protocol {}, this daemon speaks {PROTOCOL_VERSION}; use matching versions of idreview and idreviewd",
+            hello.protocol_version
+        );
+        let _ = transport::write_message(&mut stream, &HelloReply::Refused(why)).await;
+        return;
+    }
+    let welcome = Welcome {
+        identity: identity.clone(),
+        role,
+        daemon_version: env!("CARGO_PKG_VERSION").to_string(),
+        protocol_version: PROTOCOL_VERSION,
+    };
+    if transport::write_message(&mut stream, &HelloReply::Welcome(welcome)).await.is_err() {
+        return;
+    }
+    info!(%identity, client = %hello.client, "connected");
+    let session = Session::new(shared, identity.clone(), role);
+    BaseChannel::with_defaults(transport::transport(stream))
+        .execute(session.serve())
+        .for_each(|call| async {
+            tokio::spawn(call);
+        })
+        .await;
+    info!(%identity, "disconnected");
+}
+
+/// The login name for a uid, from `/etc/passwd`; the number when not found.
+fn user_name(uid: u32) -> String {
+    let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
+    passwd
+        .lines()
+        .filter_map(|line| {
+            let mut parts = line.split(':');
+            let name = parts.next()?;
+            let id: u32 = parts.nth(1)?.parse().ok()?;
+            (id == uid).then(|| name.to_string())
+        })
+        .next()
+        .unwrap_or_else(|| uid.to_string())
+}
