@@ -34,7 +34,10 @@ pub struct DaemonConfig {
 
 impl Default for DaemonConfig {
     fn default() -> Self {
-        DaemonConfig { data_dir: None, log: "info".into() }
+        DaemonConfig {
+            data_dir: None,
+            log: "info".into(),
+        }
     }
 }
 
@@ -55,6 +58,9 @@ pub struct InboxConfig {
     pub rescan_secs: u64,
     /// A manifest younger than this may still be being written; it is picked up once it settles.
     pub settle_ms: u64,
+    /// A folder without a manifest whose newest file is older than this is abandoned: it is
+    /// rejected as `manifest_missing` instead of waiting forever.
+    pub abandon_after_secs: u64,
     /// Submissions validated at once (image decoding runs in the blocking pool); 0: one per core.
     pub workers: usize,
 }
@@ -69,6 +75,7 @@ impl Default for InboxConfig {
             processed_dir: None,
             rescan_secs: 5,
             settle_ms: 300,
+            abandon_after_secs: 3600,
             workers: 0,
         }
     }
@@ -115,7 +122,10 @@ pub struct StorageConfig {
 
 impl Default for StorageConfig {
     fn default() -> Self {
-        StorageConfig { backend: "local".into(), local_dir: None }
+        StorageConfig {
+            backend: "local".into(),
+            local_dir: None,
+        }
     }
 }
 
@@ -130,7 +140,10 @@ pub struct VerificationConfig {
 
 impl Default for VerificationConfig {
     fn default() -> Self {
-        VerificationConfig { provider: "manual".into(), confidence_threshold: 0.8 }
+        VerificationConfig {
+            provider: "manual".into(),
+            confidence_threshold: 0.8,
+        }
     }
 }
 
@@ -162,7 +175,10 @@ impl Config {
 
     /// The data dir, resolved.
     pub fn data_dir(&self) -> PathBuf {
-        self.daemon.data_dir.clone().unwrap_or_else(idreview_protocol::paths::default_data_dir)
+        self.daemon
+            .data_dir
+            .clone()
+            .unwrap_or_else(idreview_protocol::paths::default_data_dir)
     }
 
     fn under_data(&self, set: &Option<PathBuf>, name: &str) -> PathBuf {
@@ -210,8 +226,14 @@ mod tests {
     fn shipped_config_file_parses_to_the_defaults() {
         let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("../config.toml");
         let loaded = Config::load(Some(&shipped)).expect("shipped config.toml parses");
-        let expected = Config { console: loaded.console.clone(), ..Config::default() };
-        assert_eq!(loaded, expected, "config.toml must document the defaults, not change them");
+        let expected = Config {
+            console: loaded.console.clone(),
+            ..Config::default()
+        };
+        assert_eq!(
+            loaded, expected,
+            "config.toml must document the defaults, not change them"
+        );
     }
 
     #[test]

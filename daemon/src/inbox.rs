@@ -25,7 +25,10 @@ const LOOSE_GRACE: Duration = Duration::from_secs(10);
 #[derive(Debug, thiserror::Error)]
 pub enum InboxError {
     #[error("cannot prepare {path}: {source}")]
-    Dir { path: PathBuf, source: std::io::Error },
+    Dir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("cannot watch the inbox: {0}; set [inbox] rescan_secs low to rely on polling")]
     Watch(#[from] notify::Error),
 }
@@ -35,7 +38,10 @@ pub async fn run(pipeline: Pipeline, shutdown: CancellationToken) -> Result<(), 
     let config = pipeline.config.clone();
     let inbox = config.inbox_dir();
     for dir in [inbox.clone(), config.work_dir(), config.rejected_dir()] {
-        std::fs::create_dir_all(&dir).map_err(|source| InboxError::Dir { path: dir.clone(), source })?;
+        std::fs::create_dir_all(&dir).map_err(|source| InboxError::Dir {
+            path: dir.clone(),
+            source,
+        })?;
     }
     // Wakes the scan loop; a full channel already means "scan soon", so events are dropped.
     let (wake_tx, mut wake_rx) = mpsc::channel::<()>(1);
@@ -66,20 +72,32 @@ pub async fn run(pipeline: Pipeline, shutdown: CancellationToken) -> Result<(), 
             Some(_) = tasks.join_next(), if !tasks.is_empty() => continue,
         }
         let settle = Duration::from_millis(config.inbox.settle_ms);
-        let retry = scan(&pipeline, &inbox, settle, &mut tasks, &workers);
+        let abandon = Duration::from_secs(config.inbox.abandon_after_secs);
+        let retry = scan(&pipeline, &inbox, settle, abandon, &mut tasks, &workers);
         next_wait = retry.map_or(rescan, |r| r.min(rescan));
     }
     drop(watcher);
-    info!(in_flight = tasks.len(), "inbox stopping; finishing submissions in flight");
+    info!(
+        in_flight = tasks.len(),
+        "inbox stopping; finishing submissions in flight"
+    );
     while tasks.join_next().await.is_some() {}
     Ok(())
 }
 
-fn spawn(tasks: &mut JoinSet<()>, pipeline: &Pipeline, workers: &Arc<Semaphore>, dir: PathBuf, name: OsString) {
+fn spawn(
+    tasks: &mut JoinSet<()>,
+    pipeline: &Pipeline,
+    workers: &Arc<Semaphore>,
+    dir: PathBuf,
+    name: OsString,
+) {
     let pipeline = pipeline.clone();
     let workers = workers.clone();
     tasks.spawn(async move {
-        let Ok(_permit) = workers.acquire_owned().await else { return };
+        let Ok(_permit) = workers.acquire_owned().await else {
+            return;
+        };
         pipeline.process(dir, name).await;
     });
 }
@@ -89,6 +107,7 @@ fn scan(
     pipeline: &Pipeline,
     inbox: &Path,
     settle: Duration,
+    abandon: Duration,
     tasks: &mut JoinSet<()>,
     workers: &Arc<Semaphore>,
 ) -> Option<Duration> {
@@ -108,7 +127,9 @@ fn scan(
             continue; // producers' temp names
         }
         let path = entry.path();
-        let Ok(meta) = std::fs::symlink_metadata(&path) else { continue };
+        let Ok(meta) = std::fs::symlink_metadata(&path) else {
+            continue;
+        };
         if !meta.is_dir() {
             match age(&meta).checked_sub(LOOSE_GRACE) {
                 Some(_) => reject_loose(pipeline, &path, &name, meta.is_symlink()),
@@ -116,13 +137,28 @@ fn scan(
             }
             continue;
         }
-        let Ok(manifest) = std::fs::symlink_metadata(path.join(MANIFEST_FILE)) else {
-            debug!(submission = %name.to_string_lossy(), "no manifest yet; leaving it alone");
-            continue;
-        };
-        if let Some(wait) = settle.checked_sub(age(&manifest)).filter(|w| !w.is_zero()) {
-            later(wait);
-            continue;
+        match std::fs::symlink_metadata(path.join(MANIFEST_FILE)) {
+            Ok(manifest) => {
+                if let Some(wait) = settle.checked_sub(age(&manifest)).filter(|w| !w.is_zero()) {
+                    later(wait);
+                    continue;
+                }
+            }
+            Err(_) => {
+                // Half-written: left alone until its manifest arrives, or until it is abandoned
+                // (then claimed, and validation rejects it as manifest_missing).
+                let idle = newest_age(&path, &meta);
+                match abandon.checked_sub(idle).filter(|w| !w.is_zero()) {
+                    Some(wait) => {
+                        debug!(submission = %name.to_string_lossy(), "no manifest yet; leaving it alone");
+                        later(wait);
+                        continue;
+                    }
+                    None => {
+                        info!(submission = %name.to_string_lossy(), "abandoned without a manifest")
+                    }
+                }
+            }
         }
         let claimed = unique_target(&work, &name);
         if let Err(e) = std::fs::rename(&path, &claimed) {
@@ -141,12 +177,25 @@ fn age(meta: &std::fs::Metadata) -> Duration {
         .unwrap_or(Duration::MAX)
 }
 
+/// How long since anything in the folder (or the folder itself) changed.
+fn newest_age(dir: &Path, meta: &std::fs::Metadata) -> Duration {
+    let entries = std::fs::read_dir(dir).into_iter().flatten().flatten();
+    entries
+        .filter_map(|e| e.metadata().ok())
+        .map(|m| age(&m))
+        .fold(age(meta), Duration::min)
+}
+
 /// A file or symlink at the top of the inbox is not a submission: it goes to
 /// `rejected/<name>/` with a reason, the original moved inside.
 fn reject_loose(pipeline: &Pipeline, path: &Path, name: &OsString, symlink: bool) {
     let folder = unique_target(&pipeline.config.rejected_dir(), name);
     let rejection = Rejection {
-        rule: if symlink { "symlink" } else { "not_a_submission_folder" },
+        rule: if symlink {
+            "symlink"
+        } else {
+            "not_a_submission_folder"
+        },
         file: Some(name.to_string_lossy().into_owned()),
         message: format!(
             "{} is a {} at the top of the inbox; put each submission in its own folder with a {MANIFEST_FILE}",
@@ -154,7 +203,8 @@ fn reject_loose(pipeline: &Pipeline, path: &Path, name: &OsString, symlink: bool
             if symlink { "symlink" } else { "file" },
         ),
     };
-    let moved = std::fs::create_dir_all(&folder).and_then(|_| std::fs::rename(path, folder.join(name)));
+    let moved =
+        std::fs::create_dir_all(&folder).and_then(|_| std::fs::rename(path, folder.join(name)));
     match moved {
         Ok(()) => {
             write_reason(&folder, name, &rejection);
@@ -166,6 +216,11 @@ fn reject_loose(pipeline: &Pipeline, path: &Path, name: &OsString, symlink: bool
 
 /// Submissions claimed before a restart and not finished.
 fn leftovers(work: &Path) -> Vec<(PathBuf, OsString)> {
-    let Ok(entries) = std::fs::read_dir(work) else { return Vec::new() };
-    entries.flatten().map(|e| (e.path(), e.file_name())).collect()
+    let Ok(entries) = std::fs::read_dir(work) else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .map(|e| (e.path(), e.file_name()))
+        .collect()
 }

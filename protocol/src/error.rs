@@ -10,8 +10,14 @@ use crate::{CardId, Status};
 pub enum RpcError {
     #[error("card {0} not found")]
     NotFound(CardId),
-    #[error("conflict: card {id} is at version {actual}, the change was based on {expected}; reload and try again")]
-    Conflict { id: CardId, expected: u64, actual: u64 },
+    #[error(
+        "conflict: card {id} is at version {actual}, the change was based on {expected}; reload and try again"
+    )]
+    Conflict {
+        id: CardId,
+        expected: u64,
+        actual: u64,
+    },
     #[error("a card in status {from} cannot be {action}")]
     IllegalTransition { from: Status, action: String },
     #[error("invalid request: {0}")]

@@ -186,20 +186,28 @@ impl CardFilter {
         };
         let join = |items: Vec<String>| items.join(",");
         if !self.statuses.is_empty() {
-            push(format!("status:{}", join(self.statuses.iter().map(|s| s.to_string()).collect())));
+            push(format!(
+                "status:{}",
+                join(self.statuses.iter().map(|s| s.to_string()).collect())
+            ));
         }
         if !self.document_types.is_empty() {
-            push(format!("type:{}", join(self.document_types.iter().map(|s| s.to_string()).collect())));
+            push(format!(
+                "type:{}",
+                join(self.document_types.iter().map(|s| s.to_string()).collect())
+            ));
         }
         if !self.countries.is_empty() {
             push(format!("country:{}", self.countries.join(",")));
         }
-        if let Some(range) = format_range(self.min_confidence, self.max_confidence, |c| c.to_string()) {
+        if let Some(range) =
+            format_range(self.min_confidence, self.max_confidence, |c| c.to_string())
+        {
             push(format!("conf:{range}"));
         }
-        if let Some(range) =
-            format_range(self.created_from, self.created_to, |d| d.format("%Y-%m-%d").to_string())
-        {
+        if let Some(range) = format_range(self.created_from, self.created_to, |d| {
+            d.format("%Y-%m-%d").to_string()
+        }) {
             push(format!("created:{range}"));
         }
         if self.low_confidence_only {
@@ -233,10 +241,14 @@ fn parse_range<T: Copy>(
     parse: impl Fn(&str, Bound) -> Result<T, String>,
 ) -> Result<(Option<T>, Option<T>), String> {
     if let Some((lo, hi)) = value.split_once("..") {
-        let lo = (!lo.is_empty()).then(|| parse(lo, Bound::Lower)).transpose()?;
+        let lo = (!lo.is_empty())
+            .then(|| parse(lo, Bound::Lower))
+            .transpose()?;
         let hi = match hi.strip_prefix('<') {
             Some(hi) => Some(parse(hi, Bound::Upper)?),
-            None => (!hi.is_empty()).then(|| parse(hi, Bound::UpperInclusive)).transpose()?,
+            None => (!hi.is_empty())
+                .then(|| parse(hi, Bound::UpperInclusive))
+                .transpose()?,
         };
         return Ok((lo, hi));
     }
@@ -252,7 +264,10 @@ fn parse_range<T: Copy>(
     if let Some(v) = value.strip_prefix('>') {
         return Ok((Some(parse(v, Bound::LowerExclusive)?), None));
     }
-    Ok((Some(parse(value, Bound::Lower)?), Some(parse(value, Bound::UpperInclusive)?)))
+    Ok((
+        Some(parse(value, Bound::Lower)?),
+        Some(parse(value, Bound::UpperInclusive)?),
+    ))
 }
 
 /// Which end of a range a value is read for; ranges are stored as `[lower, upper)`.
@@ -265,7 +280,9 @@ enum Bound {
 }
 
 fn parse_confidence(v: &str, bound: Bound) -> Result<f32, String> {
-    let c: f32 = v.parse().map_err(|_| format!("confidence {v:?} is not a number"))?;
+    let c: f32 = v
+        .parse()
+        .map_err(|_| format!("confidence {v:?} is not a number"))?;
     if !(0.0..=1.0).contains(&c) {
         return Err(format!("confidence {v} is outside 0..1"));
     }
@@ -286,7 +303,11 @@ fn parse_date(v: &str, bound: Bound) -> Result<DateTime<Utc>, String> {
     Ok(day.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc())
 }
 
-fn format_range<T: Copy>(lo: Option<T>, hi: Option<T>, fmt: impl Fn(T) -> String) -> Option<String> {
+fn format_range<T: Copy>(
+    lo: Option<T>,
+    hi: Option<T>,
+    fmt: impl Fn(T) -> String,
+) -> Option<String> {
     match (lo, hi) {
         (None, None) => None,
         (Some(lo), None) => Some(format!(">={}", fmt(lo))),
@@ -343,7 +364,13 @@ mod tests {
     #[test]
     fn date_ranges_are_half_open_days() {
         let f = CardFilter::parse("created:2026-01-01").expect("parses");
-        assert_eq!(f.created_from.map(|d| d.to_rfc3339()).as_deref(), Some("2026-01-01T00:00:00+00:00"));
-        assert_eq!(f.created_to.map(|d| d.to_rfc3339()).as_deref(), Some("2026-01-02T00:00:00+00:00"));
+        assert_eq!(
+            f.created_from.map(|d| d.to_rfc3339()).as_deref(),
+            Some("2026-01-01T00:00:00+00:00")
+        );
+        assert_eq!(
+            f.created_to.map(|d| d.to_rfc3339()).as_deref(),
+            Some("2026-01-02T00:00:00+00:00")
+        );
     }
 }

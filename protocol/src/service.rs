@@ -23,9 +23,15 @@ pub trait IdReview {
     /// Mark cards as checked (or not) by a reviewer; a per-card result each.
     async fn set_verified(cards: Vec<CardRef>, verified: bool) -> Vec<ItemResult>;
     /// The user confirms the extracted data, correcting fields as needed.
-    async fn confirm_card(card: CardRef, corrections: Vec<FieldCorrection>) -> Result<Card, RpcError>;
+    async fn confirm_card(
+        card: CardRef,
+        corrections: Vec<FieldCorrection>,
+    ) -> Result<Card, RpcError>;
     /// A reviewer corrects fields; each correction is audited.
-    async fn correct_fields(card: CardRef, corrections: Vec<FieldCorrection>) -> Result<Card, RpcError>;
+    async fn correct_fields(
+        card: CardRef,
+        corrections: Vec<FieldCorrection>,
+    ) -> Result<Card, RpcError>;
     /// The card's audit history, oldest first.
     async fn audit_events(id: CardId) -> Result<Vec<AuditEvent>, RpcError>;
 }

@@ -69,7 +69,8 @@ where
     S: AsyncWrite + Unpin,
     T: Serialize,
 {
-    let bytes = bincode::serialize(message).map_err(|e| TransportError::Malformed(e.to_string()))?;
+    let bytes =
+        bincode::serialize(message).map_err(|e| TransportError::Malformed(e.to_string()))?;
     stream.write_u32(bytes.len() as u32).await?;
     stream.write_all(&bytes).await?;
     stream.flush().await?;
@@ -84,7 +85,9 @@ where
 {
     let len = stream.read_u32().await?;
     if len > MAX_HELLO_BYTES {
-        return Err(TransportError::Malformed(format!("handshake of {len} bytes is over the cap")));
+        return Err(TransportError::Malformed(format!(
+            "handshake of {len} bytes is over the cap"
+        )));
     }
     let mut buf = vec![0; len as usize];
     stream.read_exact(&mut buf).await?;
@@ -92,7 +95,10 @@ where
 }
 
 /// The client's half of the handshake.
-pub async fn client_handshake<S>(stream: &mut S, token: Option<String>) -> Result<Welcome, TransportError>
+pub async fn client_handshake<S>(
+    stream: &mut S,
+    token: Option<String>,
+) -> Result<Welcome, TransportError>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
@@ -141,10 +147,16 @@ where
 }
 
 /// Connects to a daemon's Unix socket and handshakes.
-pub async fn connect_unix(path: &Path, token: Option<String>) -> Result<(IdReviewClient, Welcome), TransportError> {
+pub async fn connect_unix(
+    path: &Path,
+    token: Option<String>,
+) -> Result<(IdReviewClient, Welcome), TransportError> {
     let mut stream = tokio::net::UnixStream::connect(path)
         .await
-        .map_err(|source| TransportError::Connect { at: path.display().to_string(), source })?;
+        .map_err(|source| TransportError::Connect {
+            at: path.display().to_string(),
+            source,
+        })?;
     let welcome = client_handshake(&mut stream, token).await?;
     Ok((client_on(stream), welcome))
 }

@@ -17,7 +17,9 @@ pub fn png(width: u32, height: u32) -> Vec<u8> {
 }
 
 fn encode(width: u32, height: u32, format: ImageFormat) -> Vec<u8> {
-    let img = RgbImage::from_fn(width, height, |x, y| Rgb([(x % 251) as u8, (y % 241) as u8, ((x ^ y) % 239) as u8]));
+    let img = RgbImage::from_fn(width, height, |x, y| {
+        Rgb([(x % 251) as u8, (y % 241) as u8, ((x ^ y) % 239) as u8])
+    });
     let mut out = Cursor::new(Vec::new());
     img.write_to(&mut out, format).expect("encode image");
     out.into_inner()
@@ -34,7 +36,8 @@ pub fn noise_png(width: u32, height: u32) -> Vec<u8> {
         Rgb([b[0], b[1], b[2]])
     });
     let mut out = Cursor::new(Vec::new());
-    img.write_to(&mut out, ImageFormat::Png).expect("encode image");
+    img.write_to(&mut out, ImageFormat::Png)
+        .expect("encode image");
     out.into_inner()
 }
 
@@ -56,7 +59,12 @@ pub fn manifest(user: &str, document_type: &str) -> String {
 
 /// Writes `inbox/<name>/` with `files`, then (if given) the manifest last, through a temp name
 /// and a rename so the daemon never sees half of it.
-pub fn write_submission(inbox: &Path, name: &str, manifest: Option<&str>, files: &[(&str, Vec<u8>)]) -> PathBuf {
+pub fn write_submission(
+    inbox: &Path,
+    name: &str,
+    manifest: Option<&str>,
+    files: &[(&str, Vec<u8>)],
+) -> PathBuf {
     let dir = inbox.join(name);
     std::fs::create_dir_all(&dir).expect("submission dir");
     for (file, bytes) in files {

@@ -56,10 +56,17 @@ impl Daemon {
             cmd.env(k, v);
         }
         let child = cmd.spawn().expect("spawn idreviewd");
-        let daemon = Daemon { data_dir: data_dir.to_path_buf(), child: Some(child) };
+        let daemon = Daemon {
+            data_dir: data_dir.to_path_buf(),
+            child: Some(child),
+        };
         let deadline = Instant::now() + Duration::from_secs(30);
         while connect_unix(&daemon.socket(), None).await.is_err() {
-            assert!(Instant::now() < deadline, "idreviewd did not come up; log:\n{}", daemon.log());
+            assert!(
+                Instant::now() < deadline,
+                "idreviewd did not come up; log:\n{}",
+                daemon.log()
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         daemon
@@ -83,13 +90,21 @@ impl Daemon {
 
     /// A fresh RPC client.
     pub async fn client(&self) -> IdReviewClient {
-        connect_unix(&self.socket(), None).await.expect("connect to idreviewd").0
+        connect_unix(&self.socket(), None)
+            .await
+            .expect("connect to idreviewd")
+            .0
     }
 
     /// SIGTERM, then waits for a clean exit; returns whether it exited successfully.
     pub fn stop(&mut self) -> bool {
-        let Some(mut child) = self.child.take() else { return false };
-        let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
+        let Some(mut child) = self.child.take() else {
+            return false;
+        };
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(child.id().to_string())
+            .status();
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             if let Ok(Some(status)) = child.try_wait() {
@@ -124,7 +139,10 @@ where
         if let Some(v) = check().await {
             return v;
         }
-        assert!(Instant::now() < deadline, "timed out after {timeout:?} waiting for {what}");
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {timeout:?} waiting for {what}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -137,7 +155,11 @@ pub async fn card_of(client: &IdReviewClient, user: &str) -> Option<idreview_pro
         .ok()?
         .ok()??;
     use idreview_protocol::Status::*;
-    matches!(card.status, NeedsReview | AutoVerified | Approved | Rejected).then_some(card)
+    matches!(
+        card.status,
+        NeedsReview | AutoVerified | Approved | Rejected
+    )
+    .then_some(card)
 }
 
 /// The rule in `rejected/<name>/reason.json`, once it is there.
@@ -149,5 +171,8 @@ pub fn rejected_rule(rejected: &Path, name: &str) -> Option<String> {
 
 /// Shorthand for a card reference without a version check.
 pub fn any_version(id: CardId) -> idreview_protocol::CardRef {
-    idreview_protocol::CardRef { id, expected_version: None }
+    idreview_protocol::CardRef {
+        id,
+        expected_version: None,
+    }
 }

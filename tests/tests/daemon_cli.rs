@@ -1,0 +1,131 @@
+//! The daemon's own commands and settings: the demo writer, kept originals, the socket's mode,
+//! the printed configuration with its environment overrides.
+
+use std::os::unix::fs::PermissionsExt;
+use std::process::Command;
+use std::time::Duration;
+
+use idreview_protocol::ListQuery;
+use idreview_tests::fixtures::{jpeg, manifest, write_submission};
+use idreview_tests::{Daemon, binary, card_of, wait_for};
+use tarpc::context;
+
+#[tokio::test]
+async fn demo_submissions_become_cards() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let daemon = Daemon::start(dir.path()).await;
+    let out = Command::new(binary("idreviewd"))
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["demo", "--count", "6", "--seed", "7"])
+        .output()
+        .expect("run idreviewd demo");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("wrote 6 demo submissions"));
+
+    let client = daemon.client().await;
+    let page = wait_for(Duration::from_secs(30), "six demo cards", || async {
+        let page = client
+            .list_cards(context::current(), ListQuery::default())
+            .await
+            .ok()?
+            .ok()?;
+        let done = page
+            .cards
+            .iter()
+            .filter(|c| {
+                !matches!(
+                    c.status,
+                    idreview_protocol::Status::Received
+                        | idreview_protocol::Status::Uploading
+                        | idreview_protocol::Status::Verifying
+                )
+            })
+            .count();
+        (done == 6).then_some(page)
+    })
+    .await;
+    assert_eq!(page.total, 6);
+    assert!(
+        std::fs::read_dir(daemon.rejected())
+            .expect("rejected dir")
+            .next()
+            .is_none(),
+        "no demo submission was rejected"
+    );
+}
+
+#[tokio::test]
+async fn socket_is_private_and_originals_can_be_kept() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let daemon =
+        Daemon::start_with(dir.path(), &[("IDREVIEW__INBOX__KEEP_PROCESSED", "true")]).await;
+    let mode = std::fs::metadata(daemon.socket())
+        .expect("socket")
+        .permissions()
+        .mode()
+        & 0o777;
+    assert_eq!(mode, 0o600, "only the daemon's user may connect");
+
+    let client = daemon.client().await;
+    write_submission(
+        &daemon.inbox(),
+        "gina-1",
+        Some(&manifest("gina", "passport")),
+        &[("front.jpg", jpeg(1000, 700))],
+    );
+    wait_for(Duration::from_secs(20), "gina's card", || {
+        card_of(&client, "gina")
+    })
+    .await;
+    assert!(
+        dir.path().join("processed/gina-1/front.jpg").exists(),
+        "keep_processed keeps the originals"
+    );
+}
+
+#[test]
+fn config_command_shows_file_env_and_flag_layers() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("c.toml");
+    std::fs::write(&file, "[inbox]\nrescan_secs = 9\nsettle_ms = 10\n").expect("config file");
+    let out = Command::new(binary("idreviewd"))
+        .arg("--config")
+        .arg(&file)
+        .args(["--data-dir", "/srv/idr", "config"])
+        .env("IDREVIEW__INBOX__SETTLE_MS", "42")
+        .output()
+        .expect("run idreviewd config");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("rescan_secs = 9"), "file layer: {text}");
+    assert!(
+        text.contains("settle_ms = 42"),
+        "env layer wins over the file: {text}"
+    );
+    assert!(
+        text.contains("data_dir = \"/srv/idr\""),
+        "flag layer: {text}"
+    );
+
+    std::fs::write(&file, "[inbox]\nrescan = 9\n").expect("config file");
+    let out = Command::new(binary("idreviewd"))
+        .arg("--config")
+        .arg(&file)
+        .arg("config")
+        .output()
+        .expect("run");
+    assert!(!out.status.success(), "an unknown key is an error");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("rescan"),
+        "the error names the key"
+    );
+}
