@@ -30,7 +30,10 @@ use verify::Verifier;
 #[derive(Debug, thiserror::Error)]
 pub enum DaemonError {
     #[error("cannot create the data dir {path}: {source}")]
-    DataDir { path: std::path::PathBuf, source: std::io::Error },
+    DataDir {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
     #[error("cannot open the store (is another idreviewd using this data dir?): {0}")]
     Store(#[from] store::StoreError),
     #[error(transparent)]
@@ -48,7 +51,10 @@ pub enum DaemonError {
 pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), DaemonError> {
     let config = Arc::new(config);
     let data_dir = config.data_dir();
-    std::fs::create_dir_all(&data_dir).map_err(|source| DaemonError::DataDir { path: data_dir.clone(), source })?;
+    std::fs::create_dir_all(&data_dir).map_err(|source| DaemonError::DataDir {
+        path: data_dir.clone(),
+        source,
+    })?;
     restrict(&data_dir);
     let verifier = Verifier::from_config(&config.verification)?;
     let objects = match config.storage.backend.as_str() {
@@ -56,7 +62,10 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Daem
         other => return Err(DaemonError::Backend(other.to_string())),
     };
     let listener = rpc::bind_unix(&config.socket_path()).await?;
-    let store = Store::open(&config.store_dir(), config.verification.confidence_threshold)?;
+    let store = Store::open(
+        &config.store_dir(),
+        config.verification.confidence_threshold,
+    )?;
     info!(
         data_dir = %data_dir.display(),
         socket = %config.socket_path().display(),
@@ -64,8 +73,18 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Daem
         provider = verifier.name(),
         "idreviewd ready"
     );
-    let shared = rpc::Shared { store: store.clone(), config: config.clone(), provider: verifier.name(), started: Instant::now() };
-    let pipeline = Pipeline { store: store.clone(), objects, verifier, config: config.clone() };
+    let shared = rpc::Shared {
+        store: store.clone(),
+        config: config.clone(),
+        provider: verifier.name(),
+        started: Instant::now(),
+    };
+    let pipeline = Pipeline {
+        store: store.clone(),
+        objects,
+        verifier,
+        config: config.clone(),
+    };
     let server = tokio::spawn(rpc::serve_unix(listener, shared, shutdown.clone()));
     let inbox_result = inbox::run(pipeline, shutdown.clone()).await;
     shutdown.cancel();

@@ -61,7 +61,10 @@ pub fn apply(card: &mut Card, event: Event) -> Result<(), RpcError> {
         }
         (_, Event::Correct) if !card.status.is_decided() => card.status,
         (from, event) => {
-            return Err(RpcError::IllegalTransition { from, action: event.verb().to_string() });
+            return Err(RpcError::IllegalTransition {
+                from,
+                action: event.verb().to_string(),
+            });
         }
     };
     card.status = next;
@@ -74,7 +77,9 @@ pub fn onboarding_stage(card: Option<&Card>) -> OnboardingStage {
         return OnboardingStage::NotStarted;
     };
     match card.status {
-        Status::Received | Status::Uploading | Status::Verifying => OnboardingStage::DocumentsUploaded,
+        Status::Received | Status::Uploading | Status::Verifying => {
+            OnboardingStage::DocumentsUploaded
+        }
         Status::Approved => OnboardingStage::Approved,
         Status::Rejected => OnboardingStage::Rejected,
         Status::NeedsReview | Status::AutoVerified => {
@@ -121,7 +126,11 @@ pub(crate) mod tests {
     #[test]
     fn pipeline_path_reaches_review() {
         let mut c = card(Status::Received);
-        for e in [Event::StartUpload, Event::StartVerify, Event::VerificationDone { auto: false }] {
+        for e in [
+            Event::StartUpload,
+            Event::StartVerify,
+            Event::VerificationDone { auto: false },
+        ] {
             apply(&mut c, e).expect("legal");
         }
         assert_eq!(c.status, Status::NeedsReview);
@@ -154,7 +163,10 @@ pub(crate) mod tests {
             assert!(apply(&mut c, Event::Decide(Decision::Approve)).is_err());
         }
         let mut c = card(Status::Received);
-        assert!(apply(&mut c, Event::StartVerify).is_err(), "skipping upload is illegal");
+        assert!(
+            apply(&mut c, Event::StartVerify).is_err(),
+            "skipping upload is illegal"
+        );
     }
 
     #[test]
@@ -169,9 +181,16 @@ pub(crate) mod tests {
     #[test]
     fn onboarding_follows_the_card() {
         assert_eq!(onboarding_stage(None), OnboardingStage::NotStarted);
-        assert_eq!(onboarding_stage(Some(&card(Status::Uploading))), OnboardingStage::DocumentsUploaded);
+        assert_eq!(
+            onboarding_stage(Some(&card(Status::Uploading))),
+            OnboardingStage::DocumentsUploaded
+        );
         let mut c = card(Status::NeedsReview);
-        assert_eq!(onboarding_stage(Some(&c)), OnboardingStage::UnderReview, "manual: nothing to confirm");
+        assert_eq!(
+            onboarding_stage(Some(&c)),
+            OnboardingStage::UnderReview,
+            "manual: nothing to confirm"
+        );
         c.fields.push(idreview_protocol::Field {
             name: "surname".into(),
             value: "X".into(),

@@ -69,16 +69,26 @@ fn main() -> Result<()> {
     let config = load_config(&cli)?;
     match cli.command.unwrap_or(Command::Run) {
         Command::Config => {
-            print!("{}", toml::to_string_pretty(&config).context("rendering the config")?);
+            print!(
+                "{}",
+                toml::to_string_pretty(&config).context("rendering the config")?
+            );
             Ok(())
         }
         Command::Demo { count, seed } => {
             let inbox = config.inbox_dir();
-            std::fs::create_dir_all(&inbox).with_context(|| format!("creating {}", inbox.display()))?;
+            std::fs::create_dir_all(&inbox)
+                .with_context(|| format!("creating {}", inbox.display()))?;
             let written = idreview_daemon::demo::write_demo_submissions(&inbox, count, seed)
                 .with_context(|| format!("writing demo submissions into {}", inbox.display()))?;
-            println!("wrote {} demo submissions into {}", written.len(), inbox.display());
-            println!("a running idreviewd ingests them within seconds; open the console with `idreview`");
+            println!(
+                "wrote {} demo submissions into {}",
+                written.len(),
+                inbox.display()
+            );
+            println!(
+                "a running idreviewd ingests them within seconds; open the console with `idreview`"
+            );
             Ok(())
         }
         Command::Run => run(config),
@@ -86,9 +96,14 @@ fn main() -> Result<()> {
 }
 
 fn run(config: Config) -> Result<()> {
-    let filter = std::env::var("RUST_LOG").ok().filter(|v| !v.is_empty()).unwrap_or_else(|| config.daemon.log.clone());
+    let filter = std::env::var("RUST_LOG")
+        .ok()
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| config.daemon.log.clone());
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_new(&filter).context("parsing the log filter")?)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_new(&filter).context("parsing the log filter")?,
+        )
         .with_writer(std::io::stderr)
         .init();
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
@@ -96,13 +111,14 @@ fn run(config: Config) -> Result<()> {
         let shutdown = CancellationToken::new();
         let signals = shutdown.clone();
         tokio::spawn(async move {
-            let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(term) => term,
-                Err(e) => {
-                    tracing::error!(error = %e, "cannot listen for SIGTERM");
-                    return;
-                }
-            };
+            let mut term =
+                match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                    Ok(term) => term,
+                    Err(e) => {
+                        tracing::error!(error = %e, "cannot listen for SIGTERM");
+                        return;
+                    }
+                };
             tokio::select! {
                 _ = tokio::signal::ctrl_c() => {}
                 _ = term.recv() => {}
@@ -110,6 +126,8 @@ fn run(config: Config) -> Result<()> {
             tracing::info!("shutdown requested");
             signals.cancel();
         });
-        idreview_daemon::run(config, shutdown).await.context("idreviewd failed")
+        idreview_daemon::run(config, shutdown)
+            .await
+            .context("idreviewd failed")
     })
 }

@@ -25,7 +25,10 @@ pub const PIPELINE_ACTOR: &str = "idreviewd:pipeline";
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
     Card(idreview_protocol::CardId),
-    Rejected { rule: String, at: PathBuf },
+    Rejected {
+        rule: String,
+        at: PathBuf,
+    },
     /// Left in the work area to be retried at the next start (e.g. the store's disk failed).
     Deferred(String),
 }
@@ -65,7 +68,9 @@ impl Pipeline {
                 let rejection = Rejection {
                     rule: "internal_error",
                     file: None,
-                    message: format!("validation crashed ({panic}); the submission is kept for inspection"),
+                    message: format!(
+                        "validation crashed ({panic}); the submission is kept for inspection"
+                    ),
                 };
                 return self.reject(&dir, &name, &rejection);
             }
@@ -86,11 +91,23 @@ impl Pipeline {
 
     /// Creates the card (or resumes the one an interrupted run left in flight) and drives it
     /// through upload and verification; each step is durable before the next starts.
-    async fn ingest(&self, dir: &Path, name: &OsString, valid: ValidSubmission) -> Result<Card, IngestError> {
+    async fn ingest(
+        &self,
+        dir: &Path,
+        name: &OsString,
+        valid: ValidSubmission,
+    ) -> Result<Card, IngestError> {
         let source = name.to_string_lossy().into_owned();
-        let resumable = self.store.card_for_user(&valid.manifest.user_id)?.filter(|c| {
-            c.source == source && matches!(c.status, Status::Received | Status::Uploading | Status::Verifying)
-        });
+        let resumable = self
+            .store
+            .card_for_user(&valid.manifest.user_id)?
+            .filter(|c| {
+                c.source == source
+                    && matches!(
+                        c.status,
+                        Status::Received | Status::Uploading | Status::Verifying
+                    )
+            });
         let mut card = match resumable {
             Some(card) => card,
             None => self.create(&valid, source).await?,
@@ -104,12 +121,22 @@ impl Pipeline {
                 .await?;
         }
         if card.status == Status::Uploading {
-            let uploads = valid.files.iter().zip(&card.files).map(|(file, meta)| async move {
-                self.objects.put_file(&meta.object_key, &dir.join(&file.name), &meta.sha256).await
-            });
+            let uploads = valid
+                .files
+                .iter()
+                .zip(&card.files)
+                .map(|(file, meta)| async move {
+                    self.objects
+                        .put_file(&meta.object_key, &dir.join(&file.name), &meta.sha256)
+                        .await
+                });
             let mut etags = Vec::new();
             for result in futures::future::join_all(uploads).await {
-                etags.push(result.map_err(|e| IngestError::Deferred(e.to_string()))?.etag);
+                etags.push(
+                    result
+                        .map_err(|e| IngestError::Deferred(e.to_string()))?
+                        .etag,
+                );
             }
             card = self
                 .step(&card, |c| {
@@ -188,7 +215,10 @@ impl Pipeline {
         card: &Card,
         change: impl FnMut(&mut Card) -> Result<Change, idreview_protocol::RpcError>,
     ) -> Result<Card, IngestError> {
-        let at = CardRef { id: card.id, expected_version: Some(card.version) };
+        let at = CardRef {
+            id: card.id,
+            expected_version: Some(card.version),
+        };
         self.store
             .update(at, PIPELINE_ACTOR, change)
             .await
@@ -199,7 +229,8 @@ impl Pipeline {
     fn finish(&self, dir: &Path, name: &OsString) {
         let result = if self.config.inbox.keep_processed {
             let target = unique_target(&self.config.processed_dir(), name);
-            std::fs::create_dir_all(self.config.processed_dir()).and_then(|_| std::fs::rename(dir, target))
+            std::fs::create_dir_all(self.config.processed_dir())
+                .and_then(|_| std::fs::rename(dir, target))
         } else {
             std::fs::remove_dir_all(dir)
         };
@@ -214,13 +245,19 @@ impl Pipeline {
         let target = unique_target(&rejected, name);
         let moved = std::fs::create_dir_all(&rejected).and_then(|_| std::fs::rename(dir, &target));
         if let Err(e) = moved {
-            let why = format!("could not move a rejected submission to {}: {e}", target.display());
+            let why = format!(
+                "could not move a rejected submission to {}: {e}",
+                target.display()
+            );
             warn!(rule = rejection.rule, "{why}");
             return Outcome::Deferred(why);
         }
         write_reason(&target, name, rejection);
         warn!(rule = rejection.rule, file = ?rejection.file, "rejected: {}", rejection.message);
-        Outcome::Rejected { rule: rejection.rule.to_string(), at: target }
+        Outcome::Rejected {
+            rule: rejection.rule.to_string(),
+            at: target,
+        }
     }
 }
 

@@ -27,14 +27,26 @@ impl LocalStore {
         Ok(self.root.join(rel))
     }
 
-    pub async fn put_file(&self, key: &str, source: &Path, sha256: &str) -> Result<Stored, ObjectError> {
-        let io = |source| ObjectError::Io { key: key.to_string(), source };
+    pub async fn put_file(
+        &self,
+        key: &str,
+        source: &Path,
+        sha256: &str,
+    ) -> Result<Stored, ObjectError> {
+        let io = |source| ObjectError::Io {
+            key: key.to_string(),
+            source,
+        };
         let target = self.path(key)?;
         let bytes = tokio::fs::read(source).await.map_err(io)?;
         let actual = hex::encode(Sha256::digest(&bytes));
         if actual != sha256 {
-            let msg = format!("content changed since validation (sha256 {actual}, expected {sha256})");
-            return Err(io(std::io::Error::new(std::io::ErrorKind::InvalidData, msg)));
+            let msg =
+                format!("content changed since validation (sha256 {actual}, expected {sha256})");
+            return Err(io(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                msg,
+            )));
         }
         if let Some(parent) = target.parent() {
             tokio::fs::create_dir_all(parent).await.map_err(io)?;
@@ -50,20 +62,27 @@ impl LocalStore {
     pub async fn get(&self, key: &str) -> Result<Vec<u8>, ObjectError> {
         tokio::fs::read(self.path(key)?)
             .await
-            .map_err(|source| ObjectError::Io { key: key.to_string(), source })
+            .map_err(|source| ObjectError::Io {
+                key: key.to_string(),
+                source,
+            })
     }
 
     pub async fn exists(&self, key: &str) -> Result<bool, ObjectError> {
         tokio::fs::try_exists(self.path(key)?)
             .await
-            .map_err(|source| ObjectError::Io { key: key.to_string(), source })
+            .map_err(|source| ObjectError::Io {
+                key: key.to_string(),
+                source,
+            })
     }
 
     pub async fn delete(&self, key: &str) -> Result<(), ObjectError> {
         match tokio::fs::remove_file(self.path(key)?).await {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                Err(ObjectError::Io { key: key.to_string(), source: e })
-            }
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(ObjectError::Io {
+                key: key.to_string(),
+                source: e,
+            }),
             _ => Ok(()),
         }
     }
@@ -80,11 +99,30 @@ mod tests {
         let src = dir.path().join("f.bin");
         std::fs::write(&src, b"hello").expect("write");
         let sha = hex::encode(Sha256::digest(b"hello"));
-        store.put_file("users/u/id-card/1/f.bin", &src, &sha).await.expect("put");
-        assert_eq!(store.get("users/u/id-card/1/f.bin").await.expect("get"), b"hello");
-        assert!(store.exists("users/u/id-card/1/f.bin").await.expect("exists"));
-        store.delete("users/u/id-card/1/f.bin").await.expect("delete");
-        assert!(!store.exists("users/u/id-card/1/f.bin").await.expect("exists"));
+        store
+            .put_file("users/u/id-card/1/f.bin", &src, &sha)
+            .await
+            .expect("put");
+        assert_eq!(
+            store.get("users/u/id-card/1/f.bin").await.expect("get"),
+            b"hello"
+        );
+        assert!(
+            store
+                .exists("users/u/id-card/1/f.bin")
+                .await
+                .expect("exists")
+        );
+        store
+            .delete("users/u/id-card/1/f.bin")
+            .await
+            .expect("delete");
+        assert!(
+            !store
+                .exists("users/u/id-card/1/f.bin")
+                .await
+                .expect("exists")
+        );
     }
 
     #[tokio::test]
@@ -94,7 +132,13 @@ mod tests {
         let src = dir.path().join("f.bin");
         std::fs::write(&src, b"hello").expect("write");
         assert!(store.put_file("k", &src, "00").await.is_err());
-        assert!(matches!(store.get("../f.bin").await, Err(ObjectError::BadKey(_))));
-        assert!(matches!(store.get("/etc/passwd").await, Err(ObjectError::BadKey(_))));
+        assert!(matches!(
+            store.get("../f.bin").await,
+            Err(ObjectError::BadKey(_))
+        ));
+        assert!(matches!(
+            store.get("/etc/passwd").await,
+            Err(ObjectError::BadKey(_))
+        ));
     }
 }

@@ -37,7 +37,12 @@ impl ObjectStore {
 
     /// Stores the file at `path` under `key`; `sha256` (hex) is the content hash already computed
     /// during validation and is checked again on the way in.
-    pub async fn put_file(&self, key: &str, path: &Path, sha256: &str) -> Result<Stored, ObjectError> {
+    pub async fn put_file(
+        &self,
+        key: &str,
+        path: &Path,
+        sha256: &str,
+    ) -> Result<Stored, ObjectError> {
         match self {
             ObjectStore::Local(s) => s.put_file(key, path, sha256).await,
         }
@@ -79,8 +84,17 @@ mod tests {
 
     #[test]
     fn keys_group_by_user_category_and_card() {
-        assert_eq!(object_key("u1", FileRole::Back, CardId(7), "back.jpg"), "users/u1/id-card/7/back.jpg");
-        assert_eq!(object_key("u1", FileRole::Selfie, CardId(7), "selfie.mp4"), "users/u1/selfie/7/selfie.mp4");
-        assert_eq!(object_key("u1", FileRole::Extra, CardId(7), "bill.pdf"), "users/u1/documents/7/bill.pdf");
+        assert_eq!(
+            object_key("u1", FileRole::Back, CardId(7), "back.jpg"),
+            "users/u1/id-card/7/back.jpg"
+        );
+        assert_eq!(
+            object_key("u1", FileRole::Selfie, CardId(7), "selfie.mp4"),
+            "users/u1/selfie/7/selfie.mp4"
+        );
+        assert_eq!(
+            object_key("u1", FileRole::Extra, CardId(7), "bill.pdf"),
+            "users/u1/documents/7/bill.pdf"
+        );
     }
 }

@@ -36,7 +36,10 @@ pub enum RpcServerError {
     #[error("another idreviewd is already serving {0}; stop it or use another --data-dir")]
     AlreadyRunning(PathBuf),
     #[error("cannot listen on {path}: {source}")]
-    Bind { path: PathBuf, source: std::io::Error },
+    Bind {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 /// Binds the Unix socket (mode 0600), replacing a stale socket file but never a live daemon's.
@@ -47,7 +50,10 @@ pub async fn bind_unix(path: &Path) -> Result<UnixListener, RpcServerError> {
         }
         let _ = std::fs::remove_file(path);
     }
-    let bind = |source| RpcServerError::Bind { path: path.to_path_buf(), source };
+    let bind = |source| RpcServerError::Bind {
+        path: path.to_path_buf(),
+        source,
+    };
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent).map_err(bind)?;
     }
@@ -114,7 +120,10 @@ where
         daemon_version: env!("CARGO_PKG_VERSION").to_string(),
         protocol_version: PROTOCOL_VERSION,
     };
-    if transport::write_message(&mut stream, &HelloReply::Welcome(welcome)).await.is_err() {
+    if transport::write_message(&mut stream, &HelloReply::Welcome(welcome))
+        .await
+        .is_err()
+    {
         return;
     }
     info!(%identity, client = %hello.client, "connected");

@@ -6,8 +6,9 @@ use std::sync::Arc;
 
 use chrono::Utc;
 use idreview_protocol::{
-    AuditEvent, Card, CardId, CardPage, CardRef, DecideRequest, Decision, DecisionRecord, FieldCorrection,
-    FieldSource, Health, IdReview, ItemResult, ListQuery, OnboardingStage, PROTOCOL_VERSION, Role, RpcError,
+    AuditEvent, Card, CardId, CardPage, CardRef, DecideRequest, Decision, DecisionRecord,
+    FieldCorrection, FieldSource, Health, IdReview, ItemResult, ListQuery, OnboardingStage,
+    PROTOCOL_VERSION, Role, RpcError,
 };
 use tarpc::context::Context;
 
@@ -25,7 +26,11 @@ pub struct Session {
 
 impl Session {
     pub fn new(shared: Shared, identity: String, role: Role) -> Session {
-        Session { shared, identity: identity.into(), role }
+        Session {
+            shared,
+            identity: identity.into(),
+            role,
+        }
     }
 
     /// Refuses the call unless this connection's role is at least `needed`.
@@ -33,13 +38,22 @@ impl Session {
         if self.role >= needed {
             Ok(())
         } else {
-            Err(RpcError::Forbidden(format!("{} needs the {needed} role; this connection is {}", self.identity, self.role)))
+            Err(RpcError::Forbidden(format!(
+                "{} needs the {needed} role; this connection is {}",
+                self.identity, self.role
+            )))
         }
     }
 
     /// A bulk call answers every card with the same error when the caller may not make it.
     fn refuse_all(cards: &[CardRef], e: RpcError) -> Vec<ItemResult> {
-        cards.iter().map(|c| ItemResult { id: c.id, result: Err(e.clone()) }).collect()
+        cards
+            .iter()
+            .map(|c| ItemResult {
+                id: c.id,
+                result: Err(e.clone()),
+            })
+            .collect()
     }
 
     async fn bulk(
@@ -47,7 +61,12 @@ impl Session {
         cards: Vec<CardRef>,
         change: impl FnMut(&mut Card) -> Result<Change, RpcError>,
     ) -> Vec<ItemResult> {
-        match self.shared.store.update_many(&cards, &self.identity, change).await {
+        match self
+            .shared
+            .store
+            .update_many(&cards, &self.identity, change)
+            .await
+        {
             Ok(results) => results.into_iter().map(|(r, _)| r).collect(),
             Err(e) => Self::refuse_all(&cards, e.into()),
         }
@@ -55,7 +74,11 @@ impl Session {
 
     /// Applies corrections to a card's fields; each becomes the field's value at full
     /// confidence from `source`. Unknown field names are added.
-    fn correct(card: &mut Card, corrections: &[FieldCorrection], source: FieldSource) -> Result<(String, String), RpcError> {
+    fn correct(
+        card: &mut Card,
+        corrections: &[FieldCorrection],
+        source: FieldSource,
+    ) -> Result<(String, String), RpcError> {
         let mut before = serde_json::Map::new();
         let mut after = serde_json::Map::new();
         for c in corrections {
@@ -84,7 +107,10 @@ impl Session {
             }
             after.insert(c.name.clone(), c.value.clone().into());
         }
-        Ok((serde_json::Value::Object(before).to_string(), serde_json::Value::Object(after).to_string()))
+        Ok((
+            serde_json::Value::Object(before).to_string(),
+            serde_json::Value::Object(after).to_string(),
+        ))
     }
 }
 
@@ -125,9 +151,15 @@ impl IdReview for Session {
         Ok(self.shared.store.card_for_user(&user_id)?)
     }
 
-    async fn onboarding_stage(self, _: Context, user_id: String) -> Result<OnboardingStage, RpcError> {
+    async fn onboarding_stage(
+        self,
+        _: Context,
+        user_id: String,
+    ) -> Result<OnboardingStage, RpcError> {
         self.require(Role::Submitter)?;
-        Ok(lifecycle::onboarding_stage(self.shared.store.card_for_user(&user_id)?.as_ref()))
+        Ok(lifecycle::onboarding_stage(
+            self.shared.store.card_for_user(&user_id)?.as_ref(),
+        ))
     }
 
     async fn decide(self, _: Context, request: DecideRequest) -> Vec<ItemResult> {
@@ -136,13 +168,21 @@ impl IdReview for Session {
         }
         let reason = request.reason.trim().to_string();
         if request.decision == Decision::Reject && reason.is_empty() {
-            return Self::refuse_all(&request.cards, RpcError::Invalid("a rejection needs a reason".into()));
+            return Self::refuse_all(
+                &request.cards,
+                RpcError::Invalid("a rejection needs a reason".into()),
+            );
         }
         let identity = self.identity.to_string();
         let decision = request.decision;
         self.bulk(request.cards, |card| {
             lifecycle::apply(card, Event::Decide(decision))?;
-            card.decision = Some(DecisionRecord { decision, by: identity.clone(), at: Utc::now(), reason: reason.clone() });
+            card.decision = Some(DecisionRecord {
+                decision,
+                by: identity.clone(),
+                at: Utc::now(),
+                reason: reason.clone(),
+            });
             let action = match decision {
                 Decision::Approve => "card.approved",
                 Decision::Reject => "card.rejected",
@@ -152,18 +192,32 @@ impl IdReview for Session {
         .await
     }
 
-    async fn set_verified(self, _: Context, cards: Vec<CardRef>, verified: bool) -> Vec<ItemResult> {
+    async fn set_verified(
+        self,
+        _: Context,
+        cards: Vec<CardRef>,
+        verified: bool,
+    ) -> Vec<ItemResult> {
         if let Err(e) = self.require(Role::Reviewer) {
             return Self::refuse_all(&cards, e);
         }
         self.bulk(cards, |card| {
             lifecycle::apply(card, Event::SetVerified(verified))?;
-            Ok(Change::new(if verified { "card.verified" } else { "card.unverified" }))
+            Ok(Change::new(if verified {
+                "card.verified"
+            } else {
+                "card.unverified"
+            }))
         })
         .await
     }
 
-    async fn confirm_card(self, _: Context, card: CardRef, corrections: Vec<FieldCorrection>) -> Result<Card, RpcError> {
+    async fn confirm_card(
+        self,
+        _: Context,
+        card: CardRef,
+        corrections: Vec<FieldCorrection>,
+    ) -> Result<Card, RpcError> {
         self.require(Role::Submitter)?;
         let store = self.shared.store.clone();
         store
@@ -178,7 +232,12 @@ impl IdReview for Session {
             .await
     }
 
-    async fn correct_fields(self, _: Context, card: CardRef, corrections: Vec<FieldCorrection>) -> Result<Card, RpcError> {
+    async fn correct_fields(
+        self,
+        _: Context,
+        card: CardRef,
+        corrections: Vec<FieldCorrection>,
+    ) -> Result<Card, RpcError> {
         self.require(Role::Reviewer)?;
         if corrections.is_empty() {
             return Err(RpcError::Invalid("no corrections given".into()));

@@ -25,7 +25,10 @@ pub struct Index {
 
 impl Index {
     pub fn new(threshold: f32) -> Index {
-        Index { by_id: BTreeMap::new(), threshold }
+        Index {
+            by_id: BTreeMap::new(),
+            threshold,
+        }
     }
 
     /// The summary the index would hold for `card`.
@@ -49,10 +52,17 @@ impl Index {
 
     /// Adds or replaces a card; an older version never replaces a newer one.
     pub fn upsert(&mut self, card: &Card) {
-        if self.by_id.get(&card.id).is_some_and(|e| e.summary.version > card.version) {
+        if self
+            .by_id
+            .get(&card.id)
+            .is_some_and(|e| e.summary.version > card.version)
+        {
             return;
         }
-        let entry = Entry { summary: self.summarize(card), tokens: tokens(card) };
+        let entry = Entry {
+            summary: self.summarize(card),
+            tokens: tokens(card),
+        };
         self.by_id.insert(card.id, entry);
     }
 
@@ -102,19 +112,32 @@ impl Index {
             } else {
                 self.by_id.values().for_each(&mut visit);
             }
-            return CardPage { total: total as u64, offset: query.offset, cards };
+            return CardPage {
+                total: total as u64,
+                offset: query.offset,
+                cards,
+            };
         }
-        let mut hits: Vec<&CardSummary> =
-            self.by_id.values().filter(|e| filter.matches(e)).map(|e| &e.summary).collect();
+        let mut hits: Vec<&CardSummary> = self
+            .by_id
+            .values()
+            .filter(|e| filter.matches(e))
+            .map(|e| &e.summary)
+            .collect();
         let total = hits.len() as u64;
-        let cmp = |a: &&CardSummary, b: &&CardSummary| compare(query.sort, a, b).then(a.id.cmp(&b.id));
+        let cmp =
+            |a: &&CardSummary, b: &&CardSummary| compare(query.sort, a, b).then(a.id.cmp(&b.id));
         if query.descending {
             hits.sort_unstable_by(|a, b| cmp(b, a));
         } else {
             hits.sort_unstable_by(cmp);
         }
         let cards = hits.into_iter().skip(offset).take(limit).cloned().collect();
-        CardPage { total, offset: query.offset, cards }
+        CardPage {
+            total,
+            offset: query.offset,
+            cards,
+        }
     }
 }
 
@@ -126,7 +149,10 @@ fn compare(key: SortKey, a: &CardSummary, b: &CardSummary) -> Ordering {
         SortKey::DocumentType => a.document_type.cmp(&b.document_type),
         SortKey::Country => a.country.cmp(&b.country),
         SortKey::Status => a.status.cmp(&b.status),
-        SortKey::Confidence => a.confidence.partial_cmp(&b.confidence).unwrap_or(Ordering::Equal),
+        SortKey::Confidence => a
+            .confidence
+            .partial_cmp(&b.confidence)
+            .unwrap_or(Ordering::Equal),
         SortKey::Assignee => a.assignee.cmp(&b.assignee),
     }
 }
@@ -145,7 +171,11 @@ impl<'a> Matcher<'a> {
             .as_deref()
             .map(|t| t.split_whitespace().map(str::to_lowercase).collect())
             .unwrap_or_default();
-        Matcher { filter, caller, words }
+        Matcher {
+            filter,
+            caller,
+            words,
+        }
     }
 
     fn matches(&self, e: &Entry) -> bool {
@@ -154,9 +184,13 @@ impl<'a> Matcher<'a> {
         (f.statuses.is_empty() || f.statuses.contains(&s.status))
             && (f.document_types.is_empty() || f.document_types.contains(&s.document_type))
             && (f.countries.is_empty()
-                || s.country.as_ref().is_some_and(|c| f.countries.iter().any(|w| w.eq_ignore_ascii_case(c))))
-            && f.min_confidence.is_none_or(|lo| s.confidence.is_some_and(|c| c >= lo))
-            && f.max_confidence.is_none_or(|hi| s.confidence.is_some_and(|c| c < hi))
+                || s.country
+                    .as_ref()
+                    .is_some_and(|c| f.countries.iter().any(|w| w.eq_ignore_ascii_case(c))))
+            && f.min_confidence
+                .is_none_or(|lo| s.confidence.is_some_and(|c| c >= lo))
+            && f.max_confidence
+                .is_none_or(|hi| s.confidence.is_some_and(|c| c < hi))
             && (!f.low_confidence_only || s.low_confidence > 0)
             && f.created_from.is_none_or(|t| s.created_at >= t)
             && f.created_to.is_none_or(|t| s.created_at < t)
@@ -167,7 +201,10 @@ impl<'a> Matcher<'a> {
                 AssigneeFilter::Me => s.assignee.as_deref() == Some(self.caller),
                 AssigneeFilter::Named(n) => s.assignee.as_deref() == Some(n.as_str()),
             }
-            && self.words.iter().all(|w| e.tokens.iter().any(|t| t.starts_with(w.as_str())))
+            && self
+                .words
+                .iter()
+                .all(|w| e.tokens.iter().any(|t| t.starts_with(w.as_str())))
     }
 }
 
@@ -202,14 +239,26 @@ mod tests {
     fn index() -> Index {
         let mut index = Index::new(0.8);
         for i in 1..=30u64 {
-            let mut c = card(if i % 3 == 0 { Status::Approved } else { Status::NeedsReview });
+            let mut c = card(if i % 3 == 0 {
+                Status::Approved
+            } else {
+                Status::NeedsReview
+            });
             c.id = CardId(i);
             c.user_id = format!("user-{i}");
-            c.document_type = if i % 2 == 0 { DocumentType::Passport } else { DocumentType::NationalId };
+            c.document_type = if i % 2 == 0 {
+                DocumentType::Passport
+            } else {
+                DocumentType::NationalId
+            };
             c.created_at += chrono::Duration::seconds(i as i64);
             c.fields.push(Field {
                 name: "surname".into(),
-                value: if i == 7 { "Eriksson".into() } else { "Doe".into() },
+                value: if i == 7 {
+                    "Eriksson".into()
+                } else {
+                    "Doe".into()
+                },
                 confidence: i as f32 / 30.0,
                 source: FieldSource::Mrz,
                 side: Side::Front,
@@ -227,7 +276,11 @@ mod tests {
 
     #[test]
     fn pages_newest_first_with_total() {
-        let q = ListQuery { offset: 2, limit: 3, ..ListQuery::default() };
+        let q = ListQuery {
+            offset: 2,
+            limit: 3,
+            ..ListQuery::default()
+        };
         let page = index().list(&q, "me");
         assert_eq!(page.total, 30);
         assert_eq!(ids(&page), vec![28, 27, 26]);
@@ -235,8 +288,14 @@ mod tests {
 
     #[test]
     fn filters_combine() {
-        let filter = CardFilter::parse("status:needs_review type:passport conf:<0.5").expect("parses");
-        let q = ListQuery { filter, limit: 100, descending: false, ..ListQuery::default() };
+        let filter =
+            CardFilter::parse("status:needs_review type:passport conf:<0.5").expect("parses");
+        let q = ListQuery {
+            filter,
+            limit: 100,
+            descending: false,
+            ..ListQuery::default()
+        };
         let page = index().list(&q, "me");
         // Even ids below 15 (confidence i/30 < 0.5), not multiples of 3.
         assert_eq!(ids(&page), vec![2, 4, 8, 10, 14]);
@@ -245,15 +304,26 @@ mod tests {
 
     #[test]
     fn text_search_matches_prefixes_of_any_field() {
-        let q = ListQuery { filter: CardFilter::parse("eriks").expect("parses"), ..ListQuery::default() };
+        let q = ListQuery {
+            filter: CardFilter::parse("eriks").expect("parses"),
+            ..ListQuery::default()
+        };
         assert_eq!(ids(&index().list(&q, "me")), vec![7]);
-        let q = ListQuery { filter: CardFilter::parse("user-12").expect("parses"), ..ListQuery::default() };
+        let q = ListQuery {
+            filter: CardFilter::parse("user-12").expect("parses"),
+            ..ListQuery::default()
+        };
         assert_eq!(ids(&index().list(&q, "me")), vec![12]);
     }
 
     #[test]
     fn sorts_by_confidence_both_ways() {
-        let mut q = ListQuery { sort: SortKey::Confidence, limit: 2, descending: true, ..ListQuery::default() };
+        let mut q = ListQuery {
+            sort: SortKey::Confidence,
+            limit: 2,
+            descending: true,
+            ..ListQuery::default()
+        };
         assert_eq!(ids(&index().list(&q, "me")), vec![30, 29]);
         q.descending = false;
         assert_eq!(ids(&index().list(&q, "me")), vec![1, 2]);
@@ -261,7 +331,10 @@ mod tests {
 
     #[test]
     fn low_confidence_counts_against_threshold() {
-        let q = ListQuery { filter: CardFilter::parse("low:yes").expect("parses"), ..ListQuery::default() };
+        let q = ListQuery {
+            filter: CardFilter::parse("low:yes").expect("parses"),
+            ..ListQuery::default()
+        };
         // confidence i/30 < 0.8  <=>  i < 24
         assert_eq!(index().list(&q, "me").total, 23);
     }
@@ -273,6 +346,9 @@ mod tests {
         c.id = CardId(5);
         c.version = 0;
         index.upsert(&c);
-        assert_eq!(index.summary(CardId(5)).map(|s| s.status), Some(Status::NeedsReview));
+        assert_eq!(
+            index.summary(CardId(5)).map(|s| s.status),
+            Some(Status::NeedsReview)
+        );
     }
 }

@@ -9,11 +9,12 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use chrono::Utc;
 use idreview_protocol::{
-    AuditEvent, Card, CardId, CardPage, CardRef, CardSummary, ItemResult, ListQuery, RpcError, Status,
+    AuditEvent, Card, CardId, CardPage, CardRef, CardSummary, ItemResult, ListQuery, RpcError,
+    Status,
 };
 use serde::Serialize;
-use sled::transaction::{ConflictableTransactionError, TransactionError};
 use sled::Transactional;
+use sled::transaction::{ConflictableTransactionError, TransactionError};
 
 use index::Index;
 
@@ -51,7 +52,11 @@ pub struct Change {
 
 impl Change {
     pub fn new(action: impl Into<String>) -> Change {
-        Change { action: action.into(), reason: None, detail: None }
+        Change {
+            action: action.into(),
+            reason: None,
+            detail: None,
+        }
     }
 
     pub fn because(mut self, reason: impl Into<String>) -> Change {
@@ -102,7 +107,9 @@ impl Store {
             index: RwLock::new(index),
             writer: Mutex::new(()),
         };
-        Ok(Store { inner: Arc::new(inner) })
+        Ok(Store {
+            inner: Arc::new(inner),
+        })
     }
 
     /// A fresh card id, larger than every id handed out before (also across restarts).
@@ -117,9 +124,18 @@ impl Store {
             if let Some(existing) = self.card_for_user(&card.user_id)?
                 && existing.status != Status::Rejected
             {
-                return Err(StoreError::ActiveCard { user: card.user_id.clone(), card: existing.id });
+                return Err(StoreError::ActiveCard {
+                    user: card.user_id.clone(),
+                    card: existing.id,
+                });
             }
-            let event = self.event(Some(card.id), actor, Change::new("card.created"), None, Some(&card))?;
+            let event = self.event(
+                Some(card.id),
+                actor,
+                Change::new("card.created"),
+                None,
+                Some(&card),
+            )?;
             self.commit(&[&card], &[event], Some((&card.user_id, card.id)))?;
         }
         self.inner.db.flush_async().await?;
@@ -143,9 +159,11 @@ impl Store {
                 let outcome = match self.get(r.id)? {
                     None => Err(RpcError::NotFound(r.id)),
                     Some(card) => match r.expected_version {
-                        Some(expected) if expected != card.version => {
-                            Err(RpcError::Conflict { id: r.id, expected, actual: card.version })
-                        }
+                        Some(expected) if expected != card.version => Err(RpcError::Conflict {
+                            id: r.id,
+                            expected,
+                            actual: card.version,
+                        }),
                         // A card named twice in one call: the second sees the first's change.
                         _ if changed.iter().any(|c: &Card| c.id == r.id) => {
                             Err(RpcError::Invalid(format!("card {} is named twice", r.id)))
@@ -162,11 +180,23 @@ impl Store {
                 };
                 match outcome {
                     Ok((before, after, what)) => {
-                        events.push(self.event(Some(after.id), actor, what, Some(&before), Some(&after))?);
-                        results.push(ItemResult { id: r.id, result: Ok(after.version) });
+                        events.push(self.event(
+                            Some(after.id),
+                            actor,
+                            what,
+                            Some(&before),
+                            Some(&after),
+                        )?);
+                        results.push(ItemResult {
+                            id: r.id,
+                            result: Ok(after.version),
+                        });
                         changed.push(after);
                     }
-                    Err(e) => results.push(ItemResult { id: r.id, result: Err(e) }),
+                    Err(e) => results.push(ItemResult {
+                        id: r.id,
+                        result: Err(e),
+                    }),
                 }
             }
             let refs: Vec<&Card> = changed.iter().collect();
@@ -282,7 +312,12 @@ impl Store {
 
     /// Writes cards, their audit events and (for new cards) the user index in one transaction,
     /// then updates the in-memory index. Callers hold the writer lock.
-    fn commit(&self, cards: &[&Card], events: &[AuditEvent], user: Option<(&str, CardId)>) -> Result<(), StoreError> {
+    fn commit(
+        &self,
+        cards: &[&Card],
+        events: &[AuditEvent],
+        user: Option<(&str, CardId)>,
+    ) -> Result<(), StoreError> {
         let card_rows: Vec<([u8; 8], Vec<u8>)> = cards
             .iter()
             .map(|c| Ok((c.id.0.to_be_bytes(), bincode::serialize(c)?)))
@@ -290,7 +325,11 @@ impl Store {
         let event_rows: Vec<([u8; 8], Vec<u8>, Vec<u8>)> = events
             .iter()
             .map(|e| {
-                let by_card = [e.card_id.map_or(0, |c| c.0).to_be_bytes(), e.seq.to_be_bytes()].concat();
+                let by_card = [
+                    e.card_id.map_or(0, |c| c.0).to_be_bytes(),
+                    e.seq.to_be_bytes(),
+                ]
+                .concat();
                 Ok((e.seq.to_be_bytes(), bincode::serialize(e)?, by_card))
             })
             .collect::<Result<_, bincode::Error>>()?;
@@ -311,7 +350,9 @@ impl Store {
             })
             .map_err(|e| match e {
                 TransactionError::Storage(e) => StoreError::Sled(e),
-                TransactionError::Abort(()) => StoreError::Sled(sled::Error::ReportableBug("aborted".into())),
+                TransactionError::Abort(()) => {
+                    StoreError::Sled(sled::Error::ReportableBug("aborted".into()))
+                }
             })?;
         let mut index = i.index.write().unwrap_or_else(|p| p.into_inner());
         for card in cards {
