@@ -1,1 +1,227 @@
-//! Synthetic demo submissions (placeholder).
+//! Synthetic demo submissions for trying the system without real documents: deterministic,
+//! card-looking JPEGs and manifests written into the inbox the way a real client would.
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use image::codecs::jpeg::JpegEncoder;
+use image::{ExtendedColorType, Rgb, RgbImage};
+
+/// Width and height of demo document images: above the 800x600 minimum, card-shaped.
+const CARD: (u32, u32) = (1000, 700);
+/// Modest quality keeps a demo image around 100-300 KB.
+const JPEG_QUALITY: u8 = 70;
+const COUNTRIES: &[&str] = &[
+    "DEU", "FRA", "NLD", "ESP", "ITA", "POL", "SWE", "AUT", "BEL", "PRT",
+];
+
+/// SplitMix64: a tiny deterministic generator, plenty for drawing shapes.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// A value in `0..n` (n > 0).
+    fn below(&mut self, n: u32) -> u32 {
+        (self.next() % u64::from(n.max(1))) as u32
+    }
+}
+
+/// A card-looking JPEG of `width` x `height` (each clamped to 16..=4000), the same bytes for the
+/// same arguments: a tinted background with a fine pattern, a header band, a photo box, text
+/// lines and a machine-readable-zone band.
+/// Panics never in practice: encoding a clamped-size image into memory cannot fail.
+pub fn demo_image(width: u32, height: u32, seed: u64) -> Vec<u8> {
+    let (w, h) = (width.clamp(16, 4000), height.clamp(16, 4000));
+    let mut rng = Rng(seed);
+    let base = [
+        170 + rng.below(70) as u8,
+        170 + rng.below(70) as u8,
+        170 + rng.below(70) as u8,
+    ];
+    let accent = Rgb([
+        rng.below(120) as u8,
+        rng.below(120) as u8,
+        60 + rng.below(120) as u8,
+    ]);
+    let wave = 8.0 + f64::from(rng.below(24));
+    // Background with a guilloche-like pattern and grain, as on printed security paper.
+    let mut img = RgbImage::from_fn(w, h, |x, y| {
+        let (fx, fy) = (f64::from(x), f64::from(y));
+        let pattern = ((fx / wave).sin() * (fy / (wave * 1.7)).cos() * 18.0) as i32;
+        let grain = ((x.wrapping_mul(7919) ^ y.wrapping_mul(104_729)) % 13) as i32;
+        Rgb(base.map(|c| (i32::from(c) + pattern + grain - 6).clamp(0, 255) as u8))
+    });
+    fill(&mut img, 0, 0, w, h / 8, accent);
+    let (px, py, pw, ph) = (w / 20, h / 5, w / 4, h / 2);
+    fill(&mut img, px, py, pw, ph, Rgb([120, 120, 130]));
+    // A head and shoulders in the photo box.
+    let (cx, cy, r) = (px + pw / 2, py + ph / 3, pw / 5);
+    fill_circle(&mut img, cx, cy, r, Rgb([210, 180, 160]));
+    fill(
+        &mut img,
+        px + pw / 6,
+        py + ph * 2 / 3,
+        pw * 2 / 3,
+        ph / 3,
+        Rgb([60, 60, 80]),
+    );
+    // Text lines: a label above each value.
+    let tx = px + pw + w / 20;
+    for line in 0..6 {
+        let y = py + line * (ph / 6);
+        let label = w / 12 + rng.below(w / 10);
+        fill(&mut img, tx, y, label, h / 70 + 1, Rgb([110, 110, 110]));
+        let value = w / 8 + rng.below(w / 3);
+        fill(
+            &mut img,
+            tx,
+            y + h / 45,
+            value,
+            h / 30 + 1,
+            Rgb([25, 25, 35]),
+        );
+    }
+    // Machine-readable zone: two rows of character-sized blocks on a pale band.
+    let band_y = h * 4 / 5;
+    fill(&mut img, 0, band_y, w, h / 5, Rgb([235, 235, 228]));
+    let cell = (w / 44).max(2);
+    for row in 0..2 {
+        for col in 0..40 {
+            if rng.below(5) > 0 {
+                let y = band_y + h / 40 + row * (h / 14);
+                fill(
+                    &mut img,
+                    w / 30 + col * cell + 1,
+                    y,
+                    cell - 2,
+                    h / 22,
+                    Rgb([20, 20, 20]),
+                );
+            }
+        }
+    }
+    let mut jpeg = Vec::new();
+    JpegEncoder::new_with_quality(&mut jpeg, JPEG_QUALITY)
+        .encode(img.as_raw(), w, h, ExtendedColorType::Rgb8)
+        .expect("encoding a clamped-size RGB image into memory cannot fail");
+    jpeg
+}
+
+fn fill(img: &mut RgbImage, x: u32, y: u32, w: u32, h: u32, colour: Rgb<u8>) {
+    for yy in y..(y + h).min(img.height()) {
+        for xx in x..(x + w).min(img.width()) {
+            img.put_pixel(xx, yy, colour);
+        }
+    }
+}
+
+fn fill_circle(img: &mut RgbImage, cx: u32, cy: u32, r: u32, colour: Rgb<u8>) {
+    let r2 = i64::from(r) * i64::from(r);
+    for y in cy.saturating_sub(r)..(cy + r).min(img.height()) {
+        for x in cx.saturating_sub(r)..(cx + r).min(img.width()) {
+            let (dx, dy) = (i64::from(x) - i64::from(cx), i64::from(y) - i64::from(cy));
+            if dx * dx + dy * dy <= r2 {
+                img.put_pixel(x, y, colour);
+            }
+        }
+    }
+}
+
+/// Writes `count` valid synthetic submissions into `inbox` and returns their folders.
+/// Folders are named `demo-<seed>-<n>` (the user id too); an existing folder is never
+/// touched, the next free number is used instead. Images go first and the manifest last, via
+/// `submission.toml.tmp` renamed to `submission.toml`, because the manifest marks a submission
+/// complete. The same `seed` gives the same documents.
+pub fn write_demo_submissions(inbox: &Path, count: usize, seed: u64) -> io::Result<Vec<PathBuf>> {
+    fs::create_dir_all(inbox)?;
+    let mut rng = Rng(seed ^ 0xD3E0_5EED);
+    let mut written = Vec::with_capacity(count);
+    let mut n: u64 = 0;
+    while written.len() < count {
+        n += 1;
+        let name = format!("demo-{seed}-{n}");
+        let dir = inbox.join(&name);
+        match fs::create_dir(&dir) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e),
+        }
+        // Every third is a passport, so even a handful of submissions shows both kinds.
+        let passport = written.len() % 3 == 0;
+        let image_seed = rng.next();
+        fs::write(
+            dir.join("front.jpg"),
+            demo_image(CARD.0, CARD.1, image_seed),
+        )?;
+        if !passport {
+            let back_seed = rng.next();
+            fs::write(dir.join("back.jpg"), demo_image(CARD.0, CARD.1, back_seed))?;
+        }
+        let document_type = if passport { "passport" } else { "national_id" };
+        let country = COUNTRIES[rng.below(COUNTRIES.len() as u32) as usize];
+        let manifest = format!(
+            "user_id = \"{name}\"\ndocument_type = \"{document_type}\"\ncountry = \"{country}\"\n"
+        );
+        let tmp = dir.join("submission.toml.tmp");
+        fs::write(&tmp, manifest)?;
+        fs::rename(&tmp, dir.join(crate::validate::MANIFEST_FILE))?;
+        written.push(dir);
+    }
+    Ok(written)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::ValidationConfig;
+    use crate::validate::validate_submission;
+
+    #[test]
+    fn demo_image_is_deterministic_and_modest() {
+        let a = demo_image(1000, 700, 7);
+        assert_eq!(a, demo_image(1000, 700, 7));
+        assert_ne!(a, demo_image(1000, 700, 8));
+        assert!((60_000..400_000).contains(&a.len()), "{} bytes", a.len());
+    }
+
+    #[test]
+    fn demo_submissions_validate() {
+        let inbox = tempfile::tempdir().expect("tempdir");
+        let dirs = write_demo_submissions(inbox.path(), 6, 42).expect("write");
+        assert_eq!(dirs.len(), 6);
+        let mut types = std::collections::BTreeSet::new();
+        for dir in &dirs {
+            let valid = validate_submission(dir, &ValidationConfig::default())
+                .unwrap_or_else(|r| panic!("{}: {r}", dir.display()));
+            assert!(valid.manifest.user_id.starts_with("demo-42-"));
+            types.insert(valid.manifest.document_type);
+            assert!(!dir.join("submission.toml.tmp").exists());
+        }
+        assert_eq!(types.len(), 2, "a mix of passports and national ids");
+    }
+
+    #[test]
+    fn existing_folders_are_not_overwritten() {
+        let inbox = tempfile::tempdir().expect("tempdir");
+        fs::create_dir(inbox.path().join("demo-1-1")).expect("mkdir");
+        let dirs = write_demo_submissions(inbox.path(), 2, 1).expect("write");
+        assert_eq!(
+            dirs,
+            [inbox.path().join("demo-1-2"), inbox.path().join("demo-1-3")]
+        );
+        assert_eq!(
+            fs::read_dir(inbox.path().join("demo-1-1"))
+                .expect("ls")
+                .count(),
+            0
+        );
+    }
+}
