@@ -14,12 +14,16 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
-use crate::pipeline::{Pipeline, unique_target, write_reason};
+use crate::pipeline::{Outcome, Pipeline, unique_target, write_reason};
 use crate::validate::{MANIFEST_FILE, Rejection};
 
 /// How long a loose file or symlink may sit at the top of the inbox (perhaps still being
 /// moved into a folder) before it is rejected as not being a submission.
 const LOOSE_GRACE: Duration = Duration::from_secs(10);
+
+/// First and longest wait before a deferred submission is tried again.
+const RETRY_FIRST: Duration = Duration::from_secs(5);
+const RETRY_MAX: Duration = Duration::from_secs(300);
 
 /// Why the inbox could not start.
 #[derive(Debug, thiserror::Error)]
@@ -52,12 +56,15 @@ pub async fn run(pipeline: Pipeline, shutdown: CancellationToken) -> Result<(), 
     })?;
     watcher.watch(&inbox, RecursiveMode::Recursive)?;
 
-    // Bounds how many submissions are validated and ingested at once.
-    let workers = Arc::new(Semaphore::new(config.inbox_workers()));
-    let mut tasks = JoinSet::new();
+    let mut claims = Claims {
+        tasks: JoinSet::new(),
+        workers: Arc::new(Semaphore::new(config.inbox_workers())),
+        pipeline,
+        shutdown: shutdown.clone(),
+    };
     for (dir, name) in leftovers(&config.work_dir()) {
         info!(submission = %name.to_string_lossy(), "resuming a submission claimed before a restart");
-        spawn(&mut tasks, &pipeline, &workers, dir, name);
+        claims.spawn(dir, name);
     }
     let rescan = Duration::from_secs(config.inbox.rescan_secs.max(1));
     let mut next_wait = Duration::ZERO;
@@ -69,48 +76,62 @@ pub async fn run(pipeline: Pipeline, shutdown: CancellationToken) -> Result<(), 
                 tokio::time::sleep(Duration::from_millis(50)).await;
             }
             _ = tokio::time::sleep(next_wait) => {}
-            Some(_) = tasks.join_next(), if !tasks.is_empty() => continue,
+            Some(_) = claims.tasks.join_next(), if !claims.tasks.is_empty() => continue,
         }
-        let settle = Duration::from_millis(config.inbox.settle_ms);
-        let abandon = Duration::from_secs(config.inbox.abandon_after_secs);
-        let retry = scan(&pipeline, &inbox, settle, abandon, &mut tasks, &workers);
+        let retry = scan(&mut claims, &inbox);
         next_wait = retry.map_or(rescan, |r| r.min(rescan));
     }
     drop(watcher);
     info!(
-        in_flight = tasks.len(),
+        in_flight = claims.tasks.len(),
         "inbox stopping; finishing submissions in flight"
     );
-    while tasks.join_next().await.is_some() {}
+    while claims.tasks.join_next().await.is_some() {}
     Ok(())
 }
 
-fn spawn(
-    tasks: &mut JoinSet<()>,
-    pipeline: &Pipeline,
-    workers: &Arc<Semaphore>,
-    dir: PathBuf,
-    name: OsString,
-) {
-    let pipeline = pipeline.clone();
-    let workers = workers.clone();
-    tasks.spawn(async move {
-        let Ok(_permit) = workers.acquire_owned().await else {
-            return;
-        };
-        pipeline.process(dir, name).await;
-    });
+/// The claimed submissions being processed.
+struct Claims {
+    tasks: JoinSet<()>,
+    /// Bounds how many submissions are validated and ingested at once.
+    workers: Arc<Semaphore>,
+    pipeline: Pipeline,
+    shutdown: CancellationToken,
+}
+
+impl Claims {
+    /// Processes a claimed folder; a deferred one (our side failed, e.g. the disk) is retried
+    /// with backoff, without holding a worker, until it ends or the daemon stops.
+    fn spawn(&mut self, dir: PathBuf, name: OsString) {
+        let pipeline = self.pipeline.clone();
+        let workers = self.workers.clone();
+        let shutdown = self.shutdown.clone();
+        self.tasks.spawn(async move {
+            let mut backoff = RETRY_FIRST;
+            loop {
+                let Ok(permit) = workers.clone().acquire_owned().await else {
+                    return;
+                };
+                let outcome = pipeline.process(dir.clone(), name.clone()).await;
+                drop(permit);
+                if !matches!(outcome, Outcome::Deferred(_)) {
+                    return;
+                }
+                tokio::select! {
+                    _ = shutdown.cancelled() => return,
+                    _ = tokio::time::sleep(backoff) => {}
+                }
+                backoff = (backoff * 2).min(RETRY_MAX);
+            }
+        });
+    }
 }
 
 /// Claims every complete submission; returns how soon to look again for ones not yet settled.
-fn scan(
-    pipeline: &Pipeline,
-    inbox: &Path,
-    settle: Duration,
-    abandon: Duration,
-    tasks: &mut JoinSet<()>,
-    workers: &Arc<Semaphore>,
-) -> Option<Duration> {
+fn scan(claims: &mut Claims, inbox: &Path) -> Option<Duration> {
+    let config = claims.pipeline.config.clone();
+    let settle = Duration::from_millis(config.inbox.settle_ms);
+    let abandon = Duration::from_secs(config.inbox.abandon_after_secs);
     let entries = match std::fs::read_dir(inbox) {
         Ok(entries) => entries,
         Err(e) => {
@@ -118,7 +139,7 @@ fn scan(
             return None;
         }
     };
-    let work = pipeline.config.work_dir();
+    let work = config.work_dir();
     let mut retry: Option<Duration> = None;
     let mut later = |d: Duration| retry = Some(retry.map_or(d, |r| r.min(d)));
     for entry in entries.flatten() {
@@ -132,7 +153,7 @@ fn scan(
         };
         if !meta.is_dir() {
             match age(&meta).checked_sub(LOOSE_GRACE) {
-                Some(_) => reject_loose(pipeline, &path, &name, meta.is_symlink()),
+                Some(_) => reject_loose(&claims.pipeline, &path, &name, meta.is_symlink()),
                 None => later(LOOSE_GRACE),
             }
             continue;
@@ -165,7 +186,7 @@ fn scan(
             warn!(error = %e, submission = %name.to_string_lossy(), "cannot claim a submission");
             continue;
         }
-        spawn(tasks, pipeline, workers, claimed, name);
+        claims.spawn(claimed, name);
     }
     retry
 }

@@ -235,3 +235,69 @@ async fn half_written_submission_waits_for_its_manifest() {
     assert_eq!(card.files.len(), 1);
     assert!(!folder.exists());
 }
+
+#[tokio::test]
+async fn a_failing_object_store_delays_a_card_but_loses_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let daemon = Daemon::start(dir.path()).await;
+    let client = daemon.client().await;
+    // A file where the object store needs a folder: every upload fails (even for root).
+    let objects = dir.path().join("objects");
+    std::fs::create_dir_all(&objects).expect("objects dir");
+    std::fs::write(objects.join("users"), b"in the way").expect("blocker");
+
+    write_submission(
+        &daemon.inbox(),
+        "hank",
+        Some(&manifest("hank", "passport")),
+        &[("front.jpg", jpeg(1000, 700))],
+    );
+    let stuck = wait_for(
+        Duration::from_secs(20),
+        "hank's card to be created",
+        || async {
+            let card = client
+                .card_for_user(context::current(), "hank".into())
+                .await
+                .ok()?
+                .ok()??;
+            Some(card)
+        },
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let card = client
+        .get_card(context::current(), stuck.id)
+        .await
+        .expect("rpc")
+        .expect("card");
+    assert_eq!(
+        card.status,
+        Status::Uploading,
+        "the card waits for its files"
+    );
+    assert!(
+        dir.path().join("work/hank/front.jpg").exists(),
+        "the submission is kept in the work area"
+    );
+    assert!(
+        daemon.log().contains("kept in the work area"),
+        "the failure is logged:\n{}",
+        daemon.log()
+    );
+
+    std::fs::remove_file(objects.join("users")).expect("unblock");
+    let card = wait_for(
+        Duration::from_secs(30),
+        "hank's card after the retry",
+        || card_of(&client, "hank"),
+    )
+    .await;
+    assert_eq!(
+        card.id, stuck.id,
+        "the same card is resumed, not a second one created"
+    );
+    assert_eq!(card.status, Status::NeedsReview);
+    assert!(objects.join(&card.files[0].object_key).exists());
+    assert!(!dir.path().join("work/hank").exists());
+}
