@@ -1,0 +1,140 @@
+//! `idreview decide`: approve or reject cards in one call and print what happened to each;
+//! the exit code is 1 when any card did not take the decision.
+
+use std::io::Write;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use idreview_protocol::{CardRef, DecideRequest, Decision, ItemResult};
+
+use super::{DecideArgs, table};
+use crate::error::Error;
+use crate::rpc::Rpc;
+
+/// A deadline long enough for a bulk decision over thousands of cards.
+const BULK_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// The request the arguments describe.
+pub fn request(args: &DecideArgs) -> Result<DecideRequest, Error> {
+    let decision = match args.verdict.reject {
+        true => Decision::Reject,
+        false => Decision::Approve,
+    };
+    let reason = args.reason.as_deref().map(str::trim).unwrap_or_default();
+    let reason = match (decision, reason.is_empty()) {
+        (Decision::Reject, true) => {
+            return Err(Error::Usage("--reject needs a --reason".into()));
+        }
+        (Decision::Approve, true) => "approved".to_string(),
+        (_, false) => reason.to_string(),
+    };
+    let cards = args
+        .cards
+        .iter()
+        .map(|&id| CardRef {
+            id,
+            expected_version: None,
+        })
+        .collect();
+    Ok(DecideRequest {
+        cards,
+        decision,
+        reason,
+    })
+}
+
+/// Runs the command.
+pub async fn run(rpc: &Rpc, args: &DecideArgs, out: &mut impl Write) -> Result<ExitCode, Error> {
+    let request = request(args)?;
+    let decision = request.decision;
+    let items = rpc.with_timeout(BULK_TIMEOUT).decide(request).await?;
+    match args.json {
+        true => {
+            serde_json::to_writer_pretty(&mut *out, &items)?;
+            writeln!(out)?;
+        }
+        false => write!(out, "{}", human(decision, &items))?,
+    }
+    let failed = items.is_empty() || items.iter().any(|i| i.result.is_err());
+    Ok(if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// One line per card, then a count.
+pub fn human(decision: Decision, items: &[ItemResult]) -> String {
+    let rows: Vec<Vec<String>> = items
+        .iter()
+        .map(|item| match &item.result {
+            Ok(version) => vec![
+                item.id.to_string(),
+                "ok".into(),
+                format!("now version {version}"),
+            ],
+            Err(e) => vec![item.id.to_string(), "FAILED".into(), e.to_string()],
+        })
+        .collect();
+    let failed = items.iter().filter(|i| i.result.is_err()).count();
+    let mut text = table::render(&["card", "result", "detail"], &rows);
+    text.push_str(&format!(
+        "{} {}, {failed} failed\n",
+        items.len() - failed,
+        crate::display::decided(decision)
+    ));
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::{Cli, CliCommand};
+    use clap::Parser;
+    use idreview_protocol::{CardId, RpcError};
+
+    fn args(line: &[&str]) -> DecideArgs {
+        match Cli::try_parse_from(line.iter().copied()).map(|c| c.command) {
+            Ok(Some(CliCommand::Decide(args))) => args,
+            other => panic!("not a decide command: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn reasons_are_required_to_reject_only() {
+        let approve = request(&args(&["idreview", "decide", "1", "#2", "--approve"])).expect("ok");
+        assert_eq!(approve.reason, "approved");
+        assert_eq!(approve.cards.len(), 2);
+        assert_eq!(approve.cards[1].id, CardId(2));
+        assert!(request(&args(&["idreview", "decide", "1", "--reject"])).is_err());
+        assert!(
+            request(&args(&[
+                "idreview", "decide", "1", "--reject", "--reason", " "
+            ]))
+            .is_err()
+        );
+        let reject = request(&args(&[
+            "idreview", "decide", "1", "--reject", "--reason", "blurry",
+        ]));
+        assert_eq!(reject.expect("ok").decision, Decision::Reject);
+    }
+
+    #[test]
+    fn per_card_results() {
+        let items = [
+            ItemResult {
+                id: CardId(1),
+                result: Ok(4),
+            },
+            ItemResult {
+                id: CardId(2),
+                result: Err(RpcError::Conflict {
+                    id: CardId(2),
+                    expected: 1,
+                    actual: 2,
+                }),
+            },
+        ];
+        insta::assert_snapshot!(human(Decision::Approve, &items));
+    }
+}

@@ -1,0 +1,115 @@
+//! The interactive console's event loop: connect (starting a daemon if allowed), take over the
+//! terminal, then turn key presses, resizes, clock ticks and RPC answers into actions, apply
+//! them and draw. The loop never awaits an RPC; the worker in [`crate::rpc`] does.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use chrono::Utc;
+use idreview_protocol::ListQuery;
+use ratatui::crossterm::event::{self, Event};
+use tokio::sync::mpsc;
+
+use crate::app::{Action, App, CHROME_ROWS, Command, Theme};
+use crate::error::Error;
+use crate::rpc::{self, Endpoint};
+use crate::settings::Settings;
+use crate::terminal::TerminalGuard;
+use crate::{keys, spawn, ui};
+
+/// How often the input thread checks whether the console is closing.
+const INPUT_POLL: Duration = Duration::from_millis(200);
+
+/// Runs the console until the user quits.
+pub async fn run(settings: &Settings, allow_spawn: bool) -> Result<(), Error> {
+    let endpoint = Endpoint::new(settings);
+    let wait = Duration::from_secs(settings.console.spawn_wait_secs.max(1));
+    let config = settings.config_file.as_deref();
+    let (client, welcome) = spawn::connect_or_spawn(&endpoint, config, allow_spawn, wait).await?;
+
+    // Answers from the RPC worker, as actions for the app.
+    let (action_tx, mut actions) = mpsc::unbounded_channel();
+    let worker = rpc::spawn_worker(endpoint, Some(client), action_tx);
+
+    let mut guard = TerminalGuard::enter()?;
+    let rows = guard.terminal.size()?.height;
+    let theme = Theme {
+        bands: settings.console.confidence_bands,
+        color: !settings.no_color,
+    };
+    let fit_page = settings.console.page_size == 0;
+    let limit = match fit_page {
+        true => u32::from(rows.saturating_sub(CHROME_ROWS).max(1)),
+        false => settings.console.page_size,
+    };
+    let query = ListQuery {
+        limit: limit.min(ListQuery::MAX_LIMIT),
+        ..ListQuery::default()
+    };
+    let mut app = App::new(Utc::now(), query, theme, fit_page);
+    app.update(Action::Connected(welcome));
+    app.update(Action::Resize { rows });
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut events = spawn_input(stop.clone());
+    let period = Duration::from_secs(settings.console.refresh_secs.max(1));
+    let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+
+    let mut commands = app.start();
+    let result = loop {
+        if commands.contains(&Command::Quit) {
+            break Ok(());
+        }
+        for command in commands.drain(..) {
+            if let Command::Rpc(request) = command {
+                worker.send(request);
+            }
+        }
+        if let Err(e) = guard.terminal.draw(|frame| ui::render(&app, frame)) {
+            break Err(Error::Io(e));
+        }
+        commands = tokio::select! {
+            event = events.recv() => match event {
+                Some(Event::Key(key)) => keys::press(&mut app, key),
+                Some(Event::Resize(_, rows)) => app.update(Action::Resize { rows }),
+                Some(_) => vec![],
+                None => break Err(Error::Io(std::io::Error::other("the terminal input closed"))),
+            },
+            Some(action) = actions.recv() => app.update(action),
+            _ = ticks.tick() => app.update(Action::Tick(Utc::now())),
+        };
+    };
+    stop.store(true, Ordering::Relaxed);
+    drop(guard);
+    result
+}
+
+/// Reads terminal events on a thread of its own (crossterm's read blocks) until `stop`.
+fn spawn_input(stop: Arc<AtomicBool>) -> mpsc::UnboundedReceiver<Event> {
+    // Terminal events, in order, to the event loop.
+    let (tx, rx) = mpsc::unbounded_channel();
+    std::thread::spawn(move || {
+        while !stop.load(Ordering::Relaxed) {
+            match event::poll(INPUT_POLL) {
+                Ok(false) => continue,
+                Ok(true) => match event::read() {
+                    Ok(ev) => {
+                        if tx.send(ev).is_err() {
+                            return;
+                        }
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, "reading the terminal failed");
+                        return;
+                    }
+                },
+                Err(e) => {
+                    tracing::error!(error = %e, "polling the terminal failed");
+                    return;
+                }
+            }
+        }
+    });
+    rx
+}

@@ -1,0 +1,121 @@
+//! How domain values are written for people, shared by the console screens and the command
+//! tables: ages (`5m`, `3h`, `2d`), confidences, byte sizes and confidence bands.
+
+use chrono::{DateTime, Utc};
+
+/// Where a confidence falls against the configured bands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Band {
+    /// Below the first band: look closely.
+    Low,
+    /// Between the bands.
+    Medium,
+    /// At or above the second band.
+    High,
+    /// Nothing extracted yet.
+    Unknown,
+}
+
+/// Classifies `confidence` against `[low, high]`: red below `low`, yellow below `high`.
+pub fn band(confidence: Option<f32>, bands: [f32; 2]) -> Band {
+    match confidence {
+        None => Band::Unknown,
+        Some(c) if c < bands[0] => Band::Low,
+        Some(c) if c < bands[1] => Band::Medium,
+        Some(_) => Band::High,
+    }
+}
+
+/// `0.82` as `0.82`; `-` when there is none.
+pub fn confidence(confidence: Option<f32>) -> String {
+    confidence.map_or_else(|| "-".to_string(), |c| format!("{c:.2}"))
+}
+
+/// `0.82` as `82%`.
+pub fn percent(confidence: f32) -> String {
+    format!("{:.0}%", confidence * 100.0)
+}
+
+/// How long ago `then` was, in the largest whole unit: `42s`, `5m`, `3h`, `2d`.
+pub fn age(then: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    let secs = (now - then).num_seconds().max(0);
+    match secs {
+        s if s < 60 => format!("{s}s"),
+        s if s < 3600 => format!("{}m", s / 60),
+        s if s < 86_400 => format!("{}h", s / 3600),
+        s => format!("{}d", s / 86_400),
+    }
+}
+
+/// Bytes in binary units: `812 B`, `1.5 KiB`, `3.2 MiB`.
+pub fn size(bytes: u64) -> String {
+    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
+    if bytes < 1024 {
+        return format!("{bytes} B");
+    }
+    let mut value = bytes as f64 / 1024.0;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    format!("{value:.1} {}", UNITS[unit])
+}
+
+/// `approved` or `rejected`.
+pub fn decided(decision: idreview_protocol::Decision) -> &'static str {
+    match decision {
+        idreview_protocol::Decision::Approve => "approved",
+        idreview_protocol::Decision::Reject => "rejected",
+    }
+}
+
+/// An optional text, `-` when absent.
+pub fn or_dash(value: Option<&str>) -> &str {
+    value.unwrap_or("-")
+}
+
+/// A ten-cell bar for a confidence: `########--`.
+pub fn bar(confidence: f32, cells: usize) -> String {
+    let filled = ((confidence.clamp(0.0, 1.0) * cells as f32).round() as usize).min(cells);
+    format!("{}{}", "█".repeat(filled), "░".repeat(cells - filled))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn ages_use_the_largest_unit() {
+        let now = Utc
+            .with_ymd_and_hms(2026, 1, 10, 12, 0, 0)
+            .single()
+            .expect("date");
+        let ago = |s: i64| age(now - chrono::Duration::seconds(s), now);
+        assert_eq!(ago(5), "5s");
+        assert_eq!(ago(300), "5m");
+        assert_eq!(ago(3 * 3600 + 59), "3h");
+        assert_eq!(ago(2 * 86_400), "2d");
+        assert_eq!(ago(-10), "0s");
+    }
+
+    #[test]
+    fn bands_split_at_their_bounds() {
+        let b = [0.5, 0.8];
+        assert_eq!(band(Some(0.49), b), Band::Low);
+        assert_eq!(band(Some(0.5), b), Band::Medium);
+        assert_eq!(band(Some(0.8), b), Band::High);
+        assert_eq!(band(None, b), Band::Unknown);
+    }
+
+    #[test]
+    fn sizes_and_bars() {
+        assert_eq!(size(812), "812 B");
+        assert_eq!(size(1536), "1.5 KiB");
+        assert_eq!(size(3 * 1024 * 1024), "3.0 MiB");
+        assert_eq!(bar(0.8, 10), "████████░░");
+        assert_eq!(confidence(None), "-");
+        assert_eq!(percent(0.82), "82%");
+    }
+}

@@ -1,0 +1,35 @@
+//! The console library's error type: everything that can stop a command or the console, with a
+//! message a person can act on.
+
+use std::path::PathBuf;
+
+use crate::rpc::CallError;
+
+/// Why a command or the console could not do its job.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The config file could not be read or parsed.
+    #[error("config file {path}: {message}")]
+    Config { path: PathBuf, message: String },
+    /// Nothing answers on the socket and we were told not to start a daemon.
+    #[error("no daemon at {socket}; start it with `idreviewd --data-dir {data_dir}`")]
+    NoDaemon { socket: PathBuf, data_dir: PathBuf },
+    /// The daemon answered but refused or broke the handshake.
+    #[error("cannot connect to the daemon at {socket}: {message}")]
+    Handshake { socket: PathBuf, message: String },
+    /// Starting a local daemon failed.
+    #[error(transparent)]
+    Spawn(#[from] crate::spawn::SpawnError),
+    /// An RPC failed, either on the way or in the daemon.
+    #[error(transparent)]
+    Call(#[from] CallError),
+    /// A command-line argument made no sense.
+    #[error("{0}")]
+    Usage(String),
+    /// Writing output or driving the terminal failed.
+    #[error("terminal or output: {0}")]
+    Io(#[from] std::io::Error),
+    /// Encoding JSON output failed.
+    #[error("cannot encode JSON: {0}")]
+    Json(#[from] serde_json::Error),
+}

@@ -1,0 +1,275 @@
+//! The key table: every binding of the console in one place. Dispatch, the help screen and the
+//! hint bar all read [`BINDINGS`], and tests press keys through [`press`], the same path the
+//! event loop takes.
+
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+
+use crate::app::{Action, App, Command, Screen};
+
+/// Where a binding applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Context {
+    /// Everywhere, under every other context.
+    Global,
+    /// The card list.
+    List,
+    /// The detail screen.
+    Detail,
+    /// Both card screens, under their own bindings.
+    Cards,
+    /// The help screen.
+    Help,
+    /// An open input line (filter bar or reason).
+    Prompt,
+}
+
+impl Context {
+    /// Every context in the order the help screen lists them.
+    pub const ALL: [Context; 6] = [
+        Context::List,
+        Context::Detail,
+        Context::Cards,
+        Context::Prompt,
+        Context::Help,
+        Context::Global,
+    ];
+
+    /// The heading on the help screen.
+    pub fn title(self) -> &'static str {
+        match self {
+            Context::Global => "Everywhere",
+            Context::List => "Card list",
+            Context::Detail => "Card detail",
+            Context::Cards => "List and detail",
+            Context::Help => "Help",
+            Context::Prompt => "Filter bar and reason prompt",
+        }
+    }
+}
+
+/// A key as the table names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Key {
+    /// A printable character without Ctrl or Alt (Shift is part of the character).
+    Char(char),
+    /// A character with Ctrl.
+    Ctrl(char),
+    /// Any printable character; the binding's action receives it (see [`Action::Input`]).
+    Text,
+    Enter,
+    Esc,
+    Up,
+    Down,
+    PageUp,
+    PageDown,
+    Home,
+    End,
+    Backspace,
+}
+
+impl Key {
+    /// How the help screen and hint bar spell the key.
+    pub fn label(self) -> String {
+        match self {
+            Key::Char(' ') => "Space".into(),
+            Key::Char(c) => c.to_string(),
+            Key::Ctrl(c) => format!("Ctrl-{}", c.to_ascii_uppercase()),
+            Key::Text => "text".into(),
+            Key::Enter => "Enter".into(),
+            Key::Esc => "Esc".into(),
+            Key::Up => "↑".into(),
+            Key::Down => "↓".into(),
+            Key::PageUp => "PgUp".into(),
+            Key::PageDown => "PgDn".into(),
+            Key::Home => "Home".into(),
+            Key::End => "End".into(),
+            Key::Backspace => "Backspace".into(),
+        }
+    }
+
+    /// The character a terminal event carries when it matches this key.
+    fn matches(self, event: &KeyEvent) -> Option<char> {
+        let ctrl_or_alt = event
+            .modifiers
+            .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT);
+        let plain = |code: KeyCode| (event.code == code && !ctrl_or_alt).then_some('\0');
+        match (self, event.code) {
+            (Key::Char(want), KeyCode::Char(c)) if want == c && !ctrl_or_alt => Some(c),
+            (Key::Ctrl(want), KeyCode::Char(c)) => {
+                let ctrl = event.modifiers.contains(KeyModifiers::CONTROL);
+                (ctrl && c.eq_ignore_ascii_case(&want)).then_some(c)
+            }
+            (Key::Text, KeyCode::Char(c)) if !ctrl_or_alt => Some(c),
+            (Key::Enter, _) => plain(KeyCode::Enter),
+            (Key::Esc, _) => plain(KeyCode::Esc),
+            (Key::Up, _) => plain(KeyCode::Up),
+            (Key::Down, _) => plain(KeyCode::Down),
+            (Key::PageUp, _) => plain(KeyCode::PageUp),
+            (Key::PageDown, _) => plain(KeyCode::PageDown),
+            (Key::Home, _) => plain(KeyCode::Home),
+            (Key::End, _) => plain(KeyCode::End),
+            (Key::Backspace, _) => plain(KeyCode::Backspace),
+            _ => None,
+        }
+    }
+}
+
+/// One row of the key table.
+#[derive(Debug)]
+pub struct Binding {
+    /// The key pressed.
+    pub key: Key,
+    /// Where the binding applies.
+    pub context: Context,
+    /// What the key does.
+    pub action: Action,
+    /// A sentence for the help screen.
+    pub help: &'static str,
+    /// A word or two for the hint bar; `None` keeps the binding off it.
+    pub hint: Option<&'static str>,
+}
+
+const fn bind(key: Key, context: Context, action: Action, help: &'static str) -> Binding {
+    Binding {
+        key,
+        context,
+        action,
+        help,
+        hint: None,
+    }
+}
+
+const fn hint(
+    key: Key,
+    context: Context,
+    action: Action,
+    help: &'static str,
+    hint: &'static str,
+) -> Binding {
+    Binding {
+        key,
+        context,
+        action,
+        help,
+        hint: Some(hint),
+    }
+}
+
+use Context as C;
+use Key as K;
+
+/// Every key binding of the console.
+#[rustfmt::skip]
+pub static BINDINGS: &[Binding] = &[
+    hint(K::Ctrl('c'),   C::Global, Action::Quit,         "quit the console", "quit"),
+    hint(K::Char('j'),   C::List,   Action::MoveDown,     "select the next card", "move"),
+    bind(K::Down,        C::List,   Action::MoveDown,     "select the next card"),
+    bind(K::Char('k'),   C::List,   Action::MoveUp,       "select the previous card"),
+    bind(K::Up,          C::List,   Action::MoveUp,       "select the previous card"),
+    bind(K::PageDown,    C::List,   Action::PageDown,     "next page"),
+    bind(K::PageUp,      C::List,   Action::PageUp,       "previous page"),
+    bind(K::Char('g'),   C::List,   Action::First,        "first card"),
+    bind(K::Home,        C::List,   Action::First,        "first card"),
+    bind(K::Char('G'),   C::List,   Action::Last,         "last card"),
+    bind(K::End,         C::List,   Action::Last,         "last card"),
+    hint(K::Enter,       C::List,   Action::OpenDetail,   "open the selected card", "open"),
+    hint(K::Char('/'),   C::List,   Action::OpenFilter,   "open the filter bar", "filter"),
+    hint(K::Char('s'),   C::List,   Action::CycleStatus,  "step the status filter", "status"),
+    hint(K::Char('q'),   C::List,   Action::Quit,         "quit the console", "quit"),
+    hint(K::Esc,         C::Detail, Action::Back,         "back to the list", "back"),
+    bind(K::Char('q'),   C::Detail, Action::Back,         "back to the list"),
+    hint(K::Char('j'),   C::Detail, Action::MoveDown,     "scroll down", "scroll"),
+    bind(K::Down,        C::Detail, Action::MoveDown,     "scroll down"),
+    bind(K::Char('k'),   C::Detail, Action::MoveUp,       "scroll up"),
+    bind(K::Up,          C::Detail, Action::MoveUp,       "scroll up"),
+    bind(K::PageDown,    C::Detail, Action::PageDown,     "scroll a page down"),
+    bind(K::PageUp,      C::Detail, Action::PageUp,       "scroll a page up"),
+    bind(K::Char('g'),   C::Detail, Action::First,        "scroll to the top"),
+    bind(K::Home,        C::Detail, Action::First,        "scroll to the top"),
+    bind(K::Char('G'),   C::Detail, Action::Last,         "scroll to the bottom"),
+    bind(K::End,         C::Detail, Action::Last,         "scroll to the bottom"),
+    hint(K::Char('a'),   C::Cards,  Action::Approve,      "approve the card (optional reason)", "approve"),
+    hint(K::Char('r'),   C::Cards,  Action::Reject,       "reject the card (reason required)", "reject"),
+    hint(K::Char('R'),   C::Cards,  Action::Refresh,      "refresh now", "refresh"),
+    hint(K::Char('?'),   C::Cards,  Action::ShowHelp,     "this help", "help"),
+    hint(K::Enter,       C::Prompt, Action::Submit,       "apply the filter / send", "apply"),
+    hint(K::Esc,         C::Prompt, Action::Cancel,       "cancel", "cancel"),
+    bind(K::Backspace,   C::Prompt, Action::DeleteChar,   "delete the last character"),
+    bind(K::Ctrl('u'),   C::Prompt, Action::ClearInput,   "clear the line"),
+    // The typed character replaces the placeholder in `dispatch`.
+    bind(K::Text,        C::Prompt, Action::Input(' '),   "type text"),
+    hint(K::Esc,         C::Help,   Action::Back,         "close the help", "close"),
+    bind(K::Char('q'),   C::Help,   Action::Back,         "close the help"),
+    bind(K::Char('?'),   C::Help,   Action::Back,         "close the help"),
+];
+
+/// The contexts in force for `app`, most specific first.
+pub fn active_contexts(app: &App) -> &'static [Context] {
+    match (&app.prompt, app.help, app.screen) {
+        (Some(_), _, _) => &[C::Prompt, C::Global],
+        (None, true, _) => &[C::Help, C::Global],
+        (None, false, Screen::Detail) => &[C::Detail, C::Cards, C::Global],
+        (None, false, Screen::List) => &[C::List, C::Cards, C::Global],
+    }
+}
+
+/// The action a key press means in `app`'s current context, if any.
+pub fn dispatch(app: &App, event: &KeyEvent) -> Option<Action> {
+    if event.kind == KeyEventKind::Release {
+        return None;
+    }
+    active_contexts(app).iter().find_map(|context| {
+        BINDINGS
+            .iter()
+            .filter(|b| b.context == *context)
+            .find_map(|b| {
+                let c = b.key.matches(event)?;
+                Some(match (&b.action, b.key) {
+                    (Action::Input(_), _) | (_, Key::Text) => Action::Input(c),
+                    (action, _) => action.clone(),
+                })
+            })
+    })
+}
+
+/// Presses a key: dispatch through the table, then update. The event loop and tests both
+/// come through here.
+pub fn press(app: &mut App, event: KeyEvent) -> Vec<Command> {
+    match dispatch(app, &event) {
+        Some(action) => app.update(action),
+        None => vec![],
+    }
+}
+
+/// The bindings shown in the hint bar for `app`: one per hint word, most specific first.
+pub fn hints(app: &App) -> Vec<(String, &'static str)> {
+    let mut out: Vec<(String, &'static str)> = Vec::new();
+    for context in active_contexts(app) {
+        for b in BINDINGS.iter().filter(|b| b.context == *context) {
+            if let Some(word) = b.hint.filter(|w| out.iter().all(|(_, seen)| seen != w)) {
+                out.push((b.key.label(), word));
+            }
+        }
+    }
+    out
+}
+
+/// The help screen's rows for `context`: keys that do the same thing joined, in table order.
+pub fn help_rows(context: Context) -> Vec<(String, &'static str)> {
+    let mut rows: Vec<(Vec<String>, &Action, &'static str)> = Vec::new();
+    for b in BINDINGS.iter().filter(|b| b.context == context) {
+        match rows
+            .iter_mut()
+            .find(|(_, action, help)| **action == b.action && *help == b.help)
+        {
+            Some((keys, _, _)) => keys.push(b.key.label()),
+            None => rows.push((vec![b.key.label()], &b.action, b.help)),
+        }
+    }
+    rows.into_iter()
+        .map(|(keys, _, help)| (keys.join(", "), help))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,183 @@
+//! Console settings: the few keys of the shared `config.toml` the console reads (`[daemon]
+//! data_dir`, `[rpc] socket`, `[console] ...`), overlaid by command-line flags and environment,
+//! resolved into one [`Settings`] value. Unknown keys and sections belong to the daemon and are
+//! ignored here.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::error::Error;
+
+/// The parts of `config.toml` the console cares about.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct ConfigFile {
+    /// `[daemon]`.
+    pub daemon: DaemonSection,
+    /// `[rpc]`.
+    pub rpc: RpcSection,
+    /// `[console]`.
+    pub console: ConsoleConfig,
+}
+
+/// `[daemon]`: only where the data lives.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct DaemonSection {
+    /// Where the daemon keeps its data.
+    pub data_dir: Option<PathBuf>,
+}
+
+/// `[rpc]`: only where the socket is.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct RpcSection {
+    /// The daemon's socket, if not in the data dir.
+    pub socket: Option<PathBuf>,
+}
+
+/// `[console]`: how the console looks and behaves.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ConsoleConfig {
+    /// Confidence below the first value is red, below the second yellow, else green.
+    pub confidence_bands: [f32; 2],
+    /// Rows per page; 0 fits the page to the window.
+    pub page_size: u32,
+    /// Seconds between refreshes of the current page and the status counts.
+    pub refresh_secs: u64,
+    /// Seconds to wait for a daemon the console started itself.
+    pub spawn_wait_secs: u64,
+    /// Deadline of one RPC, in seconds.
+    pub rpc_timeout_secs: u64,
+}
+
+impl Default for ConsoleConfig {
+    fn default() -> Self {
+        ConsoleConfig {
+            confidence_bands: [0.5, 0.8],
+            page_size: 0,
+            refresh_secs: 2,
+            spawn_wait_secs: 10,
+            rpc_timeout_secs: 10,
+        }
+    }
+}
+
+impl ConfigFile {
+    /// Reads `path`; a missing file is an error since the user named it.
+    pub fn load(path: &Path) -> Result<ConfigFile, Error> {
+        let err = |message: String| Error::Config {
+            path: path.to_path_buf(),
+            message,
+        };
+        let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
+        ConfigFile::parse(&text).map_err(err)
+    }
+
+    /// Parses the TOML text of a config file.
+    pub fn parse(text: &str) -> Result<ConfigFile, String> {
+        let file: ConfigFile = toml::from_str(text).map_err(|e| e.to_string())?;
+        let [low, high] = file.console.confidence_bands;
+        if !(0.0..=1.0).contains(&low) || !(0.0..=1.0).contains(&high) || low > high {
+            return Err(format!(
+                "[console] confidence_bands must be two numbers in 0..1, low first; got [{low}, {high}]"
+            ));
+        }
+        Ok(file)
+    }
+}
+
+/// Everything resolved: flags over environment over the config file over defaults.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    /// The daemon's data dir.
+    pub data_dir: PathBuf,
+    /// The daemon's socket.
+    pub socket: PathBuf,
+    /// The config file, passed on to a daemon the console starts.
+    pub config_file: Option<PathBuf>,
+    /// Bearer token; local socket clients may go without.
+    pub token: Option<String>,
+    /// The `[console]` settings in force.
+    pub console: ConsoleConfig,
+    /// `NO_COLOR` is set (to anything non-empty).
+    pub no_color: bool,
+}
+
+impl Settings {
+    /// Resolves settings from flags (already merged with env by clap) and the config file.
+    pub fn resolve(
+        data_dir: Option<PathBuf>,
+        socket: Option<PathBuf>,
+        config_file: Option<PathBuf>,
+        token: Option<String>,
+    ) -> Result<Settings, Error> {
+        let file = match &config_file {
+            Some(path) => ConfigFile::load(path)?,
+            None => ConfigFile::default(),
+        };
+        let data_dir = data_dir
+            .or(file.daemon.data_dir)
+            .unwrap_or_else(idreview_protocol::paths::default_data_dir);
+        let socket = socket
+            .or(file.rpc.socket)
+            .unwrap_or_else(|| idreview_protocol::paths::socket_path(&data_dir));
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        Ok(Settings {
+            data_dir,
+            socket,
+            config_file,
+            token,
+            console: file.console,
+            no_color,
+        })
+    }
+
+    /// The deadline of one RPC.
+    pub fn rpc_timeout(&self) -> Duration {
+        Duration::from_secs(self.console.rpc_timeout_secs.max(1))
+    }
+
+    /// The console's own log file.
+    pub fn log_file(&self) -> PathBuf {
+        self.data_dir.join("idreview.log")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_only_its_keys_and_ignores_the_daemons() {
+        let file = ConfigFile::parse(
+            "[daemon]\ndata_dir = \"/d\"\nlog = \"info\"\n[inbox]\nrescan_sec = 3\n\
+             [rpc]\nsocket = \"/s.sock\"\n[console]\nconfidence_bands = [0.4, 0.9]\npage_size = 20\n",
+        )
+        .expect("parses");
+        assert_eq!(file.daemon.data_dir, Some(PathBuf::from("/d")));
+        assert_eq!(file.rpc.socket, Some(PathBuf::from("/s.sock")));
+        assert_eq!(file.console.confidence_bands, [0.4, 0.9]);
+        assert_eq!(file.console.page_size, 20);
+        assert_eq!(file.console.refresh_secs, 2);
+    }
+
+    #[test]
+    fn refuses_bands_out_of_order() {
+        let err = ConfigFile::parse("[console]\nconfidence_bands = [0.9, 0.4]\n").expect_err("bad");
+        assert!(err.contains("confidence_bands"), "{err}");
+        assert!(ConfigFile::parse("[console]\nbogus = 1\n").is_err());
+    }
+
+    #[test]
+    fn flags_win_over_the_file_and_the_socket_follows_the_data_dir() {
+        let s = Settings::resolve(Some("/x".into()), None, None, None).expect("resolves");
+        assert_eq!(s.socket, PathBuf::from("/x/idreviewd.sock"));
+        let s = Settings::resolve(Some("/x".into()), Some("/y.sock".into()), None, None)
+            .expect("resolves");
+        assert_eq!(s.socket, PathBuf::from("/y.sock"));
+    }
+}

@@ -1,0 +1,209 @@
+//! The detail screen: one card's fields with their confidence, its files, findings, the
+//! provider's verdict, the decision and the audit history, as one scrollable page.
+
+use idreview_protocol::{AuditEvent, Card};
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use super::theme;
+use crate::app::{App, Detail, Theme};
+use crate::display;
+
+/// The line above the page: which card this is.
+pub fn title_line(app: &App) -> Line<'_> {
+    let Some(detail) = &app.detail else {
+        return Line::raw("");
+    };
+    let Some(card) = detail.card() else {
+        return Line::raw(format!("card {}", detail.id));
+    };
+    let flags = [
+        (card.verified, "verified"),
+        (card.confirmed, "confirmed by user"),
+    ]
+    .iter()
+    .filter(|(on, _)| *on)
+    .map(|(_, name)| *name)
+    .collect::<Vec<_>>()
+    .join(", ");
+    Line::from(vec![
+        Span::styled(format!("card {}", card.id), theme::heading()),
+        Span::raw(format!(
+            "  {}  {}  {}  ",
+            card.user_id,
+            card.document_type,
+            display::or_dash(card.country.as_deref())
+        )),
+        Span::styled(card.status.as_str(), theme::status(&app.theme, card.status)),
+        Span::raw(format!("  version {}  {}", card.version, flags)),
+    ])
+}
+
+/// Draws the page, scrolled as far as the app says but never past its end.
+pub fn render(app: &App, frame: &mut Frame, area: Rect) {
+    let Some(detail) = &app.detail else {
+        return;
+    };
+    let lines = lines(app, detail);
+    let max_scroll = lines.len().saturating_sub(usize::from(area.height));
+    let scroll = usize::from(detail.scroll).min(max_scroll);
+    let scroll = u16::try_from(scroll).unwrap_or(u16::MAX);
+    frame.render_widget(Paragraph::new(lines).scroll((scroll, 0)), area);
+}
+
+/// How many lines [`render`] draws for `detail`; tests hold it to [`Detail::line_count`].
+#[cfg(test)]
+pub fn line_count_drawn(app: &App, detail: &Detail) -> usize {
+    lines(app, detail).len()
+}
+
+fn lines<'a>(app: &'a App, detail: &'a Detail) -> Vec<Line<'a>> {
+    let card = match &detail.card {
+        None => return vec![Line::styled("loading card...", theme::dim())],
+        Some(Err(e)) => {
+            return vec![Line::styled(
+                format!("cannot load card {}: {e}", detail.id),
+                theme::alert(&app.theme),
+            )];
+        }
+        Some(Ok(card)) => card,
+    };
+    let mut out = Vec::new();
+    fields(&app.theme, card, &mut out);
+    files(card, &mut out);
+    findings(&app.theme, card, &mut out);
+    verdict(card, &mut out);
+    audit(app, detail, &mut out);
+    out
+}
+
+fn heading(out: &mut Vec<Line<'_>>, title: &str) {
+    if !out.is_empty() {
+        out.push(Line::raw(""));
+    }
+    out.push(Line::styled(title.to_string(), theme::heading()));
+}
+
+fn fields<'a>(theme: &Theme, card: &'a Card, out: &mut Vec<Line<'a>>) {
+    heading(out, "Fields");
+    if card.fields.is_empty() {
+        out.push(Line::styled("  nothing extracted", theme::dim()));
+    } else {
+        let titles = format!(
+            "  {:<20} {:<28} {:<15}  {:<8} {}",
+            "name", "value", "confidence", "source", "side"
+        );
+        out.push(Line::styled(titles, theme::dim()));
+    }
+    for field in &card.fields {
+        let style = theme::confidence(theme, Some(field.confidence));
+        out.push(Line::from(vec![
+            Span::raw(format!("  {:<20} {:<28} ", field.name, field.value)),
+            Span::styled(
+                format!(
+                    "{} {:>4}",
+                    display::bar(field.confidence, 10),
+                    display::percent(field.confidence)
+                ),
+                style,
+            ),
+            Span::raw(format!(
+                "  {:<8} {}",
+                field.source.as_str(),
+                field.side.as_str()
+            )),
+        ]));
+    }
+}
+
+fn files<'a>(card: &'a Card, out: &mut Vec<Line<'a>>) {
+    heading(out, "Files");
+    if card.files.is_empty() {
+        out.push(Line::styled("  none", theme::dim()));
+    }
+    for file in &card.files {
+        let dims = file
+            .dimensions
+            .map(|(w, h)| format!("{w}x{h}"))
+            .unwrap_or_default();
+        out.push(Line::raw(format!(
+            "  {:<7} {:<24} {:<12} {:>10}  {}",
+            file.role.as_str(),
+            file.name,
+            file.media_type,
+            display::size(file.size),
+            dims
+        )));
+    }
+}
+
+fn findings<'a>(theme: &Theme, card: &'a Card, out: &mut Vec<Line<'a>>) {
+    heading(out, "Findings");
+    if card.findings.is_empty() {
+        out.push(Line::styled("  none", theme::dim()));
+    }
+    for finding in &card.findings {
+        out.push(Line::from(vec![
+            Span::styled(
+                format!("  {:<8}", finding.severity.as_str()),
+                theme::severity(theme, finding.severity),
+            ),
+            Span::raw(format!(" {:<24} {}", finding.rule, finding.message)),
+        ]));
+    }
+}
+
+fn verdict<'a>(card: &'a Card, out: &mut Vec<Line<'a>>) {
+    heading(out, "Provider");
+    match &card.provider {
+        None => out.push(Line::styled("  not verified yet", theme::dim())),
+        Some(p) => {
+            out.push(Line::raw(format!("  {}: {}", p.provider, p.decision)));
+            if let Some(failure) = &p.failure {
+                out.push(Line::raw(format!("  failure: {failure}")));
+            }
+            for w in &p.warnings {
+                out.push(Line::raw(format!(
+                    "  {:<8} {:<24} {} ({})",
+                    w.severity.as_str(),
+                    w.code,
+                    w.description,
+                    display::percent(w.confidence)
+                )));
+            }
+        }
+    }
+    heading(out, "Decision");
+    match &card.decision {
+        None => out.push(Line::styled("  undecided", theme::dim())),
+        Some(d) => out.push(Line::raw(format!(
+            "  {} by {} at {}: {}",
+            d.decision,
+            d.by,
+            d.at.format("%Y-%m-%d %H:%M"),
+            d.reason
+        ))),
+    }
+}
+
+fn audit<'a>(app: &'a App, detail: &'a Detail, out: &mut Vec<Line<'a>>) {
+    heading(out, "Audit history");
+    match &detail.audit {
+        None => out.push(Line::styled("  loading...", theme::dim())),
+        Some(Err(e)) => out.push(Line::styled(
+            format!("  cannot load: {e}"),
+            theme::alert(&app.theme),
+        )),
+        Some(Ok(events)) if events.is_empty() => out.push(Line::styled("  none", theme::dim())),
+        Some(Ok(events)) => out.extend(events.iter().map(event_line)),
+    }
+}
+
+fn event_line(e: &AuditEvent) -> Line<'_> {
+    let at = e.at.format("%Y-%m-%d %H:%M");
+    let reason = e.reason.as_deref().unwrap_or_default();
+    let line = format!("  {at}  {:<20} {:<26} {reason}", e.actor, e.action);
+    Line::raw(line.trim_end().to_string())
+}

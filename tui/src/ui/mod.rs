@@ -1,0 +1,132 @@
+//! Drawing the console: pure functions of `&App` onto a frame. The chrome (header with counts
+//! and connection, the filter line, the status line and the hint bar) lives here; each screen's
+//! body has its own module.
+
+mod detail;
+mod help;
+mod list;
+mod theme;
+
+#[cfg(test)]
+mod tests;
+
+use idreview_protocol::Status;
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+
+use crate::app::{App, Connection, Prompt, Screen};
+use crate::keys;
+
+/// Draws the whole console for `app`.
+pub fn render(app: &App, frame: &mut Frame) {
+    let [header, subheader, body, status, hints] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Fill(1),
+        Constraint::Length(1),
+        Constraint::Length(1),
+    ])
+    .areas(frame.area());
+    frame.render_widget(header_line(app), header);
+    if let Some(prompt) = &app.prompt {
+        frame.render_widget(prompt_line(prompt), subheader);
+    }
+    if app.help {
+        if app.prompt.is_none() {
+            frame.render_widget(Line::styled("Keys", theme::heading()), subheader);
+        }
+        help::render(app, frame, body);
+    } else {
+        match app.screen {
+            Screen::List => {
+                if app.prompt.is_none() {
+                    frame.render_widget(list::filter_line(app, subheader.width), subheader);
+                }
+                list::render(app, frame, body);
+            }
+            Screen::Detail => {
+                if app.prompt.is_none() {
+                    frame.render_widget(detail::title_line(app), subheader);
+                }
+                detail::render(app, frame, body);
+            }
+        }
+    }
+    frame.render_widget(status_line(app), status);
+    frame.render_widget(hint_line(app), hints);
+    place_cursor(app, frame, subheader);
+}
+
+fn header_line(app: &App) -> Line<'_> {
+    let mut spans = vec![Span::styled("idreview", theme::heading()), Span::raw("  ")];
+    match &app.connection {
+        Connection::Connecting => spans.push(Span::styled("connecting...", theme::dim())),
+        Connection::Connected { identity, role } => {
+            spans.push(Span::raw(format!("{identity} ({role})")));
+        }
+        Connection::Down(why) => {
+            spans.push(Span::styled(
+                format!("disconnected: {why}"),
+                theme::alert(&app.theme),
+            ));
+        }
+    }
+    if let Some(health) = &app.health {
+        spans.push(Span::raw(format!("  | {} cards:", health.cards)));
+        let shown = health
+            .by_status
+            .iter()
+            .filter(|(s, n)| *n > 0 || *s == Status::NeedsReview);
+        for (status, count) in shown {
+            spans.push(Span::raw(" "));
+            spans.push(Span::styled(
+                status.as_str(),
+                theme::status(&app.theme, *status),
+            ));
+            spans.push(Span::raw(format!(" {count}")));
+        }
+    }
+    Line::from(spans)
+}
+
+/// The input line of an open filter bar or reason prompt, in place of the line under the
+/// header.
+fn prompt_line(prompt: &Prompt) -> Line<'_> {
+    Line::from(vec![
+        Span::styled(prompt.label(), theme::heading()),
+        Span::raw(prompt.text.as_str()),
+    ])
+}
+
+fn status_line(app: &App) -> Line<'_> {
+    match &app.status {
+        Some(status) => Line::styled(status.text.as_str(), theme::level(&app.theme, status.level)),
+        None => Line::raw(""),
+    }
+}
+
+fn hint_line(app: &App) -> Line<'static> {
+    let mut spans = Vec::new();
+    for (i, (key, word)) in keys::hints(app).into_iter().enumerate() {
+        if i > 0 {
+            spans.push(Span::styled(" · ", theme::dim()));
+        }
+        spans.push(Span::styled(key, theme::key(&app.theme)));
+        spans.push(Span::raw(format!(" {word}")));
+    }
+    Line::from(spans)
+}
+
+/// Shows the terminal cursor at the end of an open prompt.
+fn place_cursor(app: &App, frame: &mut Frame, row: Rect) {
+    let Some(prompt) = &app.prompt else {
+        return;
+    };
+    let width = prompt.label().chars().count() + prompt.text.chars().count();
+    let x = row
+        .x
+        .saturating_add(u16::try_from(width).unwrap_or(u16::MAX))
+        .min(row.right().saturating_sub(1));
+    frame.set_cursor_position((x, row.y));
+}

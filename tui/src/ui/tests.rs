@@ -1,0 +1,316 @@
+//! Screen snapshots over ratatui's `TestBackend` at 100x30, with keys pressed through the key
+//! table exactly as the event loop does, and a fixed clock so ages never change.
+
+use idreview_protocol::transport::Welcome;
+use idreview_protocol::{
+    CardId, CardRef, DecideRequest, Decision, ItemResult, ListQuery, Role, RpcError,
+};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use crate::app::{Action, App, Command, Connection, Level, Theme, fixtures};
+use crate::keys;
+use crate::rpc::{CallError, Request};
+
+fn draw(app: &App) -> TestBackend {
+    draw_sized(app, 30)
+}
+
+fn draw_sized(app: &App, rows: u16) -> TestBackend {
+    let mut terminal = Terminal::new(TestBackend::new(100, rows)).expect("test terminal");
+    terminal
+        .draw(|frame| super::render(app, frame))
+        .expect("draws");
+    terminal.backend().clone()
+}
+
+fn press(app: &mut App, code: KeyCode) -> Vec<Command> {
+    keys::press(app, KeyEvent::new(code, KeyModifiers::NONE))
+}
+
+fn type_text(app: &mut App, text: &str) {
+    for c in text.chars() {
+        press(app, KeyCode::Char(c));
+    }
+}
+
+/// A console showing 8 cards of 8, connected, with counts.
+fn loaded() -> App {
+    let query = ListQuery {
+        limit: 25,
+        ..ListQuery::default()
+    };
+    let mut app = App::new(fixtures::now(), query, Theme::default(), false);
+    let welcome = Welcome {
+        identity: "alice".into(),
+        role: Role::Reviewer,
+        daemon_version: "0.1.0".into(),
+        protocol_version: idreview_protocol::PROTOCOL_VERSION,
+    };
+    app.update(Action::Connected(welcome));
+    app.start();
+    app.update(Action::HealthLoaded(Ok(fixtures::health())));
+    let query = app.list.query.clone();
+    app.update(Action::PageLoaded {
+        query,
+        result: Ok(fixtures::page(0, 8, 8)),
+    });
+    app
+}
+
+/// The detail screen of the third card, loaded.
+fn detail() -> App {
+    let mut app = loaded();
+    press(&mut app, KeyCode::Down);
+    press(&mut app, KeyCode::Down);
+    let commands = press(&mut app, KeyCode::Enter);
+    assert_eq!(
+        commands,
+        vec![
+            Command::Rpc(Request::Card(CardId(3))),
+            Command::Rpc(Request::Audit(CardId(3)))
+        ]
+    );
+    let card = idreview_protocol::Card {
+        id: CardId(3),
+        ..fixtures::card(3)
+    };
+    app.update(Action::CardLoaded {
+        id: CardId(3),
+        result: Ok(card),
+    });
+    app.update(Action::AuditLoaded {
+        id: CardId(3),
+        result: Ok(fixtures::audit(3)),
+    });
+    app
+}
+
+#[test]
+fn list_screen() {
+    let mut app = loaded();
+    press(&mut app, KeyCode::Char('j'));
+    press(&mut app, KeyCode::Down);
+    assert_eq!(app.list.cursor, 2);
+    insta::assert_snapshot!(draw(&app));
+}
+
+#[test]
+fn filter_bar_open_with_text() {
+    let mut app = loaded();
+    press(&mut app, KeyCode::Char('/'));
+    type_text(&mut app, "status:needs_review smith");
+    insta::assert_snapshot!(draw(&app));
+}
+
+#[test]
+fn filter_applies_on_enter_and_refuses_bad_queries() {
+    let mut app = loaded();
+    press(&mut app, KeyCode::Char('/'));
+    type_text(&mut app, "status:done");
+    assert!(
+        press(&mut app, KeyCode::Enter).is_empty(),
+        "nothing is sent"
+    );
+    assert!(app.prompt.is_some(), "the bar stays open to fix the query");
+    insta::assert_snapshot!("filter_parse_error", draw(&app));
+
+    for _ in 0.."done".len() {
+        press(&mut app, KeyCode::Backspace);
+    }
+    type_text(&mut app, "needs_review");
+    let commands = press(&mut app, KeyCode::Enter);
+    let Some(Command::Rpc(Request::List(query))) = commands.first() else {
+        panic!("no list request: {commands:?}");
+    };
+    assert_eq!(
+        query.filter.statuses,
+        vec![idreview_protocol::Status::NeedsReview]
+    );
+    assert_eq!(query.offset, 0);
+    assert!(app.prompt.is_none());
+}
+
+#[test]
+fn esc_cancels_the_filter() {
+    let mut app = loaded();
+    press(&mut app, KeyCode::Char('/'));
+    type_text(&mut app, "smith");
+    press(&mut app, KeyCode::Esc);
+    assert!(app.prompt.is_none());
+    assert!(app.list.query.filter.is_empty());
+}
+
+#[test]
+fn detail_screen() {
+    let app = detail();
+    insta::assert_snapshot!(draw(&app));
+}
+
+#[test]
+fn reject_reason_prompt() {
+    let mut app = detail();
+    press(&mut app, KeyCode::Char('r'));
+    assert!(
+        press(&mut app, KeyCode::Enter).is_empty(),
+        "an empty reason is refused"
+    );
+    type_text(&mut app, "photo is blurry");
+    insta::assert_snapshot!(draw(&app));
+    let commands = press(&mut app, KeyCode::Enter);
+    let expected = DecideRequest {
+        cards: vec![CardRef {
+            id: CardId(3),
+            expected_version: Some(3),
+        }],
+        decision: Decision::Reject,
+        reason: "photo is blurry".into(),
+    };
+    assert_eq!(commands, vec![Command::Rpc(Request::Decide(expected))]);
+}
+
+#[test]
+fn error_status_line_after_a_conflict() {
+    let mut app = loaded();
+    press(&mut app, KeyCode::Char('a'));
+    let commands = press(&mut app, KeyCode::Enter);
+    let [Command::Rpc(Request::Decide(request))] = commands.as_slice() else {
+        panic!("no decide request: {commands:?}");
+    };
+    assert_eq!(request.reason, "approved");
+    assert_eq!(
+        request.cards,
+        vec![CardRef {
+            id: CardId(1),
+            expected_version: Some(2)
+        }]
+    );
+    let conflict = RpcError::Conflict {
+        id: CardId(1),
+        expected: 2,
+        actual: 3,
+    };
+    let result = Ok(vec![ItemResult {
+        id: CardId(1),
+        result: Err(conflict),
+    }]);
+    let commands = app.update(Action::Decided {
+        request: request.clone(),
+        result,
+    });
+    assert!(
+        commands
+            .iter()
+            .any(|c| matches!(c, Command::Rpc(Request::List(_)))),
+        "the list refreshes"
+    );
+    assert_eq!(app.status.as_ref().map(|s| s.level), Some(Level::Error));
+    insta::assert_snapshot!(draw(&app));
+}
+
+#[test]
+fn help_screen() {
+    let mut app = loaded();
+    press(&mut app, KeyCode::Char('?'));
+    insta::assert_snapshot!(draw(&app));
+    press(&mut app, KeyCode::Esc);
+    assert!(!app.help);
+}
+
+#[test]
+fn disconnected_header_and_empty_filter_result() {
+    let mut app = loaded();
+    app.update(Action::Disconnected(
+        "no daemon at /d/idreviewd.sock".into(),
+    ));
+    assert!(matches!(app.connection, Connection::Down(_)));
+    let query = app.list.query.clone();
+    let failed = Err(CallError::Disconnected("broken pipe".into()));
+    app.update(Action::PageLoaded {
+        query,
+        result: failed,
+    });
+    insta::assert_snapshot!(draw(&app));
+}
+
+#[test]
+fn paging_asks_the_server_for_the_cursors_page_only() {
+    let query = ListQuery {
+        limit: 10,
+        ..ListQuery::default()
+    };
+    let mut app = App::new(fixtures::now(), query, Theme::default(), false);
+    app.start();
+    let query = app.list.query.clone();
+    app.update(Action::PageLoaded {
+        query,
+        result: Ok(fixtures::page(0, 10, 95)),
+    });
+    let commands = press(&mut app, KeyCode::End);
+    let [Command::Rpc(Request::List(query))] = commands.as_slice() else {
+        panic!("no list request: {commands:?}");
+    };
+    assert_eq!((query.offset, query.limit), (90, 10));
+    assert!(
+        press(&mut app, KeyCode::PageUp).is_empty(),
+        "one list request at a time"
+    );
+    let stale = query.clone();
+    let commands = app.update(Action::PageLoaded {
+        query: stale,
+        result: Ok(fixtures::page(90, 5, 95)),
+    });
+    let [Command::Rpc(Request::List(query))] = commands.as_slice() else {
+        panic!("the page asked for meanwhile is fetched: {commands:?}");
+    };
+    assert_eq!(query.offset, 80);
+    assert_eq!(app.list.cursor, 84);
+}
+
+#[test]
+fn ticks_refresh_without_piling_up_requests() {
+    let mut app = loaded();
+    let later = fixtures::now() + chrono::Duration::seconds(2);
+    let commands = app.update(Action::Tick(later));
+    assert_eq!(commands.len(), 2, "page and counts: {commands:?}");
+    assert!(
+        app.update(Action::Tick(later)).is_empty(),
+        "both still in flight"
+    );
+    assert_eq!(app.now, later);
+}
+
+#[test]
+fn quit_from_the_list_and_back_from_the_detail() {
+    let mut app = detail();
+    assert!(press(&mut app, KeyCode::Char('q')).is_empty());
+    assert!(app.detail.is_none());
+    assert_eq!(press(&mut app, KeyCode::Char('q')), vec![Command::Quit]);
+    let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
+    press(&mut app, KeyCode::Char('/'));
+    assert_eq!(keys::press(&mut app, ctrl_c), vec![Command::Quit]);
+}
+
+#[test]
+fn detail_scrolling_stops_at_the_end_of_the_page() {
+    let mut app = detail();
+    app.update(Action::Resize { rows: 20 });
+    let Some(detail) = app.detail.clone() else {
+        panic!("no detail")
+    };
+    let drawn = super::detail::line_count_drawn(&app, &detail);
+    assert_eq!(
+        drawn,
+        detail.line_count(),
+        "the app counts the lines the renderer draws"
+    );
+    press(&mut app, KeyCode::Char('G'));
+    let bottom = app.detail.as_ref().map_or(0, |d| d.scroll);
+    assert_eq!(usize::from(bottom), detail.line_count() - 16);
+    press(&mut app, KeyCode::Char('j'));
+    assert_eq!(app.detail.as_ref().map(|d| d.scroll), Some(bottom));
+    press(&mut app, KeyCode::Char('k'));
+    assert_eq!(app.detail.as_ref().map(|d| d.scroll), Some(bottom - 1));
+    insta::assert_snapshot!(draw_sized(&app, 20));
+}
