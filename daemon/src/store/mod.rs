@@ -65,6 +65,9 @@ impl Change {
     }
 }
 
+/// Key in `meta` of the last card id handed out.
+const NEXT_CARD_ID: &[u8] = b"next_card_id";
+
 /// A cheap handle to the store; clone it freely.
 #[derive(Clone)]
 pub struct Store {
@@ -81,6 +84,8 @@ struct Inner {
     audit: sled::Tree,
     /// card id (u64 BE) ++ seq (u64 BE) -> ()
     audit_by_card: sled::Tree,
+    /// Counters and other single values, e.g. [`NEXT_CARD_ID`].
+    meta: sled::Tree,
     /// Summaries serving every read that is not "one whole card".
     index: RwLock<Index>,
     /// Serialises writers so that version checks, transactions and index updates happen in
@@ -102,6 +107,7 @@ impl Store {
             users: db.open_tree("users")?,
             audit: db.open_tree("audit")?,
             audit_by_card: db.open_tree("audit_by_card")?,
+            meta: db.open_tree("meta")?,
             cards,
             db,
             index: RwLock::new(index),
@@ -114,7 +120,13 @@ impl Store {
 
     /// A fresh card id, larger than every id handed out before (also across restarts).
     pub fn next_id(&self) -> Result<CardId, StoreError> {
-        Ok(CardId(self.inner.db.generate_id()? + 1))
+        // A counter of its own (not `generate_id`, which audit events share) keeps card ids
+        // consecutive: 1, 2, 3...
+        let next = self.inner.meta.update_and_fetch(NEXT_CARD_ID, |old| {
+            let n = old.map_or(0, be_u64) + 1;
+            Some(n.to_be_bytes().to_vec())
+        })?;
+        Ok(CardId(next.as_deref().map_or(1, be_u64)))
     }
 
     /// Stores a new card, refusing a second active card for the same user.
@@ -387,4 +399,123 @@ fn snapshot(card: &Card) -> String {
         version: card.version,
     })
     .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lifecycle::tests::card;
+    use idreview_protocol::CardRef;
+
+    fn new_card(store: &Store, user: &str) -> Card {
+        let mut c = card(Status::NeedsReview);
+        c.id = store.next_id().expect("id");
+        c.user_id = user.into();
+        c
+    }
+
+    #[tokio::test]
+    async fn ids_are_consecutive_and_survive_reopening() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        {
+            let store = Store::open(dir.path(), 0.8).expect("open");
+            let ids: Vec<u64> = (0..3).map(|_| store.next_id().expect("id").0).collect();
+            assert_eq!(ids, vec![1, 2, 3]);
+            store.flush().await.expect("flush");
+        }
+        let store = Store::open(dir.path(), 0.8).expect("reopen");
+        assert_eq!(store.next_id().expect("id"), CardId(4));
+    }
+
+    #[tokio::test]
+    async fn one_active_card_per_user() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(dir.path(), 0.8).expect("open");
+        let first = store
+            .create(new_card(&store, "u"), "t")
+            .await
+            .expect("first");
+        let err = store
+            .create(new_card(&store, "u"), "t")
+            .await
+            .expect_err("second refused");
+        assert!(matches!(err, StoreError::ActiveCard { card, .. } if card == first.id));
+        let at = CardRef {
+            id: first.id,
+            expected_version: Some(first.version),
+        };
+        store
+            .update(at, "t", |c| {
+                c.status = Status::Rejected;
+                Ok(Change::new("card.rejected"))
+            })
+            .await
+            .expect("reject");
+        let again = store
+            .create(new_card(&store, "u"), "t")
+            .await
+            .expect("allowed after rejection");
+        assert_eq!(
+            store.card_for_user("u").expect("read").map(|c| c.id),
+            Some(again.id)
+        );
+    }
+
+    #[tokio::test]
+    async fn bulk_updates_answer_per_card_and_audit_each_change() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(dir.path(), 0.8).expect("open");
+        let a = store.create(new_card(&store, "a"), "t").await.expect("a");
+        let b = store.create(new_card(&store, "b"), "t").await.expect("b");
+        let refs = [
+            CardRef {
+                id: a.id,
+                expected_version: Some(a.version),
+            },
+            CardRef {
+                id: b.id,
+                expected_version: Some(b.version + 5),
+            },
+            CardRef {
+                id: CardId(999),
+                expected_version: None,
+            },
+            CardRef {
+                id: a.id,
+                expected_version: None,
+            },
+        ];
+        let results = store
+            .update_many(&refs, "reviewer", |c| {
+                c.verified = true;
+                Ok(Change::new("card.verified"))
+            })
+            .await
+            .expect("bulk");
+        assert_eq!(results[0].0.result, Ok(a.version + 1));
+        assert!(matches!(
+            results[1].0.result,
+            Err(RpcError::Conflict { .. })
+        ));
+        assert!(matches!(results[2].0.result, Err(RpcError::NotFound(_))));
+        assert!(
+            matches!(results[3].0.result, Err(RpcError::Invalid(_))),
+            "named twice"
+        );
+        assert!(store.get(a.id).expect("read").is_some_and(|c| c.verified));
+        assert!(store.get(b.id).expect("read").is_some_and(|c| !c.verified));
+        let events = store.audit_for(a.id).expect("audit");
+        let actions: Vec<&str> = events.iter().map(|e| e.action.as_str()).collect();
+        assert_eq!(actions, vec!["card.created", "card.verified"]);
+        assert_eq!(events[1].actor, "reviewer");
+        assert!(
+            store.audit_for(b.id).expect("audit").len() == 1,
+            "no event for a refused change"
+        );
+        assert_eq!(
+            store.summary(a.id).map(|s| s.verified),
+            Some(true),
+            "the index follows the write"
+        );
+    }
 }
