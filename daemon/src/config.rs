@@ -30,6 +30,9 @@ pub struct DaemonConfig {
     pub data_dir: Option<PathBuf>,
     /// Log filter in `RUST_LOG` syntax; the `RUST_LOG` variable wins when set.
     pub log: String,
+    /// Memory the store may use to cache its pages, in MiB (lists never need it: they are
+    /// served from the in-memory summary index).
+    pub store_cache_mb: u64,
 }
 
 impl Default for DaemonConfig {
@@ -37,6 +40,7 @@ impl Default for DaemonConfig {
         DaemonConfig {
             data_dir: None,
             log: "info".into(),
+            store_cache_mb: 32,
         }
     }
 }

@@ -10,6 +10,7 @@ pub mod lifecycle;
 pub mod objects;
 pub mod pipeline;
 pub mod rpc;
+pub mod seed;
 pub mod store;
 pub mod validate;
 pub mod verify;
@@ -62,9 +63,10 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Daem
         other => return Err(DaemonError::Backend(other.to_string())),
     };
     let listener = rpc::bind_unix(&config.socket_path()).await?;
-    let store = Store::open(
+    let store = Store::open_with_cache(
         &config.store_dir(),
         config.verification.confidence_threshold,
+        config.daemon.store_cache_mb * 1024 * 1024,
     )?;
     info!(
         data_dir = %data_dir.display(),

@@ -10,17 +10,19 @@ use std::time::{Duration, Instant};
 use idreview_protocol::transport::connect_unix;
 use idreview_protocol::{CardId, IdReviewClient};
 
-/// A built binary of the workspace, next to the test executable's `deps/` folder.
+/// A built binary of the workspace: beside the running executable (a benchmark in
+/// `target/release/`) or one folder up (a test in `target/debug/deps/`).
 pub fn binary(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("test executable path");
-    let dir = exe.parent().and_then(Path::parent).expect("target dir");
-    let path = dir.join(name);
-    assert!(
-        path.exists(),
-        "{} is not built; run `cargo build --workspace --bins` before the tests (the README's test command does)",
-        path.display()
-    );
-    path
+    let here = exe.parent().expect("executable dir");
+    let candidates = [here.join(name), here.parent().unwrap_or(here).join(name)];
+    let found = candidates.iter().find(|p| p.exists());
+    found.cloned().unwrap_or_else(|| {
+        panic!(
+            "{name} is not built next to {}; run `cargo build --workspace --bins` (add --release for benchmarks) first",
+            exe.display()
+        )
+    })
 }
 
 /// A running daemon on its own data dir; killed when dropped.
@@ -70,6 +72,11 @@ impl Daemon {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         daemon
+    }
+
+    /// The daemon's process id, while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
     }
 
     pub fn socket(&self) -> PathBuf {

@@ -94,9 +94,22 @@ struct Inner {
 }
 
 impl Store {
-    /// Opens (or creates) the store at `path` and rebuilds the index from every card.
+    /// Opens (or creates) the store at `path` with a small page cache; see [`Store::open_with_cache`].
     pub fn open(path: &Path, threshold: f32) -> Result<Store, StoreError> {
-        let db = sled::Config::new().path(path).open()?;
+        Self::open_with_cache(path, threshold, 32 * 1024 * 1024)
+    }
+
+    /// Opens (or creates) the store at `path` and rebuilds the index from every card. sled's
+    /// page cache is capped at `cache_bytes` (its own default is 1 GiB).
+    pub fn open_with_cache(
+        path: &Path,
+        threshold: f32,
+        cache_bytes: u64,
+    ) -> Result<Store, StoreError> {
+        let db = sled::Config::new()
+            .path(path)
+            .cache_capacity(cache_bytes)
+            .open()?;
         let cards = db.open_tree("cards")?;
         let mut index = Index::new(threshold);
         for item in cards.iter() {
@@ -148,10 +161,40 @@ impl Store {
                 None,
                 Some(&card),
             )?;
-            self.commit(&[&card], &[event], Some((&card.user_id, card.id)))?;
+            self.commit(&[&card], &[event], &[(&card.user_id, card.id)])?;
         }
         self.inner.db.flush_async().await?;
         Ok(card)
+    }
+
+    /// Writes cards as they are, without the rules of [`Store::create`] (a restore, or a seeded
+    /// benchmark store): one transaction, one `card.imported` audit event per card, one flush.
+    pub async fn import(&self, cards: &[Card], actor: &str) -> Result<(), StoreError> {
+        {
+            let _writer = self.inner.writer.lock().map_err(|_| StoreError::Poisoned)?;
+            let events = cards
+                .iter()
+                .map(|c| {
+                    self.event(
+                        Some(c.id),
+                        actor,
+                        Change::new("card.imported"),
+                        None,
+                        Some(c),
+                    )
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let refs: Vec<&Card> = cards.iter().collect();
+            let users: Vec<(&str, CardId)> =
+                cards.iter().map(|c| (c.user_id.as_str(), c.id)).collect();
+            self.commit(&refs, &events, &users)?;
+            let top = cards.iter().map(|c| c.id.0).max().unwrap_or(0);
+            self.inner.meta.fetch_and_update(NEXT_CARD_ID, |old| {
+                Some(old.map_or(top, be_u64).max(top).to_be_bytes().to_vec())
+            })?;
+        }
+        self.inner.db.flush_async().await?;
+        Ok(())
     }
 
     /// Applies `change` to each named card whose version matches, all in one transaction and
@@ -212,7 +255,7 @@ impl Store {
                 }
             }
             let refs: Vec<&Card> = changed.iter().collect();
-            self.commit(&refs, &events, None)?;
+            self.commit(&refs, &events, &[])?;
             let mut changed = changed.into_iter();
             results
                 .into_iter()
@@ -328,7 +371,7 @@ impl Store {
         &self,
         cards: &[&Card],
         events: &[AuditEvent],
-        user: Option<(&str, CardId)>,
+        users: &[(&str, CardId)],
     ) -> Result<(), StoreError> {
         let card_rows: Vec<([u8; 8], Vec<u8>)> = cards
             .iter()
@@ -347,7 +390,7 @@ impl Store {
             .collect::<Result<_, bincode::Error>>()?;
         let i = &self.inner;
         (&i.cards, &i.users, &i.audit, &i.audit_by_card)
-            .transaction(|(cards, users, audit, audit_by_card)| {
+            .transaction(|(cards, user_tree, audit, audit_by_card)| {
                 for (key, bytes) in &card_rows {
                     cards.insert(key, bytes.as_slice())?;
                 }
@@ -355,8 +398,8 @@ impl Store {
                     audit.insert(seq, bytes.as_slice())?;
                     audit_by_card.insert(by_card.as_slice(), &[])?;
                 }
-                if let Some((user, id)) = user {
-                    users.insert(user.as_bytes(), &id.0.to_be_bytes())?;
+                for (user, id) in users {
+                    user_tree.insert(user.as_bytes(), &id.0.to_be_bytes())?;
                 }
                 Ok::<_, ConflictableTransactionError<()>>(())
             })

@@ -1,0 +1,286 @@
+//! The daemon benchmark: seeds a store with 100,000 cards, starts the real release daemon on
+//! it, and measures ingestion, listing, search, the low-confidence list, a bulk approval and
+//! resident memory over the Unix socket. Prints one table from one run.
+//!
+//! `cargo build --release --workspace --bins && target/release/bench [--cards N] [--ingest N]`
+
+use std::collections::HashMap;
+use std::io::Cursor;
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use idreview_protocol::transport::context_with_timeout;
+use idreview_protocol::{
+    CardFilter, CardRef, DecideRequest, Decision, IdReviewClient, ListQuery, SortKey,
+};
+use idreview_tests::fixtures::{manifest, write_manifest, write_submission};
+use idreview_tests::{Daemon, binary};
+use image::codecs::jpeg::JpegEncoder;
+use image::{Rgb, RgbImage};
+
+/// A 1600x1000 JPEG of about 0.9 MB (textured, so it does not compress away).
+fn heavy_jpeg(seed: u32) -> Vec<u8> {
+    let mut state = 0x9E37_79B9u32 ^ seed;
+    let img = RgbImage::from_fn(1600, 1000, |x, y| {
+        state ^= state << 13;
+        state ^= state >> 17;
+        state ^= state << 5;
+        let n = (state & 0x1f) as u8;
+        Rgb([
+            ((x / 7) as u8).wrapping_add(n),
+            ((y / 5) as u8).wrapping_add(n),
+            n.wrapping_mul(3),
+        ])
+    });
+    let mut out = Cursor::new(Vec::new());
+    img.write_with_encoder(JpegEncoder::new_with_quality(&mut out, 85))
+        .expect("encode");
+    out.into_inner()
+}
+
+fn arg(name: &str, default: usize) -> usize {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.3} ms", d.as_secs_f64() * 1000.0)
+}
+
+fn rss_mib(pid: u32) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let kb: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0.0);
+    kb / 1024.0
+}
+
+/// Runs `query` `n` times over the socket and returns sorted round-trip times.
+async fn time_list(client: &IdReviewClient, query: &ListQuery, n: usize) -> (Vec<Duration>, u64) {
+    let mut times = Vec::with_capacity(n);
+    let mut total = 0;
+    for _ in 0..n {
+        let started = Instant::now();
+        let page = client
+            .list_cards(context_with_timeout(Duration::from_secs(10)), query.clone())
+            .await;
+        times.push(started.elapsed());
+        total = page.expect("rpc").expect("list").total;
+    }
+    times.sort();
+    (times, total)
+}
+
+/// Drops `n` front+back submissions at once and waits for every card; returns the elapsed
+/// time and each submission's latency from manifest to card.
+async fn ingest(daemon: &Daemon, client: &IdReviewClient, n: usize) -> (Duration, Vec<Duration>) {
+    let front = heavy_jpeg(1);
+    let back = heavy_jpeg(2);
+    eprintln!(
+        "ingest: front {} KB, back {} KB",
+        front.len() / 1024,
+        back.len() / 1024
+    );
+    let staging = daemon.data_dir.join("staging");
+    let mut folders = Vec::new();
+    for i in 0..n {
+        let name = format!("bench-{i:05}");
+        let dir = write_submission(
+            &staging,
+            &name,
+            None,
+            &[("front.jpg", front.clone()), ("back.jpg", back.clone())],
+        );
+        folders.push((name, dir));
+    }
+    let started = Instant::now();
+    let mut written = HashMap::new();
+    for (name, dir) in &folders {
+        write_manifest(dir, &manifest(name, "national_id"));
+        std::fs::rename(dir, daemon.inbox().join(name)).expect("move into the inbox");
+        written.insert(name.clone(), Instant::now());
+    }
+    let mut latencies = Vec::new();
+    let query = ListQuery {
+        filter: CardFilter::parse("status:needs_review bench").expect("query"),
+        sort: SortKey::Created,
+        descending: true,
+        offset: 0,
+        limit: 1000,
+    };
+    while !written.is_empty() {
+        let page = client
+            .list_cards(context_with_timeout(Duration::from_secs(10)), query.clone())
+            .await;
+        let now = Instant::now();
+        for card in page.expect("rpc").expect("list").cards {
+            if let Some(at) = written.remove(&card.user_id) {
+                latencies.push(now - at);
+            }
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(600),
+            "ingestion stalled"
+        );
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    latencies.sort();
+    (started.elapsed(), latencies)
+}
+
+fn seed(data_dir: &Path, cards: usize) -> Duration {
+    let started = Instant::now();
+    let status = Command::new(binary("idreviewd"))
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(["seed", "--cards", &cards.to_string()])
+        .status()
+        .expect("run idreviewd seed");
+    assert!(status.success(), "seeding failed");
+    started.elapsed()
+}
+
+#[tokio::main]
+async fn main() {
+    let cards = arg("--cards", 100_000);
+    let submissions = arg("--ingest", 300);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let seeded = seed(dir.path(), cards);
+
+    let started = Instant::now();
+    let daemon = Daemon::start_with(
+        dir.path(),
+        &[
+            ("IDREVIEW__VERIFICATION__PROVIDER", "manual"),
+            ("RUST_LOG", "warn"),
+        ],
+    )
+    .await;
+    let startup = started.elapsed();
+    let pid = daemon.pid().expect("daemon pid");
+    let rss_start = rss_mib(pid);
+    let client = daemon.client().await;
+
+    let (ingest_time, latencies) = ingest(&daemon, &client, submissions).await;
+    let rate = submissions as f64 / ingest_time.as_secs_f64();
+
+    let list = ListQuery {
+        filter: CardFilter::parse("status:needs_review type:passport").expect("query"),
+        sort: SortKey::Created,
+        descending: true,
+        offset: 0,
+        limit: 20,
+    };
+    let search = ListQuery {
+        filter: CardFilter::parse("eriks").expect("query"),
+        ..list.clone()
+    };
+    let low = ListQuery {
+        filter: CardFilter::parse("low:yes status:needs_review").expect("query"),
+        ..list.clone()
+    };
+    let _ = time_list(&client, &list, 200).await; // warm up
+    let (list_t, list_total) = time_list(&client, &list, 2000).await;
+    let (search_t, search_total) = time_list(&client, &search, 2000).await;
+    let (low_t, low_total) = time_list(&client, &low, 2000).await;
+    let rss_reads = rss_mib(pid);
+
+    // Bulk approve 10,000 cards waiting for review, in one call.
+    let mut refs = Vec::new();
+    let mut page_query = ListQuery {
+        filter: CardFilter::parse("status:needs_review").expect("query"),
+        limit: 1000,
+        ..ListQuery::default()
+    };
+    while refs.len() < 10_000 {
+        let page = client
+            .list_cards(
+                context_with_timeout(Duration::from_secs(10)),
+                page_query.clone(),
+            )
+            .await;
+        let page = page.expect("rpc").expect("list");
+        if page.cards.is_empty() {
+            break;
+        }
+        refs.extend(page.cards.iter().map(|c| CardRef {
+            id: c.id,
+            expected_version: Some(c.version),
+        }));
+        page_query.offset += 1000;
+    }
+    refs.truncate(10_000);
+    let bulk_n = refs.len();
+    let request = DecideRequest {
+        cards: refs,
+        decision: Decision::Approve,
+        reason: "bulk benchmark".into(),
+    };
+    let started = Instant::now();
+    let results = client
+        .decide(context_with_timeout(Duration::from_secs(120)), request)
+        .await
+        .expect("rpc");
+    let bulk = started.elapsed();
+    let approved = results.iter().filter(|r| r.result.is_ok()).count();
+    let rss_end = rss_mib(pid);
+
+    let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
+    println!(
+        "idreviewd benchmark: {cards} seeded cards, {cpus} CPUs, release build, RPC over the Unix socket"
+    );
+    println!();
+    println!("| measure | result | target |");
+    println!("|---|---|---|");
+    println!(
+        "| seed {cards} cards (store import) | {:.2} s | |",
+        seeded.as_secs_f64()
+    );
+    println!(
+        "| daemon start to first answer (index rebuild) | {} | |",
+        ms(startup)
+    );
+    println!(
+        "| ingest {submissions} submissions, front + back 1600x1000 JPEG, full decode, local store, manual | {rate:.0} submissions/s; latency p50 {} p99 {} | >= 100/s |",
+        ms(percentile(&latencies, 0.5)),
+        ms(percentile(&latencies, 0.99))
+    );
+    println!(
+        "| list status + type, sort created, page of 20, with total ({list_total}) | p50 {} p99 {} | p99 <= 1 ms |",
+        ms(percentile(&list_t, 0.5)),
+        ms(percentile(&list_t, 0.99))
+    );
+    println!(
+        "| free-text search \"eriks\" ({search_total} hits) | p50 {} p99 {} | p99 <= 5 ms |",
+        ms(percentile(&search_t, 0.5)),
+        ms(percentile(&search_t, 0.99))
+    );
+    println!(
+        "| low-confidence cards needing review ({low_total}) | p50 {} p99 {} | p99 <= 1 ms |",
+        ms(percentile(&low_t, 0.5)),
+        ms(percentile(&low_t, 0.99))
+    );
+    println!(
+        "| bulk approve {bulk_n} cards, durable, with audit ({approved} ok) | {} | <= 100 ms |",
+        ms(bulk)
+    );
+    println!(
+        "| daemon resident memory: after start / after reads / after bulk | {rss_start:.0} / {rss_reads:.0} / {rss_end:.0} MiB | <= 100 MB |"
+    );
+    assert_eq!(
+        approved, bulk_n,
+        "every card of the bulk approval succeeded"
+    );
+}
