@@ -1,33 +1,63 @@
-//! The in-memory index of card summaries that serves every list, count and search, so that
-//! listing never decodes a stored card. Rebuilt at start; updated by the store on every write.
+//! The in-memory index that serves every list, count and search, so that listing never decodes
+//! a stored card. One compact row per card (its summary) plus bitmaps of card ids per status,
+//! document type, country, assignee, verified and low-confidence, and an inverted word index:
+//! a filter is a few bitmap intersections, the total is a bitmap's length, and a page newest
+//! first is a walk from the bitmap's end. Rebuilt at start; updated by the store on every write.
 
 use std::cmp::Ordering;
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 
 use idreview_protocol::{
-    AssigneeFilter, Card, CardFilter, CardId, CardPage, CardSummary, ListQuery, SortKey, Status,
+    AssigneeFilter, Card, CardFilter, CardId, CardPage, CardSummary, DocumentType, ListQuery,
+    SortKey, Status,
 };
+use roaring::RoaringBitmap;
+
+use super::words::{self, Words};
 
 /// One card as the index knows it.
-struct Entry {
+struct Row {
     summary: CardSummary,
-    /// Lower-case words from the user id, card id and field values, for text search.
-    tokens: Box<[String]>,
+    /// The card's search words, space-separated (kept to unindex them when the card changes).
+    words: Box<str>,
 }
 
-/// Summaries of every card, by id (which is creation order).
+/// Summaries of every card and the bitmaps over them. Card ids are the bitmaps' members.
 #[derive(Default)]
 pub struct Index {
-    by_id: BTreeMap<CardId, Entry>,
+    /// By card id; ids are handed out by a counter, so this stays dense.
+    rows: Vec<Option<Row>>,
+    all: RoaringBitmap,
+    by_status: [RoaringBitmap; Status::ALL.len()],
+    by_type: [RoaringBitmap; DocumentType::ALL.len()],
+    by_country: HashMap<Box<str>, RoaringBitmap>,
+    by_assignee: HashMap<Box<str>, RoaringBitmap>,
+    assigned: RoaringBitmap,
+    verified: RoaringBitmap,
+    low_confidence: RoaringBitmap,
+    words: Words,
     /// Fields below this confidence count as low-confidence.
     threshold: f32,
+}
+
+fn status_slot(s: Status) -> usize {
+    Status::ALL.iter().position(|x| *x == s).unwrap_or(0)
+}
+
+fn type_slot(t: DocumentType) -> usize {
+    DocumentType::ALL.iter().position(|x| *x == t).unwrap_or(0)
+}
+
+/// Bitmaps hold u32 ids; a card id beyond that (never handed out by the counter) is not indexed.
+fn key(id: CardId) -> Option<u32> {
+    u32::try_from(id.0).ok()
 }
 
 impl Index {
     pub fn new(threshold: f32) -> Index {
         Index {
-            by_id: BTreeMap::new(),
             threshold,
+            ..Index::default()
         }
     }
 
@@ -52,93 +82,231 @@ impl Index {
 
     /// Adds or replaces a card; an older version never replaces a newer one.
     pub fn upsert(&mut self, card: &Card) {
+        let Some(k) = key(card.id) else { return };
         if self
-            .by_id
-            .get(&card.id)
-            .is_some_and(|e| e.summary.version > card.version)
+            .row(k)
+            .is_some_and(|r| r.summary.version > card.version)
         {
             return;
         }
-        let entry = Entry {
-            summary: self.summarize(card),
-            tokens: tokens(card),
+        self.remove(card.id);
+        let summary = self.summarize(card);
+        let words = card_words(card);
+        self.all.insert(k);
+        self.by_status[status_slot(summary.status)].insert(k);
+        self.by_type[type_slot(summary.document_type)].insert(k);
+        if let Some(country) = &summary.country {
+            self.by_country
+                .entry(country.to_ascii_uppercase().into())
+                .or_default()
+                .insert(k);
+        }
+        if let Some(assignee) = &summary.assignee {
+            self.by_assignee
+                .entry(assignee.as_str().into())
+                .or_default()
+                .insert(k);
+            self.assigned.insert(k);
+        }
+        if summary.verified {
+            self.verified.insert(k);
+        }
+        if summary.low_confidence > 0 {
+            self.low_confidence.insert(k);
+        }
+        for word in words.split(' ') {
+            self.words.insert(word, k);
+        }
+        let slot = k as usize;
+        if self.rows.len() <= slot {
+            self.rows.resize_with(slot + 1, || None);
+        }
+        self.rows[slot] = Some(Row { summary, words });
+    }
+
+    /// Forgets a card.
+    pub fn remove(&mut self, id: CardId) {
+        let Some(k) = key(id) else { return };
+        let Some(row) = self.rows.get_mut(k as usize).and_then(Option::take) else {
+            return;
         };
-        self.by_id.insert(card.id, entry);
+        let s = &row.summary;
+        self.all.remove(k);
+        self.by_status[status_slot(s.status)].remove(k);
+        self.by_type[type_slot(s.document_type)].remove(k);
+        if let Some(ids) = s
+            .country
+            .as_ref()
+            .and_then(|c| self.by_country.get_mut(c.to_ascii_uppercase().as_str()))
+        {
+            ids.remove(k);
+        }
+        if let Some(ids) = s
+            .assignee
+            .as_ref()
+            .and_then(|a| self.by_assignee.get_mut(a.as_str()))
+        {
+            ids.remove(k);
+        }
+        self.assigned.remove(k);
+        self.verified.remove(k);
+        self.low_confidence.remove(k);
+        for word in row.words.split(' ') {
+            self.words.remove(word, k);
+        }
+    }
+
+    fn row(&self, k: u32) -> Option<&Row> {
+        self.rows.get(k as usize).and_then(Option::as_ref)
     }
 
     pub fn len(&self) -> usize {
-        self.by_id.len()
+        self.all.len() as usize
     }
 
     pub fn is_empty(&self) -> bool {
-        self.by_id.is_empty()
+        self.all.is_empty()
     }
 
     pub fn summary(&self, id: CardId) -> Option<&CardSummary> {
-        self.by_id.get(&id).map(|e| &e.summary)
+        key(id).and_then(|k| self.row(k)).map(|r| &r.summary)
     }
 
     /// Cards per status, in [`Status::ALL`] order.
     pub fn counts_by_status(&self) -> Vec<(Status, u64)> {
-        let mut counts: Vec<(Status, u64)> = Status::ALL.iter().map(|s| (*s, 0)).collect();
-        for e in self.by_id.values() {
-            if let Some(slot) = counts.iter_mut().find(|(s, _)| *s == e.summary.status) {
-                slot.1 += 1;
-            }
-        }
-        counts
+        Status::ALL
+            .iter()
+            .map(|s| (*s, self.by_status[status_slot(*s)].len()))
+            .collect()
     }
 
     /// One page of the cards matching the query, with the total count. `caller` resolves
     /// `assignee:me`.
     pub fn list(&self, query: &ListQuery, caller: &str) -> CardPage {
-        let filter = Matcher::new(&query.filter, caller);
+        let hits = self.matching(&query.filter, caller);
         let offset = query.offset as usize;
         let limit = query.limit.min(ListQuery::MAX_LIMIT) as usize;
-        if query.sort == SortKey::Created {
-            // Ids increase with creation: walk the map in order and keep only the page.
-            let mut total = 0usize;
-            let mut cards = Vec::with_capacity(limit);
-            let mut visit = |e: &Entry| {
-                if filter.matches(e) {
-                    if total >= offset && cards.len() < limit {
-                        cards.push(e.summary.clone());
-                    }
-                    total += 1;
+        let summaries = |ids: &mut dyn Iterator<Item = u32>| -> Vec<CardSummary> {
+            ids.filter_map(|k| self.row(k))
+                .map(|r| r.summary.clone())
+                .collect()
+        };
+        let cards = if query.sort == SortKey::Created {
+            // Ids increase with creation: the bitmap's order is the list's order.
+            if query.descending {
+                summaries(&mut hits.iter().rev().skip(offset).take(limit))
+            } else {
+                summaries(&mut hits.iter().skip(offset).take(limit))
+            }
+        } else {
+            let mut ids: Vec<u32> = hits.iter().collect();
+            let cmp = |a: &u32, b: &u32| {
+                let (Some(ra), Some(rb)) = (self.row(*a), self.row(*b)) else {
+                    return Ordering::Equal;
+                };
+                let order = compare(query.sort, &ra.summary, &rb.summary).then(a.cmp(b));
+                if query.descending {
+                    order.reverse()
+                } else {
+                    order
                 }
             };
-            if query.descending {
-                self.by_id.values().rev().for_each(&mut visit);
-            } else {
-                self.by_id.values().for_each(&mut visit);
+            let end = (offset + limit).min(ids.len());
+            if end > 0 && end < ids.len() {
+                ids.select_nth_unstable_by(end - 1, cmp);
+                ids.truncate(end);
             }
-            return CardPage {
-                total: total as u64,
-                offset: query.offset,
-                cards,
-            };
-        }
-        let mut hits: Vec<&CardSummary> = self
-            .by_id
-            .values()
-            .filter(|e| filter.matches(e))
-            .map(|e| &e.summary)
-            .collect();
-        let total = hits.len() as u64;
-        let cmp =
-            |a: &&CardSummary, b: &&CardSummary| compare(query.sort, a, b).then(a.id.cmp(&b.id));
-        if query.descending {
-            hits.sort_unstable_by(|a, b| cmp(b, a));
-        } else {
-            hits.sort_unstable_by(cmp);
-        }
-        let cards = hits.into_iter().skip(offset).take(limit).cloned().collect();
+            ids.sort_unstable_by(cmp);
+            summaries(&mut ids.into_iter().skip(offset).take(limit))
+        };
         CardPage {
-            total,
+            total: hits.len(),
             offset: query.offset,
             cards,
         }
     }
+
+    /// The ids of every card the filter admits.
+    fn matching(&self, f: &CardFilter, caller: &str) -> RoaringBitmap {
+        let mut hits = self.all.clone();
+        if !f.statuses.is_empty() {
+            hits &= union(f.statuses.iter().map(|s| &self.by_status[status_slot(*s)]));
+        }
+        if !f.document_types.is_empty() {
+            hits &= union(
+                f.document_types
+                    .iter()
+                    .map(|t| &self.by_type[type_slot(*t)]),
+            );
+        }
+        if !f.countries.is_empty() {
+            let found = f
+                .countries
+                .iter()
+                .filter_map(|c| self.by_country.get(c.to_ascii_uppercase().as_str()));
+            hits &= union(found);
+        }
+        if f.low_confidence_only {
+            hits &= &self.low_confidence;
+        }
+        match f.verified {
+            Some(true) => hits &= &self.verified,
+            Some(false) => hits -= &self.verified,
+            None => {}
+        }
+        let named = |name: &str| self.by_assignee.get(name).cloned().unwrap_or_default();
+        match &f.assignee {
+            AssigneeFilter::Anyone => {}
+            AssigneeFilter::Unassigned => hits -= &self.assigned,
+            AssigneeFilter::Me => hits &= named(caller),
+            AssigneeFilter::Named(n) => hits &= named(n),
+        }
+        for word in f.text.iter().flat_map(|t| t.split_whitespace()) {
+            hits &= self.word_hits(word);
+        }
+        let needs_rows = f.min_confidence.is_some()
+            || f.max_confidence.is_some()
+            || f.created_from.is_some()
+            || f.created_to.is_some();
+        if needs_rows {
+            hits.retain(|k| self.row(k).is_some_and(|r| row_matches(f, &r.summary)));
+        }
+        hits
+    }
+
+    /// Cards with a word starting with `word` (user ids are indexed whole), or with a word
+    /// starting with each of its parts (`anna maria` in `ANNA<MARIA`), or the card whose id it is.
+    fn word_hits(&self, word: &str) -> RoaringBitmap {
+        let mut parts = words::split(word);
+        let Some(first) = parts.next() else {
+            return self.all.clone();
+        };
+        let mut hits = self.words.with_prefix(&first);
+        for part in parts {
+            hits &= self.words.with_prefix(&part);
+        }
+        hits |= self.words.with_prefix(&word.to_lowercase());
+        if let Ok(id) = word.trim_start_matches('#').parse::<u32>()
+            && self.row(id).is_some()
+        {
+            hits.insert(id);
+        }
+        hits
+    }
+}
+
+fn union<'a>(sets: impl Iterator<Item = &'a RoaringBitmap>) -> RoaringBitmap {
+    sets.fold(RoaringBitmap::new(), |acc, s| acc | s)
+}
+
+/// The filter's conditions that need a row's values rather than a bitmap.
+fn row_matches(f: &CardFilter, s: &CardSummary) -> bool {
+    f.min_confidence
+        .is_none_or(|lo| s.confidence.is_some_and(|c| c >= lo))
+        && f.max_confidence
+            .is_none_or(|hi| s.confidence.is_some_and(|c| c < hi))
+        && f.created_from.is_none_or(|t| s.created_at >= t)
+        && f.created_to.is_none_or(|t| s.created_at < t)
 }
 
 fn compare(key: SortKey, a: &CardSummary, b: &CardSummary) -> Ordering {
@@ -157,77 +325,20 @@ fn compare(key: SortKey, a: &CardSummary, b: &CardSummary) -> Ordering {
     }
 }
 
-/// A filter prepared once per query.
-struct Matcher<'a> {
-    filter: &'a CardFilter,
-    caller: &'a str,
-    words: Vec<String>,
-}
-
-impl<'a> Matcher<'a> {
-    fn new(filter: &'a CardFilter, caller: &'a str) -> Self {
-        let words = filter
-            .text
-            .as_deref()
-            .map(|t| t.split_whitespace().map(str::to_lowercase).collect())
-            .unwrap_or_default();
-        Matcher {
-            filter,
-            caller,
-            words,
-        }
-    }
-
-    fn matches(&self, e: &Entry) -> bool {
-        let f = self.filter;
-        let s = &e.summary;
-        (f.statuses.is_empty() || f.statuses.contains(&s.status))
-            && (f.document_types.is_empty() || f.document_types.contains(&s.document_type))
-            && (f.countries.is_empty()
-                || s.country
-                    .as_ref()
-                    .is_some_and(|c| f.countries.iter().any(|w| w.eq_ignore_ascii_case(c))))
-            && f.min_confidence
-                .is_none_or(|lo| s.confidence.is_some_and(|c| c >= lo))
-            && f.max_confidence
-                .is_none_or(|hi| s.confidence.is_some_and(|c| c < hi))
-            && (!f.low_confidence_only || s.low_confidence > 0)
-            && f.created_from.is_none_or(|t| s.created_at >= t)
-            && f.created_to.is_none_or(|t| s.created_at < t)
-            && f.verified.is_none_or(|v| s.verified == v)
-            && match &f.assignee {
-                AssigneeFilter::Anyone => true,
-                AssigneeFilter::Unassigned => s.assignee.is_none(),
-                AssigneeFilter::Me => s.assignee.as_deref() == Some(self.caller),
-                AssigneeFilter::Named(n) => s.assignee.as_deref() == Some(n.as_str()),
-            }
-            && self
-                .words
-                .iter()
-                .all(|w| e.tokens.iter().any(|t| t.starts_with(w.as_str())))
-    }
-}
-
-/// Search words of a card: the user id whole and in parts, the card id, and field values.
-fn tokens(card: &Card) -> Box<[String]> {
-    let mut out = vec![card.user_id.to_lowercase(), card.id.to_string()];
-    let mut split = |text: &str| {
-        out.extend(
-            text.split(|c: char| !c.is_alphanumeric())
-                .filter(|w| !w.is_empty())
-                .map(str::to_lowercase),
-        );
-    };
-    split(&card.user_id);
+/// A card's search words: the user id whole and in parts, field values and the country.
+fn card_words(card: &Card) -> Box<str> {
+    let mut out: Vec<String> = vec![card.user_id.to_lowercase()];
+    out.extend(words::split(&card.user_id));
     for field in &card.fields {
-        split(&field.value);
+        out.extend(words::split(&field.value));
     }
     if let Some(country) = &card.country {
-        split(country);
+        out.extend(words::split(country));
     }
+    out.retain(|w| !w.contains(' ') && !w.is_empty());
     out.sort_unstable();
     out.dedup();
-    out.into_boxed_slice()
+    out.join(" ").into_boxed_str()
 }
 
 #[cfg(test)]
@@ -350,5 +461,47 @@ mod tests {
             index.summary(CardId(5)).map(|s| s.status),
             Some(Status::NeedsReview)
         );
+    }
+
+    #[test]
+    fn a_changed_card_moves_between_bitmaps_and_words() {
+        let mut index = index();
+        let mut c = card(Status::Approved);
+        c.id = CardId(7);
+        c.user_id = "user-7".into();
+        c.version = 9;
+        c.assignee = Some("rev".into());
+        c.fields.clear();
+        index.upsert(&c);
+        let count = |index: &Index, q: &str| {
+            let q = ListQuery {
+                filter: CardFilter::parse(q).expect("parses"),
+                ..ListQuery::default()
+            };
+            index.list(&q, "rev").total
+        };
+        assert_eq!(
+            count(&index, "eriksson"),
+            0,
+            "the old surname is no longer indexed"
+        );
+        assert_eq!(count(&index, "assignee:me"), 1);
+        assert_eq!(count(&index, "assignee:none"), 29);
+        assert_eq!(count(&index, "status:approved"), 11);
+        let counts = index.counts_by_status();
+        assert_eq!(counts.iter().map(|(_, n)| n).sum::<u64>(), 30);
+        index.remove(CardId(7));
+        assert_eq!(count(&index, "status:approved"), 10);
+        assert_eq!(count(&index, "user-7"), 0);
+        assert_eq!(index.len(), 29);
+    }
+
+    #[test]
+    fn a_number_finds_the_card_with_that_id() {
+        let q = ListQuery {
+            filter: CardFilter::parse("#12").expect("parses"),
+            ..ListQuery::default()
+        };
+        assert_eq!(ids(&index().list(&q, "me")), vec![12]);
     }
 }

@@ -3,6 +3,7 @@
 //! in-memory [`index::Index`] that serves listing is updated in the same code path.
 
 pub mod index;
+mod words;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex, RwLock};

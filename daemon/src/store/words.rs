@@ -1,0 +1,112 @@
+//! The inverted word index behind free-text search: each lower-case word of a card (user id,
+//! its parts, field values, country) maps to the ids of the cards that hold it, so a search
+//! word is answered by a range of the sorted map (every word it is a prefix of), not by a scan
+//! of every card.
+
+use std::collections::BTreeMap;
+use std::ops::Bound;
+
+use roaring::RoaringBitmap;
+
+/// Cards holding one word. Most words (user ids, document numbers) belong to one card, which
+/// needs no bitmap.
+enum Posting {
+    One(u32),
+    Many(RoaringBitmap),
+}
+
+/// Word -> cards.
+#[derive(Default)]
+pub struct Words {
+    map: BTreeMap<Box<str>, Posting>,
+}
+
+impl Words {
+    pub fn insert(&mut self, word: &str, id: u32) {
+        match self.map.get_mut(word) {
+            None => {
+                self.map.insert(word.into(), Posting::One(id));
+            }
+            Some(Posting::One(other)) if *other == id => {}
+            Some(posting @ Posting::One(_)) => {
+                let Posting::One(other) = *posting else {
+                    return;
+                };
+                *posting = Posting::Many(RoaringBitmap::from_iter([other, id]));
+            }
+            Some(Posting::Many(ids)) => {
+                ids.insert(id);
+            }
+        }
+    }
+
+    pub fn remove(&mut self, word: &str, id: u32) {
+        let now_empty = match self.map.get_mut(word) {
+            Some(Posting::One(other)) => *other == id,
+            Some(Posting::Many(ids)) => {
+                ids.remove(id);
+                ids.is_empty()
+            }
+            None => false,
+        };
+        if now_empty {
+            self.map.remove(word);
+        }
+    }
+
+    /// Cards holding a word that starts with `prefix` (already lower-case).
+    pub fn with_prefix(&self, prefix: &str) -> RoaringBitmap {
+        let mut out = RoaringBitmap::new();
+        let range = self
+            .map
+            .range::<str, _>((Bound::Included(prefix), Bound::Unbounded));
+        for (_, posting) in range.take_while(|(w, _)| w.starts_with(prefix)) {
+            match posting {
+                Posting::One(id) => {
+                    out.insert(*id);
+                }
+                Posting::Many(ids) => out |= ids,
+            }
+        }
+        out
+    }
+}
+
+/// The words of a text: lower-case runs of letters and digits.
+pub fn split(text: &str) -> impl Iterator<Item = String> + '_ {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefixes_find_every_card_holding_a_longer_word() {
+        let mut words = Words::default();
+        words.insert("eriksson", 1);
+        words.insert("erika", 2);
+        words.insert("erik", 3);
+        words.insert("eriksson", 4);
+        words.insert("smith", 5);
+        let ids: Vec<u32> = words.with_prefix("erik").iter().collect();
+        assert_eq!(ids, vec![1, 2, 3, 4]);
+        let ids: Vec<u32> = words.with_prefix("eriks").iter().collect();
+        assert_eq!(ids, vec![1, 4]);
+        words.remove("eriksson", 1);
+        words.remove("eriksson", 4);
+        assert_eq!(words.with_prefix("eriks").len(), 0);
+        assert!(words.with_prefix("zzz").is_empty());
+    }
+
+    #[test]
+    fn splits_on_anything_but_letters_and_digits() {
+        let got: Vec<String> = split("demo-1-3 ANNA<MARIA 1974-08-12").collect();
+        assert_eq!(
+            got,
+            vec!["demo", "1", "3", "anna", "maria", "1974", "08", "12"]
+        );
+    }
+}
