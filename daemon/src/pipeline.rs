@@ -110,15 +110,13 @@ impl Pipeline {
             });
         let mut card = match resumable {
             Some(card) => card,
-            None => self.create(&valid, source).await?,
+            None => self.create(&valid, source)?,
         };
         if card.status == Status::Received {
-            card = self
-                .step(&card, |c| {
-                    lifecycle::apply(c, Event::StartUpload)?;
-                    Ok(Change::new("card.uploading"))
-                })
-                .await?;
+            card = self.step(&card, |c| {
+                lifecycle::apply(c, Event::StartUpload)?;
+                Ok(Change::new("card.uploading"))
+            })?;
         }
         if card.status == Status::Uploading {
             let uploads = valid
@@ -138,32 +136,30 @@ impl Pipeline {
                         .etag,
                 );
             }
-            card = self
-                .step(&card, |c| {
-                    for (meta, etag) in c.files.iter_mut().zip(&etags) {
-                        meta.etag = etag.clone();
-                    }
-                    lifecycle::apply(c, Event::StartVerify)?;
-                    Ok(Change::new("card.stored"))
-                })
-                .await?;
+            card = self.step(&card, |c| {
+                for (meta, etag) in c.files.iter_mut().zip(&etags) {
+                    meta.etag = etag.clone();
+                }
+                lifecycle::apply(c, Event::StartVerify)?;
+                Ok(Change::new("card.stored"))
+            })?;
         }
         if card.status == Status::Verifying {
             let verification = self.verifier.verify(&card).await;
             let auto = verification.is_confident(self.config.verification.confidence_threshold);
-            card = self
-                .step(&card, |c| {
-                    c.fields = verification.fields.clone();
-                    c.provider = Some(verification.verdict.clone());
-                    lifecycle::apply(c, Event::VerificationDone { auto })?;
-                    Ok(Change::new("card.verified_by_provider"))
-                })
-                .await?;
+            card = self.step(&card, |c| {
+                c.fields = verification.fields.clone();
+                c.provider = Some(verification.verdict.clone());
+                lifecycle::apply(c, Event::VerificationDone { auto })?;
+                Ok(Change::new("card.verified_by_provider"))
+            })?;
         }
+        // Durable before the caller removes the submission from the work area.
+        self.store.flush().await?;
         Ok(card)
     }
 
-    async fn create(&self, valid: &ValidSubmission, source: String) -> Result<Card, IngestError> {
+    fn create(&self, valid: &ValidSubmission, source: String) -> Result<Card, IngestError> {
         let id = self.store.next_id()?;
         let user = valid.manifest.user_id.clone();
         let files = valid
@@ -200,7 +196,7 @@ impl Pipeline {
             created_at: now,
             updated_at: now,
         };
-        match self.store.create(card, PIPELINE_ACTOR).await {
+        match self.store.create_buffered(card, PIPELINE_ACTOR) {
             Err(e @ StoreError::ActiveCard { .. }) => Err(IngestError::Refused(Rejection {
                 rule: "active_card_exists",
                 file: Some("submission.toml".into()),
@@ -210,7 +206,10 @@ impl Pipeline {
         }
     }
 
-    async fn step(
+    /// One buffered step of a card through the pipeline. Steps are not flushed one by one: a
+    /// crash before the final flush leaves the submission in the work area, and the resumed
+    /// run redoes the lost steps. [`Pipeline::ingest`] flushes once at the end.
+    fn step(
         &self,
         card: &Card,
         change: impl FnMut(&mut Card) -> Result<Change, idreview_protocol::RpcError>,
@@ -220,8 +219,7 @@ impl Pipeline {
             expected_version: Some(card.version),
         };
         self.store
-            .update(at, PIPELINE_ACTOR, change)
-            .await
+            .update_buffered(at, PIPELINE_ACTOR, change)
             .map_err(|e| IngestError::Deferred(e.to_string()))
     }
 

@@ -145,6 +145,14 @@ impl Store {
 
     /// Stores a new card, refusing a second active card for the same user.
     pub async fn create(&self, card: Card, actor: &str) -> Result<Card, StoreError> {
+        let card = self.create_buffered(card, actor)?;
+        self.flush().await?;
+        Ok(card)
+    }
+
+    /// [`Store::create`] without waiting for the disk: for the pipeline's steps, which are
+    /// redone from the work folder if a crash loses them. A later flush makes them durable.
+    pub fn create_buffered(&self, card: Card, actor: &str) -> Result<Card, StoreError> {
         {
             let _writer = self.inner.writer.lock().map_err(|_| StoreError::Poisoned)?;
             if let Some(existing) = self.card_for_user(&card.user_id)?
@@ -164,7 +172,6 @@ impl Store {
             )?;
             self.commit(&[&card], &[event], &[(&card.user_id, card.id)])?;
         }
-        self.inner.db.flush_async().await?;
         Ok(card)
     }
 
@@ -201,6 +208,18 @@ impl Store {
     /// Applies `change` to each named card whose version matches, all in one transaction and
     /// one flush; each card gets its own result. `change` sees a copy and returns what to audit.
     pub async fn update_many(
+        &self,
+        refs: &[CardRef],
+        actor: &str,
+        change: impl FnMut(&mut Card) -> Result<Change, RpcError>,
+    ) -> Result<Vec<(ItemResult, Option<Card>)>, StoreError> {
+        let results = self.update_many_buffered(refs, actor, change)?;
+        self.flush().await?;
+        Ok(results)
+    }
+
+    /// [`Store::update_many`] without waiting for the disk; see [`Store::create_buffered`].
+    pub fn update_many_buffered(
         &self,
         refs: &[CardRef],
         actor: &str,
@@ -266,8 +285,17 @@ impl Store {
                 })
                 .collect::<Vec<_>>()
         };
-        self.inner.db.flush_async().await?;
         Ok(results)
+    }
+
+    /// [`Store::update_many_buffered`] for one card, answering with the changed card.
+    pub fn update_buffered(
+        &self,
+        card: CardRef,
+        actor: &str,
+        change: impl FnMut(&mut Card) -> Result<Change, RpcError>,
+    ) -> Result<Card, RpcError> {
+        one(self.update_many_buffered(&[card], actor, change)?)
     }
 
     /// [`Store::update_many`] for one card, answering with the changed card.
@@ -277,12 +305,7 @@ impl Store {
         actor: &str,
         change: impl FnMut(&mut Card) -> Result<Change, RpcError>,
     ) -> Result<Card, RpcError> {
-        let mut results = self.update_many(&[card], actor, change).await?;
-        match results.pop() {
-            Some((ItemResult { result: Ok(_), .. }, Some(card))) => Ok(card),
-            Some((ItemResult { result: Err(e), .. }, _)) => Err(e),
-            _ => Err(RpcError::Internal("update produced no result".into())),
-        }
+        one(self.update_many(&[card], actor, change).await?)
     }
 
     /// The whole card.
@@ -415,6 +438,15 @@ impl Store {
             index.upsert(card);
         }
         Ok(())
+    }
+}
+
+/// The changed card of a one-card update, or why it did not change.
+fn one(mut results: Vec<(ItemResult, Option<Card>)>) -> Result<Card, RpcError> {
+    match results.pop() {
+        Some((ItemResult { result: Ok(_), .. }, Some(card))) => Ok(card),
+        Some((ItemResult { result: Err(e), .. }, _)) => Err(e),
+        _ => Err(RpcError::Internal("update produced no result".into())),
     }
 }
 
