@@ -16,7 +16,7 @@ use crate::lifecycle::{self, Event};
 use crate::objects::{ObjectStore, object_key};
 use crate::store::{Change, Store, StoreError};
 use crate::validate::{self, Rejection, ValidSubmission};
-use crate::verify::Verifier;
+use crate::verify::{Verifier, stage};
 
 /// The identity the pipeline's own changes are audited under.
 pub const PIPELINE_ACTOR: &str = "idreviewd:pipeline";
@@ -149,14 +149,11 @@ impl Pipeline {
                 .await?;
         }
         if card.status == Status::Verifying {
-            let verification = self.verifier.verify(&card).await;
-            let auto = verification.is_confident(self.config.verification.confidence_threshold);
+            let verification = stage::ask(&self.objects, &self.verifier, &card).await;
+            let config = &self.config.verification;
             card = self
                 .step(&card, |c| {
-                    c.fields = verification.fields.clone();
-                    c.provider = Some(verification.verdict.clone());
-                    lifecycle::apply(c, Event::VerificationDone { auto })?;
-                    Ok(Change::new("card.verified_by_provider"))
+                    stage::record(c, &verification, config, Utc::now().date_naive())
                 })
                 .await?;
         }

@@ -7,14 +7,17 @@ use std::sync::Arc;
 use chrono::Utc;
 use idreview_protocol::{
     AuditEvent, Card, CardId, CardPage, CardRef, DecideRequest, Decision, DecisionRecord,
-    FieldCorrection, FieldSource, Health, IdReview, ItemResult, ListQuery, OnboardingStage,
-    PROTOCOL_VERSION, Role, RpcError,
+    FieldCorrection, FieldSource, FileRole, Health, IdReview, ItemResult, ListQuery,
+    LowConfidencePage, OnboardingStage, PROTOCOL_VERSION, Role, RpcError,
 };
 use tarpc::context::Context;
 
 use super::Shared;
 use crate::lifecycle::{self, Event};
 use crate::store::Change;
+use crate::store::outbox::{Job, OutboxOp, Task};
+use crate::validate::data;
+use crate::verify::provider_decision;
 
 /// The service value for one connection.
 #[derive(Clone)]
@@ -107,10 +110,28 @@ impl Session {
             }
             after.insert(c.name.clone(), c.value.clone().into());
         }
+        // The data rules judge the corrected values, not the provider's.
+        let has_back = card.files.iter().any(|f| f.role == FileRole::Back);
+        let today = Utc::now().date_naive();
+        card.findings = data::check(&card.fields, card.document_type, has_back, today);
         Ok((
             serde_json::Value::Object(before).to_string(),
             serde_json::Value::Object(after).to_string(),
         ))
+    }
+
+    /// The job telling the provider about a decision, when config asks for it and the card has
+    /// a provider transaction.
+    fn push_job(&self, card: &Card, decision: Decision) -> Option<OutboxOp> {
+        let config = &self.shared.config.verification;
+        let pushes = config.provider == "idanalyzer" && config.idanalyzer.push_decisions;
+        let verdict = card.provider.as_ref().filter(|_| pushes)?;
+        let transaction_id = verdict.transaction_id.clone()?;
+        let task = Task::PushDecision {
+            transaction_id,
+            decision: provider_decision(decision).to_string(),
+        };
+        Some(OutboxOp::Put(Job::new(card.id, task, Utc::now())))
     }
 }
 
@@ -139,6 +160,22 @@ impl IdReview for Session {
             )));
         }
         Ok(self.shared.store.list(&query, &self.identity))
+    }
+
+    async fn low_confidence_cards(
+        self,
+        _: Context,
+        offset: u64,
+        limit: u32,
+    ) -> Result<LowConfidencePage, RpcError> {
+        self.require(Role::Reviewer)?;
+        if limit > ListQuery::MAX_LIMIT {
+            return Err(RpcError::Invalid(format!(
+                "limit {limit} is over {}; page with offset",
+                ListQuery::MAX_LIMIT
+            )));
+        }
+        Ok(self.shared.store.low_confidence(offset, limit))
     }
 
     async fn get_card(self, _: Context, id: CardId) -> Result<Card, RpcError> {
@@ -175,6 +212,7 @@ impl IdReview for Session {
         }
         let identity = self.identity.to_string();
         let decision = request.decision;
+        let this = self.clone();
         self.bulk(request.cards, |card| {
             lifecycle::apply(card, Event::Decide(decision))?;
             card.decision = Some(DecisionRecord {
@@ -187,7 +225,9 @@ impl IdReview for Session {
                 Decision::Approve => "card.approved",
                 Decision::Reject => "card.rejected",
             };
-            Ok(Change::new(action).because(reason.clone()))
+            let mut change = Change::new(action).because(reason.clone());
+            change.outbox.extend(this.push_job(card, decision));
+            Ok(change)
         })
         .await
     }

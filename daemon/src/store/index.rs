@@ -5,7 +5,8 @@ use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
 use idreview_protocol::{
-    AssigneeFilter, Card, CardFilter, CardId, CardPage, CardSummary, ListQuery, SortKey, Status,
+    AssigneeFilter, Card, CardFilter, CardId, CardPage, CardSummary, ListQuery, LowConfidenceCard,
+    LowConfidencePage, SortKey, Status,
 };
 
 /// One card as the index knows it.
@@ -13,6 +14,8 @@ struct Entry {
     summary: CardSummary,
     /// Lower-case words from the user id, card id and field values, for text search.
     tokens: Box<[String]>,
+    /// Names of the fields below the threshold, for the low-confidence queue.
+    low_fields: Box<[String]>,
 }
 
 /// Summaries of every card, by id (which is creation order).
@@ -62,6 +65,11 @@ impl Index {
         let entry = Entry {
             summary: self.summarize(card),
             tokens: tokens(card),
+            low_fields: card
+                .low_confidence_fields(self.threshold)
+                .into_iter()
+                .map(str::to_string)
+                .collect(),
         };
         self.by_id.insert(card.id, entry);
     }
@@ -76,6 +84,32 @@ impl Index {
 
     pub fn summary(&self, id: CardId) -> Option<&CardSummary> {
         self.by_id.get(&id).map(|e| &e.summary)
+    }
+
+    /// The low-confidence queue: undecided cards with fields below the threshold, oldest
+    /// first, with the total and the names of those fields.
+    pub fn low_confidence(&self, offset: u64, limit: u32) -> LowConfidencePage {
+        let mut total = 0u64;
+        let mut cards = Vec::new();
+        let limit = limit.min(ListQuery::MAX_LIMIT) as usize;
+        for e in self.by_id.values() {
+            if e.low_fields.is_empty() || e.summary.status.is_decided() {
+                continue;
+            }
+            if total >= offset && cards.len() < limit {
+                cards.push(LowConfidenceCard {
+                    summary: e.summary.clone(),
+                    fields: e.low_fields.to_vec(),
+                });
+            }
+            total += 1;
+        }
+        LowConfidencePage {
+            total,
+            offset,
+            threshold: self.threshold,
+            cards,
+        }
     }
 
     /// Cards per status, in [`Status::ALL`] order.
@@ -337,6 +371,17 @@ mod tests {
         };
         // confidence i/30 < 0.8  <=>  i < 24
         assert_eq!(index().list(&q, "me").total, 23);
+    }
+
+    #[test]
+    fn low_confidence_queue_names_the_fields_and_skips_decided_cards() {
+        let page = index().low_confidence(1, 2);
+        // i < 24 and not a multiple of 3 (approved): 1, 2, 4, 5, ...; 16 in all.
+        assert_eq!(page.total, 16);
+        let ids: Vec<u64> = page.cards.iter().map(|c| c.summary.id.0).collect();
+        assert_eq!(ids, vec![2, 4]);
+        assert_eq!(page.cards[0].fields, vec!["surname".to_string()]);
+        assert_eq!(page.threshold, 0.8);
     }
 
     #[test]

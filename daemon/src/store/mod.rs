@@ -2,21 +2,25 @@
 //! live in sled; every change and its audit event are written in one transaction, and the
 //! in-memory [`index::Index`] that serves listing is updated in the same code path.
 
+mod change;
 pub mod index;
+pub mod outbox;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex, RwLock};
 
 use chrono::Utc;
 use idreview_protocol::{
-    AuditEvent, Card, CardId, CardPage, CardRef, CardSummary, ItemResult, ListQuery, RpcError,
-    Status,
+    AuditEvent, Card, CardId, CardPage, CardRef, CardSummary, ItemResult, ListQuery,
+    LowConfidencePage, RpcError, Status,
 };
 use serde::Serialize;
 use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 
+pub use change::Change;
 use index::Index;
+use outbox::OutboxOp;
 
 /// What went wrong inside the store.
 #[derive(Debug, thiserror::Error)]
@@ -40,31 +44,6 @@ impl From<StoreError> for RpcError {
     }
 }
 
-/// What a change did, for its audit event.
-#[derive(Debug, Clone)]
-pub struct Change {
-    /// e.g. `card.approved`, `field.corrected`.
-    pub action: String,
-    pub reason: Option<String>,
-    /// Before/after JSON for changes the status snapshot does not show (e.g. field values).
-    pub detail: Option<(String, String)>,
-}
-
-impl Change {
-    pub fn new(action: impl Into<String>) -> Change {
-        Change {
-            action: action.into(),
-            reason: None,
-            detail: None,
-        }
-    }
-
-    pub fn because(mut self, reason: impl Into<String>) -> Change {
-        self.reason = Some(reason.into());
-        self
-    }
-}
-
 /// A cheap handle to the store; clone it freely.
 #[derive(Clone)]
 pub struct Store {
@@ -81,6 +60,8 @@ struct Inner {
     audit: sled::Tree,
     /// card id (u64 BE) ++ seq (u64 BE) -> ()
     audit_by_card: sled::Tree,
+    /// card id (u64 BE) ++ task kind -> bincode [`outbox::Job`]
+    outbox: sled::Tree,
     /// Summaries serving every read that is not "one whole card".
     index: RwLock<Index>,
     /// Serialises writers so that version checks, transactions and index updates happen in
@@ -102,6 +83,7 @@ impl Store {
             users: db.open_tree("users")?,
             audit: db.open_tree("audit")?,
             audit_by_card: db.open_tree("audit_by_card")?,
+            outbox: db.open_tree("outbox")?,
             cards,
             db,
             index: RwLock::new(index),
@@ -136,7 +118,7 @@ impl Store {
                 None,
                 Some(&card),
             )?;
-            self.commit(&[&card], &[event], Some((&card.user_id, card.id)))?;
+            self.commit(&[&card], &[event], Some((&card.user_id, card.id)), &[])?;
         }
         self.inner.db.flush_async().await?;
         Ok(card)
@@ -155,6 +137,7 @@ impl Store {
             let mut results = Vec::with_capacity(refs.len());
             let mut changed = Vec::new();
             let mut events = Vec::new();
+            let mut outbox = Vec::new();
             for r in refs {
                 let outcome = match self.get(r.id)? {
                     None => Err(RpcError::NotFound(r.id)),
@@ -179,7 +162,8 @@ impl Store {
                     },
                 };
                 match outcome {
-                    Ok((before, after, what)) => {
+                    Ok((before, after, mut what)) => {
+                        outbox.append(&mut what.outbox);
                         events.push(self.event(
                             Some(after.id),
                             actor,
@@ -200,7 +184,7 @@ impl Store {
                 }
             }
             let refs: Vec<&Card> = changed.iter().collect();
-            self.commit(&refs, &events, None)?;
+            self.commit(&refs, &events, None, &outbox)?;
             let mut changed = changed.into_iter();
             results
                 .into_iter()
@@ -248,6 +232,11 @@ impl Store {
     /// One page of summaries; see [`Index::list`].
     pub fn list(&self, query: &ListQuery, caller: &str) -> CardPage {
         self.read_index(|i| i.list(query, caller))
+    }
+
+    /// One page of the low-confidence queue; see [`Index::low_confidence`].
+    pub fn low_confidence(&self, offset: u64, limit: u32) -> LowConfidencePage {
+        self.read_index(|i| i.low_confidence(offset, limit))
     }
 
     pub fn summary(&self, id: CardId) -> Option<CardSummary> {
@@ -317,7 +306,12 @@ impl Store {
         cards: &[&Card],
         events: &[AuditEvent],
         user: Option<(&str, CardId)>,
+        outbox: &[OutboxOp],
     ) -> Result<(), StoreError> {
+        let outbox_rows = outbox
+            .iter()
+            .map(OutboxOp::row)
+            .collect::<Result<Vec<_>, _>>()?;
         let card_rows: Vec<([u8; 8], Vec<u8>)> = cards
             .iter()
             .map(|c| Ok((c.id.0.to_be_bytes(), bincode::serialize(c)?)))
@@ -334,8 +328,8 @@ impl Store {
             })
             .collect::<Result<_, bincode::Error>>()?;
         let i = &self.inner;
-        (&i.cards, &i.users, &i.audit, &i.audit_by_card)
-            .transaction(|(cards, users, audit, audit_by_card)| {
+        (&i.cards, &i.users, &i.audit, &i.audit_by_card, &i.outbox)
+            .transaction(|(cards, users, audit, audit_by_card, jobs)| {
                 for (key, bytes) in &card_rows {
                     cards.insert(key, bytes.as_slice())?;
                 }
@@ -345,6 +339,12 @@ impl Store {
                 }
                 if let Some((user, id)) = user {
                     users.insert(user.as_bytes(), &id.0.to_be_bytes())?;
+                }
+                for (key, job) in &outbox_rows {
+                    match job {
+                        Some(bytes) => jobs.insert(key, bytes.as_slice())?,
+                        None => jobs.remove(key)?,
+                    };
                 }
                 Ok::<_, ConflictableTransactionError<()>>(())
             })
