@@ -255,3 +255,61 @@ fn bounding_box(v: &Value) -> Option<BoundingBox> {
         height: (max_y - min_y) as u32,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn api_names_become_canonical_snake_case() {
+        for (api, ours) in [
+            ("firstName", "first_name"),
+            ("lastName", "last_name"),
+            ("fullName", "full_name"),
+            ("dob", "birth_date"),
+            ("expiry", "expiry_date"),
+            ("issued", "issue_date"),
+            ("documentNumber", "document_number"),
+            ("personalNumber", "personal_number"),
+            ("sex", "sex"),
+            ("nationalityIso2", "nationality"),
+            ("countryIso2", "country"),
+            ("documentType", "document_type"),
+            ("address1", "address1"),
+        ] {
+            assert_eq!(canonical_name(api), ours);
+        }
+    }
+
+    #[test]
+    fn slashed_dates_become_iso_and_nothing_else_changes() {
+        assert_eq!(normalize_date("1990/05/17"), "1990-05-17");
+        assert_eq!(normalize_date("1990-05-17"), "1990-05-17");
+        assert_eq!(normalize_date("A/B/C"), "A/B/C");
+        assert_eq!(normalize_date("12/05/1990"), "12/05/1990");
+    }
+
+    #[test]
+    fn odd_entries_are_skipped_not_fatal() {
+        let answer: Answer = serde_json::from_str(
+            r#"{"data": {"sex": [{"value": "M", "confidence": 2.0}, {"confidence": 0.5}],
+                "age": [{"value": 36, "confidence": 0.9, "source": "barcode", "index": 1}],
+                "face": {"not": "an array"}},
+                "decision": "ACCEPT", "warning": [{"code": "X", "severity": "low"}]}"#,
+        )
+        .expect("parses");
+        let fields = answer.fields();
+        let names: Vec<&str> = fields.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(names, vec!["age", "sex"]);
+        assert_eq!(fields[0].value, "36");
+        assert_eq!(
+            (fields[0].source, fields[0].side),
+            (FieldSource::Barcode, Side::Back)
+        );
+        assert_eq!(fields[1].confidence, 1.0, "clamped");
+        assert_eq!(fields[1].candidates.len(), 1);
+        let verdict = answer.verdict();
+        assert_eq!(verdict.decision, "accept");
+        assert_eq!(verdict.warnings[0].severity, Severity::Info);
+    }
+}
