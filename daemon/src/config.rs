@@ -95,6 +95,10 @@ pub struct ValidationConfig {
     pub max_decode_bytes: u64,
     /// Largest width or height accepted before decoding.
     pub max_dimension: u32,
+    /// Youngest accepted holder, in whole years from the extracted birth date.
+    pub min_age: u32,
+    /// Oldest accepted holder.
+    pub max_age: u32,
 }
 
 impl Default for ValidationConfig {
@@ -107,6 +111,8 @@ impl Default for ValidationConfig {
             min_height: 600,
             max_decode_bytes: 256 * 1024 * 1024,
             max_dimension: 12_000,
+            min_age: 18,
+            max_age: 120,
         }
     }
 }
@@ -139,6 +145,7 @@ pub struct VerificationConfig {
     /// First wait before a failed verification (or decision push) is tried again; doubles per
     /// failure up to `retry_max_secs`. Retries never stop: nothing is dropped.
     pub retry_initial_secs: u64,
+    /// Longest wait between two tries.
     pub retry_max_secs: u64,
     pub idanalyzer: IdAnalyzerConfig,
 }

@@ -56,7 +56,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Daem
         source,
     })?;
     restrict(&data_dir);
-    let verifier = Verifier::from_config(&config.verification)?;
+    let verifier = Verifier::from_config(&config)?;
     let objects = match config.storage.backend.as_str() {
         "local" => ObjectStore::local(config.objects_dir()),
         other => return Err(DaemonError::Backend(other.to_string())),

@@ -15,6 +15,7 @@ use crate::config::Config;
 use crate::lifecycle::{self, Event};
 use crate::objects::{ObjectStore, object_key};
 use crate::store::{Change, Store, StoreError};
+use crate::validate::data::Rules;
 use crate::validate::{self, Rejection, ValidSubmission};
 use crate::verify::{Verifier, stage};
 
@@ -151,10 +152,9 @@ impl Pipeline {
         if card.status == Status::Verifying {
             let verification = stage::ask(&self.objects, &self.verifier, &card).await;
             let config = &self.config.verification;
+            let rules = Rules::new(&self.config.validation, Utc::now().date_naive());
             card = self
-                .step(&card, |c| {
-                    stage::record(c, &verification, config, Utc::now().date_naive())
-                })
+                .step(&card, |c| stage::record(c, &verification, config, &rules))
                 .await?;
         }
         Ok(card)

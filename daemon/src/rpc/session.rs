@@ -16,7 +16,7 @@ use super::Shared;
 use crate::lifecycle::{self, Event};
 use crate::store::Change;
 use crate::store::outbox::{Job, OutboxOp, Task};
-use crate::validate::data;
+use crate::validate::data::{self, Rules};
 use crate::verify::provider_decision;
 
 /// The service value for one connection.
@@ -81,6 +81,7 @@ impl Session {
         card: &mut Card,
         corrections: &[FieldCorrection],
         source: FieldSource,
+        rules: &Rules,
     ) -> Result<(String, String), RpcError> {
         let mut before = serde_json::Map::new();
         let mut after = serde_json::Map::new();
@@ -112,12 +113,16 @@ impl Session {
         }
         // The data rules judge the corrected values, not the provider's.
         let has_back = card.files.iter().any(|f| f.role == FileRole::Back);
-        let today = Utc::now().date_naive();
-        card.findings = data::check(&card.fields, card.document_type, has_back, today);
+        card.findings = data::check(&card.fields, card.document_type, has_back, rules);
         Ok((
             serde_json::Value::Object(before).to_string(),
             serde_json::Value::Object(after).to_string(),
         ))
+    }
+
+    /// The data rules as of today.
+    fn rules(&self) -> Rules {
+        Rules::new(&self.shared.config.validation, Utc::now().date_naive())
     }
 
     /// The job telling the provider about a decision, when config asks for it and the card has
@@ -265,7 +270,12 @@ impl IdReview for Session {
                 lifecycle::apply(c, Event::Confirm)?;
                 let mut change = Change::new("card.confirmed");
                 if !corrections.is_empty() {
-                    change.detail = Some(Self::correct(c, &corrections, FieldSource::User)?);
+                    change.detail = Some(Self::correct(
+                        c,
+                        &corrections,
+                        FieldSource::User,
+                        &self.rules(),
+                    )?);
                 }
                 Ok(change)
             })
@@ -287,7 +297,12 @@ impl IdReview for Session {
             .update(card, &self.identity, |c| {
                 lifecycle::apply(c, Event::Correct)?;
                 let mut change = Change::new("field.corrected");
-                change.detail = Some(Self::correct(c, &corrections, FieldSource::Reviewer)?);
+                change.detail = Some(Self::correct(
+                    c,
+                    &corrections,
+                    FieldSource::Reviewer,
+                    &self.rules(),
+                )?);
                 Ok(change)
             })
             .await

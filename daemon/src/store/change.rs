@@ -16,6 +16,7 @@ pub struct Change {
 }
 
 impl Change {
+    /// A change audited as `action`.
     pub fn new(action: impl Into<String>) -> Change {
         Change {
             action: action.into(),
@@ -25,6 +26,7 @@ impl Change {
         }
     }
 
+    /// With the reason the actor gave.
     pub fn because(mut self, reason: impl Into<String>) -> Change {
         self.reason = Some(reason.into());
         self

@@ -45,6 +45,7 @@ pub struct Job {
 }
 
 impl Job {
+    /// A job not tried yet, due at `due`.
     pub fn new(card: CardId, task: Task, due: DateTime<Utc>) -> Job {
         Job {
             card,

@@ -10,8 +10,26 @@
 use chrono::{Datelike, NaiveDate};
 use idreview_protocol::{DocumentType, Field, Finding, Severity};
 
-/// Youngest and oldest accepted age, in whole years.
-pub const AGE_RANGE: std::ops::RangeInclusive<i32> = 18..=120;
+use crate::config::ValidationConfig;
+
+/// What the rules measure against: today's date and the accepted ages.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Rules {
+    pub today: NaiveDate,
+    pub min_age: i32,
+    pub max_age: i32,
+}
+
+impl Rules {
+    /// The configured ages, as of `today`.
+    pub fn new(limits: &ValidationConfig, today: NaiveDate) -> Rules {
+        Rules {
+            today,
+            min_age: limits.min_age.try_into().unwrap_or(i32::MAX),
+            max_age: limits.max_age.try_into().unwrap_or(i32::MAX),
+        }
+    }
+}
 /// Fields holding dates, stored as ISO `YYYY-MM-DD`.
 pub const DATE_FIELDS: [&str; 3] = ["birth_date", "issue_date", "expiry_date"];
 const NAME_FIELDS: [&str; 4] = ["first_name", "middle_name", "last_name", "full_name"];
@@ -22,8 +40,9 @@ pub fn check(
     fields: &[Field],
     document_type: DocumentType,
     has_back: bool,
-    today: NaiveDate,
+    rules: &Rules,
 ) -> Vec<Finding> {
+    let today = rules.today;
     let value = |name: &str| {
         fields
             .iter()
@@ -43,7 +62,7 @@ pub fn check(
         parsed
     };
     let (birth, issue, expiry) = (date("birth_date"), date("issue_date"), date("expiry_date"));
-    out.extend(birth.and_then(|b| age_rule(b, today)));
+    out.extend(birth.and_then(|b| age_rule(b, rules)));
     out.extend(dates_rule(birth, issue, expiry, today));
     out.extend(expiry.and_then(|e| expired_rule(e, today)));
     out.extend(value("document_number").and_then(document_number_rule));
@@ -73,16 +92,15 @@ pub fn age_on(birth: NaiveDate, today: NaiveDate) -> i32 {
     age
 }
 
-/// `age_range`: the holder must be 18..=120 years old.
-pub fn age_rule(birth: NaiveDate, today: NaiveDate) -> Option<Finding> {
-    let age = age_on(birth, today);
-    (!AGE_RANGE.contains(&age)).then(|| {
+/// `age_range`: the holder must be `min_age..=max_age` (18..=120 by default) years old.
+pub fn age_rule(birth: NaiveDate, rules: &Rules) -> Option<Finding> {
+    let age = age_on(birth, rules.today);
+    (!(rules.min_age..=rules.max_age).contains(&age)).then(|| {
         error(
             "age_range",
             format!(
                 "the holder is {age} years old (born {birth}); accepted ages are {}..={}",
-                AGE_RANGE.start(),
-                AGE_RANGE.end()
+                rules.min_age, rules.max_age
             ),
         )
     })

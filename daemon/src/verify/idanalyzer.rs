@@ -16,9 +16,6 @@ use super::Documents;
 use super::idanalyzer_wire::{Answer, DecisionRequest, ScanRequest};
 use crate::config::IdAnalyzerConfig;
 
-/// Ages the API checks the holder against.
-const VERIFY_AGE: &str = "18-120";
-
 /// Why a call to the provider did not give an answer.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ProviderFailure {
@@ -60,11 +57,13 @@ impl ProviderFailure {
 pub struct IdAnalyzer {
     http: reqwest::Client,
     config: IdAnalyzerConfig,
+    /// Ages the API checks the holder against, e.g. `18-120`.
+    verify_age: String,
 }
 
 impl IdAnalyzer {
     /// A client for `config`; fails on a missing API key or an unusable base URL.
-    pub fn new(config: &IdAnalyzerConfig) -> Result<IdAnalyzer, String> {
+    pub fn new(config: &IdAnalyzerConfig, verify_age: String) -> Result<IdAnalyzer, String> {
         if config.api_key.trim().is_empty() {
             return Err("verification.idanalyzer.api_key is empty".into());
         }
@@ -83,6 +82,7 @@ impl IdAnalyzer {
         Ok(IdAnalyzer {
             http,
             config: config.clone(),
+            verify_age,
         })
     }
 
@@ -102,7 +102,7 @@ impl IdAnalyzer {
             face: documents.face.as_ref().map(encode),
             face_video: documents.face_video.as_ref().map(encode),
             custom_data: card.to_string(),
-            verify_age: VERIFY_AGE,
+            verify_age: &self.verify_age,
         };
         let body =
             serde_json::to_vec(&request).map_err(|e| ProviderFailure::Malformed(e.to_string()))?;

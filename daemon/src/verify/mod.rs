@@ -12,7 +12,7 @@ pub mod stage;
 use idreview_protocol::{CardId, Decision, Field, ProviderVerdict};
 use tracing::warn;
 
-use crate::config::VerificationConfig;
+use crate::config::Config;
 
 pub use idanalyzer::{IdAnalyzer, ProviderFailure};
 
@@ -81,17 +81,27 @@ pub enum Verifier {
 }
 
 impl Verifier {
-    pub fn from_config(config: &VerificationConfig) -> Result<Verifier, UnknownProvider> {
-        match config.provider.as_str() {
+    /// The provider `[verification] provider` names, configured; the age range it checks is
+    /// the data rules' (`[validation] min_age`, `max_age`).
+    pub fn from_config(config: &Config) -> Result<Verifier, UnknownProvider> {
+        let verification = &config.verification;
+        match verification.provider.as_str() {
             "manual" => Ok(Verifier::Manual),
-            "idanalyzer" => IdAnalyzer::new(&config.idanalyzer)
-                .map(Verifier::IdAnalyzer)
-                .map_err(UnknownProvider::Config),
+            "idanalyzer" => {
+                let ages = format!(
+                    "{}-{}",
+                    config.validation.min_age, config.validation.max_age
+                );
+                IdAnalyzer::new(&verification.idanalyzer, ages)
+                    .map(Verifier::IdAnalyzer)
+                    .map_err(UnknownProvider::Config)
+            }
             "local" => Err(UnknownProvider::NotAvailable("local".into())),
             other => Err(UnknownProvider::Unknown(other.to_string())),
         }
     }
 
+    /// The provider's config name.
     pub fn name(&self) -> &'static str {
         match self {
             Verifier::Manual => "manual",
@@ -136,5 +146,40 @@ pub fn provider_decision(decision: Decision) -> &'static str {
     match decision {
         Decision::Approve => "accept",
         Decision::Reject => "reject",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_provider(name: &str) -> Config {
+        let mut config = Config::default();
+        config.verification.provider = name.into();
+        config
+    }
+
+    #[test]
+    fn config_picks_the_provider_or_says_why_not() {
+        assert_eq!(
+            Verifier::from_config(&with_provider("manual"))
+                .map(|v| v.name())
+                .ok(),
+            Some("manual")
+        );
+        let err = Verifier::from_config(&with_provider("local")).expect_err("not yet");
+        assert!(err.to_string().contains("not available yet"), "{err}");
+        let err = Verifier::from_config(&with_provider("magic")).expect_err("unknown");
+        assert!(err.to_string().contains("unknown"), "{err}");
+        let err = Verifier::from_config(&with_provider("idanalyzer")).expect_err("no key");
+        assert!(err.to_string().contains("api_key"), "{err}");
+        let mut config = with_provider("idanalyzer");
+        config.verification.idanalyzer.api_key = "k".into();
+        assert_eq!(
+            Verifier::from_config(&config).map(|v| v.name()).ok(),
+            Some("idanalyzer")
+        );
+        config.verification.idanalyzer.base_url = "not a url".into();
+        assert!(Verifier::from_config(&config).is_err());
     }
 }

@@ -17,6 +17,7 @@ use crate::config::Config;
 use crate::objects::ObjectStore;
 use crate::store::Store;
 use crate::store::outbox::{Job, Task};
+use crate::validate::data::Rules;
 
 /// The identity the worker's changes are audited under.
 pub const VERIFIER_ACTOR: &str = "idreviewd:verifier";
@@ -98,10 +99,11 @@ impl Worker {
             expected_version: Some(card.version),
         };
         let config = &self.config.verification;
+        let rules = Rules::new(&self.config.validation, Utc::now().date_naive());
         let card = self
             .store
             .update(at, VERIFIER_ACTOR, |c| {
-                stage::record(c, &verification, config, Utc::now().date_naive())
+                stage::record(c, &verification, config, &rules)
             })
             .await
             .map_err(|e| e.to_string())?;

@@ -4,7 +4,7 @@
 //! verdict, data-rule findings and auto-verification. A failed answer queues a re-verification
 //! in the same transaction, so the card is never lost or left in `verifying`.
 
-use chrono::{NaiveDate, Utc};
+use chrono::Utc;
 use idreview_protocol::{Card, Field, FieldSource, FileRole, RpcError, Severity, Status};
 
 use super::{Documents, Verification, Verifier};
@@ -13,7 +13,7 @@ use crate::lifecycle::{self, Event};
 use crate::objects::{ObjectError, ObjectStore};
 use crate::store::Change;
 use crate::store::outbox::{Job, OutboxOp, Task};
-use crate::validate::data;
+use crate::validate::data::{self, Rules};
 
 /// Loads the card's files and asks the provider; an unreadable file is a failed verification.
 pub async fn ask(objects: &ObjectStore, verifier: &Verifier, card: &Card) -> Verification {
@@ -53,7 +53,7 @@ pub fn record(
     card: &mut Card,
     verification: &Verification,
     config: &VerificationConfig,
-    today: NaiveDate,
+    rules: &Rules,
 ) -> Result<Change, RpcError> {
     let failure = verification.verdict.failure.clone();
     if failure.is_none() {
@@ -64,7 +64,7 @@ pub fn record(
     }
     card.provider = Some(verification.verdict.clone());
     let has_back = card.files.iter().any(|f| f.role == FileRole::Back);
-    card.findings = data::check(&card.fields, card.document_type, has_back, today);
+    card.findings = data::check(&card.fields, card.document_type, has_back, rules);
     let rules_pass = !card.findings.iter().any(|f| f.severity == Severity::Error);
     let sure = Verification {
         fields: card.fields.clone(),

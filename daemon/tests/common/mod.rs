@@ -10,6 +10,7 @@ use chrono::Utc;
 use idreview_daemon::config::{Config, VerificationConfig};
 use idreview_daemon::objects::ObjectStore;
 use idreview_daemon::store::Store;
+use idreview_daemon::validate::data::Rules;
 use idreview_daemon::verify::retry::Worker;
 use idreview_daemon::verify::{Verifier, stage};
 use idreview_protocol::{Card, CardId, CardRef, DocumentType, FileMeta, FileRole, Status};
@@ -57,7 +58,7 @@ pub async fn env(tune: impl FnOnce(&mut VerificationConfig)) -> Env {
     tune(v);
     let store = Store::open(&dir.path().join("store"), v.confidence_threshold).expect("store");
     let objects = ObjectStore::local(dir.path().join("objects"));
-    let verifier = Verifier::from_config(&config.verification).expect("verifier");
+    let verifier = Verifier::from_config(&config).expect("verifier");
     Env {
         _dir: dir,
         server,
@@ -123,9 +124,10 @@ impl Env {
             expected_version: Some(card.version),
         };
         let config = &self.config.verification;
+        let rules = Rules::new(&self.config.validation, Utc::now().date_naive());
         self.store
             .update(at, "idreviewd:pipeline", |c| {
-                stage::record(c, &verification, config, Utc::now().date_naive())
+                stage::record(c, &verification, config, &rules)
             })
             .await
             .expect("recorded")
