@@ -197,3 +197,37 @@ async fn decisions_are_pushed_until_the_provider_takes_them() {
     env.worker().drain().await;
     assert!(env.store.jobs().expect("outbox").is_empty(), "pushed");
 }
+
+#[tokio::test]
+async fn queued_jobs_survive_a_restart() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("store");
+    let job = {
+        let store = idreview_daemon::store::Store::open(&path, 0.8).expect("store");
+        let env_card = {
+            let mut card = common::bare_card(store.next_id().expect("id"));
+            card.status = Status::NeedsReview;
+            store.create(card, "test").await.expect("create")
+        };
+        let job = Job::new(env_card.id, Task::Reverify, Utc::now());
+        store
+            .update(
+                CardRef {
+                    id: env_card.id,
+                    expected_version: None,
+                },
+                "t",
+                |_| {
+                    let mut change = Change::new("card.verification_failed");
+                    change.outbox.push(OutboxOp::Put(job.clone()));
+                    Ok(change)
+                },
+            )
+            .await
+            .expect("queued");
+        job
+    };
+    let store = idreview_daemon::store::Store::open(&path, 0.8).expect("reopened");
+    assert_eq!(store.jobs().expect("outbox"), vec![job.clone()]);
+    assert_eq!(store.due_jobs(Utc::now(), 10).expect("due"), vec![job]);
+}

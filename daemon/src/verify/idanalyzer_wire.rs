@@ -41,7 +41,9 @@ pub struct Answer {
     pub success: Option<bool>,
     pub error: Option<ApiError>,
     /// Field name -> candidates. Kept as JSON so one odd entry does not spoil the rest.
+    #[serde(deserialize_with = "null_as_default")]
     pub data: BTreeMap<String, Value>,
+    #[serde(deserialize_with = "null_as_default")]
     pub warning: Vec<WireWarning>,
     pub review_score: Option<f64>,
     pub reject_score: Option<f64>,
@@ -204,6 +206,15 @@ fn warning(w: &WireWarning) -> ProviderWarning {
     }
 }
 
+/// `null` reads as the empty value, as an absent key does.
+fn null_as_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
+}
+
 /// A JSON string or number as text.
 fn text(v: &Value) -> Option<String> {
     match v {
@@ -287,6 +298,19 @@ mod tests {
         assert_eq!(normalize_date("1990-05-17"), "1990-05-17");
         assert_eq!(normalize_date("A/B/C"), "A/B/C");
         assert_eq!(normalize_date("12/05/1990"), "12/05/1990");
+    }
+
+    #[test]
+    fn null_data_and_warnings_read_as_empty() {
+        let answer: Answer =
+            serde_json::from_str(r#"{"success": true, "data": null, "warning": null}"#)
+                .expect("parses");
+        assert!(answer.fields().is_empty());
+        assert_eq!(
+            answer.verdict().decision,
+            "review",
+            "no decision: a person looks"
+        );
     }
 
     #[test]

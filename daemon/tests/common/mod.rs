@@ -30,6 +30,30 @@ pub fn fixture(name: &str) -> serde_json::Value {
     serde_json::from_str(&text).expect("fixture is JSON")
 }
 
+/// A national id card in `verifying` without files.
+pub fn bare_card(id: CardId) -> Card {
+    let now = Utc::now();
+    Card {
+        id,
+        user_id: "u".into(),
+        document_type: DocumentType::NationalId,
+        country: None,
+        status: Status::Verifying,
+        verified: false,
+        confirmed: false,
+        fields: vec![],
+        files: vec![],
+        findings: vec![],
+        provider: None,
+        decision: None,
+        assignee: None,
+        version: 1,
+        source: "test".into(),
+        created_at: now,
+        updated_at: now,
+    }
+}
+
 /// Everything one test needs.
 pub struct Env {
     pub _dir: tempfile::TempDir,
@@ -93,25 +117,10 @@ impl Env {
                 etag: None,
             });
         }
-        let now = Utc::now();
         let card = Card {
-            id,
             user_id: user.into(),
-            document_type: DocumentType::NationalId,
-            country: None,
-            status: Status::Verifying,
-            verified: false,
-            confirmed: false,
-            fields: vec![],
             files,
-            findings: vec![],
-            provider: None,
-            decision: None,
-            assignee: None,
-            version: 1,
-            source: "test".into(),
-            created_at: now,
-            updated_at: now,
+            ..bare_card(id)
         };
         self.store.create(card, "test").await.expect("create")
     }
