@@ -99,6 +99,10 @@ pub struct ValidationConfig {
     pub max_decode_bytes: u64,
     /// Largest width or height accepted before decoding.
     pub max_dimension: u32,
+    /// Youngest accepted holder, in whole years from the extracted birth date.
+    pub min_age: u32,
+    /// Oldest accepted holder.
+    pub max_age: u32,
 }
 
 impl Default for ValidationConfig {
@@ -111,6 +115,8 @@ impl Default for ValidationConfig {
             min_height: 600,
             max_decode_bytes: 256 * 1024 * 1024,
             max_dimension: 12_000,
+            min_age: 18,
+            max_age: 120,
         }
     }
 }
@@ -136,10 +142,16 @@ impl Default for StorageConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct VerificationConfig {
-    /// `manual`: no extraction, every card goes to review.
+    /// `manual`: no extraction, every card goes to review; `idanalyzer`: the ID Analyzer API v2.
     pub provider: String,
     /// Fields below this confidence are listed as low-confidence and block auto-verification.
     pub confidence_threshold: f32,
+    /// First wait before a failed verification (or decision push) is tried again; doubles per
+    /// failure up to `retry_max_secs`. Retries never stop: nothing is dropped.
+    pub retry_initial_secs: u64,
+    /// Longest wait between two tries.
+    pub retry_max_secs: u64,
+    pub idanalyzer: IdAnalyzerConfig,
 }
 
 impl Default for VerificationConfig {
@@ -147,6 +159,46 @@ impl Default for VerificationConfig {
         VerificationConfig {
             provider: "manual".into(),
             confidence_threshold: 0.8,
+            retry_initial_secs: 30,
+            retry_max_secs: 3600,
+            idanalyzer: IdAnalyzerConfig::default(),
+        }
+    }
+}
+
+/// The ID Analyzer API v2 client.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct IdAnalyzerConfig {
+    /// `https://api2.idanalyzer.com`, or `https://api2-eu.idanalyzer.com` for the EU region.
+    pub base_url: String,
+    /// Sent as `X-Api-Key`; required when the provider is `idanalyzer`.
+    pub api_key: String,
+    /// The KYC profile the scan runs under, e.g. `security_medium`.
+    pub profile: String,
+    /// Limit on one HTTP call, connect to last byte.
+    pub timeout_secs: u64,
+    /// Tries per call: a 429, a 5xx or a timeout is tried again after a doubling pause.
+    pub attempts: u32,
+    /// Pause before the second try.
+    pub backoff_ms: u64,
+    /// Larger answers are refused while being read, never buffered whole.
+    pub max_response_bytes: u64,
+    /// Push reviewers' decisions back with `PATCH /transaction/{id}`.
+    pub push_decisions: bool,
+}
+
+impl Default for IdAnalyzerConfig {
+    fn default() -> Self {
+        IdAnalyzerConfig {
+            base_url: "https://api2.idanalyzer.com".into(),
+            api_key: String::new(),
+            profile: "security_medium".into(),
+            timeout_secs: 60,
+            attempts: 3,
+            backoff_ms: 1000,
+            max_response_bytes: 16 * 1024 * 1024,
+            push_decisions: false,
         }
     }
 }

@@ -47,8 +47,8 @@ pub enum DaemonError {
     Backend(String),
 }
 
-/// Runs the daemon until `shutdown` is cancelled: the RPC server and the inbox, over one
-/// store. In-flight submissions finish before it returns.
+/// Runs the daemon until `shutdown` is cancelled: the RPC server, the inbox and the
+/// verification retry worker, over one store. In-flight submissions finish before it returns.
 pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), DaemonError> {
     let config = Arc::new(config);
     let data_dir = config.data_dir();
@@ -57,7 +57,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Daem
         source,
     })?;
     restrict(&data_dir);
-    let verifier = Verifier::from_config(&config.verification)?;
+    let verifier = Verifier::from_config(&config)?;
     let objects = match config.storage.backend.as_str() {
         "local" => ObjectStore::local(config.objects_dir()),
         other => return Err(DaemonError::Backend(other.to_string())),
@@ -81,6 +81,12 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Daem
         provider: verifier.name(),
         started: Instant::now(),
     };
+    let worker = verify::retry::Worker {
+        store: store.clone(),
+        objects: objects.clone(),
+        verifier: verifier.clone(),
+        config: config.clone(),
+    };
     let pipeline = Pipeline {
         store: store.clone(),
         objects,
@@ -88,9 +94,11 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Daem
         config: config.clone(),
     };
     let server = tokio::spawn(rpc::serve_unix(listener, shared, shutdown.clone()));
+    let retries = tokio::spawn(verify::retry::run(worker, shutdown.clone()));
     let inbox_result = inbox::run(pipeline, shutdown.clone()).await;
     shutdown.cancel();
     let _ = server.await;
+    let _ = retries.await;
     let _ = std::fs::remove_file(config.socket_path());
     store.flush().await?;
     info!("idreviewd stopped");

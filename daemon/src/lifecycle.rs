@@ -12,6 +12,9 @@ pub enum Event {
     StartVerify,
     /// The provider answered; `auto` when it accepted, no rule failed and every field is sure.
     VerificationDone { auto: bool },
+    /// The provider answered again for a card in review after an earlier failure; `auto` as in
+    /// [`Event::VerificationDone`].
+    Reverified { auto: bool },
     /// A reviewer's final decision.
     Decide(Decision),
     /// A reviewer marks the data as checked, or takes that back.
@@ -29,6 +32,7 @@ impl Event {
             Event::StartUpload => "uploaded",
             Event::StartVerify => "verified by the provider",
             Event::VerificationDone { .. } => "given a verification result",
+            Event::Reverified { .. } => "re-verified",
             Event::Decide(Decision::Approve) => "approved",
             Event::Decide(Decision::Reject) => "rejected",
             Event::SetVerified(true) => "marked verified",
@@ -49,6 +53,8 @@ pub fn apply(card: &mut Card, event: Event) -> Result<(), RpcError> {
         (Uploading, Event::StartVerify) => Verifying,
         (Verifying, Event::VerificationDone { auto: true }) => AutoVerified,
         (Verifying, Event::VerificationDone { auto: false }) => NeedsReview,
+        (NeedsReview, Event::Reverified { auto: true }) => AutoVerified,
+        (NeedsReview, Event::Reverified { auto: false }) => NeedsReview,
         (_, Event::Decide(Decision::Approve)) if reviewable => Approved,
         (_, Event::Decide(Decision::Reject)) if reviewable => Rejected,
         (_, Event::SetVerified(v)) if reviewable => {
@@ -167,6 +173,24 @@ pub(crate) mod tests {
             apply(&mut c, Event::StartVerify).is_err(),
             "skipping upload is illegal"
         );
+    }
+
+    #[test]
+    fn only_cards_in_review_are_reverified() {
+        let mut c = card(Status::NeedsReview);
+        apply(&mut c, Event::Reverified { auto: false }).expect("legal");
+        assert_eq!(c.status, Status::NeedsReview);
+        apply(&mut c, Event::Reverified { auto: true }).expect("legal");
+        assert_eq!(c.status, Status::AutoVerified);
+        for status in [
+            Status::Verifying,
+            Status::AutoVerified,
+            Status::Approved,
+            Status::Rejected,
+        ] {
+            let mut c = card(status);
+            assert!(apply(&mut c, Event::Reverified { auto: true }).is_err());
+        }
     }
 
     #[test]

@@ -15,8 +15,9 @@ use crate::config::Config;
 use crate::lifecycle::{self, Event};
 use crate::objects::{ObjectStore, object_key};
 use crate::store::{Change, Store, StoreError};
+use crate::validate::data::Rules;
 use crate::validate::{self, Rejection, ValidSubmission};
-use crate::verify::Verifier;
+use crate::verify::{Verifier, stage};
 
 /// The identity the pipeline's own changes are audited under.
 pub const PIPELINE_ACTOR: &str = "idreviewd:pipeline";
@@ -145,14 +146,10 @@ impl Pipeline {
             })?;
         }
         if card.status == Status::Verifying {
-            let verification = self.verifier.verify(&card).await;
-            let auto = verification.is_confident(self.config.verification.confidence_threshold);
-            card = self.step(&card, |c| {
-                c.fields = verification.fields.clone();
-                c.provider = Some(verification.verdict.clone());
-                lifecycle::apply(c, Event::VerificationDone { auto })?;
-                Ok(Change::new("card.verified_by_provider"))
-            })?;
+            let verification = stage::ask(&self.objects, &self.verifier, &card).await;
+            let config = &self.config.verification;
+            let rules = Rules::new(&self.config.validation, Utc::now().date_naive());
+            card = self.step(&card, |c| stage::record(c, &verification, config, &rules))?;
         }
         // Durable before the caller removes the submission from the work area.
         self.store.flush().await?;

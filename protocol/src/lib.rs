@@ -8,6 +8,7 @@
 
 pub mod card;
 pub mod error;
+pub mod low_confidence;
 pub mod paths;
 pub mod query;
 pub mod service;
@@ -15,8 +16,9 @@ pub mod transport;
 
 pub use card::*;
 pub use error::RpcError;
+pub use low_confidence::{LowConfidenceCard, LowConfidencePage};
 pub use query::{AssigneeFilter, CardFilter, ListQuery, SortKey};
 pub use service::{IdReview, IdReviewClient};
 
 /// Bumped on every incompatible change of the wire types or the service; checked in the handshake.
-pub const PROTOCOL_VERSION: u32 = 1;
+pub const PROTOCOL_VERSION: u32 = 2;

@@ -2,7 +2,7 @@
 
 use crate::{
     AuditEvent, Card, CardId, CardPage, CardRef, DecideRequest, FieldCorrection, Health,
-    ItemResult, ListQuery, OnboardingStage, RpcError,
+    ItemResult, ListQuery, LowConfidencePage, OnboardingStage, RpcError,
 };
 
 /// The idreview daemon's RPC interface. Bulk calls answer per card instead of failing whole.
@@ -12,6 +12,9 @@ pub trait IdReview {
     async fn health() -> Health;
     /// One page of cards matching a filter, sorted, with the total count.
     async fn list_cards(query: ListQuery) -> Result<CardPage, RpcError>;
+    /// Not-yet-decided cards with fields below the confidence threshold, oldest first, each
+    /// with the names of those fields (the low-confidence queue). At most 1000 per call.
+    async fn low_confidence_cards(offset: u64, limit: u32) -> Result<LowConfidencePage, RpcError>;
     /// The whole card.
     async fn get_card(id: CardId) -> Result<Card, RpcError>;
     /// The user's active card (or the newest rejected one), if any.

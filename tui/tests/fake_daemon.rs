@@ -143,6 +143,15 @@ impl IdReview for Fake {
     ) -> Result<Card, RpcError> {
         Err(RpcError::Forbidden(format!("not for card {}", c.id)))
     }
+    async fn low_confidence_cards(
+        self,
+        _: Context,
+        _: u64,
+        _: u32,
+    ) -> Result<idreview_protocol::LowConfidencePage, RpcError> {
+        Err(RpcError::Unavailable("not in the fake daemon".into()))
+    }
+
     async fn audit_events(self, _: Context, id: CardId) -> Result<Vec<AuditEvent>, RpcError> {
         let at = Utc
             .with_ymd_and_hms(2026, 1, 1, 0, 0, 0)

@@ -7,14 +7,17 @@ use std::sync::Arc;
 use chrono::Utc;
 use idreview_protocol::{
     AuditEvent, Card, CardId, CardPage, CardRef, DecideRequest, Decision, DecisionRecord,
-    FieldCorrection, FieldSource, Health, IdReview, ItemResult, ListQuery, OnboardingStage,
-    PROTOCOL_VERSION, Role, RpcError,
+    FieldCorrection, FieldSource, FileRole, Health, IdReview, ItemResult, ListQuery,
+    LowConfidencePage, OnboardingStage, PROTOCOL_VERSION, Role, RpcError,
 };
 use tarpc::context::Context;
 
 use super::Shared;
 use crate::lifecycle::{self, Event};
 use crate::store::Change;
+use crate::store::outbox::{Job, OutboxOp, Task};
+use crate::validate::data::{self, Rules};
+use crate::verify::provider_decision;
 
 /// The service value for one connection.
 #[derive(Clone)]
@@ -78,6 +81,7 @@ impl Session {
         card: &mut Card,
         corrections: &[FieldCorrection],
         source: FieldSource,
+        rules: &Rules,
     ) -> Result<(String, String), RpcError> {
         let mut before = serde_json::Map::new();
         let mut after = serde_json::Map::new();
@@ -107,10 +111,32 @@ impl Session {
             }
             after.insert(c.name.clone(), c.value.clone().into());
         }
+        // The data rules judge the corrected values, not the provider's.
+        let has_back = card.files.iter().any(|f| f.role == FileRole::Back);
+        card.findings = data::check(&card.fields, card.document_type, has_back, rules);
         Ok((
             serde_json::Value::Object(before).to_string(),
             serde_json::Value::Object(after).to_string(),
         ))
+    }
+
+    /// The data rules as of today.
+    fn rules(&self) -> Rules {
+        Rules::new(&self.shared.config.validation, Utc::now().date_naive())
+    }
+
+    /// The job telling the provider about a decision, when config asks for it and the card has
+    /// a provider transaction.
+    fn push_job(&self, card: &Card, decision: Decision) -> Option<OutboxOp> {
+        let config = &self.shared.config.verification;
+        let pushes = config.provider == "idanalyzer" && config.idanalyzer.push_decisions;
+        let verdict = card.provider.as_ref().filter(|_| pushes)?;
+        let transaction_id = verdict.transaction_id.clone()?;
+        let task = Task::PushDecision {
+            transaction_id,
+            decision: provider_decision(decision).to_string(),
+        };
+        Some(OutboxOp::Put(Job::new(card.id, task, Utc::now())))
     }
 }
 
@@ -139,6 +165,22 @@ impl IdReview for Session {
             )));
         }
         Ok(self.shared.store.list(&query, &self.identity))
+    }
+
+    async fn low_confidence_cards(
+        self,
+        _: Context,
+        offset: u64,
+        limit: u32,
+    ) -> Result<LowConfidencePage, RpcError> {
+        self.require(Role::Reviewer)?;
+        if limit > ListQuery::MAX_LIMIT {
+            return Err(RpcError::Invalid(format!(
+                "limit {limit} is over {}; page with offset",
+                ListQuery::MAX_LIMIT
+            )));
+        }
+        Ok(self.shared.store.low_confidence(offset, limit))
     }
 
     async fn get_card(self, _: Context, id: CardId) -> Result<Card, RpcError> {
@@ -175,6 +217,7 @@ impl IdReview for Session {
         }
         let identity = self.identity.to_string();
         let decision = request.decision;
+        let this = self.clone();
         self.bulk(request.cards, |card| {
             lifecycle::apply(card, Event::Decide(decision))?;
             card.decision = Some(DecisionRecord {
@@ -187,7 +230,9 @@ impl IdReview for Session {
                 Decision::Approve => "card.approved",
                 Decision::Reject => "card.rejected",
             };
-            Ok(Change::new(action).because(reason.clone()))
+            let mut change = Change::new(action).because(reason.clone());
+            change.outbox.extend(this.push_job(card, decision));
+            Ok(change)
         })
         .await
     }
@@ -225,7 +270,12 @@ impl IdReview for Session {
                 lifecycle::apply(c, Event::Confirm)?;
                 let mut change = Change::new("card.confirmed");
                 if !corrections.is_empty() {
-                    change.detail = Some(Self::correct(c, &corrections, FieldSource::User)?);
+                    change.detail = Some(Self::correct(
+                        c,
+                        &corrections,
+                        FieldSource::User,
+                        &self.rules(),
+                    )?);
                 }
                 Ok(change)
             })
@@ -247,7 +297,12 @@ impl IdReview for Session {
             .update(card, &self.identity, |c| {
                 lifecycle::apply(c, Event::Correct)?;
                 let mut change = Change::new("field.corrected");
-                change.detail = Some(Self::correct(c, &corrections, FieldSource::Reviewer)?);
+                change.detail = Some(Self::correct(
+                    c,
+                    &corrections,
+                    FieldSource::Reviewer,
+                    &self.rules(),
+                )?);
                 Ok(change)
             })
             .await

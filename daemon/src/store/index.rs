@@ -9,7 +9,7 @@ use std::collections::HashMap;
 
 use idreview_protocol::{
     AssigneeFilter, Card, CardFilter, CardId, CardPage, CardSummary, DocumentType, ListQuery,
-    SortKey, Status,
+    LowConfidenceCard, LowConfidencePage, SortKey, Status,
 };
 use roaring::RoaringBitmap;
 
@@ -20,6 +20,8 @@ struct Row {
     summary: CardSummary,
     /// The card's search words, space-separated (kept to unindex them when the card changes).
     words: Box<str>,
+    /// Names of the fields below the threshold, for the low-confidence queue.
+    low_fields: Box<[String]>,
 }
 
 /// Summaries of every card and the bitmaps over them. Card ids are the bitmaps' members.
@@ -121,7 +123,16 @@ impl Index {
         if self.rows.len() <= slot {
             self.rows.resize_with(slot + 1, || None);
         }
-        self.rows[slot] = Some(Row { summary, words });
+        let low_fields = card
+            .low_confidence_fields(self.threshold)
+            .into_iter()
+            .map(str::to_string)
+            .collect();
+        self.rows[slot] = Some(Row {
+            summary,
+            words,
+            low_fields,
+        });
     }
 
     /// Forgets a card.
@@ -170,6 +181,31 @@ impl Index {
 
     pub fn summary(&self, id: CardId) -> Option<&CardSummary> {
         key(id).and_then(|k| self.row(k)).map(|r| &r.summary)
+    }
+
+    /// The low-confidence queue: undecided cards with fields below the threshold, oldest
+    /// first, with the total and the names of those fields.
+    pub fn low_confidence(&self, offset: u64, limit: u32) -> LowConfidencePage {
+        let decided = &self.by_status[status_slot(Status::Approved)]
+            | &self.by_status[status_slot(Status::Rejected)];
+        let queue = &self.low_confidence - &decided;
+        let limit = limit.min(ListQuery::MAX_LIMIT) as usize;
+        let cards = queue
+            .iter()
+            .skip(offset as usize)
+            .take(limit)
+            .filter_map(|k| self.row(k))
+            .map(|r| LowConfidenceCard {
+                summary: r.summary.clone(),
+                fields: r.low_fields.to_vec(),
+            })
+            .collect();
+        LowConfidencePage {
+            total: queue.len(),
+            offset,
+            threshold: self.threshold,
+            cards,
+        }
     }
 
     /// Cards per status, in [`Status::ALL`] order.
@@ -448,6 +484,17 @@ mod tests {
         };
         // confidence i/30 < 0.8  <=>  i < 24
         assert_eq!(index().list(&q, "me").total, 23);
+    }
+
+    #[test]
+    fn low_confidence_queue_names_the_fields_and_skips_decided_cards() {
+        let page = index().low_confidence(1, 2);
+        // i < 24 and not a multiple of 3 (approved): 1, 2, 4, 5, ...; 16 in all.
+        assert_eq!(page.total, 16);
+        let ids: Vec<u64> = page.cards.iter().map(|c| c.summary.id.0).collect();
+        assert_eq!(ids, vec![2, 4]);
+        assert_eq!(page.cards[0].fields, vec!["surname".to_string()]);
+        assert_eq!(page.threshold, 0.8);
     }
 
     #[test]

@@ -2,7 +2,9 @@
 //! live in sled; every change and its audit event are written in one transaction, and the
 //! in-memory [`index::Index`] that serves listing is updated in the same code path.
 
+mod change;
 pub mod index;
+pub mod outbox;
 mod words;
 
 use std::path::Path;
@@ -10,14 +12,16 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use chrono::Utc;
 use idreview_protocol::{
-    AuditEvent, Card, CardId, CardPage, CardRef, CardSummary, ItemResult, ListQuery, RpcError,
-    Status,
+    AuditEvent, Card, CardId, CardPage, CardRef, CardSummary, ItemResult, ListQuery,
+    LowConfidencePage, RpcError, Status,
 };
 use serde::Serialize;
 use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 
+pub use change::Change;
 use index::Index;
+use outbox::OutboxOp;
 
 /// What went wrong inside the store.
 #[derive(Debug, thiserror::Error)]
@@ -38,31 +42,6 @@ impl From<StoreError> for RpcError {
             StoreError::ActiveCard { .. } => RpcError::Invalid(e.to_string()),
             other => RpcError::Internal(other.to_string()),
         }
-    }
-}
-
-/// What a change did, for its audit event.
-#[derive(Debug, Clone)]
-pub struct Change {
-    /// e.g. `card.approved`, `field.corrected`.
-    pub action: String,
-    pub reason: Option<String>,
-    /// Before/after JSON for changes the status snapshot does not show (e.g. field values).
-    pub detail: Option<(String, String)>,
-}
-
-impl Change {
-    pub fn new(action: impl Into<String>) -> Change {
-        Change {
-            action: action.into(),
-            reason: None,
-            detail: None,
-        }
-    }
-
-    pub fn because(mut self, reason: impl Into<String>) -> Change {
-        self.reason = Some(reason.into());
-        self
     }
 }
 
@@ -87,6 +66,8 @@ struct Inner {
     audit_by_card: sled::Tree,
     /// Counters and other single values, e.g. [`NEXT_CARD_ID`].
     meta: sled::Tree,
+    /// card id (u64 BE) ++ task kind -> bincode [`outbox::Job`]
+    outbox: sled::Tree,
     /// Summaries serving every read that is not "one whole card".
     index: RwLock<Index>,
     /// Serialises writers so that version checks, transactions and index updates happen in
@@ -122,6 +103,7 @@ impl Store {
             audit: db.open_tree("audit")?,
             audit_by_card: db.open_tree("audit_by_card")?,
             meta: db.open_tree("meta")?,
+            outbox: db.open_tree("outbox")?,
             cards,
             db,
             index: RwLock::new(index),
@@ -170,7 +152,7 @@ impl Store {
                 None,
                 Some(&card),
             )?;
-            self.commit(&[&card], &[event], &[(&card.user_id, card.id)])?;
+            self.commit(&[&card], &[event], &[(&card.user_id, card.id)], &[])?;
         }
         Ok(card)
     }
@@ -195,7 +177,7 @@ impl Store {
             let refs: Vec<&Card> = cards.iter().collect();
             let users: Vec<(&str, CardId)> =
                 cards.iter().map(|c| (c.user_id.as_str(), c.id)).collect();
-            self.commit(&refs, &events, &users)?;
+            self.commit(&refs, &events, &users, &[])?;
             let top = cards.iter().map(|c| c.id.0).max().unwrap_or(0);
             self.inner.meta.fetch_and_update(NEXT_CARD_ID, |old| {
                 Some(old.map_or(top, be_u64).max(top).to_be_bytes().to_vec())
@@ -230,6 +212,7 @@ impl Store {
             let mut results = Vec::with_capacity(refs.len());
             let mut changed = Vec::new();
             let mut events = Vec::new();
+            let mut outbox = Vec::new();
             for r in refs {
                 let outcome = match self.get(r.id)? {
                     None => Err(RpcError::NotFound(r.id)),
@@ -254,7 +237,8 @@ impl Store {
                     },
                 };
                 match outcome {
-                    Ok((before, after, what)) => {
+                    Ok((before, after, mut what)) => {
+                        outbox.append(&mut what.outbox);
                         events.push(self.event(
                             Some(after.id),
                             actor,
@@ -275,7 +259,7 @@ impl Store {
                 }
             }
             let refs: Vec<&Card> = changed.iter().collect();
-            self.commit(&refs, &events, &[])?;
+            self.commit(&refs, &events, &[], &outbox)?;
             let mut changed = changed.into_iter();
             results
                 .into_iter()
@@ -327,6 +311,11 @@ impl Store {
     /// One page of summaries; see [`Index::list`].
     pub fn list(&self, query: &ListQuery, caller: &str) -> CardPage {
         self.read_index(|i| i.list(query, caller))
+    }
+
+    /// One page of the low-confidence queue; see [`Index::low_confidence`].
+    pub fn low_confidence(&self, offset: u64, limit: u32) -> LowConfidencePage {
+        self.read_index(|i| i.low_confidence(offset, limit))
     }
 
     pub fn summary(&self, id: CardId) -> Option<CardSummary> {
@@ -396,7 +385,12 @@ impl Store {
         cards: &[&Card],
         events: &[AuditEvent],
         users: &[(&str, CardId)],
+        outbox: &[OutboxOp],
     ) -> Result<(), StoreError> {
+        let outbox_rows = outbox
+            .iter()
+            .map(OutboxOp::row)
+            .collect::<Result<Vec<_>, _>>()?;
         let card_rows: Vec<([u8; 8], Vec<u8>)> = cards
             .iter()
             .map(|c| Ok((c.id.0.to_be_bytes(), bincode::serialize(c)?)))
@@ -413,8 +407,8 @@ impl Store {
             })
             .collect::<Result<_, bincode::Error>>()?;
         let i = &self.inner;
-        (&i.cards, &i.users, &i.audit, &i.audit_by_card)
-            .transaction(|(cards, user_tree, audit, audit_by_card)| {
+        (&i.cards, &i.users, &i.audit, &i.audit_by_card, &i.outbox)
+            .transaction(|(cards, user_tree, audit, audit_by_card, jobs)| {
                 for (key, bytes) in &card_rows {
                     cards.insert(key, bytes.as_slice())?;
                 }
@@ -424,6 +418,12 @@ impl Store {
                 }
                 for (user, id) in users {
                     user_tree.insert(user.as_bytes(), &id.0.to_be_bytes())?;
+                }
+                for (key, job) in &outbox_rows {
+                    match job {
+                        Some(bytes) => jobs.insert(key, bytes.as_slice())?,
+                        None => jobs.remove(key)?,
+                    };
                 }
                 Ok::<_, ConflictableTransactionError<()>>(())
             })

@@ -1,10 +1,11 @@
 //! The `manual` provider: extracts nothing, so a person reviews every card.
 
-use idreview_protocol::{Card, ProviderVerdict};
+use idreview_protocol::ProviderVerdict;
 
 use super::Verification;
 
-pub fn verify(_card: &Card) -> Verification {
+/// Nothing read; the card waits for a person.
+pub fn verify() -> Verification {
     Verification {
         fields: Vec::new(),
         verdict: ProviderVerdict {

@@ -1,0 +1,153 @@
+//! The background worker that drains the store's outbox: cards whose provider failed are
+//! verified again, and reviewers' decisions are pushed back to the provider. A job that fails
+//! again waits twice as long (from `retry_initial_secs` up to `retry_max_secs`) and is never
+//! dropped; jobs live in sled, so a restart resumes them. Started by [`crate::run`]; stops on
+//! the shutdown token (a job cut short stays queued).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use idreview_protocol::{CardRef, Status};
+use tokio_util::sync::CancellationToken;
+use tracing::{info, instrument, warn};
+
+use super::{Verifier, stage};
+use crate::config::Config;
+use crate::objects::ObjectStore;
+use crate::store::Store;
+use crate::store::outbox::{Job, Task};
+use crate::validate::data::Rules;
+
+/// The identity the worker's changes are audited under.
+pub const VERIFIER_ACTOR: &str = "idreviewd:verifier";
+/// How often the outbox is looked at for due jobs.
+const POLL: Duration = Duration::from_millis(500);
+/// Jobs taken per look.
+const BATCH: usize = 16;
+
+/// What the worker needs; cheap to clone.
+#[derive(Clone)]
+pub struct Worker {
+    pub store: Store,
+    pub objects: ObjectStore,
+    pub verifier: Verifier,
+    pub config: Arc<Config>,
+}
+
+/// Drains due jobs until `shutdown`.
+pub async fn run(worker: Worker, shutdown: CancellationToken) {
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => break,
+            _ = worker.drain() => {}
+        }
+        tokio::select! {
+            _ = shutdown.cancelled() => break,
+            _ = tokio::time::sleep(POLL) => {}
+        }
+    }
+}
+
+impl Worker {
+    /// Runs every job due now, one after the other.
+    pub async fn drain(&self) {
+        let jobs = match self.store.due_jobs(Utc::now(), BATCH) {
+            Ok(jobs) => jobs,
+            Err(e) => return warn!(error = %e, "cannot read the outbox"),
+        };
+        for job in jobs {
+            let done = match &job.task {
+                Task::Reverify => self.reverify(&job).await,
+                Task::PushDecision {
+                    transaction_id,
+                    decision,
+                } => self
+                    .verifier
+                    .push_decision(transaction_id, decision)
+                    .await
+                    .map_err(|e| e.to_string()),
+            };
+            let stored = match done {
+                Ok(()) => self.store.finish_job(&job).await,
+                Err(why) => self.later(&job, why).await,
+            };
+            if let Err(e) = stored {
+                warn!(card_id = %job.card, error = %e, "cannot update the outbox");
+            }
+        }
+    }
+
+    /// Asks the provider again for a card still in review after a failure; a good answer
+    /// updates the card (and removes the job) in one transaction.
+    #[instrument(skip(self, job), fields(card_id = %job.card, attempts = job.attempts))]
+    async fn reverify(&self, job: &Job) -> Result<(), String> {
+        let card = self.store.get(job.card).map_err(|e| e.to_string())?;
+        let Some(card) = card.filter(|c| {
+            c.status == Status::NeedsReview
+                && c.provider.as_ref().is_some_and(|p| p.failure.is_some())
+        }) else {
+            // Decided, deleted or already verified: nothing left to do.
+            return Ok(());
+        };
+        let verification = stage::ask(&self.objects, &self.verifier, &card).await;
+        if let Some(failure) = verification.verdict.failure {
+            return Err(failure);
+        }
+        let at = CardRef {
+            id: card.id,
+            expected_version: Some(card.version),
+        };
+        let config = &self.config.verification;
+        let rules = Rules::new(&self.config.validation, Utc::now().date_naive());
+        let card = self
+            .store
+            .update(at, VERIFIER_ACTOR, |c| {
+                stage::record(c, &verification, config, &rules)
+            })
+            .await
+            .map_err(|e| e.to_string())?;
+        info!(status = %card.status, fields = card.fields.len(), "re-verified");
+        Ok(())
+    }
+
+    /// Puts the job back with a doubled wait.
+    async fn later(&self, job: &Job, why: String) -> Result<(), crate::store::StoreError> {
+        let config = &self.config.verification;
+        let wait = backoff_secs(
+            job.attempts,
+            config.retry_initial_secs,
+            config.retry_max_secs,
+        );
+        warn!(card_id = %job.card, attempts = job.attempts + 1, wait_secs = wait, error = %why, "outbox job failed; trying again later");
+        let next = Job {
+            attempts: job.attempts + 1,
+            due: Utc::now() + chrono::Duration::seconds(wait as i64),
+            last_error: Some(why),
+            ..job.clone()
+        };
+        self.store.reschedule(job, &next).await
+    }
+}
+
+/// The wait after the `attempts`-th failure: `initial` doubled per earlier failure, at most
+/// `max`, at least a second.
+fn backoff_secs(attempts: u32, initial: u64, max: u64) -> u64 {
+    initial
+        .max(1)
+        .saturating_mul(1u64 << attempts.min(30))
+        .min(max.max(1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::backoff_secs;
+
+    #[test]
+    fn waits_double_up_to_the_cap() {
+        let waits: Vec<u64> = (0..8).map(|a| backoff_secs(a, 30, 3600)).collect();
+        assert_eq!(waits, vec![30, 60, 120, 240, 480, 960, 1920, 3600]);
+        assert_eq!(backoff_secs(u32::MAX, 30, 3600), 3600, "no overflow");
+        assert_eq!(backoff_secs(0, 0, 0), 1, "never a busy loop");
+    }
+}
