@@ -3,6 +3,7 @@
 //!
 //! [`run`] wires the parts together and runs them until the shutdown token fires.
 
+pub mod cleanup;
 pub mod config;
 pub mod demo;
 pub mod inbox;
@@ -15,7 +16,7 @@ pub mod validate;
 pub mod verify;
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use tokio_util::sync::CancellationToken;
 use tracing::info;
@@ -42,12 +43,12 @@ pub enum DaemonError {
     Rpc(#[from] rpc::RpcServerError),
     #[error(transparent)]
     Inbox(#[from] inbox::InboxError),
-    #[error("storage backend {0:?} is not available; use \"local\"")]
-    Backend(String),
+    #[error(transparent)]
+    Objects(#[from] objects::ObjectError),
 }
 
-/// Runs the daemon until `shutdown` is cancelled: the RPC server and the inbox, over one
-/// store. In-flight submissions finish before it returns.
+/// Runs the daemon until `shutdown` is cancelled: the RPC server, the inbox and the object
+/// cleanup worker, over one store. In-flight submissions finish before it returns.
 pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), DaemonError> {
     let config = Arc::new(config);
     let data_dir = config.data_dir();
@@ -57,10 +58,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Daem
     })?;
     restrict(&data_dir);
     let verifier = Verifier::from_config(&config.verification)?;
-    let objects = match config.storage.backend.as_str() {
-        "local" => ObjectStore::local(config.objects_dir()),
-        other => return Err(DaemonError::Backend(other.to_string())),
-    };
+    let objects = ObjectStore::from_config(&config.storage, config.objects_dir()).await?;
     let listener = rpc::bind_unix(&config.socket_path()).await?;
     let store = Store::open(
         &config.store_dir(),
@@ -71,6 +69,8 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Daem
         socket = %config.socket_path().display(),
         cards = store.card_count(),
         provider = verifier.name(),
+        storage = objects.backend(),
+        cleanup_pending = store.cleanup_len(),
         "idreviewd ready"
     );
     let shared = rpc::Shared {
@@ -78,17 +78,26 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Daem
         config: config.clone(),
         provider: verifier.name(),
         started: Instant::now(),
+        objects: objects.clone(),
     };
+    let cleaner = tokio::spawn(cleanup::run(
+        store.clone(),
+        objects.clone(),
+        Duration::from_secs(config.storage.outage_retry_max_secs),
+        shutdown.clone(),
+    ));
     let pipeline = Pipeline {
         store: store.clone(),
         objects,
         verifier,
         config: config.clone(),
+        shutdown: shutdown.clone(),
     };
     let server = tokio::spawn(rpc::serve_unix(listener, shared, shutdown.clone()));
     let inbox_result = inbox::run(pipeline, shutdown.clone()).await;
     shutdown.cancel();
     let _ = server.await;
+    let _ = cleaner.await;
     let _ = std::fs::remove_file(config.socket_path());
     store.flush().await?;
     info!("idreviewd stopped");

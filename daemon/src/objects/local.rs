@@ -8,6 +8,7 @@ use tokio::io::AsyncWriteExt;
 
 use super::{ObjectError, Stored};
 
+/// A folder of objects; cheap to clone.
 #[derive(Clone)]
 pub struct LocalStore {
     root: PathBuf,
@@ -75,6 +76,16 @@ impl LocalStore {
                 key: key.to_string(),
                 source,
             })
+    }
+
+    /// A `file://` URL of the object's path (the local stand-in for a presigned URL).
+    pub fn url(&self, key: &str) -> Result<String, ObjectError> {
+        let path = self.path(key)?;
+        let path = std::path::absolute(&path).map_err(|source| ObjectError::Io {
+            key: key.to_string(),
+            source,
+        })?;
+        Ok(format!("file://{}", path.display()))
     }
 
     pub async fn delete(&self, key: &str) -> Result<(), ObjectError> {

@@ -66,6 +66,11 @@ impl Index {
         self.by_id.insert(card.id, entry);
     }
 
+    /// Forgets a deleted card.
+    pub fn remove(&mut self, id: CardId) {
+        self.by_id.remove(&id);
+    }
+
     pub fn len(&self) -> usize {
         self.by_id.len()
     }

@@ -1,7 +1,9 @@
-//! The store: the only owner of persistence. Cards, the user -> card index and the audit log
-//! live in sled; every change and its audit event are written in one transaction, and the
-//! in-memory [`index::Index`] that serves listing is updated in the same code path.
+//! The store: the only owner of persistence. Cards, the user -> card index, the audit log and
+//! the object cleanup queue ([`cleanup`]) live in sled; every change and its audit event are
+//! written in one transaction, and the in-memory [`index::Index`] that serves listing is
+//! updated in the same code path.
 
+pub mod cleanup;
 pub mod index;
 
 use std::path::Path;
@@ -81,6 +83,10 @@ struct Inner {
     audit: sled::Tree,
     /// card id (u64 BE) ++ seq (u64 BE) -> ()
     audit_by_card: sled::Tree,
+    /// seq (u64 BE) -> bincode `cleanup::CleanupJob`: objects of deleted cards still to remove.
+    cleanup: sled::Tree,
+    /// Wakes the cleanup worker when jobs are queued (a stored permit if it is busy).
+    cleanup_wake: tokio::sync::Notify,
     /// Summaries serving every read that is not "one whole card".
     index: RwLock<Index>,
     /// Serialises writers so that version checks, transactions and index updates happen in
@@ -102,6 +108,8 @@ impl Store {
             users: db.open_tree("users")?,
             audit: db.open_tree("audit")?,
             audit_by_card: db.open_tree("audit_by_card")?,
+            cleanup: db.open_tree("cleanup")?,
+            cleanup_wake: tokio::sync::Notify::new(),
             cards,
             db,
             index: RwLock::new(index),
