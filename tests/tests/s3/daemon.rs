@@ -145,7 +145,9 @@ async fn an_s3_outage_delays_uploads_and_every_file_lands_once() {
     let root = dir.path().join("s3");
     let mut server = S3Server::start(&root).await;
     let port = server.addr.port();
-    let env = env(&server);
+    let mut env = env(&server);
+    // One ingestion worker per submission, so that all three wait on the outage together.
+    env.push(("IDREVIEW__INBOX__WORKERS", "3".into()));
     let daemon = start(&dir.path().join("data"), &env).await;
     let client = daemon.client().await;
     server.stop().await;
