@@ -77,7 +77,7 @@ enum Side {
 /// Copies `from` to `to` at most at `rate` bytes/s; on the request side, sleeps before the
 /// first bytes of each request.
 async fn pump(mut from: OwnedReadHalf, mut to: OwnedWriteHalf, rate: u64, side: Side) {
-    let mut buf = vec![0u8; 16 * 1024];
+    let mut buf = vec![0u8; 64 * 1024];
     let mut next_free = Instant::now();
     let mut seen_answer = u64::MAX;
     loop {
@@ -98,8 +98,9 @@ async fn pump(mut from: OwnedReadHalf, mut to: OwnedWriteHalf, rate: u64, side: 
                 answered.fetch_add(n as u64, Ordering::AcqRel);
             }
         }
-        let now = Instant::now();
-        next_free = next_free.max(now) + Duration::from_secs_f64(n as f64 / rate as f64);
+        // A little slack lets the pace catch up on timer overshoot without allowing bursts.
+        let floor = Instant::now() - Duration::from_millis(20);
+        next_free = next_free.max(floor) + Duration::from_secs_f64(n as f64 / rate as f64);
         tokio::time::sleep_until(next_free).await;
         if to.write_all(&buf[..n]).await.is_err() {
             break;
