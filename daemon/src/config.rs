@@ -133,7 +133,7 @@ pub struct StorageConfig {
     pub max_workers: usize,
     /// Files at least this large go up as a multipart upload with parallel parts.
     pub multipart_threshold: u64,
-    /// Size of each multipart part (S3 requires at least 5 MiB).
+    /// Size of each multipart part (S3's smallest, 5 MiB, by default: more parts in parallel).
     pub part_size: u64,
     /// Lifetime of a presigned GET URL.
     pub presign_secs: u64,
@@ -162,7 +162,7 @@ impl Default for StorageConfig {
             secret_access_key: None,
             max_workers: 16,
             multipart_threshold: 8 * 1024 * 1024,
-            part_size: 8 * 1024 * 1024,
+            part_size: 5 * 1024 * 1024,
             presign_secs: 900,
             max_attempts: 5,
             retry_min_ms: 100,

@@ -140,6 +140,10 @@ impl S3Store {
                     .key(key)
                     .body(ByteStream::from(body.clone()))
                     .checksum_sha256(&checksum)
+                    // The SHA-256 checksum header already guards the content; signing the
+                    // payload too would hash every byte once more.
+                    .customize()
+                    .disable_payload_signing()
                     .send()
                     .await
                     .map_err(|e| s3_error(key, "put_object", e))

@@ -95,10 +95,11 @@ async fn main() -> Result<()> {
 
     let s = |d: Duration| format!("{:.2} s", d.as_secs_f64());
     println!(
-        "Through a proxy adding {} ms per request and {} MiB/s per connection; default settings (max_workers = {}, multipart_threshold = part_size = {} MiB).\n",
+        "Through a proxy adding {} ms per request and {} MiB/s per connection; default settings (max_workers = {}, multipart_threshold = {} MiB, part_size = {} MiB).\n",
         LATENCY.as_millis(),
         RATE / MIB,
         defaults.max_workers,
+        defaults.multipart_threshold / MIB,
         defaults.part_size / MIB
     );
     println!("| upload | time | ratio |");
