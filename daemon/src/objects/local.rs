@@ -136,6 +136,16 @@ mod tests {
         );
     }
 
+    #[test]
+    fn urls_are_absolute_file_paths_of_safe_keys() {
+        let store = LocalStore::new(PathBuf::from("/srv/objects"));
+        assert_eq!(
+            store.url("users/u/id-card/1/front.jpg").expect("url"),
+            "file:///srv/objects/users/u/id-card/1/front.jpg"
+        );
+        assert!(matches!(store.url("../x"), Err(ObjectError::BadKey(_))));
+    }
+
     #[tokio::test]
     async fn refuses_changed_content_and_escaping_keys() {
         let dir = tempfile::tempdir().expect("tempdir");
