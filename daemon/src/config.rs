@@ -121,13 +121,42 @@ impl Default for ValidationConfig {
     }
 }
 
+/// Where submitted files are stored: a local folder (the default) or any S3-compatible bucket.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct StorageConfig {
-    /// `local` (a folder; the embedded default).
+    /// `local` (a folder; the embedded default) or `s3`.
     pub backend: String,
     /// Folder for the `local` backend; default `DATA/objects`.
     pub local_dir: Option<PathBuf>,
+    /// S3 bucket (must exist).
+    pub bucket: String,
+    pub region: String,
+    /// A custom endpoint for S3-compatible servers, e.g. `http://127.0.0.1:9000`; unset: AWS.
+    pub endpoint_url: Option<String>,
+    /// Path-style addressing (`endpoint/bucket/key`), which most S3-compatible servers need.
+    pub force_path_style: bool,
+    /// Static credentials; unset: the standard AWS environment / profile / instance chain.
+    pub access_key_id: Option<String>,
+    pub secret_access_key: Option<String>,
+    /// Uploads in flight at once (files and multipart parts together).
+    pub max_workers: usize,
+    /// Files at least this large go up as a multipart upload with parallel parts.
+    pub multipart_threshold: u64,
+    /// Size of each multipart part (S3's smallest, 5 MiB, by default: more parts in parallel).
+    pub part_size: u64,
+    /// Lifetime of a presigned GET URL.
+    pub presign_secs: u64,
+    /// Attempts per request on transient errors (connection refused, timeout, 5xx), with
+    /// exponential backoff and jitter between `retry_min_ms` and `retry_max_ms`.
+    pub max_attempts: usize,
+    pub retry_min_ms: u64,
+    pub retry_max_ms: u64,
+    /// Deadline of one request attempt.
+    pub timeout_secs: u64,
+    /// Longest wait between rounds while the object store fails: uploads of a submission and
+    /// the cleanup queue of deleted cards are retried with backoff up to this long apart.
+    pub outage_retry_max_secs: u64,
 }
 
 impl Default for StorageConfig {
@@ -135,6 +164,21 @@ impl Default for StorageConfig {
         StorageConfig {
             backend: "local".into(),
             local_dir: None,
+            bucket: "idreview".into(),
+            region: "us-east-1".into(),
+            endpoint_url: None,
+            force_path_style: false,
+            access_key_id: None,
+            secret_access_key: None,
+            max_workers: 16,
+            multipart_threshold: 8 * 1024 * 1024,
+            part_size: 5 * 1024 * 1024,
+            presign_secs: 900,
+            max_attempts: 5,
+            retry_min_ms: 100,
+            retry_max_ms: 5000,
+            timeout_secs: 60,
+            outage_retry_max_secs: 30,
         }
     }
 }

@@ -3,6 +3,7 @@
 //!
 //! [`run`] wires the parts together and runs them until the shutdown token fires.
 
+pub mod cleanup;
 pub mod config;
 pub mod demo;
 pub mod inbox;
@@ -16,7 +17,7 @@ pub mod validate;
 pub mod verify;
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use tokio_util::sync::CancellationToken;
 use tracing::info;
@@ -43,12 +44,13 @@ pub enum DaemonError {
     Rpc(#[from] rpc::RpcServerError),
     #[error(transparent)]
     Inbox(#[from] inbox::InboxError),
-    #[error("storage backend {0:?} is not available; use \"local\"")]
-    Backend(String),
+    #[error(transparent)]
+    Objects(#[from] objects::ObjectError),
 }
 
-/// Runs the daemon until `shutdown` is cancelled: the RPC server, the inbox and the
-/// verification retry worker, over one store. In-flight submissions finish before it returns.
+/// Runs the daemon until `shutdown` is cancelled: the RPC server, the inbox, the verification
+/// retry worker and the object cleanup worker, over one store. In-flight submissions finish
+/// before it returns.
 pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), DaemonError> {
     let config = Arc::new(config);
     let data_dir = config.data_dir();
@@ -58,10 +60,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Daem
     })?;
     restrict(&data_dir);
     let verifier = Verifier::from_config(&config)?;
-    let objects = match config.storage.backend.as_str() {
-        "local" => ObjectStore::local(config.objects_dir()),
-        other => return Err(DaemonError::Backend(other.to_string())),
-    };
+    let objects = ObjectStore::from_config(&config.storage, config.objects_dir()).await?;
     let listener = rpc::bind_unix(&config.socket_path()).await?;
     let store = Store::open_with_cache(
         &config.store_dir(),
@@ -73,6 +72,8 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Daem
         socket = %config.socket_path().display(),
         cards = store.card_count(),
         provider = verifier.name(),
+        storage = objects.backend(),
+        cleanup_pending = store.cleanup_len(),
         "idreviewd ready"
     );
     let shared = rpc::Shared {
@@ -80,6 +81,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Daem
         config: config.clone(),
         provider: verifier.name(),
         started: Instant::now(),
+        objects: objects.clone(),
     };
     let worker = verify::retry::Worker {
         store: store.clone(),
@@ -87,11 +89,18 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Daem
         verifier: verifier.clone(),
         config: config.clone(),
     };
+    let cleaner = tokio::spawn(cleanup::run(
+        store.clone(),
+        objects.clone(),
+        Duration::from_secs(config.storage.outage_retry_max_secs),
+        shutdown.clone(),
+    ));
     let pipeline = Pipeline {
         store: store.clone(),
         objects,
         verifier,
         config: config.clone(),
+        shutdown: shutdown.clone(),
     };
     let server = tokio::spawn(rpc::serve_unix(listener, shared, shutdown.clone()));
     let retries = tokio::spawn(verify::retry::run(worker, shutdown.clone()));
@@ -99,6 +108,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Daem
     shutdown.cancel();
     let _ = server.await;
     let _ = retries.await;
+    let _ = cleaner.await;
     let _ = std::fs::remove_file(config.socket_path());
     store.flush().await?;
     info!("idreviewd stopped");

@@ -5,6 +5,10 @@
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
+
+use backon::{BackoffBuilder, ExponentialBuilder};
+use tokio_util::sync::CancellationToken;
 
 use chrono::Utc;
 use idreview_protocol::{Card, CardRef, FileMeta, Status};
@@ -13,7 +17,7 @@ use tracing::{info, instrument, warn};
 
 use crate::config::Config;
 use crate::lifecycle::{self, Event};
-use crate::objects::{ObjectStore, object_key};
+use crate::objects::{ObjectStore, Upload, object_key};
 use crate::store::{Change, Store, StoreError};
 use crate::validate::data::Rules;
 use crate::validate::{self, Rejection, ValidSubmission};
@@ -51,6 +55,8 @@ pub struct Pipeline {
     pub objects: ObjectStore,
     pub verifier: Verifier,
     pub config: Arc<Config>,
+    /// Stops retrying uploads when the daemon stops (the submission resumes at the next start).
+    pub shutdown: CancellationToken,
 }
 
 impl Pipeline {
@@ -120,23 +126,7 @@ impl Pipeline {
             })?;
         }
         if card.status == Status::Uploading {
-            let uploads = valid
-                .files
-                .iter()
-                .zip(&card.files)
-                .map(|(file, meta)| async move {
-                    self.objects
-                        .put_file(&meta.object_key, &dir.join(&file.name), &meta.sha256)
-                        .await
-                });
-            let mut etags = Vec::new();
-            for result in futures::future::join_all(uploads).await {
-                etags.push(
-                    result
-                        .map_err(|e| IngestError::Deferred(e.to_string()))?
-                        .etag,
-                );
-            }
+            let etags = self.upload_all(dir, &valid, &card).await?;
             card = self.step(&card, |c| {
                 for (meta, etag) in c.files.iter_mut().zip(&etags) {
                     meta.etag = etag.clone();
@@ -154,6 +144,84 @@ impl Pipeline {
         // Durable before the caller removes the submission from the work area.
         self.store.flush().await?;
         Ok(card)
+    }
+
+    /// Stores every file of the card at once (at most `max_workers` in flight). Files that
+    /// failed transiently (the object store is unreachable) are tried again with backoff until
+    /// they land or the daemon stops; files already stored are never sent twice. A file that
+    /// fails for good defers the submission, naming the file and why.
+    async fn upload_all(
+        &self,
+        dir: &Path,
+        valid: &ValidSubmission,
+        card: &Card,
+    ) -> Result<Vec<Option<String>>, IngestError> {
+        let mut stored: Vec<Option<Option<String>>> = vec![None; card.files.len()];
+        let mut delays = ExponentialBuilder::default()
+            .with_min_delay(Duration::from_millis(500))
+            .with_max_delay(self.outage_max_wait())
+            .without_max_times()
+            .with_jitter()
+            .build();
+        loop {
+            let pending: Vec<(usize, Upload)> = valid
+                .files
+                .iter()
+                .zip(&card.files)
+                .enumerate()
+                .filter(|(i, _)| stored[*i].is_none())
+                .map(|(i, (file, meta))| {
+                    let upload = Upload {
+                        key: meta.object_key.clone(),
+                        path: dir.join(&file.name),
+                        sha256: meta.sha256.clone(),
+                    };
+                    (i, upload)
+                })
+                .collect();
+            let (slots, uploads): (Vec<usize>, Vec<Upload>) = pending.into_iter().unzip();
+            let results = self
+                .objects
+                .put_many(uploads, self.config.storage.max_workers)
+                .await;
+            let mut transient = 0;
+            let mut failed = Vec::new();
+            for (i, file) in slots.into_iter().zip(results) {
+                match file.result {
+                    Ok(ok) => stored[i] = Some(ok.etag),
+                    Err(e) if e.is_transient() => transient += 1,
+                    Err(e) => failed.push(format!("{}: {e}", card.files[i].name)),
+                }
+            }
+            if !failed.is_empty() {
+                return Err(IngestError::Deferred(format!(
+                    "files not stored: {}",
+                    failed.join("; ")
+                )));
+            }
+            if transient == 0 {
+                return Ok(stored.into_iter().map(Option::flatten).collect());
+            }
+            let wait = delays.next().unwrap_or(self.outage_max_wait());
+            warn!(
+                card_id = %card.id,
+                waiting = transient,
+                retry_in_ms = wait.as_millis() as u64,
+                "object store unavailable; retrying the files not yet stored"
+            );
+            tokio::select! {
+                _ = self.shutdown.cancelled() => {
+                    return Err(IngestError::Deferred(
+                        "stopping with files not yet stored".into(),
+                    ));
+                }
+                _ = tokio::time::sleep(wait) => {}
+            }
+        }
+    }
+
+    fn outage_max_wait(&self) -> Duration {
+        Duration::from_secs(self.config.storage.outage_retry_max_secs.max(1))
     }
 
     fn create(&self, valid: &ValidSubmission, source: String) -> Result<Card, IngestError> {

@@ -18,7 +18,7 @@ pub use card::*;
 pub use error::RpcError;
 pub use low_confidence::{LowConfidenceCard, LowConfidencePage};
 pub use query::{AssigneeFilter, CardFilter, ListQuery, SortKey};
-pub use service::{IdReview, IdReviewClient};
+pub use service::{IdReview, IdReviewClient, MAX_FILE_BYTES};
 
 /// Bumped on every incompatible change of the wire types or the service; checked in the handshake.
 pub const PROTOCOL_VERSION: u32 = 2;

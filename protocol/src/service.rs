@@ -37,4 +37,16 @@ pub trait IdReview {
     ) -> Result<Card, RpcError>;
     /// The card's audit history, oldest first.
     async fn audit_events(id: CardId) -> Result<Vec<AuditEvent>, RpcError>;
+    /// A URL that fetches one of the card's files without credentials for a limited time: a
+    /// presigned S3 GET, or a `file://` path for the local store.
+    async fn file_url(id: CardId, name: String) -> Result<String, RpcError>;
+    /// The bytes of one of the card's files, for files up to [`MAX_FILE_BYTES`] (larger ones,
+    /// e.g. a selfie video, are fetched through [`IdReview::file_url`]).
+    async fn file_bytes(id: CardId, name: String) -> Result<Vec<u8>, RpcError>;
+    /// Admin: deletes a card (audited with the reason); its stored files are removed through a
+    /// persistent cleanup queue.
+    async fn delete_card(card: CardRef, reason: String) -> Result<(), RpcError>;
 }
+
+/// Largest file [`IdReview::file_bytes`] answers with, well below the transport's frame cap.
+pub const MAX_FILE_BYTES: u64 = 12 * 1024 * 1024;

@@ -2,6 +2,8 @@
 //! connects over its Unix socket, and writes real submission folders into its inbox.
 
 pub mod fixtures;
+pub mod s3;
+pub mod throttle;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

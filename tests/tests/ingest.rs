@@ -56,6 +56,19 @@ async fn dropped_submission_becomes_a_card_that_can_be_decided() {
     let stored = std::fs::read(dir.path().join("objects").join(&front_meta.object_key))
         .expect("object stored");
     assert_eq!(stored, front, "the object store holds the exact bytes");
+    let url = client
+        .file_url(context::current(), card.id, "front.jpg".into())
+        .await
+        .expect("rpc")
+        .expect("url");
+    let path = url.strip_prefix("file://").expect("a file:// URL locally");
+    assert_eq!(std::fs::read(path).expect("url path"), front);
+    let bytes = client
+        .file_bytes(context::current(), card.id, "back.png".into())
+        .await
+        .expect("rpc")
+        .expect("bytes");
+    assert_eq!(bytes, back, "the console can fetch a document image");
     assert_eq!(card.files[1].dimensions, Some((1000, 700)));
     assert!(
         !daemon.inbox().join("alice-upload").exists(),

@@ -152,6 +152,18 @@ impl IdReview for Fake {
         Err(RpcError::Unavailable("not in the fake daemon".into()))
     }
 
+    async fn file_url(self, _: Context, _: CardId, _: String) -> Result<String, RpcError> {
+        Err(RpcError::Unavailable("not in the fake daemon".into()))
+    }
+
+    async fn file_bytes(self, _: Context, _: CardId, _: String) -> Result<Vec<u8>, RpcError> {
+        Err(RpcError::Unavailable("not in the fake daemon".into()))
+    }
+
+    async fn delete_card(self, _: Context, _: CardRef, _: String) -> Result<(), RpcError> {
+        Err(RpcError::Unavailable("not in the fake daemon".into()))
+    }
+
     async fn audit_events(self, _: Context, id: CardId) -> Result<Vec<AuditEvent>, RpcError> {
         let at = Utc
             .with_ymd_and_hms(2026, 1, 1, 0, 0, 0)

@@ -8,6 +8,7 @@ use tokio::io::AsyncWriteExt;
 
 use super::{ObjectError, Stored};
 
+/// A folder of objects; cheap to clone.
 #[derive(Clone)]
 pub struct LocalStore {
     root: PathBuf,
@@ -77,6 +78,16 @@ impl LocalStore {
             })
     }
 
+    /// A `file://` URL of the object's path (the local stand-in for a presigned URL).
+    pub fn url(&self, key: &str) -> Result<String, ObjectError> {
+        let path = self.path(key)?;
+        let path = std::path::absolute(&path).map_err(|source| ObjectError::Io {
+            key: key.to_string(),
+            source,
+        })?;
+        Ok(format!("file://{}", path.display()))
+    }
+
     pub async fn delete(&self, key: &str) -> Result<(), ObjectError> {
         match tokio::fs::remove_file(self.path(key)?).await {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(ObjectError::Io {
@@ -123,6 +134,16 @@ mod tests {
                 .await
                 .expect("exists")
         );
+    }
+
+    #[test]
+    fn urls_are_absolute_file_paths_of_safe_keys() {
+        let store = LocalStore::new(PathBuf::from("/srv/objects"));
+        assert_eq!(
+            store.url("users/u/id-card/1/front.jpg").expect("url"),
+            "file:///srv/objects/users/u/id-card/1/front.jpg"
+        );
+        assert!(matches!(store.url("../x"), Err(ObjectError::BadKey(_))));
     }
 
     #[tokio::test]

@@ -1,13 +1,24 @@
-//! Object storage for submitted files: where bytes live once a card owns them. The local folder
-//! backend is the embedded default.
+//! Object storage for submitted files: where bytes live once a card owns them. Two backends
+//! behind one cheap clonable handle: a local folder (the embedded default) and any
+//! S3-compatible bucket ([`s3`], with [`multipart`] uploads for large files). Concurrent batch
+//! uploads with a per-file result live in [`batch`].
 
+mod batch;
 mod local;
+mod multipart;
+mod retry;
+mod s3;
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use idreview_protocol::{CardId, FileRole};
 
+use crate::config::StorageConfig;
+
+pub use batch::{FileResult, Upload};
 pub use local::LocalStore;
+pub use s3::S3Store;
 
 /// Why an object operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -16,6 +27,35 @@ pub enum ObjectError {
     Io { key: String, source: std::io::Error },
     #[error("object key {0:?} is not a safe relative path")]
     BadKey(String),
+    /// The bytes are not the ones validated: refused (by us or by the server), never stored.
+    #[error("object {key}: checksum mismatch: {message}")]
+    Checksum { key: String, message: String },
+    /// S3 answered with an error, or could not be reached.
+    #[error("object {key}: S3 {op} failed: {message}")]
+    S3 {
+        key: String,
+        op: &'static str,
+        message: String,
+        /// Worth trying again later (refused connection, timeout, 5xx, throttling).
+        transient: bool,
+    },
+    #[error("storage backend {0:?} is not available; use \"local\" or \"s3\"")]
+    Backend(String),
+    #[error("S3 configuration: {0}")]
+    Config(String),
+}
+
+impl ObjectError {
+    /// Whether the same call may succeed later (the store was unreachable or overloaded).
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            ObjectError::S3 {
+                transient: true,
+                ..
+            }
+        )
+    }
 }
 
 /// What the store said about an object it took.
@@ -28,6 +68,7 @@ pub struct Stored {
 #[derive(Clone)]
 pub enum ObjectStore {
     Local(LocalStore),
+    S3(S3Store),
 }
 
 impl ObjectStore {
@@ -35,8 +76,28 @@ impl ObjectStore {
         ObjectStore::Local(LocalStore::new(root))
     }
 
+    /// The backend `config` names; `local_root` is where the local backend keeps objects.
+    pub async fn from_config(
+        config: &StorageConfig,
+        local_root: PathBuf,
+    ) -> Result<ObjectStore, ObjectError> {
+        match config.backend.as_str() {
+            "local" => Ok(ObjectStore::local(local_root)),
+            "s3" => Ok(ObjectStore::S3(S3Store::connect(config).await?)),
+            other => Err(ObjectError::Backend(other.to_string())),
+        }
+    }
+
+    /// Short name for logs and health: `local` or `s3`.
+    pub fn backend(&self) -> &'static str {
+        match self {
+            ObjectStore::Local(_) => "local",
+            ObjectStore::S3(_) => "s3",
+        }
+    }
+
     /// Stores the file at `path` under `key`; `sha256` (hex) is the content hash already computed
-    /// during validation and is checked again on the way in.
+    /// during validation and is checked again on the way in (by the server, for S3).
     pub async fn put_file(
         &self,
         key: &str,
@@ -45,24 +106,38 @@ impl ObjectStore {
     ) -> Result<Stored, ObjectError> {
         match self {
             ObjectStore::Local(s) => s.put_file(key, path, sha256).await,
+            ObjectStore::S3(s) => s.put_file(key, path, sha256).await,
         }
     }
 
     pub async fn get(&self, key: &str) -> Result<Vec<u8>, ObjectError> {
         match self {
             ObjectStore::Local(s) => s.get(key).await,
+            ObjectStore::S3(s) => s.get(key).await,
         }
     }
 
     pub async fn exists(&self, key: &str) -> Result<bool, ObjectError> {
         match self {
             ObjectStore::Local(s) => s.exists(key).await,
+            ObjectStore::S3(s) => s.exists(key).await,
         }
     }
 
+    /// Removes the object; removing a missing object succeeds.
     pub async fn delete(&self, key: &str) -> Result<(), ObjectError> {
         match self {
             ObjectStore::Local(s) => s.delete(key).await,
+            ObjectStore::S3(s) => s.delete(key).await,
+        }
+    }
+
+    /// A URL that fetches the object without further credentials for `lifetime`: a presigned
+    /// GET for S3, a `file://` path for the local folder.
+    pub async fn presign(&self, key: &str, lifetime: Duration) -> Result<String, ObjectError> {
+        match self {
+            ObjectStore::Local(s) => s.url(key),
+            ObjectStore::S3(s) => s.presign(key, lifetime).await,
         }
     }
 }

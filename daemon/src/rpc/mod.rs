@@ -17,6 +17,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
 use crate::config::Config;
+use crate::objects::ObjectStore;
 use crate::store::Store;
 
 pub use session::Session;
@@ -28,6 +29,8 @@ pub struct Shared {
     pub config: Arc<Config>,
     pub provider: &'static str,
     pub started: Instant,
+    /// Serves presigned URLs and file bytes to the console.
+    pub objects: ObjectStore,
 }
 
 /// Why the RPC server could not start.

@@ -3,17 +3,20 @@
 //! errors onto the wire error.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use chrono::Utc;
 use idreview_protocol::{
     AuditEvent, Card, CardId, CardPage, CardRef, DecideRequest, Decision, DecisionRecord,
-    FieldCorrection, FieldSource, FileRole, Health, IdReview, ItemResult, ListQuery,
-    LowConfidencePage, OnboardingStage, PROTOCOL_VERSION, Role, RpcError,
+    FieldCorrection, FieldSource, FileMeta, FileRole, Health, IdReview, ItemResult, ListQuery,
+    LowConfidencePage, MAX_FILE_BYTES, OnboardingStage, PROTOCOL_VERSION, Role, RpcError,
 };
 use tarpc::context::Context;
+use tracing::info;
 
 use super::Shared;
 use crate::lifecycle::{self, Event};
+use crate::objects::ObjectError;
 use crate::store::Change;
 use crate::store::outbox::{Job, OutboxOp, Task};
 use crate::validate::data::{self, Rules};
@@ -311,5 +314,67 @@ impl IdReview for Session {
     async fn audit_events(self, _: Context, id: CardId) -> Result<Vec<AuditEvent>, RpcError> {
         self.require(Role::Reviewer)?;
         Ok(self.shared.store.audit_for(id)?)
+    }
+
+    async fn file_url(self, _: Context, id: CardId, name: String) -> Result<String, RpcError> {
+        self.require(Role::Reviewer)?;
+        let file = self.file(id, &name)?;
+        let lifetime = Duration::from_secs(self.shared.config.storage.presign_secs.max(1));
+        self.shared
+            .objects
+            .presign(&file.object_key, lifetime)
+            .await
+            .map_err(object_error)
+    }
+
+    async fn file_bytes(self, _: Context, id: CardId, name: String) -> Result<Vec<u8>, RpcError> {
+        self.require(Role::Reviewer)?;
+        let file = self.file(id, &name)?;
+        if file.size > MAX_FILE_BYTES {
+            return Err(RpcError::Invalid(format!(
+                "{name} is {} bytes, over the {MAX_FILE_BYTES} an RPC answer carries; use file_url",
+                file.size
+            )));
+        }
+        self.shared
+            .objects
+            .get(&file.object_key)
+            .await
+            .map_err(object_error)
+    }
+
+    async fn delete_card(self, _: Context, card: CardRef, reason: String) -> Result<(), RpcError> {
+        self.require(Role::Admin)?;
+        let reason = reason.trim();
+        if reason.is_empty() {
+            return Err(RpcError::Invalid("a deletion needs a reason".into()));
+        }
+        let deleted = self
+            .shared
+            .store
+            .delete_card(card, &self.identity, reason)
+            .await?;
+        info!(card_id = %deleted.id, user = %deleted.user_id, by = %self.identity, files = deleted.files.len(), "card deleted; its objects are queued for cleanup");
+        Ok(())
+    }
+}
+
+impl Session {
+    /// The metadata of the card's file called `name`.
+    fn file(&self, id: CardId, name: &str) -> Result<FileMeta, RpcError> {
+        let card = self.shared.store.get(id)?.ok_or(RpcError::NotFound(id))?;
+        card.files
+            .into_iter()
+            .find(|f| f.name == name)
+            .ok_or_else(|| RpcError::Invalid(format!("card {id} has no file named {name:?}")))
+    }
+}
+
+/// Object store failures at the RPC edge: an unreachable store is worth retrying.
+fn object_error(e: ObjectError) -> RpcError {
+    if e.is_transient() {
+        RpcError::Unavailable(e.to_string())
+    } else {
+        RpcError::Internal(e.to_string())
     }
 }

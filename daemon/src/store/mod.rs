@@ -1,8 +1,10 @@
-//! The store: the only owner of persistence. Cards, the user -> card index and the audit log
-//! live in sled; every change and its audit event are written in one transaction, and the
-//! in-memory [`index::Index`] that serves listing is updated in the same code path.
+//! The store: the only owner of persistence. Cards, the user -> card index, the audit log and
+//! the object cleanup queue ([`cleanup`]) live in sled; every change and its audit event are
+//! written in one transaction, and the in-memory [`index::Index`] that serves listing is
+//! updated in the same code path.
 
 mod change;
+pub mod cleanup;
 pub mod index;
 pub mod outbox;
 mod words;
@@ -68,6 +70,10 @@ struct Inner {
     meta: sled::Tree,
     /// card id (u64 BE) ++ task kind -> bincode [`outbox::Job`]
     outbox: sled::Tree,
+    /// seq (u64 BE) -> bincode `cleanup::CleanupJob`: objects of deleted cards still to remove.
+    cleanup: sled::Tree,
+    /// Wakes the cleanup worker when jobs are queued (a stored permit if it is busy).
+    cleanup_wake: tokio::sync::Notify,
     /// Summaries serving every read that is not "one whole card".
     index: RwLock<Index>,
     /// Serialises writers so that version checks, transactions and index updates happen in
@@ -104,6 +110,8 @@ impl Store {
             audit_by_card: db.open_tree("audit_by_card")?,
             meta: db.open_tree("meta")?,
             outbox: db.open_tree("outbox")?,
+            cleanup: db.open_tree("cleanup")?,
+            cleanup_wake: tokio::sync::Notify::new(),
             cards,
             db,
             index: RwLock::new(index),

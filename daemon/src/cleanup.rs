@@ -1,0 +1,112 @@
+//! The cleanup worker: drains the store's persistent queue of objects that deleted cards left
+//! behind. A failing object store backs the worker off (exponential, with jitter) without
+//! losing a job; a restart picks the queue up where it was.
+
+use std::time::Duration;
+
+use backon::{BackoffBuilder, ExponentialBuilder};
+use tokio_util::sync::CancellationToken;
+use tracing::{info, warn};
+
+use crate::objects::ObjectStore;
+use crate::store::Store;
+
+/// Jobs taken from the queue per round.
+const BATCH: usize = 100;
+/// How often an idle worker looks at the queue even without a wake-up.
+const IDLE: Duration = Duration::from_secs(60);
+
+/// Drains the cleanup queue until `shutdown`; `max_backoff` caps the wait between failing
+/// rounds.
+pub async fn run(
+    store: Store,
+    objects: ObjectStore,
+    max_backoff: Duration,
+    shutdown: CancellationToken,
+) {
+    let backoff = ExponentialBuilder::default()
+        .with_min_delay(Duration::from_millis(200))
+        .with_max_delay(max_backoff.max(Duration::from_millis(200)))
+        .without_max_times()
+        .with_jitter();
+    let mut delays = backoff.build();
+    loop {
+        let wait = match drain(&store, &objects, &shutdown).await {
+            Round::Empty => {
+                delays = backoff.build();
+                None
+            }
+            Round::More => Some(Duration::ZERO),
+            Round::Failed => Some(delays.next().unwrap_or(max_backoff)),
+        };
+        tokio::select! {
+            _ = shutdown.cancelled() => break,
+            _ = store.cleanup_queued(), if wait.is_none() => {}
+            _ = tokio::time::sleep(wait.unwrap_or(IDLE)) => {}
+        }
+    }
+    info!(pending = store.cleanup_len(), "cleanup worker stopped");
+}
+
+enum Round {
+    /// The queue is empty.
+    Empty,
+    /// A full batch went through; look again at once.
+    More,
+    /// The object store (or the store) failed; back off.
+    Failed,
+}
+
+async fn drain(store: &Store, objects: &ObjectStore, shutdown: &CancellationToken) -> Round {
+    let jobs = match store.cleanup_pending(BATCH) {
+        Ok(jobs) => jobs,
+        Err(e) => {
+            warn!(error = %e, "cannot read the cleanup queue");
+            return Round::Failed;
+        }
+    };
+    if jobs.is_empty() {
+        return Round::Empty;
+    }
+    let full = jobs.len() == BATCH;
+    let mut outcome = if full { Round::More } else { Round::Empty };
+    let mut removed = 0usize;
+    for (seq, job) in jobs {
+        if shutdown.is_cancelled() {
+            break;
+        }
+        let deleted = tokio::select! {
+            _ = shutdown.cancelled() => break,
+            deleted = objects.delete(&job.key) => deleted,
+        };
+        match deleted {
+            Ok(()) => match store.cleanup_done(seq) {
+                Ok(()) => removed += 1,
+                Err(e) => {
+                    warn!(error = %e, "cannot update the cleanup queue");
+                    outcome = Round::Failed;
+                    break;
+                }
+            },
+            Err(e) => {
+                warn!(key = %job.key, card_id = %job.card, error = %e, "object cleanup failed; will retry");
+                outcome = Round::Failed;
+                break;
+            }
+        }
+    }
+    if let Err(e) = store.flush().await {
+        warn!(error = %e, "cannot flush the cleanup queue");
+    }
+    if removed > 0 {
+        info!(
+            removed,
+            pending = store.cleanup_len(),
+            "objects of deleted cards removed"
+        );
+    }
+    if matches!(outcome, Round::Empty) && store.cleanup_len() > 0 {
+        return Round::More;
+    }
+    outcome
+}
