@@ -72,6 +72,7 @@ pub enum ObjectStore {
 }
 
 impl ObjectStore {
+    /// The local-folder backend rooted at `root`.
     pub fn local(root: PathBuf) -> ObjectStore {
         ObjectStore::Local(LocalStore::new(root))
     }
@@ -110,6 +111,7 @@ impl ObjectStore {
         }
     }
 
+    /// The whole object.
     pub async fn get(&self, key: &str) -> Result<Vec<u8>, ObjectError> {
         match self {
             ObjectStore::Local(s) => s.get(key).await,
@@ -117,6 +119,7 @@ impl ObjectStore {
         }
     }
 
+    /// Whether an object is stored under `key`.
     pub async fn exists(&self, key: &str) -> Result<bool, ObjectError> {
         match self {
             ObjectStore::Local(s) => s.exists(key).await,

@@ -13,12 +13,15 @@ use crate::config::StorageConfig;
 /// How often and how patiently a request is retried.
 #[derive(Debug, Clone, Copy)]
 pub struct RetryPolicy {
+    /// Tries in all, the first included.
     pub attempts: usize,
+    /// First wait; each next one doubles (with jitter) up to `max_delay`.
     pub min_delay: Duration,
     pub max_delay: Duration,
 }
 
 impl RetryPolicy {
+    /// The `[storage]` retry settings.
     pub fn from_config(config: &StorageConfig) -> RetryPolicy {
         RetryPolicy {
             attempts: config.max_attempts.max(1),

@@ -155,6 +155,7 @@ impl S3Store {
         })
     }
 
+    /// The whole object.
     pub async fn get(&self, key: &str) -> Result<Vec<u8>, ObjectError> {
         let i = &self.inner;
         i.retry
@@ -178,6 +179,7 @@ impl S3Store {
             .await
     }
 
+    /// Whether the object exists (a HEAD request).
     pub async fn exists(&self, key: &str) -> Result<bool, ObjectError> {
         let i = &self.inner;
         i.retry
@@ -198,6 +200,7 @@ impl S3Store {
             .await
     }
 
+    /// Removes the object; S3 answers success for a missing one too.
     pub async fn delete(&self, key: &str) -> Result<(), ObjectError> {
         let i = &self.inner;
         i.retry
