@@ -5,6 +5,7 @@
 
 pub mod config;
 pub mod demo;
+pub mod fill;
 pub mod inbox;
 pub mod lifecycle;
 pub mod objects;

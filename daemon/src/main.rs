@@ -48,6 +48,16 @@ enum Command {
     },
     /// Print the effective configuration (defaults + file + environment + flags) as TOML
     Config,
+    /// Write synthetic cards straight into the store (stop the daemon first); for benchmarks
+    #[command(hide = true)]
+    Fill {
+        /// How many cards
+        #[arg(long, default_value_t = 100_000)]
+        count: usize,
+        /// User ids are PREFIX-00001 and up
+        #[arg(long, default_value = "bench")]
+        prefix: String,
+    },
 }
 
 fn load_config(cli: &Cli) -> Result<Config> {
@@ -88,6 +98,26 @@ fn main() -> Result<()> {
             );
             println!(
                 "a running idreviewd ingests them within seconds; open the console with `idreview`"
+            );
+            Ok(())
+        }
+        Command::Fill { count, prefix } => {
+            let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+            let started = std::time::Instant::now();
+            let written = runtime.block_on(async {
+                let store = idreview_daemon::store::Store::open(
+                    &config.store_dir(),
+                    config.verification.confidence_threshold,
+                )
+                .context("opening the store (is idreviewd running on this data dir?)")?;
+                idreview_daemon::fill::fill(&store, count, &prefix)
+                    .await
+                    .context("filling the store")
+            })?;
+            println!(
+                "wrote {written} cards into {} in {:.1}s",
+                config.store_dir().display(),
+                started.elapsed().as_secs_f64()
             );
             Ok(())
         }

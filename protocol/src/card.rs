@@ -278,6 +278,9 @@ pub struct Card {
     pub decision: Option<DecisionRecord>,
     /// The reviewer holding the card, if any.
     pub assignee: Option<String>,
+    /// When the assignee's claim lapses; an expired lease counts as unassigned. `None` with an
+    /// assignee: held until released.
+    pub lease_until: Option<DateTime<Utc>>,
     /// Bumped on every change; a write naming an older version is refused as a conflict.
     pub version: u64,
     /// Name of the inbox folder or upload the card came from.
@@ -381,6 +384,21 @@ pub struct AuditEvent {
     /// A short JSON rendering of the changed state before and after.
     pub before: Option<String>,
     pub after: Option<String>,
+}
+
+/// Cards that changed since a cursor of the change feed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Changes {
+    /// Pass this as `since` next time.
+    pub cursor: u64,
+    /// Summaries of the cards written after `since`, oldest change first (at most
+    /// [`Changes::MAX_CARDS`]; more are picked up by the next call from `cursor`).
+    pub cards: Vec<CardSummary>,
+}
+
+impl Changes {
+    /// The most summaries one answer carries.
+    pub const MAX_CARDS: usize = 1000;
 }
 
 /// What the daemon says about itself.

@@ -14,6 +14,7 @@ use tokio::sync::mpsc;
 use crate::app::{Action, App, CHROME_ROWS, Command, Theme};
 use crate::error::Error;
 use crate::rpc::{self, Endpoint};
+use crate::saved::SavedView;
 use crate::settings::Settings;
 use crate::terminal::TerminalGuard;
 use crate::{keys, spawn, ui};
@@ -43,10 +44,14 @@ pub async fn run(settings: &Settings, allow_spawn: bool) -> Result<(), Error> {
         true => u32::from(rows.saturating_sub(CHROME_ROWS).max(1)),
         false => settings.console.page_size,
     };
-    let query = ListQuery {
+    let mut query = ListQuery {
         limit: limit.min(ListQuery::MAX_LIMIT),
         ..ListQuery::default()
     };
+    let state_file = settings.state_file();
+    if let Some(saved) = SavedView::load(&state_file) {
+        saved.apply(&mut query);
+    }
     let mut app = App::new(Utc::now(), query, theme, fit_page);
     app.update(Action::Connected(welcome));
     app.update(Action::Resize { rows });
@@ -62,8 +67,14 @@ pub async fn run(settings: &Settings, allow_spawn: bool) -> Result<(), Error> {
             break Ok(());
         }
         for command in commands.drain(..) {
-            if let Command::Rpc(request) = command {
-                worker.send(request);
+            match command {
+                Command::Rpc(request) => worker.send(request),
+                Command::SaveView(view) => {
+                    if let Err(e) = view.save(&state_file) {
+                        tracing::warn!(error = %e, "cannot remember the view");
+                    }
+                }
+                Command::Quit => {}
             }
         }
         if let Err(e) = guard.terminal.draw(|frame| ui::render(&app, frame)) {

@@ -9,6 +9,7 @@ pub mod display;
 pub mod error;
 pub mod keys;
 pub mod rpc;
+pub mod saved;
 pub mod settings;
 pub mod spawn;
 pub mod terminal;

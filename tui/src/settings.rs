@@ -141,6 +141,11 @@ impl Settings {
         Duration::from_secs(self.console.rpc_timeout_secs.max(1))
     }
 
+    /// Where the console remembers its filter and sort between runs.
+    pub fn state_file(&self) -> PathBuf {
+        self.data_dir.join("console-state.toml")
+    }
+
     /// The console's own log file.
     pub fn log_file(&self) -> PathBuf {
         self.data_dir.join("idreview.log")

@@ -56,6 +56,7 @@ fn card(id: CardId) -> Card {
         provider: None,
         decision: None,
         assignee: None,
+        lease_until: None,
         version: 1,
         source: "inbox".into(),
         created_at: s.created_at,
@@ -142,6 +143,18 @@ impl IdReview for Fake {
         _: Vec<FieldCorrection>,
     ) -> Result<Card, RpcError> {
         Err(RpcError::Forbidden(format!("not for card {}", c.id)))
+    }
+    async fn claim_card(self, _: Context, c: CardRef) -> Result<Card, RpcError> {
+        Ok(card(c.id))
+    }
+    async fn release_card(self, _: Context, _: CardId) -> Result<(), RpcError> {
+        Ok(())
+    }
+    async fn changes(self, _: Context, since: u64, _: u32) -> Result<Changes, RpcError> {
+        Ok(Changes {
+            cursor: since,
+            cards: vec![],
+        })
     }
     async fn audit_events(self, _: Context, id: CardId) -> Result<Vec<AuditEvent>, RpcError> {
         let at = Utc

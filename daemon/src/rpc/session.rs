@@ -4,9 +4,9 @@
 
 use std::sync::Arc;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use idreview_protocol::{
-    AuditEvent, Card, CardId, CardPage, CardRef, DecideRequest, Decision, DecisionRecord,
+    AuditEvent, Card, CardId, CardPage, CardRef, Changes, DecideRequest, Decision, DecisionRecord,
     FieldCorrection, FieldSource, Health, IdReview, ItemResult, ListQuery, OnboardingStage,
     PROTOCOL_VERSION, Role, RpcError,
 };
@@ -42,6 +42,20 @@ impl Session {
                 "{} needs the {needed} role; this connection is {}",
                 self.identity, self.role
             )))
+        }
+    }
+
+    /// Refuses a change to a card someone else holds under a running claim.
+    fn check_holder(card: &Card, identity: &str, now: DateTime<Utc>) -> Result<(), RpcError> {
+        match (&card.assignee, card.lease_until) {
+            (Some(holder), Some(until)) if holder != identity && until > now => {
+                Err(RpcError::Held {
+                    id: card.id,
+                    holder: holder.clone(),
+                    until,
+                })
+            }
+            _ => Ok(()),
         }
     }
 
@@ -175,7 +189,9 @@ impl IdReview for Session {
         }
         let identity = self.identity.to_string();
         let decision = request.decision;
+        let now = Utc::now();
         self.bulk(request.cards, |card| {
+            Self::check_holder(card, &identity, now)?;
             lifecycle::apply(card, Event::Decide(decision))?;
             card.decision = Some(DecisionRecord {
                 decision,
@@ -201,7 +217,9 @@ impl IdReview for Session {
         if let Err(e) = self.require(Role::Reviewer) {
             return Self::refuse_all(&cards, e);
         }
+        let (identity, now) = (self.identity.clone(), Utc::now());
         self.bulk(cards, |card| {
+            Self::check_holder(card, &identity, now)?;
             lifecycle::apply(card, Event::SetVerified(verified))?;
             Ok(Change::new(if verified {
                 "card.verified"
@@ -245,6 +263,7 @@ impl IdReview for Session {
         let store = self.shared.store.clone();
         store
             .update(card, &self.identity, |c| {
+                Self::check_holder(c, &self.identity, Utc::now())?;
                 lifecycle::apply(c, Event::Correct)?;
                 let mut change = Change::new("field.corrected");
                 change.detail = Some(Self::correct(c, &corrections, FieldSource::Reviewer)?);
@@ -257,4 +276,61 @@ impl IdReview for Session {
         self.require(Role::Reviewer)?;
         Ok(self.shared.store.audit_for(id)?)
     }
+
+    async fn claim_card(self, _: Context, card: CardRef) -> Result<Card, RpcError> {
+        self.require(Role::Reviewer)?;
+        let lease = chrono::Duration::seconds(
+            i64::try_from(self.shared.config.review.lease_secs).unwrap_or(i64::MAX / 1000),
+        );
+        let identity = self.identity.to_string();
+        self.shared
+            .store
+            .update(card, &identity, |c| {
+                let now = Utc::now();
+                Self::check_holder(c, &identity, now)?;
+                lifecycle::apply(c, Event::Claim)?;
+                let until = now + lease;
+                c.assignee = Some(identity.clone());
+                c.lease_until = Some(until);
+                Ok(Change::new("card.claimed").because(format!("until {}", until.to_rfc3339())))
+            })
+            .await
+    }
+
+    async fn release_card(self, _: Context, id: CardId) -> Result<(), RpcError> {
+        self.require(Role::Reviewer)?;
+        let card = self.shared.store.get(id)?.ok_or(RpcError::NotFound(id))?;
+        if card.assignee.is_none() {
+            return Ok(());
+        }
+        let (identity, admin) = (self.identity.to_string(), self.role >= Role::Admin);
+        let any_version = CardRef {
+            id,
+            expected_version: None,
+        };
+        self.shared
+            .store
+            .update(any_version, &identity, |c| {
+                if !admin {
+                    Self::check_holder(c, &identity, Utc::now())?;
+                }
+                let holder = c.assignee.take().unwrap_or_default();
+                c.lease_until = None;
+                Ok(Change::new("card.released").because(format!("held by {holder}")))
+            })
+            .await
+            .map(|_| ())
+    }
+
+    async fn changes(self, _: Context, since: u64, wait_ms: u32) -> Result<Changes, RpcError> {
+        self.require(Role::Reviewer)?;
+        let wait = std::time::Duration::from_millis(u64::from(wait_ms.min(MAX_WAIT_MS)));
+        Ok(self.shared.store.changes(since, wait).await)
+    }
 }
+
+/// The longest a change-feed call waits; clients keep their deadline above their `wait_ms`.
+const MAX_WAIT_MS: u32 = 30_000;
+
+#[cfg(test)]
+mod tests;

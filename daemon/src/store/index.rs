@@ -1,18 +1,44 @@
-//! The in-memory index of card summaries that serves every list, count and search, so that
-//! listing never decodes a stored card. Rebuilt at start; updated by the store on every write.
+//! The in-memory index of card summaries that serves every list, count, search and the change
+//! feed, so that listing never decodes a stored card. Rebuilt at start; updated by the store on
+//! every write. Lapsed claims read as unassigned.
 
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
+use chrono::{DateTime, Utc};
 use idreview_protocol::{
-    AssigneeFilter, Card, CardFilter, CardId, CardPage, CardSummary, ListQuery, SortKey, Status,
+    AssigneeFilter, Card, CardFilter, CardId, CardPage, CardSummary, Changes, ListQuery, SortKey,
+    Status,
 };
 
 /// One card as the index knows it.
 struct Entry {
     summary: CardSummary,
+    /// When the assignee's claim lapses, if it does.
+    lease_until: Option<DateTime<Utc>>,
+    /// The change-feed position of the card's last write.
+    changed: u64,
     /// Lower-case words from the user id, card id and field values, for text search.
     tokens: Box<[String]>,
+}
+
+impl Entry {
+    /// The assignee whose claim still runs at `now`.
+    fn assignee(&self, now: DateTime<Utc>) -> Option<&str> {
+        match self.lease_until {
+            Some(until) if until <= now => None,
+            _ => self.summary.assignee.as_deref(),
+        }
+    }
+
+    /// The summary as a client should see it at `now`.
+    fn view(&self, now: DateTime<Utc>) -> CardSummary {
+        let mut summary = self.summary.clone();
+        if self.assignee(now).is_none() {
+            summary.assignee = None;
+        }
+        summary
+    }
 }
 
 /// Summaries of every card, by id (which is creation order).
@@ -21,6 +47,8 @@ pub struct Index {
     by_id: BTreeMap<CardId, Entry>,
     /// Fields below this confidence count as low-confidence.
     threshold: f32,
+    /// The change-feed position of the newest write.
+    cursor: u64,
 }
 
 impl Index {
@@ -28,6 +56,28 @@ impl Index {
         Index {
             by_id: BTreeMap::new(),
             threshold,
+            cursor: 0,
+        }
+    }
+
+    /// The change-feed position of the newest write.
+    pub fn cursor(&self) -> u64 {
+        self.cursor
+    }
+
+    /// Cards written after `since`, oldest write first, at most [`Changes::MAX_CARDS`].
+    pub fn changes_since(&self, since: u64) -> Changes {
+        let now = Utc::now();
+        let mut hits: Vec<&Entry> = self.by_id.values().filter(|e| e.changed > since).collect();
+        hits.sort_unstable_by_key(|e| e.changed);
+        hits.truncate(Changes::MAX_CARDS);
+        let cursor = match hits.len() {
+            Changes::MAX_CARDS => hits.last().map_or(self.cursor, |e| e.changed),
+            _ => self.cursor,
+        };
+        Changes {
+            cursor,
+            cards: hits.iter().map(|e| e.view(now)).collect(),
         }
     }
 
@@ -59,8 +109,11 @@ impl Index {
         {
             return;
         }
+        self.cursor += 1;
         let entry = Entry {
             summary: self.summarize(card),
+            lease_until: card.lease_until,
+            changed: self.cursor,
             tokens: tokens(card),
         };
         self.by_id.insert(card.id, entry);
@@ -74,8 +127,9 @@ impl Index {
         self.by_id.is_empty()
     }
 
-    pub fn summary(&self, id: CardId) -> Option<&CardSummary> {
-        self.by_id.get(&id).map(|e| &e.summary)
+    /// The card's summary as clients see it now.
+    pub fn summary(&self, id: CardId) -> Option<CardSummary> {
+        self.by_id.get(&id).map(|e| e.view(Utc::now()))
     }
 
     /// Cards per status, in [`Status::ALL`] order.
@@ -92,7 +146,8 @@ impl Index {
     /// One page of the cards matching the query, with the total count. `caller` resolves
     /// `assignee:me`.
     pub fn list(&self, query: &ListQuery, caller: &str) -> CardPage {
-        let filter = Matcher::new(&query.filter, caller);
+        let now = Utc::now();
+        let filter = Matcher::new(&query.filter, caller, now);
         let offset = query.offset as usize;
         let limit = query.limit.min(ListQuery::MAX_LIMIT) as usize;
         if query.sort == SortKey::Created {
@@ -102,7 +157,7 @@ impl Index {
             let mut visit = |e: &Entry| {
                 if filter.matches(e) {
                     if total >= offset && cards.len() < limit {
-                        cards.push(e.summary.clone());
+                        cards.push(e.view(now));
                     }
                     total += 1;
                 }
@@ -118,21 +173,22 @@ impl Index {
                 cards,
             };
         }
-        let mut hits: Vec<&CardSummary> = self
-            .by_id
-            .values()
-            .filter(|e| filter.matches(e))
-            .map(|e| &e.summary)
-            .collect();
+        let mut hits: Vec<&Entry> = self.by_id.values().filter(|e| filter.matches(e)).collect();
         let total = hits.len() as u64;
-        let cmp =
-            |a: &&CardSummary, b: &&CardSummary| compare(query.sort, a, b).then(a.id.cmp(&b.id));
+        let cmp = |a: &&Entry, b: &&Entry| {
+            compare(query.sort, a, b, now).then(a.summary.id.cmp(&b.summary.id))
+        };
         if query.descending {
             hits.sort_unstable_by(|a, b| cmp(b, a));
         } else {
             hits.sort_unstable_by(cmp);
         }
-        let cards = hits.into_iter().skip(offset).take(limit).cloned().collect();
+        let cards = hits
+            .into_iter()
+            .skip(offset)
+            .take(limit)
+            .map(|e| e.view(now))
+            .collect();
         CardPage {
             total,
             offset: query.offset,
@@ -141,7 +197,8 @@ impl Index {
     }
 }
 
-fn compare(key: SortKey, a: &CardSummary, b: &CardSummary) -> Ordering {
+fn compare(key: SortKey, x: &Entry, y: &Entry, now: DateTime<Utc>) -> Ordering {
+    let (a, b) = (&x.summary, &y.summary);
     match key {
         SortKey::Created => a.created_at.cmp(&b.created_at),
         SortKey::Updated => a.updated_at.cmp(&b.updated_at),
@@ -153,7 +210,7 @@ fn compare(key: SortKey, a: &CardSummary, b: &CardSummary) -> Ordering {
             .confidence
             .partial_cmp(&b.confidence)
             .unwrap_or(Ordering::Equal),
-        SortKey::Assignee => a.assignee.cmp(&b.assignee),
+        SortKey::Assignee => x.assignee(now).cmp(&y.assignee(now)),
     }
 }
 
@@ -162,10 +219,12 @@ struct Matcher<'a> {
     filter: &'a CardFilter,
     caller: &'a str,
     words: Vec<String>,
+    /// Claims lapsed before this count as unassigned.
+    now: DateTime<Utc>,
 }
 
 impl<'a> Matcher<'a> {
-    fn new(filter: &'a CardFilter, caller: &'a str) -> Self {
+    fn new(filter: &'a CardFilter, caller: &'a str, now: DateTime<Utc>) -> Self {
         let words = filter
             .text
             .as_deref()
@@ -175,6 +234,7 @@ impl<'a> Matcher<'a> {
             filter,
             caller,
             words,
+            now,
         }
     }
 
@@ -194,12 +254,14 @@ impl<'a> Matcher<'a> {
             && (!f.low_confidence_only || s.low_confidence > 0)
             && f.created_from.is_none_or(|t| s.created_at >= t)
             && f.created_to.is_none_or(|t| s.created_at < t)
+            && f.updated_from.is_none_or(|t| s.updated_at >= t)
+            && f.updated_to.is_none_or(|t| s.updated_at < t)
             && f.verified.is_none_or(|v| s.verified == v)
             && match &f.assignee {
                 AssigneeFilter::Anyone => true,
-                AssigneeFilter::Unassigned => s.assignee.is_none(),
-                AssigneeFilter::Me => s.assignee.as_deref() == Some(self.caller),
-                AssigneeFilter::Named(n) => s.assignee.as_deref() == Some(n.as_str()),
+                AssigneeFilter::Unassigned => e.assignee(self.now).is_none(),
+                AssigneeFilter::Me => e.assignee(self.now) == Some(self.caller),
+                AssigneeFilter::Named(n) => e.assignee(self.now) == Some(n.as_str()),
             }
             && self
                 .words
@@ -231,124 +293,4 @@ fn tokens(card: &Card) -> Box<[String]> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::lifecycle::tests::card;
-    use idreview_protocol::{DocumentType, Field, FieldSource, Side};
-
-    fn index() -> Index {
-        let mut index = Index::new(0.8);
-        for i in 1..=30u64 {
-            let mut c = card(if i % 3 == 0 {
-                Status::Approved
-            } else {
-                Status::NeedsReview
-            });
-            c.id = CardId(i);
-            c.user_id = format!("user-{i}");
-            c.document_type = if i % 2 == 0 {
-                DocumentType::Passport
-            } else {
-                DocumentType::NationalId
-            };
-            c.created_at += chrono::Duration::seconds(i as i64);
-            c.fields.push(Field {
-                name: "surname".into(),
-                value: if i == 7 {
-                    "Eriksson".into()
-                } else {
-                    "Doe".into()
-                },
-                confidence: i as f32 / 30.0,
-                source: FieldSource::Mrz,
-                side: Side::Front,
-                bbox: None,
-                candidates: vec![],
-            });
-            index.upsert(&c);
-        }
-        index
-    }
-
-    fn ids(page: &CardPage) -> Vec<u64> {
-        page.cards.iter().map(|c| c.id.0).collect()
-    }
-
-    #[test]
-    fn pages_newest_first_with_total() {
-        let q = ListQuery {
-            offset: 2,
-            limit: 3,
-            ..ListQuery::default()
-        };
-        let page = index().list(&q, "me");
-        assert_eq!(page.total, 30);
-        assert_eq!(ids(&page), vec![28, 27, 26]);
-    }
-
-    #[test]
-    fn filters_combine() {
-        let filter =
-            CardFilter::parse("status:needs_review type:passport conf:<0.5").expect("parses");
-        let q = ListQuery {
-            filter,
-            limit: 100,
-            descending: false,
-            ..ListQuery::default()
-        };
-        let page = index().list(&q, "me");
-        // Even ids below 15 (confidence i/30 < 0.5), not multiples of 3.
-        assert_eq!(ids(&page), vec![2, 4, 8, 10, 14]);
-        assert_eq!(page.total, 5);
-    }
-
-    #[test]
-    fn text_search_matches_prefixes_of_any_field() {
-        let q = ListQuery {
-            filter: CardFilter::parse("eriks").expect("parses"),
-            ..ListQuery::default()
-        };
-        assert_eq!(ids(&index().list(&q, "me")), vec![7]);
-        let q = ListQuery {
-            filter: CardFilter::parse("user-12").expect("parses"),
-            ..ListQuery::default()
-        };
-        assert_eq!(ids(&index().list(&q, "me")), vec![12]);
-    }
-
-    #[test]
-    fn sorts_by_confidence_both_ways() {
-        let mut q = ListQuery {
-            sort: SortKey::Confidence,
-            limit: 2,
-            descending: true,
-            ..ListQuery::default()
-        };
-        assert_eq!(ids(&index().list(&q, "me")), vec![30, 29]);
-        q.descending = false;
-        assert_eq!(ids(&index().list(&q, "me")), vec![1, 2]);
-    }
-
-    #[test]
-    fn low_confidence_counts_against_threshold() {
-        let q = ListQuery {
-            filter: CardFilter::parse("low:yes").expect("parses"),
-            ..ListQuery::default()
-        };
-        // confidence i/30 < 0.8  <=>  i < 24
-        assert_eq!(index().list(&q, "me").total, 23);
-    }
-
-    #[test]
-    fn older_versions_never_overwrite_newer() {
-        let mut index = index();
-        let mut c = card(Status::Rejected);
-        c.id = CardId(5);
-        c.version = 0;
-        index.upsert(&c);
-        assert_eq!(
-            index.summary(CardId(5)).map(|s| s.status),
-            Some(Status::NeedsReview)
-        );
-    }
-}
+mod tests;

@@ -2,17 +2,20 @@
 //! live in sled; every change and its audit event are written in one transaction, and the
 //! in-memory [`index::Index`] that serves listing is updated in the same code path.
 
+mod change;
 pub mod index;
+
+pub use change::Change;
+use change::snapshot;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex, RwLock};
 
 use chrono::Utc;
 use idreview_protocol::{
-    AuditEvent, Card, CardId, CardPage, CardRef, CardSummary, ItemResult, ListQuery, RpcError,
-    Status,
+    AuditEvent, Card, CardId, CardPage, CardRef, CardSummary, Changes, ItemResult, ListQuery,
+    RpcError, Status,
 };
-use serde::Serialize;
 use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 
@@ -40,31 +43,6 @@ impl From<StoreError> for RpcError {
     }
 }
 
-/// What a change did, for its audit event.
-#[derive(Debug, Clone)]
-pub struct Change {
-    /// e.g. `card.approved`, `field.corrected`.
-    pub action: String,
-    pub reason: Option<String>,
-    /// Before/after JSON for changes the status snapshot does not show (e.g. field values).
-    pub detail: Option<(String, String)>,
-}
-
-impl Change {
-    pub fn new(action: impl Into<String>) -> Change {
-        Change {
-            action: action.into(),
-            reason: None,
-            detail: None,
-        }
-    }
-
-    pub fn because(mut self, reason: impl Into<String>) -> Change {
-        self.reason = Some(reason.into());
-        self
-    }
-}
-
 /// A cheap handle to the store; clone it freely.
 #[derive(Clone)]
 pub struct Store {
@@ -86,6 +64,8 @@ struct Inner {
     /// Serialises writers so that version checks, transactions and index updates happen in
     /// one order; readers never take it.
     writer: Mutex<()>,
+    /// The change-feed cursor after every write, for long-polling readers of [`Store::changes`].
+    changed: tokio::sync::watch::Sender<u64>,
 }
 
 impl Store {
@@ -104,6 +84,7 @@ impl Store {
             audit_by_card: db.open_tree("audit_by_card")?,
             cards,
             db,
+            changed: tokio::sync::watch::Sender::new(index.cursor()),
             index: RwLock::new(index),
             writer: Mutex::new(()),
         };
@@ -136,10 +117,37 @@ impl Store {
                 None,
                 Some(&card),
             )?;
-            self.commit(&[&card], &[event], Some((&card.user_id, card.id)))?;
+            self.commit(&[&card], &[event], &[(&card.user_id, card.id)])?;
         }
         self.inner.db.flush_async().await?;
         Ok(card)
+    }
+
+    /// Stores many new cards of distinct new users in one transaction and one flush, each with
+    /// its `card.created` event; for bulk imports and benchmark fills, not for ingestion (it
+    /// does not check for active cards).
+    pub async fn create_many(&self, cards: &[Card], actor: &str) -> Result<(), StoreError> {
+        {
+            let _writer = self.inner.writer.lock().map_err(|_| StoreError::Poisoned)?;
+            let events = cards
+                .iter()
+                .map(|c| {
+                    self.event(
+                        Some(c.id),
+                        actor,
+                        Change::new("card.created"),
+                        None,
+                        Some(c),
+                    )
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let users: Vec<(&str, CardId)> =
+                cards.iter().map(|c| (c.user_id.as_str(), c.id)).collect();
+            let refs: Vec<&Card> = cards.iter().collect();
+            self.commit(&refs, &events, &users)?;
+        }
+        self.inner.db.flush_async().await?;
+        Ok(())
     }
 
     /// Applies `change` to each named card whose version matches, all in one transaction and
@@ -200,7 +208,7 @@ impl Store {
                 }
             }
             let refs: Vec<&Card> = changed.iter().collect();
-            self.commit(&refs, &events, None)?;
+            self.commit(&refs, &events, &[])?;
             let mut changed = changed.into_iter();
             results
                 .into_iter()
@@ -250,14 +258,36 @@ impl Store {
         self.read_index(|i| i.list(query, caller))
     }
 
+    /// The card's summary as the list shows it.
     pub fn summary(&self, id: CardId) -> Option<CardSummary> {
-        self.read_index(|i| i.summary(id).cloned())
+        self.read_index(|i| i.summary(id))
     }
 
+    /// Cards written after cursor `since`; waits up to `wait` for one when there are none yet.
+    /// `since == 0`, or a cursor from before a restart (ahead of this store's), answers at once
+    /// with the current cursor.
+    pub async fn changes(&self, since: u64, wait: std::time::Duration) -> Changes {
+        let mut watch = self.inner.changed.subscribe();
+        let cursor = *watch.borrow_and_update();
+        if since == 0 || since > cursor {
+            return Changes {
+                cursor,
+                cards: Vec::new(),
+            };
+        }
+        if cursor <= since {
+            // Any write after the borrow above marks the receiver changed, so none is missed.
+            let _ = tokio::time::timeout(wait, watch.changed()).await;
+        }
+        self.read_index(|i| i.changes_since(since))
+    }
+
+    /// Cards per status, in [`Status::ALL`] order.
     pub fn counts_by_status(&self) -> Vec<(Status, u64)> {
         self.read_index(Index::counts_by_status)
     }
 
+    /// How many cards there are.
     pub fn card_count(&self) -> u64 {
         self.read_index(Index::len) as u64
     }
@@ -311,12 +341,13 @@ impl Store {
     }
 
     /// Writes cards, their audit events and (for new cards) the user index in one transaction,
-    /// then updates the in-memory index. Callers hold the writer lock.
+    /// then updates the in-memory index and tells change-feed readers. Callers hold the writer
+    /// lock.
     fn commit(
         &self,
         cards: &[&Card],
         events: &[AuditEvent],
-        user: Option<(&str, CardId)>,
+        users: &[(&str, CardId)],
     ) -> Result<(), StoreError> {
         let card_rows: Vec<([u8; 8], Vec<u8>)> = cards
             .iter()
@@ -335,7 +366,7 @@ impl Store {
             .collect::<Result<_, bincode::Error>>()?;
         let i = &self.inner;
         (&i.cards, &i.users, &i.audit, &i.audit_by_card)
-            .transaction(|(cards, users, audit, audit_by_card)| {
+            .transaction(|(cards, user_tree, audit, audit_by_card)| {
                 for (key, bytes) in &card_rows {
                     cards.insert(key, bytes.as_slice())?;
                 }
@@ -343,8 +374,8 @@ impl Store {
                     audit.insert(seq, bytes.as_slice())?;
                     audit_by_card.insert(by_card.as_slice(), &[])?;
                 }
-                if let Some((user, id)) = user {
-                    users.insert(user.as_bytes(), &id.0.to_be_bytes())?;
+                for (user, id) in users {
+                    user_tree.insert(user.as_bytes(), &id.0.to_be_bytes())?;
                 }
                 Ok::<_, ConflictableTransactionError<()>>(())
             })
@@ -358,6 +389,7 @@ impl Store {
         for card in cards {
             index.upsert(card);
         }
+        i.changed.send_replace(index.cursor());
         Ok(())
     }
 }
@@ -367,24 +399,4 @@ fn be_u64(bytes: &[u8]) -> u64 {
     let n = bytes.len().min(8);
     buf[..n].copy_from_slice(&bytes[..n]);
     u64::from_be_bytes(buf)
-}
-
-/// The reviewable state of a card, as JSON, for an audit event's before/after.
-fn snapshot(card: &Card) -> String {
-    #[derive(Serialize)]
-    struct Snapshot<'a> {
-        status: Status,
-        verified: bool,
-        confirmed: bool,
-        assignee: &'a Option<String>,
-        version: u64,
-    }
-    serde_json::to_string(&Snapshot {
-        status: card.status,
-        verified: card.verified,
-        confirmed: card.confirmed,
-        assignee: &card.assignee,
-        version: card.version,
-    })
-    .unwrap_or_default()
 }

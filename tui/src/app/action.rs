@@ -5,10 +5,11 @@
 use chrono::{DateTime, Utc};
 use idreview_protocol::transport::Welcome;
 use idreview_protocol::{
-    AuditEvent, Card, CardId, CardPage, DecideRequest, Health, ItemResult, ListQuery,
+    AuditEvent, Card, CardId, CardPage, CardRef, Changes, Health, ItemResult, ListQuery,
 };
 
-use crate::rpc::{CallError, Request};
+use crate::rpc::{BulkOp, CallError, Request};
+use crate::saved::SavedView;
 
 /// One change to the console's state. [`crate::app::App::update`] is the only consumer.
 #[derive(Debug, Clone, PartialEq)]
@@ -37,10 +38,36 @@ pub enum Action {
     OpenFilter,
     /// Step the quick status filter: any, needs_review, auto_verified, approved, rejected.
     CycleStatus,
-    /// Start approving the current card (asks for an optional reason).
+    /// Start approving the marked cards, or the current one (asks for an optional reason).
     Approve,
-    /// Start rejecting the current card (asks for a reason).
+    /// Start rejecting the marked cards, or the current one (asks for a reason).
     Reject,
+    /// Mark the marked cards, or the current one, as checked by a reviewer.
+    Verify,
+    /// Take the reviewer's check back.
+    Unverify,
+    /// Sort by the next column.
+    NextSort,
+    /// Flip the sort direction.
+    ReverseSort,
+    /// Mark or unmark the selected card for a bulk action, then move down.
+    ToggleMark,
+    /// Mark every card from the last toggled one to the selected one.
+    MarkRange,
+    /// Mark every card matching the filter (fetched page by page).
+    MarkAll,
+    /// Unmark everything.
+    ClearMarks,
+    /// Focus the next field of the open card.
+    NextField,
+    /// Focus the previous field of the open card.
+    PrevField,
+    /// Edit the focused field's value (sent as a correction).
+    EditField,
+    /// Give up the claim on the selected or open card (admins: anyone's).
+    Release,
+    /// Answer yes to the open confirmation.
+    Confirm,
     /// Reload what is on screen.
     Refresh,
     /// Accept the open prompt.
@@ -78,11 +105,38 @@ pub enum Action {
         id: CardId,
         result: Result<Vec<AuditEvent>, CallError>,
     },
-    /// Answer to [`Request::Decide`], with the request it answers.
-    Decided {
-        request: DecideRequest,
-        result: Result<Vec<ItemResult>, CallError>,
+    /// Answer to [`Request::Claim`]: the claimed card, or why it could not be claimed.
+    Claimed {
+        id: CardId,
+        result: Result<Card, CallError>,
     },
+    /// Answer to [`Request::Release`].
+    Released {
+        id: CardId,
+        result: Result<(), CallError>,
+    },
+    /// Answer to [`Request::Correct`].
+    Corrected {
+        id: CardId,
+        field: String,
+        result: Result<Card, CallError>,
+    },
+    /// Answer to [`Request::Collect`]: the matching cards in `from..to` with their versions.
+    Collected {
+        query: ListQuery,
+        result: Result<Vec<CardRef>, CallError>,
+    },
+    /// A chunk of a bulk run is done; `done` of `total` cards have an answer.
+    BulkProgress { done: usize, total: usize },
+    /// A bulk run finished (or stopped at `error`); a result for every card sent.
+    BulkDone {
+        op: BulkOp,
+        total: usize,
+        results: Vec<ItemResult>,
+        error: Option<CallError>,
+    },
+    /// Answer to [`Request::Changes`].
+    ChangesLoaded(Result<Changes, CallError>),
 }
 
 impl Action {
@@ -93,7 +147,12 @@ impl Action {
             | Action::PageLoaded { result: Err(e), .. }
             | Action::CardLoaded { result: Err(e), .. }
             | Action::AuditLoaded { result: Err(e), .. }
-            | Action::Decided { result: Err(e), .. } => Some(e),
+            | Action::Claimed { result: Err(e), .. }
+            | Action::Released { result: Err(e), .. }
+            | Action::Corrected { result: Err(e), .. }
+            | Action::Collected { result: Err(e), .. }
+            | Action::BulkDone { error: Some(e), .. }
+            | Action::ChangesLoaded(Err(e)) => Some(e),
             _ => None,
         }
     }
@@ -104,6 +163,8 @@ impl Action {
 pub enum Command {
     /// Send a request to the RPC worker.
     Rpc(Request),
+    /// Remember the filter and sort for the next run.
+    SaveView(SavedView),
     /// Restore the terminal and leave.
     Quit,
 }

@@ -83,6 +83,19 @@ fn every_binding_has_help_and_every_key_action_is_bound() {
         Action::Input(' '),
         Action::DeleteChar,
         Action::ClearInput,
+        Action::Verify,
+        Action::Unverify,
+        Action::NextSort,
+        Action::ReverseSort,
+        Action::ToggleMark,
+        Action::MarkRange,
+        Action::MarkAll,
+        Action::ClearMarks,
+        Action::NextField,
+        Action::PrevField,
+        Action::EditField,
+        Action::Release,
+        Action::Confirm,
     ];
     for action in wanted {
         assert!(
@@ -133,7 +146,8 @@ fn help_rows_join_keys_and_hints_follow_the_context() {
     assert_eq!(
         words,
         [
-            "move", "open", "filter", "status", "quit", "approve", "reject", "refresh", "help"
+            "move", "open", "filter", "status", "sort", "mark", "quit", "approve", "reject",
+            "refresh", "help"
         ]
     );
     let words: Vec<&str> = hints(&app_in(3)).iter().map(|(_, w)| *w).collect();

@@ -5,8 +5,11 @@
 mod detail;
 mod help;
 mod list;
+mod results;
 mod theme;
 
+#[cfg(test)]
+mod review_tests;
 #[cfg(test)]
 mod tests;
 
@@ -14,9 +17,15 @@ use idreview_protocol::Status;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
+use ratatui::widgets::LineGauge;
 
 use crate::app::{App, Connection, Prompt, Screen};
 use crate::keys;
+
+/// Lines of the help screen's taller column, for scrolling.
+pub fn help_lines() -> usize {
+    help::line_count()
+}
 
 /// Draws the whole console for `app`.
 pub fn render(app: &App, frame: &mut Frame) {
@@ -51,9 +60,26 @@ pub fn render(app: &App, frame: &mut Frame) {
                 }
                 detail::render(app, frame, body);
             }
+            Screen::Results => {
+                if app.prompt.is_none() {
+                    frame.render_widget(results::title_line(app), subheader);
+                }
+                results::render(app, frame, body);
+            }
         }
     }
-    frame.render_widget(status_line(app), status);
+    match app.bulk.filter(|run| run.total > 1) {
+        Some(run) => {
+            let ratio = run.done as f64 / run.total.max(1) as f64;
+            let label = format!("{} {}/{} ", run.op.verb(), run.done, run.total);
+            let gauge = LineGauge::default()
+                .ratio(ratio.clamp(0.0, 1.0))
+                .label(label)
+                .filled_style(theme::level(&app.theme, crate::app::Level::Info));
+            frame.render_widget(gauge, status);
+        }
+        None => frame.render_widget(status_line(app), status),
+    }
     frame.render_widget(hint_line(app), hints);
     place_cursor(app, frame, subheader);
 }
@@ -120,7 +146,7 @@ fn hint_line(app: &App) -> Line<'static> {
 
 /// Shows the terminal cursor at the end of an open prompt.
 fn place_cursor(app: &App, frame: &mut Frame, row: Rect) {
-    let Some(prompt) = &app.prompt else {
+    let Some(prompt) = app.prompt.as_ref().filter(|p| p.takes_text()) else {
         return;
     };
     let width = prompt.label().chars().count() + prompt.text.chars().count();

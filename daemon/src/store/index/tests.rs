@@ -1,0 +1,171 @@
+//! The index's listing, filtering, sorting, claims and change feed over thirty small cards.
+
+use super::*;
+use crate::lifecycle::tests::card;
+use idreview_protocol::{DocumentType, Field, FieldSource, Side};
+
+fn index() -> Index {
+    let mut index = Index::new(0.8);
+    for i in 1..=30u64 {
+        let mut c = card(if i % 3 == 0 {
+            Status::Approved
+        } else {
+            Status::NeedsReview
+        });
+        c.id = CardId(i);
+        c.user_id = format!("user-{i}");
+        c.document_type = if i % 2 == 0 {
+            DocumentType::Passport
+        } else {
+            DocumentType::NationalId
+        };
+        c.created_at += chrono::Duration::seconds(i as i64);
+        c.fields.push(Field {
+            name: "surname".into(),
+            value: if i == 7 {
+                "Eriksson".into()
+            } else {
+                "Doe".into()
+            },
+            confidence: i as f32 / 30.0,
+            source: FieldSource::Mrz,
+            side: Side::Front,
+            bbox: None,
+            candidates: vec![],
+        });
+        index.upsert(&c);
+    }
+    index
+}
+
+fn ids(page: &CardPage) -> Vec<u64> {
+    page.cards.iter().map(|c| c.id.0).collect()
+}
+
+#[test]
+fn pages_newest_first_with_total() {
+    let q = ListQuery {
+        offset: 2,
+        limit: 3,
+        ..ListQuery::default()
+    };
+    let page = index().list(&q, "me");
+    assert_eq!(page.total, 30);
+    assert_eq!(ids(&page), vec![28, 27, 26]);
+}
+
+#[test]
+fn filters_combine() {
+    let filter = CardFilter::parse("status:needs_review type:passport conf:<0.5").expect("parses");
+    let q = ListQuery {
+        filter,
+        limit: 100,
+        descending: false,
+        ..ListQuery::default()
+    };
+    let page = index().list(&q, "me");
+    // Even ids below 15 (confidence i/30 < 0.5), not multiples of 3.
+    assert_eq!(ids(&page), vec![2, 4, 8, 10, 14]);
+    assert_eq!(page.total, 5);
+}
+
+#[test]
+fn text_search_matches_prefixes_of_any_field() {
+    let q = ListQuery {
+        filter: CardFilter::parse("eriks").expect("parses"),
+        ..ListQuery::default()
+    };
+    assert_eq!(ids(&index().list(&q, "me")), vec![7]);
+    let q = ListQuery {
+        filter: CardFilter::parse("user-12").expect("parses"),
+        ..ListQuery::default()
+    };
+    assert_eq!(ids(&index().list(&q, "me")), vec![12]);
+}
+
+#[test]
+fn sorts_by_confidence_both_ways() {
+    let mut q = ListQuery {
+        sort: SortKey::Confidence,
+        limit: 2,
+        descending: true,
+        ..ListQuery::default()
+    };
+    assert_eq!(ids(&index().list(&q, "me")), vec![30, 29]);
+    q.descending = false;
+    assert_eq!(ids(&index().list(&q, "me")), vec![1, 2]);
+}
+
+#[test]
+fn low_confidence_counts_against_threshold() {
+    let q = ListQuery {
+        filter: CardFilter::parse("low:yes").expect("parses"),
+        ..ListQuery::default()
+    };
+    // confidence i/30 < 0.8  <=>  i < 24
+    assert_eq!(index().list(&q, "me").total, 23);
+}
+
+#[test]
+fn lapsed_claims_read_as_unassigned_and_updated_ranges_filter() {
+    let mut index = index();
+    let now = Utc::now();
+    let mut held = card(Status::NeedsReview);
+    held.id = CardId(3);
+    held.version = 5;
+    held.assignee = Some("bob".into());
+    held.lease_until = Some(now + chrono::Duration::minutes(10));
+    index.upsert(&held);
+    let mut lapsed = held.clone();
+    lapsed.id = CardId(4);
+    lapsed.lease_until = Some(now - chrono::Duration::seconds(1));
+    index.upsert(&lapsed);
+    let q = |text: &str| ListQuery {
+        filter: CardFilter::parse(text).expect("parses"),
+        limit: 100,
+        ..ListQuery::default()
+    };
+    assert_eq!(ids(&index.list(&q("assignee:bob"), "me")), vec![3]);
+    assert_eq!(ids(&index.list(&q("assignee:me"), "bob")), vec![3]);
+    assert_eq!(index.list(&q("assignee:none"), "me").total, 29);
+    assert_eq!(index.summary(CardId(4)).and_then(|s| s.assignee), None);
+    let today = now.format("%Y-%m-%d").to_string();
+    let tomorrow = (now + chrono::Duration::days(1)).format("%Y-%m-%d");
+    assert_eq!(index.list(&q(&format!("updated:{today}")), "me").total, 30);
+    assert_eq!(
+        index.list(&q(&format!("updated:>={tomorrow}")), "me").total,
+        0
+    );
+}
+
+#[test]
+fn the_change_feed_names_cards_written_after_a_cursor() {
+    let mut index = index();
+    let cursor = index.cursor();
+    assert_eq!(cursor, 30);
+    assert!(index.changes_since(cursor).cards.is_empty());
+    let mut c = card(Status::Approved);
+    c.id = CardId(9);
+    c.version = 7;
+    index.upsert(&c);
+    let changes = index.changes_since(cursor);
+    assert_eq!(changes.cursor, 31);
+    assert_eq!(
+        changes.cards.iter().map(|c| c.id.0).collect::<Vec<_>>(),
+        vec![9]
+    );
+    assert_eq!(index.changes_since(0).cards.len(), 30);
+}
+
+#[test]
+fn older_versions_never_overwrite_newer() {
+    let mut index = index();
+    let mut c = card(Status::Rejected);
+    c.id = CardId(5);
+    c.version = 0;
+    index.upsert(&c);
+    assert_eq!(
+        index.summary(CardId(5)).map(|s| s.status),
+        Some(Status::NeedsReview)
+    );
+}
