@@ -386,21 +386,6 @@ pub struct AuditEvent {
     pub after: Option<String>,
 }
 
-/// Cards that changed since a cursor of the change feed.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Changes {
-    /// Pass this as `since` next time.
-    pub cursor: u64,
-    /// Summaries of the cards written after `since`, oldest change first (at most
-    /// [`Changes::MAX_CARDS`]; more are picked up by the next call from `cursor`).
-    pub cards: Vec<CardSummary>,
-}
-
-impl Changes {
-    /// The most summaries one answer carries.
-    pub const MAX_CARDS: usize = 1000;
-}
-
 /// What the daemon says about itself.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Health {

@@ -8,6 +8,7 @@
 
 pub mod card;
 pub mod error;
+pub mod feed;
 pub mod paths;
 pub mod query;
 pub mod service;
@@ -15,6 +16,7 @@ pub mod transport;
 
 pub use card::*;
 pub use error::RpcError;
+pub use feed::Changes;
 pub use query::{AssigneeFilter, CardFilter, ListQuery, SortKey};
 pub use service::{IdReview, IdReviewClient};
 

@@ -3,6 +3,7 @@
 //! in-memory [`index::Index`] that serves listing is updated in the same code path.
 
 mod change;
+mod feed;
 pub mod index;
 
 pub use change::Change;
@@ -13,8 +14,8 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use chrono::Utc;
 use idreview_protocol::{
-    AuditEvent, Card, CardId, CardPage, CardRef, CardSummary, Changes, ItemResult, ListQuery,
-    RpcError, Status,
+    AuditEvent, Card, CardId, CardPage, CardRef, CardSummary, ItemResult, ListQuery, RpcError,
+    Status,
 };
 use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionError};
@@ -261,25 +262,6 @@ impl Store {
     /// The card's summary as the list shows it.
     pub fn summary(&self, id: CardId) -> Option<CardSummary> {
         self.read_index(|i| i.summary(id))
-    }
-
-    /// Cards written after cursor `since`; waits up to `wait` for one when there are none yet.
-    /// `since == 0`, or a cursor from before a restart (ahead of this store's), answers at once
-    /// with the current cursor.
-    pub async fn changes(&self, since: u64, wait: std::time::Duration) -> Changes {
-        let mut watch = self.inner.changed.subscribe();
-        let cursor = *watch.borrow_and_update();
-        if since == 0 || since > cursor {
-            return Changes {
-                cursor,
-                cards: Vec::new(),
-            };
-        }
-        if cursor <= since {
-            // Any write after the borrow above marks the receiver changed, so none is missed.
-            let _ = tokio::time::timeout(wait, watch.changed()).await;
-        }
-        self.read_index(|i| i.changes_since(since))
     }
 
     /// Cards per status, in [`Status::ALL`] order.

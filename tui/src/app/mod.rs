@@ -6,6 +6,8 @@ mod bulk;
 #[cfg(test)]
 pub mod fixtures;
 mod list;
+mod navigate;
+mod prompt;
 mod results;
 mod review;
 mod state;
@@ -17,7 +19,7 @@ pub use state::{
 };
 
 use chrono::{DateTime, Utc};
-use idreview_protocol::{CardRef, Health, ListQuery, SortKey};
+use idreview_protocol::{Health, ListQuery, SortKey};
 
 use crate::rpc::{BulkOp, Request};
 use crate::saved::SavedView;
@@ -260,179 +262,6 @@ impl App {
             level: Level::Error,
             text,
         });
-    }
-
-    fn page_step(&self) -> i64 {
-        i64::from(self.list.query.limit.max(1))
-    }
-
-    fn move_by(&mut self, delta: i64) -> Vec<Command> {
-        let visible = self.rows.saturating_sub(DETAIL_CHROME_ROWS);
-        if self.help {
-            let last = crate::ui::help_lines().saturating_sub(usize::from(visible));
-            let last = u16::try_from(last).unwrap_or(u16::MAX);
-            self.help_scroll = match delta.is_negative() {
-                true => self.help_scroll.saturating_sub(1),
-                false => self.help_scroll.saturating_add(1).min(last),
-            };
-            return vec![];
-        }
-        if let (Screen::Results, Some(report)) = (self.screen, self.report.as_mut()) {
-            let step = u16::try_from(delta.unsigned_abs()).unwrap_or(u16::MAX);
-            let last = u16::try_from(report.failures.len().saturating_sub(1)).unwrap_or(0);
-            report.scroll = match delta.is_negative() {
-                true => report.scroll.saturating_sub(step),
-                false => report.scroll.saturating_add(step).min(last),
-            };
-            return vec![];
-        }
-        if let (Screen::Detail, Some(detail)) = (self.screen, self.detail.as_mut()) {
-            let lines = if delta.abs() > 1 { DETAIL_PAGE } else { 1 };
-            detail.scroll = match delta.is_negative() {
-                true => detail.scroll.saturating_sub(lines),
-                false => detail
-                    .scroll
-                    .saturating_add(lines)
-                    .min(detail.max_scroll(visible)),
-            };
-            return vec![];
-        }
-        match self.list.move_by(delta) {
-            true => self.request_list(),
-            false => vec![],
-        }
-    }
-
-    fn move_to(&mut self, cursor: u64) -> Vec<Command> {
-        let visible = self.rows.saturating_sub(DETAIL_CHROME_ROWS);
-        if let (Screen::Detail, Some(detail)) = (self.screen, self.detail.as_mut()) {
-            detail.scroll = if cursor == 0 {
-                0
-            } else {
-                detail.max_scroll(visible)
-            };
-            return vec![];
-        }
-        match self.list.move_to(cursor) {
-            true => self.request_list(),
-            false => vec![],
-        }
-    }
-
-    fn open_detail(&mut self) -> Vec<Command> {
-        let Some(id) = self.list.selected().map(|c| c.id) else {
-            return vec![];
-        };
-        self.screen = Screen::Detail;
-        self.detail = Some(Detail::loading(id));
-        let mut out = Vec::new();
-        if self.card_loading.start() {
-            out.push(Command::Rpc(Request::Claim(id)));
-        }
-        if self.audit_loading.start() {
-            out.push(Command::Rpc(Request::Audit(id)));
-        }
-        out
-    }
-
-    fn back(&mut self) -> Vec<Command> {
-        if self.help {
-            self.help = false;
-            self.help_scroll = 0;
-            return vec![];
-        }
-        match self.screen {
-            Screen::Detail => {
-                self.screen = Screen::List;
-                let detail = self.detail.take();
-                match detail {
-                    Some(d) if d.claimed => vec![Command::Rpc(Request::Release(d.id))],
-                    _ => vec![],
-                }
-            }
-            Screen::Results => {
-                self.screen = Screen::List;
-                self.report = None;
-                vec![]
-            }
-            Screen::List => vec![],
-        }
-    }
-
-    /// The card an action acts on, with the version on screen.
-    fn current_card(&self) -> Option<CardRef> {
-        let (id, version) = match self.screen {
-            Screen::Detail => {
-                let card = self.detail.as_ref()?.card()?;
-                (card.id, card.version)
-            }
-            Screen::List => {
-                let card = self.list.selected()?;
-                (card.id, card.version)
-            }
-            Screen::Results => return None,
-        };
-        Some(CardRef {
-            id,
-            expected_version: Some(version),
-        })
-    }
-
-    fn edit(&mut self, change: impl FnOnce(&mut String)) -> Vec<Command> {
-        if let Some(prompt) = self.prompt.as_mut() {
-            change(&mut prompt.text);
-        }
-        vec![]
-    }
-
-    fn submit(&mut self) -> Vec<Command> {
-        let Some(prompt) = self.prompt.take() else {
-            return vec![];
-        };
-        match prompt.kind.clone() {
-            PromptKind::Filter => match idreview_protocol::CardFilter::parse(&prompt.text) {
-                Ok(filter) => {
-                    self.list.query.filter = filter;
-                    self.status = None;
-                    self.view_changed()
-                }
-                Err(why) => {
-                    self.error(format!("filter not applied: {why}"));
-                    self.prompt = Some(prompt);
-                    vec![]
-                }
-            },
-            PromptKind::Reason { op, cards } => {
-                let reason = prompt.text.trim().to_string();
-                if op == BulkOp::Reject && reason.is_empty() {
-                    self.error("a reason is required to reject".into());
-                    self.prompt = Some(prompt);
-                    return vec![];
-                }
-                let reason = match reason.is_empty() {
-                    true => op.done().to_string(),
-                    false => reason,
-                };
-                self.ask_or_send(op, cards, reason)
-            }
-            PromptKind::Confirm { .. } => {
-                self.prompt = Some(prompt);
-                self.confirm()
-            }
-            PromptKind::Correct { card, field } => self.send_correction(card, field, prompt.text),
-        }
-    }
-
-    fn resize(&mut self, rows: u16) -> Vec<Command> {
-        self.rows = rows;
-        if !self.fit_page {
-            return vec![];
-        }
-        let size = rows.saturating_sub(CHROME_ROWS).max(1);
-        match self.list.set_page_size(u32::from(size)) {
-            true => self.request_list(),
-            false => vec![],
-        }
     }
 
     /// Reloads the page and counts; `everything` also reloads an open card.
