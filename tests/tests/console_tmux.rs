@@ -195,17 +195,24 @@ async fn bulk_approval_claim_and_correction_reach_the_store() {
     );
     assert!(claimed.lease_until.is_some());
 
+    // The card opens on its first field below the console's upper band (0.8).
+    let focused = claimed
+        .fields
+        .iter()
+        .find(|f| f.confidence < 0.8)
+        .or(claimed.fields.first())
+        .map(|f| f.name.clone())
+        .expect("filled cards have fields");
     tmux.keys(&["e", "C-u"]);
-    tmux.type_text("TESTNAME");
+    tmux.type_text("TESTVALUE");
     tmux.keys(&["Enter"]);
-    tmux.wait_for(
-        &[&format!("corrected surname of card {target}")],
-        dir.path(),
-    );
+    let corrected_line = format!("corrected {focused} of card {target}");
+    tmux.wait_for(&[&corrected_line], dir.path());
     let corrected = card(&client, target).await;
-    let surname = corrected.field("surname").expect("surname");
-    assert_eq!(surname.value, "TESTNAME");
-    assert_eq!(surname.source, FieldSource::Reviewer);
+    let field = corrected.field(&focused).expect("the field");
+    assert_eq!(field.value, "TESTVALUE");
+    assert_eq!(field.source, FieldSource::Reviewer);
+    assert_eq!(field.confidence, 1.0);
 
     tmux.keys(&["Escape"]);
     let deadline = Instant::now() + Duration::from_secs(10);

@@ -64,6 +64,16 @@ pub enum Action {
     PrevField,
     /// Edit the focused field's value (sent as a correction).
     EditField,
+    /// Narrow the list to the low-confidence queue.
+    Queue,
+    /// Accept the focused field's value as it is and move to the next unsure field.
+    AcceptField,
+    /// Leave the focused field and move to the next unsure one.
+    SkipField,
+    /// Close the card and open the next one in the list.
+    NextCard,
+    /// Close the card and open the previous one in the list.
+    PrevCard,
     /// Give up the claim on the selected or open card (admins: anyone's).
     Release,
     /// Answer yes to the open confirmation.

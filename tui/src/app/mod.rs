@@ -8,12 +8,14 @@ pub mod fixtures;
 mod list;
 mod navigate;
 mod prompt;
+mod queue;
 mod results;
 mod review;
 mod state;
 
 pub use action::{Action, Command};
 pub use list::{InFlight, ListState, QUICK_STATUSES, rows_label};
+pub use queue::{QUEUE_FILTER, first_low};
 pub use state::{
     BulkReport, BulkRun, Connection, Detail, Level, Prompt, PromptKind, Screen, StatusLine, Theme,
 };
@@ -79,6 +81,8 @@ pub struct App {
     pub collect_loading: InFlight,
     /// The correction in flight.
     pub correct_loading: InFlight,
+    /// Open the selected card as soon as its page arrives (stepping across a page).
+    pub pending_open: bool,
     /// The change-feed poll in flight.
     pub feed_loading: InFlight,
     /// The change feed's cursor; 0 until the daemon named one.
@@ -110,6 +114,7 @@ impl App {
             report: None,
             collect_loading: InFlight::default(),
             correct_loading: InFlight::default(),
+            pending_open: false,
             feed_loading: InFlight::default(),
             feed_cursor: 0,
         }
@@ -180,6 +185,11 @@ impl App {
             Action::NextField => self.focus_field(1),
             Action::PrevField => self.focus_field(-1),
             Action::EditField => self.edit_field(),
+            Action::Queue => self.queue(),
+            Action::AcceptField => self.accept_field(),
+            Action::SkipField => self.skip_field(),
+            Action::NextCard => self.step_card(1),
+            Action::PrevCard => self.step_card(-1),
             Action::Release => self.release(),
             Action::Refresh => self.refresh(true),
             Action::Submit => self.submit(),

@@ -31,6 +31,9 @@ impl App {
                 if self.list.apply(page) || again {
                     return self.request_list();
                 }
+                if std::mem::take(&mut self.pending_open) && self.screen == super::Screen::List {
+                    return self.open_detail();
+                }
                 vec![]
             }
             // An answer to a question no longer asked: ask the current one.
@@ -56,6 +59,12 @@ impl App {
             return vec![];
         };
         if detail.id == id {
+            if detail.card.is_none()
+                && let Ok(card) = &result
+            {
+                let threshold = self.theme.bands[1];
+                detail.field = super::queue::first_low(card, 0, threshold).unwrap_or(0);
+            }
             detail.card = Some(result);
             if !again {
                 return vec![];

@@ -9,17 +9,27 @@ use crate::rpc::{CallError, Request};
 impl App {
     /// Takes the claimed card; if the claim was refused, says why and loads the card to read.
     pub(super) fn claimed(&mut self, id: CardId, result: Result<Card, CallError>) -> Vec<Command> {
-        self.card_loading.finish();
+        let again = self.card_loading.finish();
+        let threshold = self.theme.bands[1];
         let Some(detail) = self.detail.as_mut().filter(|d| d.id == id) else {
-            // The screen closed (or moved on) meanwhile: give the claim back.
-            return match result {
+            // The screen closed (or moved on) meanwhile: give the claim back, and claim the
+            // card open now.
+            let mut out = match result {
                 Ok(_) => vec![Command::Rpc(Request::Release(id))],
                 Err(_) => vec![],
             };
+            if let Some(open) = self.detail.as_ref().map(|d| d.id)
+                && again
+                && self.card_loading.start()
+            {
+                out.push(Command::Rpc(Request::Claim(open)));
+            }
+            return out;
         };
         match result {
             Ok(card) => {
                 let until = card.lease_until.map(|t| t.format("%H:%M").to_string());
+                detail.field = super::queue::first_low(&card, 0, threshold).unwrap_or(0);
                 detail.card = Some(Ok(card));
                 detail.claimed = true;
                 let until = until.map(|t| format!(" until {t}")).unwrap_or_default();
@@ -138,9 +148,15 @@ impl App {
         self.correct_loading.finish();
         match result {
             Ok(card) => {
-                self.info(format!("corrected {field} of card {id}"));
                 if let Some(detail) = self.detail.as_mut().filter(|d| d.id == id) {
                     detail.card = Some(Ok(card));
+                }
+                match self.advance_field() {
+                    Some(_) => self.info(format!(
+                        "corrected {field} of card {id}; {}",
+                        super::queue::SETTLED
+                    )),
+                    None => self.info(format!("corrected {field} of card {id}")),
                 }
                 let mut out = self.request_list();
                 if self.audit_loading.start() {

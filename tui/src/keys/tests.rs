@@ -96,6 +96,11 @@ fn every_binding_has_help_and_every_key_action_is_bound() {
         Action::EditField,
         Action::Release,
         Action::Confirm,
+        Action::Queue,
+        Action::AcceptField,
+        Action::SkipField,
+        Action::NextCard,
+        Action::PrevCard,
     ];
     for action in wanted {
         assert!(
@@ -146,8 +151,8 @@ fn help_rows_join_keys_and_hints_follow_the_context() {
     assert_eq!(
         words,
         [
-            "move", "open", "filter", "status", "sort", "mark", "quit", "approve", "reject",
-            "refresh", "help"
+            "move", "open", "filter", "status", "sort", "mark", "queue", "quit", "approve",
+            "reject", "refresh", "help"
         ]
     );
     let words: Vec<&str> = hints(&app_in(3)).iter().map(|(_, w)| *w).collect();

@@ -156,7 +156,6 @@ fn sort_keys_step_and_flip_and_the_view_is_remembered() {
 fn correcting_the_focused_field() {
     let mut app = detail();
     press(&mut app, KeyCode::Tab);
-    press(&mut app, KeyCode::Tab);
     press(&mut app, KeyCode::BackTab);
     press(&mut app, KeyCode::Tab);
     press(&mut app, KeyCode::Char('e'));
@@ -246,4 +245,59 @@ fn help_scrolls() {
     }
     assert!(app.help_scroll > 0);
     insta::assert_snapshot!("help_scrolled_to_the_end", draw(&app));
+}
+
+#[test]
+fn the_queue_walks_unsure_fields_one_key_each() {
+    let mut app = loaded();
+    let commands = press(&mut app, KeyCode::Char('w'));
+    assert_eq!(
+        app.list.query.filter.to_query_string(),
+        crate::app::QUEUE_FILTER
+    );
+    assert!(commands.iter().any(|c| matches!(c, Command::SaveView(_))));
+    let mut app = detail();
+    assert_eq!(
+        app.detail.as_ref().map(|d| d.field),
+        Some(1),
+        "the first unsure field"
+    );
+    let commands = press(&mut app, KeyCode::Char('y'));
+    let expected = Request::Correct {
+        card: CardRef {
+            id: CardId(3),
+            expected_version: Some(3),
+        },
+        field: "given_names".into(),
+        value: "ERIKA".into(),
+    };
+    assert_eq!(commands, vec![Command::Rpc(expected)]);
+    let mut card = crate::app::fixtures::card(3);
+    card.fields[1].confidence = 1.0;
+    card.version = 4;
+    app.update(Action::Corrected {
+        id: CardId(3),
+        field: "given_names".into(),
+        result: Ok(card),
+    });
+    assert_eq!(
+        app.detail.as_ref().map(|d| d.field),
+        Some(2),
+        "on to the next"
+    );
+    press(&mut app, KeyCode::Char('n'));
+    assert_eq!(
+        app.detail.as_ref().map(|d| d.field),
+        Some(2),
+        "none after it"
+    );
+    insta::assert_snapshot!("queue_card_settled", draw_sized(&app, 14));
+    let commands = press(&mut app, KeyCode::Char(']'));
+    assert_eq!(
+        commands[..2],
+        [
+            Command::Rpc(Request::Release(CardId(3))),
+            Command::Rpc(Request::Claim(CardId(4))),
+        ]
+    );
 }
