@@ -76,6 +76,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Daem
     );
     let shared = rpc::Shared {
         store: store.clone(),
+        objects: objects.clone(),
         config: config.clone(),
         provider: verifier.name(),
         started: Instant::now(),

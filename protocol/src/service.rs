@@ -39,6 +39,9 @@ pub trait IdReview {
     async fn claim_card(card: CardRef) -> Result<Card, RpcError>;
     /// Gives up the caller's claim; admins may release anyone's. Audited.
     async fn release_card(id: CardId) -> Result<(), RpcError>;
+    /// The bytes of one of the card's stored files, by its submitted name; files too large for
+    /// one frame are refused.
+    async fn file_bytes(id: CardId, name: String) -> Result<Vec<u8>, RpcError>;
     /// Long-poll of the change feed: waits up to `wait_ms` for cards written after cursor
     /// `since` (0: from now on, answers at once with the current cursor).
     async fn changes(since: u64, wait_ms: u32) -> Result<Changes, RpcError>;

@@ -7,6 +7,7 @@ pub mod cli;
 pub mod console;
 pub mod display;
 pub mod error;
+pub mod image;
 pub mod keys;
 pub mod rpc;
 pub mod saved;

@@ -52,6 +52,9 @@ pub struct ConsoleConfig {
     pub spawn_wait_secs: u64,
     /// Deadline of one RPC, in seconds.
     pub rpc_timeout_secs: u64,
+    /// How document images are drawn: `auto` asks the terminal (kitty, sixel, iTerm2, else
+    /// half blocks); `halfblocks` skips the question.
+    pub image_protocol: String,
 }
 
 impl Default for ConsoleConfig {
@@ -62,6 +65,7 @@ impl Default for ConsoleConfig {
             refresh_secs: 2,
             spawn_wait_secs: 10,
             rpc_timeout_secs: 10,
+            image_protocol: "auto".into(),
         }
     }
 }

@@ -150,6 +150,9 @@ impl IdReview for Fake {
     async fn release_card(self, _: Context, _: CardId) -> Result<(), RpcError> {
         Ok(())
     }
+    async fn file_bytes(self, _: Context, id: CardId, _: String) -> Result<Vec<u8>, RpcError> {
+        Err(RpcError::NotFound(id))
+    }
     async fn changes(self, _: Context, since: u64, _: u32) -> Result<Changes, RpcError> {
         Ok(Changes {
             cursor: since,

@@ -25,6 +25,8 @@ pub use session::Session;
 #[derive(Clone)]
 pub struct Shared {
     pub store: Store,
+    /// Where the cards' files are, for `file_bytes`.
+    pub objects: crate::objects::ObjectStore,
     pub config: Arc<Config>,
     pub provider: &'static str,
     pub started: Instant,

@@ -322,12 +322,39 @@ impl IdReview for Session {
             .map(|_| ())
     }
 
+    async fn file_bytes(self, _: Context, id: CardId, name: String) -> Result<Vec<u8>, RpcError> {
+        self.require(Role::Reviewer)?;
+        let card = self.shared.store.get(id)?.ok_or(RpcError::NotFound(id))?;
+        let file = card
+            .files
+            .iter()
+            .find(|f| f.name == name)
+            .ok_or_else(|| RpcError::Invalid(format!("card {id} has no file {name:?}")))?;
+        if file.size > MAX_FILE_BYTES {
+            return Err(RpcError::Invalid(format!(
+                "{name} is {} bytes, more than one frame carries ({MAX_FILE_BYTES})",
+                file.size
+            )));
+        }
+        self.shared
+            .objects
+            .get(&file.object_key)
+            .await
+            .map_err(|e| {
+                tracing::warn!(card_id = %id, error = %e, "reading a file failed");
+                RpcError::Unavailable(format!("cannot read {name} of card {id} from storage"))
+            })
+    }
+
     async fn changes(self, _: Context, since: u64, wait_ms: u32) -> Result<Changes, RpcError> {
         self.require(Role::Reviewer)?;
         let wait = std::time::Duration::from_millis(u64::from(wait_ms.min(MAX_WAIT_MS)));
         Ok(self.shared.store.changes(since, wait).await)
     }
 }
+
+/// The largest file `file_bytes` sends: below the 16 MiB frame, with room for the envelope.
+const MAX_FILE_BYTES: u64 = 15 * 1024 * 1024;
 
 /// The longest a change-feed call waits; clients keep their deadline above their `wait_ms`.
 const MAX_WAIT_MS: u32 = 30_000;

@@ -2,11 +2,14 @@
 //! clock, the terminal and RPC answers) and every [`Command`] the state asks the outside world
 //! to carry out.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use idreview_protocol::transport::Welcome;
 use idreview_protocol::{
     AuditEvent, Card, CardId, CardPage, CardRef, Changes, Health, ItemResult, ListQuery,
 };
+use image::DynamicImage;
 
 use crate::rpc::{BulkOp, CallError, Request};
 use crate::saved::SavedView;
@@ -74,6 +77,14 @@ pub enum Action {
     NextCard,
     /// Close the card and open the previous one in the list.
     PrevCard,
+    /// Show the document image instead of the card's text, or back.
+    ToggleImage,
+    /// Zoom the image to the focused field's box, or back to the whole image.
+    ZoomField,
+    /// Turn the image a quarter clockwise.
+    Rotate,
+    /// Show the card's next image file.
+    NextImage,
     /// Give up the claim on the selected or open card (admins: anyone's).
     Release,
     /// Answer yes to the open confirmation.
@@ -147,6 +158,12 @@ pub enum Action {
     },
     /// Answer to [`Request::Changes`].
     ChangesLoaded(Result<Changes, CallError>),
+    /// Answer to [`Request::Image`]: the decoded image, or why there is none.
+    ImageLoaded {
+        id: CardId,
+        name: String,
+        result: Result<Arc<DynamicImage>, String>,
+    },
 }
 
 impl Action {

@@ -7,6 +7,7 @@ mod bulk;
 pub mod fixtures;
 mod list;
 mod navigate;
+mod picture;
 mod prompt;
 mod queue;
 mod results;
@@ -17,7 +18,8 @@ pub use action::{Action, Command};
 pub use list::{InFlight, ListState, QUICK_STATUSES, rows_label};
 pub use queue::{QUEUE_FILTER, first_low};
 pub use state::{
-    BulkReport, BulkRun, Connection, Detail, Level, Prompt, PromptKind, Screen, StatusLine, Theme,
+    BulkReport, BulkRun, Connection, Detail, DocImage, Level, Prompt, PromptKind, Screen,
+    StatusLine, Theme,
 };
 
 use chrono::{DateTime, Utc};
@@ -186,6 +188,11 @@ impl App {
             Action::PrevField => self.focus_field(-1),
             Action::EditField => self.edit_field(),
             Action::Queue => self.queue(),
+            Action::ToggleImage => self.toggle_image(),
+            Action::ZoomField => self.zoom_field(),
+            Action::Rotate => self.rotate(),
+            Action::NextImage => self.next_image(),
+            Action::ImageLoaded { id, name, result } => self.image_loaded(id, name, result),
             Action::AcceptField => self.accept_field(),
             Action::SkipField => self.skip_field(),
             Action::NextCard => self.step_card(1),

@@ -108,6 +108,21 @@ pub struct Detail {
     pub field: usize,
     /// The card is claimed by this console (released when the screen closes).
     pub claimed: bool,
+    /// The document image shown instead of the text, when it is.
+    pub image: Option<DocImage>,
+}
+
+/// The document image on the detail screen: which file, how it is turned and zoomed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DocImage {
+    /// The file's submitted name.
+    pub name: String,
+    /// The decoded image once it arrived, or why it could not be shown.
+    pub loaded: Option<Result<std::sync::Arc<image::DynamicImage>, String>>,
+    /// Quarter turns clockwise: 0..=3.
+    pub quarter_turns: u8,
+    /// Zoomed to the focused field's box.
+    pub zoom: bool,
 }
 
 impl Detail {
@@ -120,6 +135,7 @@ impl Detail {
             scroll: 0,
             field: 0,
             claimed: false,
+            image: None,
         }
     }
 

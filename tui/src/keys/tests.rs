@@ -101,6 +101,10 @@ fn every_binding_has_help_and_every_key_action_is_bound() {
         Action::SkipField,
         Action::NextCard,
         Action::PrevCard,
+        Action::ToggleImage,
+        Action::ZoomField,
+        Action::Rotate,
+        Action::NextImage,
     ];
     for action in wanted {
         assert!(

@@ -206,4 +206,9 @@ impl Rpc {
     pub async fn changes(&self, since: u64, wait_ms: u32) -> Result<Changes, CallError> {
         self.flat(self.client.changes(self.ctx(), since, wait_ms).await)
     }
+
+    /// The bytes of one of a card's files.
+    pub async fn file_bytes(&self, id: CardId, name: String) -> Result<Vec<u8>, CallError> {
+        self.flat(self.client.file_bytes(self.ctx(), id, name).await)
+    }
 }

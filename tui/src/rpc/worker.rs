@@ -80,6 +80,11 @@ pub enum Request {
     },
     /// One long-poll of the change feed after cursor `since`.
     Changes(u64),
+    /// A card's image file, fetched and decoded off the UI thread.
+    Image {
+        id: CardId,
+        name: String,
+    },
 }
 
 /// The console's side of the worker.
@@ -181,6 +186,11 @@ fn failed(request: Request, e: CallError) -> Action {
             error: Some(e),
         },
         Request::Changes(_) => Action::ChangesLoaded(Err(e)),
+        Request::Image { id, name } => Action::ImageLoaded {
+            id,
+            name,
+            result: Err(e.to_string()),
+        },
     }
 }
 
@@ -233,6 +243,15 @@ async fn call(
             Action::Collected { query, result }
         }
         Request::Bulk { op, cards, reason } => bulk(&rpc, op, cards, reason, progress).await,
+        Request::Image { id, name } => {
+            let result = match rpc.file_bytes(id, name.clone()).await {
+                Ok(bytes) => tokio::task::spawn_blocking(move || crate::image::decode(&bytes))
+                    .await
+                    .unwrap_or_else(|e| Err(format!("decoding stopped: {e}"))),
+                Err(e) => Err(e.to_string()),
+            };
+            Action::ImageLoaded { id, name, result }
+        }
         Request::Changes(since) => {
             let wait = u32::try_from(FEED_WAIT.as_millis()).unwrap_or(u32::MAX);
             let rpc = rpc.with_timeout(FEED_WAIT + rpc.timeout);

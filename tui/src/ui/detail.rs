@@ -54,10 +54,13 @@ fn holder(app: &App, card: &Card) -> String {
 }
 
 /// Draws the page, scrolled as far as the app says but never past its end.
-pub fn render(app: &App, frame: &mut Frame, area: Rect) {
+pub fn render(app: &App, frame: &mut Frame, area: Rect, images: &mut super::ImageCache) {
     let Some(detail) = &app.detail else {
         return;
     };
+    if let Some(image) = &detail.image {
+        return super::image::render(app, detail, image, frame, area, images);
+    }
     let lines = lines(app, detail);
     let max_scroll = lines.len().saturating_sub(usize::from(area.height));
     let scroll = usize::from(detail.scroll).min(max_scroll);

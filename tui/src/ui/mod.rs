@@ -4,6 +4,7 @@
 
 mod detail;
 mod help;
+mod image;
 mod list;
 mod results;
 mod theme;
@@ -27,8 +28,15 @@ pub fn help_lines() -> usize {
     help::line_count()
 }
 
-/// Draws the whole console for `app`.
+pub use image::ImageCache;
+
+/// Draws the whole console for `app`, images in half blocks without keeping their encoding.
 pub fn render(app: &App, frame: &mut Frame) {
+    render_with(app, frame, &mut ImageCache::halfblocks());
+}
+
+/// Draws the whole console for `app`, images through `images`.
+pub fn render_with(app: &App, frame: &mut Frame, images: &mut ImageCache) {
     let [header, subheader, body, status, hints] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(1),
@@ -58,7 +66,7 @@ pub fn render(app: &App, frame: &mut Frame) {
                 if app.prompt.is_none() {
                     frame.render_widget(detail::title_line(app), subheader);
                 }
-                detail::render(app, frame, body);
+                detail::render(app, frame, body, images);
             }
             Screen::Results => {
                 if app.prompt.is_none() {

@@ -301,3 +301,42 @@ fn the_queue_walks_unsure_fields_one_key_each() {
         ]
     );
 }
+
+#[test]
+fn the_document_image_zooms_to_the_focused_field_and_turns() {
+    let mut app = detail();
+    let mut card = crate::app::fixtures::card(3);
+    card.fields[2].bbox = Some(idreview_protocol::BoundingBox {
+        x: 40,
+        y: 30,
+        width: 40,
+        height: 10,
+    });
+    app.update(Action::CardLoaded {
+        id: CardId(3),
+        result: Ok(card),
+    });
+    let commands = press(&mut app, KeyCode::Char('i'));
+    let expected = Request::Image {
+        id: CardId(3),
+        name: "front.jpg".into(),
+    };
+    assert_eq!(commands, vec![Command::Rpc(expected)]);
+    let picture = image::DynamicImage::ImageRgb8(image::RgbImage::from_fn(160, 100, |x, y| {
+        image::Rgb([(x * 255 / 160) as u8, (y * 255 / 100) as u8, 90])
+    }));
+    app.update(Action::ImageLoaded {
+        id: CardId(3),
+        name: "front.jpg".into(),
+        result: Ok(std::sync::Arc::new(picture)),
+    });
+    insta::assert_snapshot!("document_image", draw_sized(&app, 16));
+    press(&mut app, KeyCode::Tab);
+    press(&mut app, KeyCode::Char('z'));
+    press(&mut app, KeyCode::Char('t'));
+    let shown = app.detail.as_ref().and_then(|d| d.image.as_ref());
+    assert_eq!(shown.map(|i| (i.zoom, i.quarter_turns)), Some((true, 1)));
+    insta::assert_snapshot!("document_image_zoomed_and_turned", draw_sized(&app, 16));
+    press(&mut app, KeyCode::Char('i'));
+    assert!(app.detail.as_ref().is_some_and(|d| d.image.is_none()));
+}

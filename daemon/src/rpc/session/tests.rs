@@ -27,6 +27,7 @@ impl World {
         let mut config = Config::default();
         config.review.lease_secs = lease_secs;
         let shared = Shared {
+            objects: crate::objects::ObjectStore::local(dir.path().join("objects")),
             store,
             config: Arc::new(config),
             provider: "manual",
@@ -201,4 +202,51 @@ async fn the_change_feed_wakes_on_a_write() {
     );
     assert!(changes.cursor > start.cursor);
     assert_eq!(changes.cards[0].status, Status::NeedsReview);
+}
+
+#[tokio::test]
+async fn file_bytes_reads_a_cards_file_from_the_object_store() {
+    use sha2::Digest;
+    let w = World::new(900).await;
+    let id = w.reviewable();
+    let bytes = b"\x89PNG\r\n\x1a\n not really".to_vec();
+    let src = w._dir.path().join("front.png");
+    std::fs::write(&src, &bytes).expect("writes");
+    let sha = hex::encode(sha2::Sha256::digest(&bytes));
+    let key = format!("users/u/id-card/{id}/front.png");
+    w.shared
+        .objects
+        .put_file(&key, &src, &sha)
+        .await
+        .expect("stores");
+    let meta = idreview_protocol::FileMeta {
+        role: idreview_protocol::FileRole::Front,
+        name: "front.png".into(),
+        object_key: key,
+        sha256: sha,
+        size: bytes.len() as u64,
+        media_type: "image/png".into(),
+        dimensions: Some((1, 1)),
+        etag: None,
+    };
+    w.shared
+        .store
+        .update(any(id), "test", |c| {
+            c.files.push(meta.clone());
+            Ok(crate::store::Change::new("test.file_added"))
+        })
+        .await
+        .expect("adds the file");
+    let alice = w.as_("alice", Role::Reviewer);
+    let got = alice
+        .clone()
+        .file_bytes(context::current(), id, "front.png".into())
+        .await
+        .expect("reads");
+    assert_eq!(got, bytes);
+    let err = alice
+        .file_bytes(context::current(), id, "back.png".into())
+        .await
+        .expect_err("no such file");
+    assert!(matches!(err, RpcError::Invalid(_)), "{err}");
 }
