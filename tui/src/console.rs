@@ -56,6 +56,10 @@ pub async fn run(settings: &Settings, allow_spawn: bool) -> Result<(), Error> {
         saved.apply(&mut query);
     }
     let mut app = App::new(Utc::now(), query, theme, fit_page);
+    // Checked when the settings were read; the defaults are a safe fallback.
+    if let Ok(table) = settings.console.key_table() {
+        app.keys = Arc::new(table);
+    }
     app.update(Action::Connected(welcome));
     app.update(Action::Resize { rows });
 

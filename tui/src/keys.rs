@@ -1,5 +1,6 @@
 //! The key table: every binding of the console in one place. Dispatch, the help screen and the
-//! hint bar all read [`BINDINGS`], and tests press keys through [`press`], the same path the
+//! hint bar all read the app's table ([`BINDINGS`], with `[console.keys]` from [`custom`]
+//! applied), and tests press keys through [`press`], the same path the
 //! event loop takes.
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
@@ -129,7 +130,7 @@ impl Key {
 }
 
 /// One row of the key table.
-#[derive(Debug)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Binding {
     /// The key pressed.
     pub key: Key,
@@ -272,7 +273,7 @@ pub fn dispatch(app: &App, event: &KeyEvent) -> Option<Action> {
         return None;
     }
     active_contexts(app).iter().find_map(|context| {
-        BINDINGS
+        app.keys
             .iter()
             .filter(|b| b.context == *context)
             .find_map(|b| {
@@ -298,7 +299,7 @@ pub fn press(app: &mut App, event: KeyEvent) -> Vec<Command> {
 pub fn hints(app: &App) -> Vec<(String, &'static str)> {
     let mut out: Vec<(String, &'static str)> = Vec::new();
     for context in active_contexts(app) {
-        for b in BINDINGS.iter().filter(|b| b.context == *context) {
+        for b in app.keys.iter().filter(|b| b.context == *context) {
             if let Some(word) = b.hint.filter(|w| out.iter().all(|(_, seen)| seen != w)) {
                 out.push((b.key.label(), word));
             }
@@ -307,10 +308,11 @@ pub fn hints(app: &App) -> Vec<(String, &'static str)> {
     out
 }
 
-/// The help screen's rows for `context`: keys that do the same thing joined, in table order.
-pub fn help_rows(context: Context) -> Vec<(String, &'static str)> {
+/// The help screen's rows of `table` for `context`: keys that do the same thing joined, in
+/// table order.
+pub fn help_rows(table: &[Binding], context: Context) -> Vec<(String, &'static str)> {
     let mut rows: Vec<(Vec<String>, &Action, &'static str)> = Vec::new();
-    for b in BINDINGS.iter().filter(|b| b.context == context) {
+    for b in table.iter().filter(|b| b.context == context) {
         match rows
             .iter_mut()
             .find(|(_, action, help)| **action == b.action && *help == b.help)
@@ -323,6 +325,8 @@ pub fn help_rows(context: Context) -> Vec<(String, &'static str)> {
         .map(|(keys, _, help)| (keys.join(", "), help))
         .collect()
 }
+
+pub mod custom;
 
 #[cfg(test)]
 mod tests;

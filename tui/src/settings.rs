@@ -3,6 +3,7 @@
 //! resolved into one [`Settings`] value. Unknown keys and sections belong to the daemon and are
 //! ignored here.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -55,6 +56,34 @@ pub struct ConsoleConfig {
     /// How document images are drawn: `auto` asks the terminal (kitty, sixel, iTerm2, else
     /// half blocks); `halfblocks` skips the question.
     pub image_protocol: String,
+    /// `[console.keys]`: action name -> its keys, replacing the defaults.
+    pub keys: BTreeMap<String, KeyList>,
+}
+
+/// One key or several, as `[console.keys]` takes them.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub enum KeyList {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl ConsoleConfig {
+    /// The key table in force: the defaults with `[console.keys]` applied.
+    pub fn key_table(&self) -> Result<Vec<crate::keys::Binding>, String> {
+        let overrides = self
+            .keys
+            .iter()
+            .map(|(name, keys)| {
+                let keys = match keys {
+                    KeyList::One(k) => vec![k.clone()],
+                    KeyList::Many(ks) => ks.clone(),
+                };
+                (name.clone(), keys)
+            })
+            .collect();
+        crate::keys::custom::customized(&overrides)
+    }
 }
 
 impl Default for ConsoleConfig {
@@ -66,6 +95,7 @@ impl Default for ConsoleConfig {
             spawn_wait_secs: 10,
             rpc_timeout_secs: 10,
             image_protocol: "auto".into(),
+            keys: BTreeMap::new(),
         }
     }
 }
@@ -90,6 +120,7 @@ impl ConfigFile {
                 "[console] confidence_bands must be two numbers in 0..1, low first; got [{low}, {high}]"
             ));
         }
+        file.console.key_table()?;
         Ok(file)
     }
 }
@@ -172,6 +203,17 @@ mod tests {
         assert_eq!(file.console.confidence_bands, [0.4, 0.9]);
         assert_eq!(file.console.page_size, 20);
         assert_eq!(file.console.refresh_secs, 2);
+    }
+
+    #[test]
+    fn key_bindings_come_from_the_keys_table() {
+        let file =
+            ConfigFile::parse("[console.keys]\napprove = \"P\"\ndown = [\"j\", \"ctrl-n\"]\n")
+                .expect("parses");
+        let table = file.console.key_table().expect("valid");
+        assert!(table.iter().any(|b| b.key == crate::keys::Key::Char('P')));
+        let err = ConfigFile::parse("[console.keys]\napprove = \"q\"\n").expect_err("clash");
+        assert!(err.contains("quit"), "{err}");
     }
 
     #[test]

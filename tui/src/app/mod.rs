@@ -63,6 +63,8 @@ pub struct App {
     pub detail: Option<Detail>,
     /// Colours and confidence bands.
     pub theme: Theme,
+    /// The key table in force: the defaults with `[console.keys]` applied.
+    pub keys: std::sync::Arc<Vec<crate::keys::Binding>>,
     /// Page size follows the window (config `page_size = 0`).
     pub fit_page: bool,
     /// The terminal's height; 0 until the first resize.
@@ -106,6 +108,7 @@ impl App {
             list: ListState::new(query),
             detail: None,
             theme,
+            keys: std::sync::Arc::new(crate::keys::BINDINGS.to_vec()),
             fit_page,
             rows: 0,
             health_loading: InFlight::default(),

@@ -12,7 +12,7 @@ impl App {
     pub(super) fn move_by(&mut self, delta: i64) -> Vec<Command> {
         let visible = self.rows.saturating_sub(DETAIL_CHROME_ROWS);
         if self.help {
-            let last = crate::ui::help_lines().saturating_sub(usize::from(visible));
+            let last = crate::ui::help_lines(&self.keys).saturating_sub(usize::from(visible));
             let last = u16::try_from(last).unwrap_or(u16::MAX);
             self.help_scroll = match delta.is_negative() {
                 true => self.help_scroll.saturating_sub(1),

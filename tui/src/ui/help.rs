@@ -23,7 +23,7 @@ const COLUMNS: [&[Context]; 2] = [
     ],
 ];
 
-/// Draws every binding of [`keys::BINDINGS`], grouped by context, in two columns scrolled
+/// Draws every binding of the app's key table, grouped by context, in two columns scrolled
 /// together.
 pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     let halves = Layout::horizontal([Constraint::Fill(1), Constraint::Fill(1)]).split(area);
@@ -34,13 +34,13 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
 }
 
 /// The lines of the taller column, for the furthest the help scrolls.
-pub fn line_count() -> usize {
+pub fn line_count(table: &[keys::Binding]) -> usize {
     COLUMNS
         .iter()
         .map(|contexts| {
             contexts
                 .iter()
-                .map(|c| keys::help_rows(*c).len() + 2)
+                .map(|c| keys::help_rows(table, *c).len() + 2)
                 .sum::<usize>()
         })
         .max()
@@ -54,7 +54,7 @@ fn column<'a>(app: &App, contexts: &[Context]) -> Paragraph<'a> {
             lines.push(Line::raw(""));
         }
         lines.push(Line::styled(context.title(), theme::heading()));
-        for (keys, help) in keys::help_rows(context) {
+        for (keys, help) in keys::help_rows(&app.keys, context) {
             lines.push(Line::from(vec![
                 Span::raw("  "),
                 Span::styled(format!("{keys:<12}"), theme::key(&app.theme)),

@@ -24,8 +24,8 @@ use crate::app::{App, Connection, Prompt, Screen};
 use crate::keys;
 
 /// Lines of the help screen's taller column, for scrolling.
-pub fn help_lines() -> usize {
-    help::line_count()
+pub fn help_lines(table: &[keys::Binding]) -> usize {
+    help::line_count(table)
 }
 
 pub use image::ImageCache;
