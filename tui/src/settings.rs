@@ -47,7 +47,7 @@ pub struct ConsoleConfig {
     pub confidence_bands: [f32; 2],
     /// Rows per page; 0 fits the page to the window.
     pub page_size: u32,
-    /// Seconds between refreshes of the current page and the status counts.
+    /// Seconds between clock ticks: ages redraw and a broken change feed is retried.
     pub refresh_secs: u64,
     /// Seconds to wait for a daemon the console started itself.
     pub spawn_wait_secs: u64,

@@ -175,14 +175,22 @@ impl Index {
         }
         let mut hits: Vec<&Entry> = self.by_id.values().filter(|e| filter.matches(e)).collect();
         let total = hits.len() as u64;
-        let cmp = |a: &&Entry, b: &&Entry| {
+        let by_key = |a: &&Entry, b: &&Entry| {
             compare(query.sort, a, b, now).then(a.summary.id.cmp(&b.summary.id))
         };
-        if query.descending {
-            hits.sort_unstable_by(|a, b| cmp(b, a));
-        } else {
-            hits.sort_unstable_by(cmp);
+        let descending = query.descending;
+        let cmp = |a: &&Entry, b: &&Entry| match descending {
+            true => by_key(b, a),
+            false => by_key(a, b),
+        };
+        // Only the cards up to the page's end need their order: select them in linear time,
+        // then sort just those.
+        let end = offset.saturating_add(limit).min(hits.len());
+        if end > 0 && end < hits.len() {
+            hits.select_nth_unstable_by(end - 1, cmp);
+            hits.truncate(end);
         }
+        hits.sort_unstable_by(cmp);
         let cards = hits
             .into_iter()
             .skip(offset)

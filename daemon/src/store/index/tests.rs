@@ -169,3 +169,28 @@ fn older_versions_never_overwrite_newer() {
         Some(Status::NeedsReview)
     );
 }
+
+#[test]
+fn sorted_pages_deep_in_the_list_are_in_order() {
+    let index = index();
+    for (descending, want) in [(false, vec![6, 7, 8]), (true, vec![25, 24, 23])] {
+        let q = ListQuery {
+            sort: SortKey::Confidence,
+            offset: 5,
+            limit: 3,
+            descending,
+            ..ListQuery::default()
+        };
+        let page = index.list(&q, "me");
+        assert_eq!(ids(&page), want, "descending {descending}");
+        assert_eq!(page.total, 30);
+    }
+    let q = ListQuery {
+        sort: SortKey::User,
+        offset: 28,
+        limit: 10,
+        descending: false,
+        ..ListQuery::default()
+    };
+    assert_eq!(index.list(&q, "me").cards.len(), 2, "the last page is short");
+}
