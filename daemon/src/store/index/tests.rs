@@ -192,5 +192,9 @@ fn sorted_pages_deep_in_the_list_are_in_order() {
         descending: false,
         ..ListQuery::default()
     };
-    assert_eq!(index.list(&q, "me").cards.len(), 2, "the last page is short");
+    assert_eq!(
+        index.list(&q, "me").cards.len(),
+        2,
+        "the last page is short"
+    );
 }
