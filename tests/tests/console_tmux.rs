@@ -223,6 +223,27 @@ async fn bulk_approval_claim_and_correction_reach_the_store() {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+
+    // Live updates: a card that arrives while the console is open shows up without a key.
+    tmux.keys(&["/", "C-u", "Enter"]);
+    tmux.wait_for(&["filter: none", "of 30"], dir.path());
+    let demo = Command::new(binary("idreviewd"))
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["demo", "--count", "1", "--seed", "5"])
+        .output()
+        .expect("run idreviewd demo");
+    assert!(demo.status.success());
+    tmux.wait_for(&["of 31", "31 cards"], dir.path());
+
+    // The daemon restarts under the console: it says so, then reconnects by itself.
+    let mut daemon = daemon;
+    assert!(daemon.stop(), "the daemon stops cleanly");
+    tmux.wait_for(&["disconnected"], dir.path());
+    let daemon = Daemon::start(dir.path()).await;
+    let screen = tmux.wait_for(&["local:", "of 31"], dir.path());
+    assert!(!screen.contains("disconnected"), "{screen}");
+
     tmux.keys(&["q"]);
     drop(daemon);
 }
