@@ -120,6 +120,12 @@ impl ConfigFile {
                 "[console] confidence_bands must be two numbers in 0..1, low first; got [{low}, {high}]"
             ));
         }
+        if !matches!(file.console.image_protocol.as_str(), "auto" | "halfblocks") {
+            return Err(format!(
+                "[console] image_protocol must be \"auto\" or \"halfblocks\"; got {:?}",
+                file.console.image_protocol
+            ));
+        }
         file.console.key_table()?;
         Ok(file)
     }
@@ -217,10 +223,18 @@ mod tests {
     }
 
     #[test]
+    fn the_shipped_config_documents_the_console_defaults() {
+        let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("../config.toml");
+        let file = ConfigFile::load(&shipped).expect("the shipped config.toml parses");
+        assert_eq!(file.console, ConsoleConfig::default());
+    }
+
+    #[test]
     fn refuses_bands_out_of_order() {
         let err = ConfigFile::parse("[console]\nconfidence_bands = [0.9, 0.4]\n").expect_err("bad");
         assert!(err.contains("confidence_bands"), "{err}");
         assert!(ConfigFile::parse("[console]\nbogus = 1\n").is_err());
+        assert!(ConfigFile::parse("[console]\nimage_protocol = \"sixel\"\n").is_err());
     }
 
     #[test]
