@@ -71,6 +71,10 @@ pub enum Key {
     BackTab,
     Up,
     Down,
+    /// Up with Shift held.
+    ShiftUp,
+    /// Down with Shift held.
+    ShiftDown,
     PageUp,
     PageDown,
     Home,
@@ -91,6 +95,8 @@ impl Key {
             Key::Tab => "Tab".into(),
             Key::BackTab => "Shift-Tab".into(),
             Key::Up => "↑".into(),
+            Key::ShiftUp => "Shift-↑".into(),
+            Key::ShiftDown => "Shift-↓".into(),
             Key::Down => "↓".into(),
             Key::PageUp => "PgUp".into(),
             Key::PageDown => "PgDn".into(),
@@ -106,6 +112,7 @@ impl Key {
             .modifiers
             .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT);
         let plain = |code: KeyCode| (event.code == code && !ctrl_or_alt).then_some('\0');
+        let shift = event.modifiers.contains(KeyModifiers::SHIFT);
         match (self, event.code) {
             (Key::Char(want), KeyCode::Char(c)) if want == c && !ctrl_or_alt => Some(c),
             (Key::Ctrl(want), KeyCode::Char(c)) => {
@@ -117,8 +124,10 @@ impl Key {
             (Key::Esc, _) => plain(KeyCode::Esc),
             (Key::Tab, _) => plain(KeyCode::Tab),
             (Key::BackTab, _) => plain(KeyCode::BackTab),
-            (Key::Up, _) => plain(KeyCode::Up),
-            (Key::Down, _) => plain(KeyCode::Down),
+            (Key::Up, _) => plain(KeyCode::Up).filter(|_| !shift),
+            (Key::Down, _) => plain(KeyCode::Down).filter(|_| !shift),
+            (Key::ShiftUp, _) => plain(KeyCode::Up).filter(|_| shift),
+            (Key::ShiftDown, _) => plain(KeyCode::Down).filter(|_| shift),
             (Key::PageUp, _) => plain(KeyCode::PageUp),
             (Key::PageDown, _) => plain(KeyCode::PageDown),
             (Key::Home, _) => plain(KeyCode::Home),
@@ -193,6 +202,8 @@ pub static BINDINGS: &[Binding] = &[
     hint(K::Char('o'),   C::List,    Action::NextSort,     "sort by the next column", "sort"),
     bind(K::Char('O'),   C::List,    Action::ReverseSort,  "flip the sort direction"),
     hint(K::Char(' '),   C::List,    Action::ToggleMark,   "mark or unmark, then move down", "mark"),
+    bind(K::ShiftDown,   C::List,    Action::MarkDown,     "mark this card and the next, moving down"),
+    bind(K::ShiftUp,     C::List,    Action::MarkUp,       "mark this card and the previous, moving up"),
     bind(K::Char('V'),   C::List,    Action::MarkRange,    "mark from the last mark to here"),
     bind(K::Char('A'),   C::List,    Action::MarkAll,      "mark all cards matching the filter"),
     bind(K::Esc,         C::List,    Action::ClearMarks,   "unmark every card"),

@@ -57,6 +57,10 @@ pub enum Action {
     ToggleMark,
     /// Mark every card from the last toggled one to the selected one.
     MarkRange,
+    /// Mark the selected card, move down and mark that one too (Shift-↓).
+    MarkDown,
+    /// Mark the selected card, move up and mark that one too (Shift-↑).
+    MarkUp,
     /// Mark every card matching the filter (fetched page by page).
     MarkAll,
     /// Unmark everything.

@@ -20,6 +20,19 @@ impl App {
         self.update(super::Action::MoveDown)
     }
 
+    /// Marks the selected card, moves by `delta` and marks the card there once its page is in.
+    pub(super) fn extend_marks(&mut self, delta: i64) -> Vec<Command> {
+        if let Some(card) = self.list.selected() {
+            self.list.marks.insert(card.id, card.version);
+        }
+        let out = self.move_by(delta);
+        if let Some(card) = self.list.selected() {
+            self.list.marks.insert(card.id, card.version);
+        }
+        self.list.anchor = Some(self.list.cursor);
+        out
+    }
+
     /// Marks every card between the anchor and the cursor: from the page on screen when it
     /// holds them all, else fetched from the daemon.
     pub(super) fn mark_range(&mut self) -> Vec<Command> {

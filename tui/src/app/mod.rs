@@ -181,6 +181,8 @@ impl App {
             Action::Unverify => self.start_bulk(BulkOp::Unverify),
             Action::ToggleMark => self.toggle_mark(),
             Action::MarkRange => self.mark_range(),
+            Action::MarkDown => self.extend_marks(1),
+            Action::MarkUp => self.extend_marks(-1),
             Action::MarkAll => self.mark_all(),
             Action::ClearMarks => {
                 self.list.marks.clear();

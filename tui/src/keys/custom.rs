@@ -30,6 +30,8 @@ pub fn action_name(action: &Action) -> Option<&'static str> {
         Action::ReverseSort => "reverse_sort",
         Action::ToggleMark => "mark",
         Action::MarkRange => "mark_range",
+        Action::MarkDown => "mark_down",
+        Action::MarkUp => "mark_up",
         Action::MarkAll => "mark_all",
         Action::ClearMarks => "unmark",
         Action::NextField => "next_field",
@@ -52,7 +54,7 @@ pub fn action_name(action: &Action) -> Option<&'static str> {
 }
 
 /// Reads a key as people write it: `x`, `X`, `ctrl-x`, `enter`, `esc`, `tab`, `backtab`,
-/// `up`, `down`, `pageup`, `pagedown`, `home`, `end`, `backspace`, `space`.
+/// `up`, `down`, `shift-up`, `shift-down`, `pageup`, `pagedown`, `home`, `end`, `backspace`, `space`.
 pub fn parse_key(spec: &str) -> Result<Key, String> {
     let lower = spec.to_ascii_lowercase();
     let mut chars = spec.chars();
@@ -66,6 +68,8 @@ pub fn parse_key(spec: &str) -> Result<Key, String> {
             "backtab" | "shift-tab" => Key::BackTab,
             "up" => Key::Up,
             "down" => Key::Down,
+            "shift-up" => Key::ShiftUp,
+            "shift-down" => Key::ShiftDown,
             "pageup" | "pgup" => Key::PageUp,
             "pagedown" | "pgdn" => Key::PageDown,
             "home" => Key::Home,

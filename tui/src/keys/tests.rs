@@ -80,6 +80,8 @@ fn every_binding_has_help_and_every_key_action_is_bound() {
         Action::ReverseSort,
         Action::ToggleMark,
         Action::MarkRange,
+        Action::MarkDown,
+        Action::MarkUp,
         Action::MarkAll,
         Action::ClearMarks,
         Action::NextField,

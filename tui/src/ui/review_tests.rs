@@ -92,6 +92,21 @@ fn marks_then_bulk_approve_confirms_shows_progress_and_results() {
 }
 
 #[test]
+fn shift_arrows_extend_the_marks() {
+    let mut app = loaded();
+    let shift_down = KeyEvent::new(KeyCode::Down, KeyModifiers::SHIFT);
+    keys::press(&mut app, shift_down);
+    keys::press(&mut app, shift_down);
+    let marked: Vec<u64> = app.list.marks.keys().map(|id| id.0).collect();
+    assert_eq!(marked, vec![1, 2, 3]);
+    assert_eq!(app.list.cursor, 2);
+    press(&mut app, KeyCode::Down);
+    assert_eq!(app.list.marks.len(), 3, "a plain arrow only moves");
+    keys::press(&mut app, KeyEvent::new(KeyCode::Up, KeyModifiers::SHIFT));
+    assert_eq!(app.list.marks.len(), 4);
+}
+
+#[test]
 fn reject_needs_a_reason_and_mark_all_fetches_every_match() {
     let mut app = loaded();
     let commands = press(&mut app, KeyCode::Char('A'));
