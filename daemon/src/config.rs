@@ -18,6 +18,7 @@ pub struct Config {
     pub storage: StorageConfig,
     pub verification: VerificationConfig,
     pub rpc: RpcConfig,
+    pub review: ReviewConfig,
     /// Console settings live in the same file; the daemon ignores them.
     pub console: toml::Table,
 }
@@ -252,6 +253,20 @@ impl Default for IdAnalyzerConfig {
 pub struct RpcConfig {
     /// Unix socket (mode 0600); default `DATA/idreviewd.sock`.
     pub socket: Option<PathBuf>,
+}
+
+/// How reviewers share the work.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ReviewConfig {
+    /// How long opening a card claims it for its reviewer; a lapsed claim counts as unassigned.
+    pub lease_secs: u64,
+}
+
+impl Default for ReviewConfig {
+    fn default() -> Self {
+        ReviewConfig { lease_secs: 900 }
+    }
 }
 
 /// Could not assemble the configuration.

@@ -6,12 +6,12 @@
 pub mod cleanup;
 pub mod config;
 pub mod demo;
+pub mod fill;
 pub mod inbox;
 pub mod lifecycle;
 pub mod objects;
 pub mod pipeline;
 pub mod rpc;
-pub mod seed;
 pub mod store;
 pub mod validate;
 pub mod verify;

@@ -23,6 +23,8 @@ pub enum Event {
     Confirm,
     /// A reviewer or the user changes field values.
     Correct,
+    /// A reviewer claims the card, or gives the claim up.
+    Claim,
 }
 
 impl Event {
@@ -39,6 +41,7 @@ impl Event {
             Event::SetVerified(false) => "marked unverified",
             Event::Confirm => "confirmed",
             Event::Correct => "corrected",
+            Event::Claim => "claimed",
         }
     }
 }
@@ -65,7 +68,7 @@ pub fn apply(card: &mut Card, event: Event) -> Result<(), RpcError> {
             card.confirmed = true;
             card.status
         }
-        (_, Event::Correct) if !card.status.is_decided() => card.status,
+        (_, Event::Correct | Event::Claim) if !card.status.is_decided() => card.status,
         (from, event) => {
             return Err(RpcError::IllegalTransition {
                 from,
@@ -122,6 +125,7 @@ pub(crate) mod tests {
             provider: None,
             decision: None,
             assignee: None,
+            lease_until: None,
             version: 1,
             source: "s".into(),
             created_at: Utc::now(),
@@ -153,6 +157,7 @@ pub(crate) mod tests {
                 Event::SetVerified(true),
                 Event::Confirm,
                 Event::Correct,
+                Event::Claim,
             ] {
                 let mut c = card(status);
                 let err = apply(&mut c, event).expect_err("illegal");

@@ -46,18 +46,18 @@ enum Command {
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
-    /// Add synthetic cards straight into the store, for benchmarks and trying the console at
-    /// scale (the daemon must be stopped: the store is locked while it runs)
-    Seed {
-        /// How many cards
-        #[arg(long, default_value_t = 100_000)]
-        cards: usize,
-        /// Varies the generated data
-        #[arg(long, default_value_t = 1)]
-        seed: u64,
-    },
     /// Print the effective configuration (defaults + file + environment + flags) as TOML
     Config,
+    /// Write synthetic cards straight into the store (stop the daemon first); for benchmarks
+    #[command(hide = true)]
+    Fill {
+        /// How many cards
+        #[arg(long, default_value_t = 100_000)]
+        count: usize,
+        /// User ids are PREFIX-00001 and up
+        #[arg(long, default_value = "bench")]
+        prefix: String,
+    },
 }
 
 fn load_config(cli: &Cli) -> Result<Config> {
@@ -101,35 +101,28 @@ fn main() -> Result<()> {
             );
             Ok(())
         }
-        Command::Seed { cards, seed } => seed_store(&config, cards, seed),
+        Command::Fill { count, prefix } => {
+            let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+            let started = std::time::Instant::now();
+            let written = runtime.block_on(async {
+                let store = idreview_daemon::store::Store::open(
+                    &config.store_dir(),
+                    config.verification.confidence_threshold,
+                )
+                .context("opening the store (is idreviewd running on this data dir?)")?;
+                idreview_daemon::fill::fill(&store, count, &prefix)
+                    .await
+                    .context("filling the store")
+            })?;
+            println!(
+                "wrote {written} cards into {} in {:.1}s",
+                config.store_dir().display(),
+                started.elapsed().as_secs_f64()
+            );
+            Ok(())
+        }
         Command::Run => run(config),
     }
-}
-
-fn seed_store(config: &Config, cards: usize, seed: u64) -> Result<()> {
-    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-    runtime.block_on(async {
-        let store = idreview_daemon::store::Store::open_with_cache(
-            &config.store_dir(),
-            config.verification.confidence_threshold,
-            config.daemon.store_cache_mb * 1024 * 1024,
-        )
-        .with_context(|| {
-            format!(
-                "opening the store in {} (stop the daemon first)",
-                config.store_dir().display()
-            )
-        })?;
-        let started = std::time::Instant::now();
-        idreview_daemon::seed::seed_store(&store, cards, seed, |n| {
-            let rate = n as f64 / started.elapsed().as_secs_f64().max(1e-9);
-            eprint!("\rseeded {n}/{cards} cards ({rate:.0}/s)");
-        })
-        .await?;
-        eprintln!();
-        println!("added {cards} cards to {}", config.store_dir().display());
-        Ok(())
-    })
 }
 
 fn run(config: Config) -> Result<()> {

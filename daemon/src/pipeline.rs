@@ -256,6 +256,7 @@ impl Pipeline {
             provider: None,
             decision: None,
             assignee: None,
+            lease_until: None,
             version: 1,
             source,
             created_at: now,

@@ -278,6 +278,9 @@ pub struct Card {
     pub decision: Option<DecisionRecord>,
     /// The reviewer holding the card, if any.
     pub assignee: Option<String>,
+    /// When the assignee's claim lapses; an expired lease counts as unassigned. `None` with an
+    /// assignee: held until released.
+    pub lease_until: Option<DateTime<Utc>>,
     /// Bumped on every change; a write naming an older version is refused as a conflict.
     pub version: u64,
     /// Name of the inbox folder or upload the card came from.

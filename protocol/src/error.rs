@@ -28,4 +28,10 @@ pub enum RpcError {
     Unavailable(String),
     #[error("internal error in the daemon: {0} (see its log)")]
     Internal(String),
+    #[error("card {id} is held by {holder} until {until}; ask them or an admin to release it")]
+    Held {
+        id: CardId,
+        holder: String,
+        until: chrono::DateTime<chrono::Utc>,
+    },
 }

@@ -8,6 +8,7 @@
 
 pub mod card;
 pub mod error;
+pub mod feed;
 pub mod low_confidence;
 pub mod paths;
 pub mod query;
@@ -16,6 +17,7 @@ pub mod transport;
 
 pub use card::*;
 pub use error::RpcError;
+pub use feed::Changes;
 pub use low_confidence::{LowConfidenceCard, LowConfidencePage};
 pub use query::{AssigneeFilter, CardFilter, ListQuery, SortKey};
 pub use service::{IdReview, IdReviewClient, MAX_FILE_BYTES};

@@ -32,6 +32,10 @@ pub struct CardFilter {
     pub low_confidence_only: bool,
     pub created_from: Option<DateTime<Utc>>,
     pub created_to: Option<DateTime<Utc>>,
+    /// Inclusive lower bound of the last change.
+    pub updated_from: Option<DateTime<Utc>>,
+    /// Exclusive upper bound of the last change.
+    pub updated_to: Option<DateTime<Utc>>,
     pub verified: Option<bool>,
     pub assignee: AssigneeFilter,
     /// Words that must all occur (case-insensitive prefix match) in the user id, the document
@@ -54,6 +58,7 @@ pub enum SortKey {
 }
 
 impl SortKey {
+    /// Every key, in the order the console steps through them.
     pub const ALL: &'static [SortKey] = &[
         SortKey::Created,
         SortKey::Updated,
@@ -65,6 +70,7 @@ impl SortKey {
         SortKey::Assignee,
     ];
 
+    /// The name `parse` reads.
     pub fn as_str(self) -> &'static str {
         match self {
             SortKey::Created => "created",
@@ -78,6 +84,7 @@ impl SortKey {
         }
     }
 
+    /// Reads a name written by `as_str`.
     pub fn parse(s: &str) -> Result<SortKey, String> {
         SortKey::ALL
             .iter()
@@ -120,7 +127,8 @@ impl CardFilter {
     ///
     /// Keys: `status:` / `type:` / `country:` (comma-separated lists), `conf:<0.8`, `conf:>=0.5`,
     /// `conf:0.5..0.8`, `low:yes`, `verified:yes|no`, `assignee:me|none|NAME`,
-    /// `created:>2026-01-31`, `created:<2026-02-01`, `created:2026-01-01..2026-02-01`.
+    /// `created:>2026-01-31`, `created:<2026-02-01`, `created:2026-01-01..2026-02-01`, and the
+    /// same ranges for `updated:`.
     pub fn parse(text: &str) -> Result<CardFilter, String> {
         let mut filter = CardFilter::default();
         let mut words = Vec::new();
@@ -154,6 +162,11 @@ impl CardFilter {
                     let (lo, hi) = parse_range(value, parse_date)?;
                     filter.created_from = lo;
                     filter.created_to = hi;
+                }
+                "updated" => {
+                    let (lo, hi) = parse_range(value, parse_date)?;
+                    filter.updated_from = lo;
+                    filter.updated_to = hi;
                 }
                 "low" => filter.low_confidence_only = parse_bool(value)?,
                 "verified" => filter.verified = Some(parse_bool(value)?),
@@ -209,6 +222,11 @@ impl CardFilter {
             d.format("%Y-%m-%d").to_string()
         }) {
             push(format!("created:{range}"));
+        }
+        if let Some(range) = format_range(self.updated_from, self.updated_to, |d| {
+            d.format("%Y-%m-%d").to_string()
+        }) {
+            push(format!("updated:{range}"));
         }
         if self.low_confidence_only {
             push("low:yes".into());
@@ -354,6 +372,7 @@ mod tests {
             "conf:>=0.5 verified:no assignee:me low:yes",
             "conf:<0.9 created:>=2026-01-02 anna maria",
             "assignee:none created:<2026-03-01",
+            "updated:2026-02-01..2026-02-03 status:approved",
         ] {
             let f = CardFilter::parse(text).expect("parses");
             let again = CardFilter::parse(&f.to_query_string()).expect("parses back");

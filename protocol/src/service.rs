@@ -1,7 +1,7 @@
 //! The `tarpc` service both ends compile against.
 
 use crate::{
-    AuditEvent, Card, CardId, CardPage, CardRef, DecideRequest, FieldCorrection, Health,
+    AuditEvent, Card, CardId, CardPage, CardRef, Changes, DecideRequest, FieldCorrection, Health,
     ItemResult, ListQuery, LowConfidencePage, OnboardingStage, RpcError,
 };
 
@@ -46,6 +46,14 @@ pub trait IdReview {
     /// Admin: deletes a card (audited with the reason); its stored files are removed through a
     /// persistent cleanup queue.
     async fn delete_card(card: CardRef, reason: String) -> Result<(), RpcError>;
+    /// Claims the card for the caller for the daemon's lease time (renewing the caller's own
+    /// lease); refused naming the holder while someone else's lease runs. Audited.
+    async fn claim_card(card: CardRef) -> Result<Card, RpcError>;
+    /// Gives up the caller's claim; admins may release anyone's. Audited.
+    async fn release_card(id: CardId) -> Result<(), RpcError>;
+    /// Long-poll of the change feed: waits up to `wait_ms` for cards written after cursor
+    /// `since` (0: from now on, answers at once with the current cursor).
+    async fn changes(since: u64, wait_ms: u32) -> Result<Changes, RpcError>;
 }
 
 /// Largest file [`IdReview::file_bytes`] answers with, well below the transport's frame cap.

@@ -14,6 +14,7 @@ use tokio::sync::mpsc;
 use crate::app::{Action, App, CHROME_ROWS, Command, Theme};
 use crate::error::Error;
 use crate::rpc::{self, Endpoint};
+use crate::saved::SavedView;
 use crate::settings::Settings;
 use crate::terminal::TerminalGuard;
 use crate::{keys, spawn, ui};
@@ -33,6 +34,9 @@ pub async fn run(settings: &Settings, allow_spawn: bool) -> Result<(), Error> {
     let worker = rpc::spawn_worker(endpoint, Some(client), action_tx);
 
     let mut guard = TerminalGuard::enter()?;
+    // Ask the terminal which image protocol it speaks before the input thread reads stdin; a
+    // terminal that does not answer in time gets half blocks.
+    let mut images = ui::ImageCache::new(image_picker(&settings.console.image_protocol));
     let rows = guard.terminal.size()?.height;
     let theme = Theme {
         bands: settings.console.confidence_bands,
@@ -43,11 +47,19 @@ pub async fn run(settings: &Settings, allow_spawn: bool) -> Result<(), Error> {
         true => u32::from(rows.saturating_sub(CHROME_ROWS).max(1)),
         false => settings.console.page_size,
     };
-    let query = ListQuery {
+    let mut query = ListQuery {
         limit: limit.min(ListQuery::MAX_LIMIT),
         ..ListQuery::default()
     };
+    let state_file = settings.state_file();
+    if let Some(saved) = SavedView::load(&state_file) {
+        saved.apply(&mut query);
+    }
     let mut app = App::new(Utc::now(), query, theme, fit_page);
+    // Checked when the settings were read; the defaults are a safe fallback.
+    if let Ok(table) = settings.console.key_table() {
+        app.keys = Arc::new(table);
+    }
     app.update(Action::Connected(welcome));
     app.update(Action::Resize { rows });
 
@@ -62,11 +74,20 @@ pub async fn run(settings: &Settings, allow_spawn: bool) -> Result<(), Error> {
             break Ok(());
         }
         for command in commands.drain(..) {
-            if let Command::Rpc(request) = command {
-                worker.send(request);
+            match command {
+                Command::Rpc(request) => worker.send(request),
+                Command::SaveView(view) => {
+                    if let Err(e) = view.save(&state_file) {
+                        tracing::warn!(error = %e, "cannot remember the view");
+                    }
+                }
+                Command::Quit => {}
             }
         }
-        if let Err(e) = guard.terminal.draw(|frame| ui::render(&app, frame)) {
+        if let Err(e) = guard
+            .terminal
+            .draw(|frame| ui::render_with(&app, frame, &mut images))
+        {
             break Err(Error::Io(e));
         }
         commands = tokio::select! {
@@ -83,6 +104,29 @@ pub async fn run(settings: &Settings, allow_spawn: bool) -> Result<(), Error> {
     stop.store(true, Ordering::Relaxed);
     drop(guard);
     result
+}
+
+/// The image protocol: asked of the terminal (`auto`, with a short timeout) or half blocks.
+fn image_picker(setting: &str) -> ratatui_image::picker::Picker {
+    use ratatui_image::picker::{Picker, cap_parser::QueryStdioOptions};
+    // A terminal that never answers leaves the query's reader thread blocked on stdin, where
+    // it would eat a key press (and later switch raw mode off): multiplexers and plain
+    // terminals are not asked at all.
+    let term = std::env::var("TERM").unwrap_or_default();
+    let multiplexed = std::env::var_os("TMUX").is_some()
+        || term.starts_with("screen")
+        || term.starts_with("tmux");
+    if setting != "auto" || multiplexed || term.is_empty() || term == "dumb" {
+        return Picker::halfblocks();
+    }
+    let options = QueryStdioOptions {
+        timeout: Duration::from_millis(1000),
+        ..QueryStdioOptions::default()
+    };
+    Picker::from_query_stdio_with_options(options).unwrap_or_else(|e| {
+        tracing::info!(error = %e, "the terminal did not say which images it shows; using half blocks");
+        Picker::halfblocks()
+    })
 }
 
 /// Reads terminal events on a thread of its own (crossterm's read blocks) until `stop`.

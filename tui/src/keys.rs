@@ -1,5 +1,6 @@
 //! The key table: every binding of the console in one place. Dispatch, the help screen and the
-//! hint bar all read [`BINDINGS`], and tests press keys through [`press`], the same path the
+//! hint bar all read the app's table ([`BINDINGS`], with `[console.keys]` from [`custom`]
+//! applied), and tests press keys through [`press`], the same path the
 //! event loop takes.
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
@@ -19,17 +20,23 @@ pub enum Context {
     Cards,
     /// The help screen.
     Help,
-    /// An open input line (filter bar or reason).
+    /// An open input line (filter bar, reason or correction).
     Prompt,
+    /// A yes/no question before a bulk action.
+    Confirm,
+    /// The results of a bulk run.
+    Results,
 }
 
 impl Context {
     /// Every context in the order the help screen lists them.
-    pub const ALL: [Context; 6] = [
+    pub const ALL: [Context; 8] = [
         Context::List,
         Context::Detail,
         Context::Cards,
         Context::Prompt,
+        Context::Confirm,
+        Context::Results,
         Context::Help,
         Context::Global,
     ];
@@ -42,7 +49,9 @@ impl Context {
             Context::Detail => "Card detail",
             Context::Cards => "List and detail",
             Context::Help => "Help",
-            Context::Prompt => "Filter bar and reason prompt",
+            Context::Prompt => "Filter, reason and correction",
+            Context::Confirm => "Confirmation",
+            Context::Results => "Bulk results",
         }
     }
 }
@@ -58,8 +67,14 @@ pub enum Key {
     Text,
     Enter,
     Esc,
+    Tab,
+    BackTab,
     Up,
     Down,
+    /// Up with Shift held.
+    ShiftUp,
+    /// Down with Shift held.
+    ShiftDown,
     PageUp,
     PageDown,
     Home,
@@ -77,7 +92,11 @@ impl Key {
             Key::Text => "text".into(),
             Key::Enter => "Enter".into(),
             Key::Esc => "Esc".into(),
+            Key::Tab => "Tab".into(),
+            Key::BackTab => "Shift-Tab".into(),
             Key::Up => "↑".into(),
+            Key::ShiftUp => "Shift-↑".into(),
+            Key::ShiftDown => "Shift-↓".into(),
             Key::Down => "↓".into(),
             Key::PageUp => "PgUp".into(),
             Key::PageDown => "PgDn".into(),
@@ -93,6 +112,7 @@ impl Key {
             .modifiers
             .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT);
         let plain = |code: KeyCode| (event.code == code && !ctrl_or_alt).then_some('\0');
+        let shift = event.modifiers.contains(KeyModifiers::SHIFT);
         match (self, event.code) {
             (Key::Char(want), KeyCode::Char(c)) if want == c && !ctrl_or_alt => Some(c),
             (Key::Ctrl(want), KeyCode::Char(c)) => {
@@ -102,8 +122,12 @@ impl Key {
             (Key::Text, KeyCode::Char(c)) if !ctrl_or_alt => Some(c),
             (Key::Enter, _) => plain(KeyCode::Enter),
             (Key::Esc, _) => plain(KeyCode::Esc),
-            (Key::Up, _) => plain(KeyCode::Up),
-            (Key::Down, _) => plain(KeyCode::Down),
+            (Key::Tab, _) => plain(KeyCode::Tab),
+            (Key::BackTab, _) => plain(KeyCode::BackTab),
+            (Key::Up, _) => plain(KeyCode::Up).filter(|_| !shift),
+            (Key::Down, _) => plain(KeyCode::Down).filter(|_| !shift),
+            (Key::ShiftUp, _) => plain(KeyCode::Up).filter(|_| shift),
+            (Key::ShiftDown, _) => plain(KeyCode::Down).filter(|_| shift),
             (Key::PageUp, _) => plain(KeyCode::PageUp),
             (Key::PageDown, _) => plain(KeyCode::PageDown),
             (Key::Home, _) => plain(KeyCode::Home),
@@ -115,7 +139,7 @@ impl Key {
 }
 
 /// One row of the key table.
-#[derive(Debug)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Binding {
     /// The key pressed.
     pub key: Key,
@@ -161,55 +185,96 @@ use Key as K;
 /// Every key binding of the console.
 #[rustfmt::skip]
 pub static BINDINGS: &[Binding] = &[
-    hint(K::Ctrl('c'),   C::Global, Action::Quit,         "quit the console", "quit"),
-    hint(K::Char('j'),   C::List,   Action::MoveDown,     "select the next card", "move"),
-    bind(K::Down,        C::List,   Action::MoveDown,     "select the next card"),
-    bind(K::Char('k'),   C::List,   Action::MoveUp,       "select the previous card"),
-    bind(K::Up,          C::List,   Action::MoveUp,       "select the previous card"),
-    bind(K::PageDown,    C::List,   Action::PageDown,     "next page"),
-    bind(K::PageUp,      C::List,   Action::PageUp,       "previous page"),
-    bind(K::Char('g'),   C::List,   Action::First,        "first card"),
-    bind(K::Home,        C::List,   Action::First,        "first card"),
-    bind(K::Char('G'),   C::List,   Action::Last,         "last card"),
-    bind(K::End,         C::List,   Action::Last,         "last card"),
-    hint(K::Enter,       C::List,   Action::OpenDetail,   "open the selected card", "open"),
-    hint(K::Char('/'),   C::List,   Action::OpenFilter,   "open the filter bar", "filter"),
-    hint(K::Char('s'),   C::List,   Action::CycleStatus,  "step the status filter", "status"),
-    hint(K::Char('q'),   C::List,   Action::Quit,         "quit the console", "quit"),
-    hint(K::Esc,         C::Detail, Action::Back,         "back to the list", "back"),
-    bind(K::Char('q'),   C::Detail, Action::Back,         "back to the list"),
-    hint(K::Char('j'),   C::Detail, Action::MoveDown,     "scroll down", "scroll"),
-    bind(K::Down,        C::Detail, Action::MoveDown,     "scroll down"),
-    bind(K::Char('k'),   C::Detail, Action::MoveUp,       "scroll up"),
-    bind(K::Up,          C::Detail, Action::MoveUp,       "scroll up"),
-    bind(K::PageDown,    C::Detail, Action::PageDown,     "scroll a page down"),
-    bind(K::PageUp,      C::Detail, Action::PageUp,       "scroll a page up"),
-    bind(K::Char('g'),   C::Detail, Action::First,        "scroll to the top"),
-    bind(K::Home,        C::Detail, Action::First,        "scroll to the top"),
-    bind(K::Char('G'),   C::Detail, Action::Last,         "scroll to the bottom"),
-    bind(K::End,         C::Detail, Action::Last,         "scroll to the bottom"),
-    hint(K::Char('a'),   C::Cards,  Action::Approve,      "approve the card (optional reason)", "approve"),
-    hint(K::Char('r'),   C::Cards,  Action::Reject,       "reject the card (reason required)", "reject"),
-    hint(K::Char('R'),   C::Cards,  Action::Refresh,      "refresh now", "refresh"),
-    hint(K::Char('?'),   C::Cards,  Action::ShowHelp,     "this help", "help"),
-    hint(K::Enter,       C::Prompt, Action::Submit,       "apply the filter / send", "apply"),
-    hint(K::Esc,         C::Prompt, Action::Cancel,       "cancel", "cancel"),
-    bind(K::Backspace,   C::Prompt, Action::DeleteChar,   "delete the last character"),
-    bind(K::Ctrl('u'),   C::Prompt, Action::ClearInput,   "clear the line"),
+    hint(K::Ctrl('c'),   C::Global,  Action::Quit,         "quit the console", "quit"),
+    hint(K::Char('j'),   C::List,    Action::MoveDown,     "select the next card", "move"),
+    bind(K::Down,        C::List,    Action::MoveDown,     "select the next card"),
+    bind(K::Char('k'),   C::List,    Action::MoveUp,       "select the previous card"),
+    bind(K::Up,          C::List,    Action::MoveUp,       "select the previous card"),
+    bind(K::PageDown,    C::List,    Action::PageDown,     "next page"),
+    bind(K::PageUp,      C::List,    Action::PageUp,       "previous page"),
+    bind(K::Char('g'),   C::List,    Action::First,        "first card"),
+    bind(K::Home,        C::List,    Action::First,        "first card"),
+    bind(K::Char('G'),   C::List,    Action::Last,         "last card"),
+    bind(K::End,         C::List,    Action::Last,         "last card"),
+    hint(K::Enter,       C::List,    Action::OpenDetail,   "open and claim the card", "open"),
+    hint(K::Char('/'),   C::List,    Action::OpenFilter,   "open the filter bar", "filter"),
+    hint(K::Char('s'),   C::List,    Action::CycleStatus,  "step the status filter", "status"),
+    hint(K::Char('o'),   C::List,    Action::NextSort,     "sort by the next column", "sort"),
+    bind(K::Char('O'),   C::List,    Action::ReverseSort,  "flip the sort direction"),
+    hint(K::Char(' '),   C::List,    Action::ToggleMark,   "mark or unmark, then move down", "mark"),
+    bind(K::ShiftDown,   C::List,    Action::MarkDown,     "mark this card and the next, moving down"),
+    bind(K::ShiftUp,     C::List,    Action::MarkUp,       "mark this card and the previous, moving up"),
+    bind(K::Char('V'),   C::List,    Action::MarkRange,    "mark from the last mark to here"),
+    bind(K::Char('A'),   C::List,    Action::MarkAll,      "mark all cards matching the filter"),
+    bind(K::Esc,         C::List,    Action::ClearMarks,   "unmark every card"),
+    hint(K::Char('w'),   C::List,    Action::Queue,        "the low-confidence queue (status:needs_review low:yes)", "queue"),
+    hint(K::Char('q'),   C::List,    Action::Quit,         "quit the console", "quit"),
+    hint(K::Esc,         C::Detail,  Action::Back,         "back to the list, releasing the claim", "back"),
+    bind(K::Char('q'),   C::Detail,  Action::Back,         "back to the list, releasing the claim"),
+    hint(K::Char('j'),   C::Detail,  Action::MoveDown,     "scroll down", "scroll"),
+    bind(K::Down,        C::Detail,  Action::MoveDown,     "scroll down"),
+    bind(K::Char('k'),   C::Detail,  Action::MoveUp,       "scroll up"),
+    bind(K::Up,          C::Detail,  Action::MoveUp,       "scroll up"),
+    bind(K::PageDown,    C::Detail,  Action::PageDown,     "scroll a page down"),
+    bind(K::PageUp,      C::Detail,  Action::PageUp,       "scroll a page up"),
+    bind(K::Char('g'),   C::Detail,  Action::First,        "scroll to the top"),
+    bind(K::Home,        C::Detail,  Action::First,        "scroll to the top"),
+    bind(K::Char('G'),   C::Detail,  Action::Last,         "scroll to the bottom"),
+    bind(K::End,         C::Detail,  Action::Last,         "scroll to the bottom"),
+    bind(K::Tab,         C::Detail,  Action::NextField,    "focus the next field"),
+    bind(K::BackTab,     C::Detail,  Action::PrevField,    "focus the previous field"),
+    hint(K::Char('e'),   C::Detail,  Action::EditField,    "correct the focused field", "correct"),
+    hint(K::Char('y'),   C::Detail,  Action::AcceptField,  "accept the field as it is, go to the next unsure one", "accept"),
+    hint(K::Char('n'),   C::Detail,  Action::SkipField,    "skip to the next unsure field", "skip"),
+    hint(K::Char(']'),   C::Detail,  Action::NextCard,     "next card (releases this one)", "next"),
+    bind(K::Char('['),   C::Detail,  Action::PrevCard,     "previous card"),
+    hint(K::Char('i'),   C::Detail,  Action::ToggleImage,  "show the document image, or the text again", "image"),
+    bind(K::Char('z'),   C::Detail,  Action::ZoomField,    "zoom the image to the focused field, or out"),
+    bind(K::Char('t'),   C::Detail,  Action::Rotate,       "turn the image a quarter clockwise"),
+    bind(K::Char('f'),   C::Detail,  Action::NextImage,    "the card's next image file"),
+    hint(K::Char('a'),   C::Cards,   Action::Approve,      "approve the marked cards, else this one", "approve"),
+    hint(K::Char('r'),   C::Cards,   Action::Reject,       "reject the marked cards, else this one", "reject"),
+    bind(K::Char('v'),   C::Cards,   Action::Verify,       "mark the data as checked (marked or this)"),
+    bind(K::Char('u'),   C::Cards,   Action::Unverify,     "take the check back"),
+    bind(K::Char('L'),   C::Cards,   Action::Release,      "release the claim (admins: anyone's)"),
+    hint(K::Char('R'),   C::Cards,   Action::Refresh,      "refresh now", "refresh"),
+    hint(K::Char('?'),   C::Cards,   Action::ShowHelp,     "this help", "help"),
+    hint(K::Enter,       C::Prompt,  Action::Submit,       "apply the filter / send", "apply"),
+    hint(K::Esc,         C::Prompt,  Action::Cancel,       "cancel", "cancel"),
+    bind(K::Backspace,   C::Prompt,  Action::DeleteChar,   "delete the last character"),
+    bind(K::Ctrl('u'),   C::Prompt,  Action::ClearInput,   "clear the line"),
     // The typed character replaces the placeholder in `dispatch`.
-    bind(K::Text,        C::Prompt, Action::Input(' '),   "type text"),
-    hint(K::Esc,         C::Help,   Action::Back,         "close the help", "close"),
-    bind(K::Char('q'),   C::Help,   Action::Back,         "close the help"),
-    bind(K::Char('?'),   C::Help,   Action::Back,         "close the help"),
+    bind(K::Text,        C::Prompt,  Action::Input(' '),   "type text"),
+    hint(K::Char('y'),   C::Confirm, Action::Confirm,      "yes, go ahead", "yes"),
+    bind(K::Enter,       C::Confirm, Action::Confirm,      "yes, go ahead"),
+    hint(K::Char('n'),   C::Confirm, Action::Cancel,       "no, leave the cards alone", "no"),
+    bind(K::Esc,         C::Confirm, Action::Cancel,       "no, leave the cards alone"),
+    hint(K::Esc,         C::Results, Action::Back,         "back to the list", "back"),
+    bind(K::Char('q'),   C::Results, Action::Back,         "back to the list"),
+    hint(K::Char('j'),   C::Results, Action::MoveDown,     "scroll down", "scroll"),
+    bind(K::Down,        C::Results, Action::MoveDown,     "scroll down"),
+    bind(K::Char('k'),   C::Results, Action::MoveUp,       "scroll up"),
+    bind(K::Up,          C::Results, Action::MoveUp,       "scroll up"),
+    bind(K::PageDown,    C::Results, Action::PageDown,     "scroll a page down"),
+    bind(K::PageUp,      C::Results, Action::PageUp,       "scroll a page up"),
+    hint(K::Esc,         C::Help,    Action::Back,         "close the help", "close"),
+    hint(K::Char('j'),   C::Help,    Action::MoveDown,     "scroll down", "scroll"),
+    bind(K::Down,        C::Help,    Action::MoveDown,     "scroll down"),
+    bind(K::Char('k'),   C::Help,    Action::MoveUp,       "scroll up"),
+    bind(K::Up,          C::Help,    Action::MoveUp,       "scroll up"),
+    bind(K::Char('q'),   C::Help,    Action::Back,         "close the help"),
+    bind(K::Char('?'),   C::Help,    Action::Back,         "close the help"),
 ];
 
 /// The contexts in force for `app`, most specific first.
 pub fn active_contexts(app: &App) -> &'static [Context] {
     match (&app.prompt, app.help, app.screen) {
+        (Some(p), _, _) if !p.takes_text() => &[C::Confirm, C::Global],
         (Some(_), _, _) => &[C::Prompt, C::Global],
         (None, true, _) => &[C::Help, C::Global],
         (None, false, Screen::Detail) => &[C::Detail, C::Cards, C::Global],
         (None, false, Screen::List) => &[C::List, C::Cards, C::Global],
+        (None, false, Screen::Results) => &[C::Results, C::Global],
     }
 }
 
@@ -219,7 +284,7 @@ pub fn dispatch(app: &App, event: &KeyEvent) -> Option<Action> {
         return None;
     }
     active_contexts(app).iter().find_map(|context| {
-        BINDINGS
+        app.keys
             .iter()
             .filter(|b| b.context == *context)
             .find_map(|b| {
@@ -245,7 +310,7 @@ pub fn press(app: &mut App, event: KeyEvent) -> Vec<Command> {
 pub fn hints(app: &App) -> Vec<(String, &'static str)> {
     let mut out: Vec<(String, &'static str)> = Vec::new();
     for context in active_contexts(app) {
-        for b in BINDINGS.iter().filter(|b| b.context == *context) {
+        for b in app.keys.iter().filter(|b| b.context == *context) {
             if let Some(word) = b.hint.filter(|w| out.iter().all(|(_, seen)| seen != w)) {
                 out.push((b.key.label(), word));
             }
@@ -254,10 +319,11 @@ pub fn hints(app: &App) -> Vec<(String, &'static str)> {
     out
 }
 
-/// The help screen's rows for `context`: keys that do the same thing joined, in table order.
-pub fn help_rows(context: Context) -> Vec<(String, &'static str)> {
+/// The help screen's rows of `table` for `context`: keys that do the same thing joined, in
+/// table order.
+pub fn help_rows(table: &[Binding], context: Context) -> Vec<(String, &'static str)> {
     let mut rows: Vec<(Vec<String>, &Action, &'static str)> = Vec::new();
-    for b in BINDINGS.iter().filter(|b| b.context == context) {
+    for b in table.iter().filter(|b| b.context == context) {
         match rows
             .iter_mut()
             .find(|(_, action, help)| **action == b.action && *help == b.help)
@@ -270,6 +336,8 @@ pub fn help_rows(context: Context) -> Vec<(String, &'static str)> {
         .map(|(keys, _, help)| (keys.join(", "), help))
         .collect()
 }
+
+pub mod custom;
 
 #[cfg(test)]
 mod tests;

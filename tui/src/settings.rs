@@ -3,6 +3,7 @@
 //! resolved into one [`Settings`] value. Unknown keys and sections belong to the daemon and are
 //! ignored here.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -46,12 +47,43 @@ pub struct ConsoleConfig {
     pub confidence_bands: [f32; 2],
     /// Rows per page; 0 fits the page to the window.
     pub page_size: u32,
-    /// Seconds between refreshes of the current page and the status counts.
+    /// Seconds between clock ticks: ages redraw and a broken change feed is retried.
     pub refresh_secs: u64,
     /// Seconds to wait for a daemon the console started itself.
     pub spawn_wait_secs: u64,
     /// Deadline of one RPC, in seconds.
     pub rpc_timeout_secs: u64,
+    /// How document images are drawn: `auto` asks the terminal (kitty, sixel, iTerm2, else
+    /// half blocks); `halfblocks` skips the question.
+    pub image_protocol: String,
+    /// `[console.keys]`: action name -> its keys, replacing the defaults.
+    pub keys: BTreeMap<String, KeyList>,
+}
+
+/// One key or several, as `[console.keys]` takes them.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub enum KeyList {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl ConsoleConfig {
+    /// The key table in force: the defaults with `[console.keys]` applied.
+    pub fn key_table(&self) -> Result<Vec<crate::keys::Binding>, String> {
+        let overrides = self
+            .keys
+            .iter()
+            .map(|(name, keys)| {
+                let keys = match keys {
+                    KeyList::One(k) => vec![k.clone()],
+                    KeyList::Many(ks) => ks.clone(),
+                };
+                (name.clone(), keys)
+            })
+            .collect();
+        crate::keys::custom::customized(&overrides)
+    }
 }
 
 impl Default for ConsoleConfig {
@@ -62,6 +94,8 @@ impl Default for ConsoleConfig {
             refresh_secs: 2,
             spawn_wait_secs: 10,
             rpc_timeout_secs: 10,
+            image_protocol: "auto".into(),
+            keys: BTreeMap::new(),
         }
     }
 }
@@ -86,6 +120,13 @@ impl ConfigFile {
                 "[console] confidence_bands must be two numbers in 0..1, low first; got [{low}, {high}]"
             ));
         }
+        if !matches!(file.console.image_protocol.as_str(), "auto" | "halfblocks") {
+            return Err(format!(
+                "[console] image_protocol must be \"auto\" or \"halfblocks\"; got {:?}",
+                file.console.image_protocol
+            ));
+        }
+        file.console.key_table()?;
         Ok(file)
     }
 }
@@ -141,6 +182,11 @@ impl Settings {
         Duration::from_secs(self.console.rpc_timeout_secs.max(1))
     }
 
+    /// Where the console remembers its filter and sort between runs.
+    pub fn state_file(&self) -> PathBuf {
+        self.data_dir.join("console-state.toml")
+    }
+
     /// The console's own log file.
     pub fn log_file(&self) -> PathBuf {
         self.data_dir.join("idreview.log")
@@ -166,10 +212,29 @@ mod tests {
     }
 
     #[test]
+    fn key_bindings_come_from_the_keys_table() {
+        let file =
+            ConfigFile::parse("[console.keys]\napprove = \"P\"\ndown = [\"j\", \"ctrl-n\"]\n")
+                .expect("parses");
+        let table = file.console.key_table().expect("valid");
+        assert!(table.iter().any(|b| b.key == crate::keys::Key::Char('P')));
+        let err = ConfigFile::parse("[console.keys]\napprove = \"q\"\n").expect_err("clash");
+        assert!(err.contains("quit"), "{err}");
+    }
+
+    #[test]
+    fn the_shipped_config_documents_the_console_defaults() {
+        let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("../config.toml");
+        let file = ConfigFile::load(&shipped).expect("the shipped config.toml parses");
+        assert_eq!(file.console, ConsoleConfig::default());
+    }
+
+    #[test]
     fn refuses_bands_out_of_order() {
         let err = ConfigFile::parse("[console]\nconfidence_bands = [0.9, 0.4]\n").expect_err("bad");
         assert!(err.contains("confidence_bands"), "{err}");
         assert!(ConfigFile::parse("[console]\nbogus = 1\n").is_err());
+        assert!(ConfigFile::parse("[console]\nimage_protocol = \"sixel\"\n").is_err());
     }
 
     #[test]

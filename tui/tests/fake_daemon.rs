@@ -56,6 +56,7 @@ fn card(id: CardId) -> Card {
         provider: None,
         decision: None,
         assignee: None,
+        lease_until: None,
         version: 1,
         source: "inbox".into(),
         created_at: s.created_at,
@@ -164,6 +165,18 @@ impl IdReview for Fake {
         Err(RpcError::Unavailable("not in the fake daemon".into()))
     }
 
+    async fn claim_card(self, _: Context, c: CardRef) -> Result<Card, RpcError> {
+        Ok(card(c.id))
+    }
+    async fn release_card(self, _: Context, _: CardId) -> Result<(), RpcError> {
+        Ok(())
+    }
+    async fn changes(self, _: Context, since: u64, _: u32) -> Result<Changes, RpcError> {
+        Ok(Changes {
+            cursor: since,
+            cards: vec![],
+        })
+    }
     async fn audit_events(self, _: Context, id: CardId) -> Result<Vec<AuditEvent>, RpcError> {
         let at = Utc
             .with_ymd_and_hms(2026, 1, 1, 0, 0, 0)

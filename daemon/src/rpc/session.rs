@@ -5,9 +5,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use idreview_protocol::{
-    AuditEvent, Card, CardId, CardPage, CardRef, DecideRequest, Decision, DecisionRecord,
+    AuditEvent, Card, CardId, CardPage, CardRef, Changes, DecideRequest, Decision, DecisionRecord,
     FieldCorrection, FieldSource, FileMeta, FileRole, Health, IdReview, ItemResult, ListQuery,
     LowConfidencePage, MAX_FILE_BYTES, OnboardingStage, PROTOCOL_VERSION, Role, RpcError,
 };
@@ -48,6 +48,20 @@ impl Session {
                 "{} needs the {needed} role; this connection is {}",
                 self.identity, self.role
             )))
+        }
+    }
+
+    /// Refuses a change to a card someone else holds under a running claim.
+    fn check_holder(card: &Card, identity: &str, now: DateTime<Utc>) -> Result<(), RpcError> {
+        match (&card.assignee, card.lease_until) {
+            (Some(holder), Some(until)) if holder != identity && until > now => {
+                Err(RpcError::Held {
+                    id: card.id,
+                    holder: holder.clone(),
+                    until,
+                })
+            }
+            _ => Ok(()),
         }
     }
 
@@ -221,7 +235,9 @@ impl IdReview for Session {
         let identity = self.identity.to_string();
         let decision = request.decision;
         let this = self.clone();
+        let now = Utc::now();
         self.bulk(request.cards, |card| {
+            Self::check_holder(card, &identity, now)?;
             lifecycle::apply(card, Event::Decide(decision))?;
             card.decision = Some(DecisionRecord {
                 decision,
@@ -249,7 +265,9 @@ impl IdReview for Session {
         if let Err(e) = self.require(Role::Reviewer) {
             return Self::refuse_all(&cards, e);
         }
+        let (identity, now) = (self.identity.clone(), Utc::now());
         self.bulk(cards, |card| {
+            Self::check_holder(card, &identity, now)?;
             lifecycle::apply(card, Event::SetVerified(verified))?;
             Ok(Change::new(if verified {
                 "card.verified"
@@ -298,6 +316,7 @@ impl IdReview for Session {
         let store = self.shared.store.clone();
         store
             .update(card, &self.identity, |c| {
+                Self::check_holder(c, &self.identity, Utc::now())?;
                 lifecycle::apply(c, Event::Correct)?;
                 let mut change = Change::new("field.corrected");
                 change.detail = Some(Self::correct(
@@ -325,6 +344,51 @@ impl IdReview for Session {
             .presign(&file.object_key, lifetime)
             .await
             .map_err(object_error)
+    }
+
+    async fn claim_card(self, _: Context, card: CardRef) -> Result<Card, RpcError> {
+        self.require(Role::Reviewer)?;
+        let lease = chrono::Duration::seconds(
+            i64::try_from(self.shared.config.review.lease_secs).unwrap_or(i64::MAX / 1000),
+        );
+        let identity = self.identity.to_string();
+        self.shared
+            .store
+            .update(card, &identity, |c| {
+                let now = Utc::now();
+                Self::check_holder(c, &identity, now)?;
+                lifecycle::apply(c, Event::Claim)?;
+                let until = now + lease;
+                c.assignee = Some(identity.clone());
+                c.lease_until = Some(until);
+                Ok(Change::new("card.claimed").because(format!("until {}", until.to_rfc3339())))
+            })
+            .await
+    }
+
+    async fn release_card(self, _: Context, id: CardId) -> Result<(), RpcError> {
+        self.require(Role::Reviewer)?;
+        let card = self.shared.store.get(id)?.ok_or(RpcError::NotFound(id))?;
+        if card.assignee.is_none() {
+            return Ok(());
+        }
+        let (identity, admin) = (self.identity.to_string(), self.role >= Role::Admin);
+        let any_version = CardRef {
+            id,
+            expected_version: None,
+        };
+        self.shared
+            .store
+            .update(any_version, &identity, |c| {
+                if !admin {
+                    Self::check_holder(c, &identity, Utc::now())?;
+                }
+                let holder = c.assignee.take().unwrap_or_default();
+                c.lease_until = None;
+                Ok(Change::new("card.released").because(format!("held by {holder}")))
+            })
+            .await
+            .map(|_| ())
     }
 
     async fn file_bytes(self, _: Context, id: CardId, name: String) -> Result<Vec<u8>, RpcError> {
@@ -357,6 +421,12 @@ impl IdReview for Session {
         info!(card_id = %deleted.id, user = %deleted.user_id, by = %self.identity, files = deleted.files.len(), "card deleted; its objects are queued for cleanup");
         Ok(())
     }
+
+    async fn changes(self, _: Context, since: u64, wait_ms: u32) -> Result<Changes, RpcError> {
+        self.require(Role::Reviewer)?;
+        let wait = std::time::Duration::from_millis(u64::from(wait_ms.min(MAX_WAIT_MS)));
+        Ok(self.shared.store.changes(since, wait).await)
+    }
 }
 
 impl Session {
@@ -378,3 +448,9 @@ fn object_error(e: ObjectError) -> RpcError {
         RpcError::Internal(e.to_string())
     }
 }
+
+/// The longest a change-feed call waits; clients keep their deadline above their `wait_ms`.
+const MAX_WAIT_MS: u32 = 30_000;
+
+#[cfg(test)]
+mod tests;

@@ -1,5 +1,9 @@
-//! What one card change did: the audit record it leaves and the deferred work it adds or
-//! finishes, all written in the change's transaction.
+//! What one card change did: the audit record it leaves (action, reason, the before/after
+//! snapshot of the card's reviewable state) and the deferred work it adds or finishes, all
+//! written in the change's transaction.
+
+use idreview_protocol::{Card, Status};
+use serde::Serialize;
 
 use super::outbox::OutboxOp;
 
@@ -31,4 +35,26 @@ impl Change {
         self.reason = Some(reason.into());
         self
     }
+}
+
+/// The reviewable state of a card, as JSON, for an audit event's before/after.
+pub(super) fn snapshot(card: &Card) -> String {
+    #[derive(Serialize)]
+    struct Snapshot<'a> {
+        status: Status,
+        verified: bool,
+        confirmed: bool,
+        assignee: &'a Option<String>,
+        lease_until: Option<chrono::DateTime<chrono::Utc>>,
+        version: u64,
+    }
+    serde_json::to_string(&Snapshot {
+        status: card.status,
+        verified: card.verified,
+        confirmed: card.confirmed,
+        assignee: &card.assignee,
+        lease_until: card.lease_until,
+        version: card.version,
+    })
+    .unwrap_or_default()
 }

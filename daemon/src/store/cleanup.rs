@@ -168,6 +168,7 @@ mod tests {
             provider: None,
             decision: None,
             assignee: None,
+            lease_until: None,
             version: 1,
             source: "s".into(),
             created_at: now,

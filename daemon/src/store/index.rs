@@ -7,9 +7,11 @@
 use std::cmp::Ordering;
 use std::collections::HashMap;
 
+use chrono::{DateTime, Utc};
+
 use idreview_protocol::{
-    AssigneeFilter, Card, CardFilter, CardId, CardPage, CardSummary, DocumentType, ListQuery,
-    LowConfidenceCard, LowConfidencePage, SortKey, Status,
+    AssigneeFilter, Card, CardFilter, CardId, CardPage, CardSummary, Changes, DocumentType,
+    ListQuery, LowConfidenceCard, LowConfidencePage, SortKey, Status,
 };
 use roaring::RoaringBitmap;
 
@@ -22,6 +24,29 @@ struct Row {
     words: Box<str>,
     /// Names of the fields below the threshold, for the low-confidence queue.
     low_fields: Box<[String]>,
+    /// When the assignee's claim lapses, if it does.
+    lease_until: Option<DateTime<Utc>>,
+    /// The change-feed position of the card's last write.
+    changed: u64,
+}
+
+impl Row {
+    /// The assignee whose claim still runs at `now`.
+    fn assignee(&self, now: DateTime<Utc>) -> Option<&str> {
+        match self.lease_until {
+            Some(until) if until <= now => None,
+            _ => self.summary.assignee.as_deref(),
+        }
+    }
+
+    /// The summary as a client should see it at `now`: a lapsed claim reads as unassigned.
+    fn view(&self, now: DateTime<Utc>) -> CardSummary {
+        let mut summary = self.summary.clone();
+        if self.assignee(now).is_none() {
+            summary.assignee = None;
+        }
+        summary
+    }
 }
 
 /// Summaries of every card and the bitmaps over them. Card ids are the bitmaps' members.
@@ -40,6 +65,8 @@ pub struct Index {
     words: Words,
     /// Fields below this confidence count as low-confidence.
     threshold: f32,
+    /// The change-feed position of the newest write.
+    cursor: u64,
 }
 
 fn status_slot(s: Status) -> usize {
@@ -128,10 +155,13 @@ impl Index {
             .into_iter()
             .map(str::to_string)
             .collect();
+        self.cursor += 1;
         self.rows[slot] = Some(Row {
             summary,
             words,
             low_fields,
+            lease_until: card.lease_until,
+            changed: self.cursor,
         });
     }
 
@@ -179,13 +209,43 @@ impl Index {
         self.all.is_empty()
     }
 
-    pub fn summary(&self, id: CardId) -> Option<&CardSummary> {
-        key(id).and_then(|k| self.row(k)).map(|r| &r.summary)
+    /// The card's summary as clients see it now.
+    pub fn summary(&self, id: CardId) -> Option<CardSummary> {
+        key(id)
+            .and_then(|k| self.row(k))
+            .map(|r| r.view(Utc::now()))
+    }
+
+    /// The change-feed position of the newest write.
+    pub fn cursor(&self) -> u64 {
+        self.cursor
+    }
+
+    /// Cards written after `since`, oldest write first, at most [`Changes::MAX_CARDS`].
+    pub fn changes_since(&self, since: u64) -> Changes {
+        let now = Utc::now();
+        let mut hits: Vec<&Row> = self
+            .rows
+            .iter()
+            .flatten()
+            .filter(|r| r.changed > since)
+            .collect();
+        hits.sort_unstable_by_key(|r| r.changed);
+        hits.truncate(Changes::MAX_CARDS);
+        let cursor = match hits.len() {
+            Changes::MAX_CARDS => hits.last().map_or(self.cursor, |r| r.changed),
+            _ => self.cursor,
+        };
+        Changes {
+            cursor,
+            cards: hits.iter().map(|r| r.view(now)).collect(),
+        }
     }
 
     /// The low-confidence queue: undecided cards with fields below the threshold, oldest
     /// first, with the total and the names of those fields.
     pub fn low_confidence(&self, offset: u64, limit: u32) -> LowConfidencePage {
+        let now = Utc::now();
         let decided = &self.by_status[status_slot(Status::Approved)]
             | &self.by_status[status_slot(Status::Rejected)];
         let queue = &self.low_confidence - &decided;
@@ -196,7 +256,7 @@ impl Index {
             .take(limit)
             .filter_map(|k| self.row(k))
             .map(|r| LowConfidenceCard {
-                summary: r.summary.clone(),
+                summary: r.view(now),
                 fields: r.low_fields.to_vec(),
             })
             .collect();
@@ -219,12 +279,13 @@ impl Index {
     /// One page of the cards matching the query, with the total count. `caller` resolves
     /// `assignee:me`.
     pub fn list(&self, query: &ListQuery, caller: &str) -> CardPage {
-        let hits = self.matching(&query.filter, caller);
+        let now = Utc::now();
+        let hits = self.matching(&query.filter, caller, now);
         let offset = query.offset as usize;
         let limit = query.limit.min(ListQuery::MAX_LIMIT) as usize;
         let summaries = |ids: &mut dyn Iterator<Item = u32>| -> Vec<CardSummary> {
             ids.filter_map(|k| self.row(k))
-                .map(|r| r.summary.clone())
+                .map(|r| r.view(now))
                 .collect()
         };
         let cards = if query.sort == SortKey::Created {
@@ -263,7 +324,7 @@ impl Index {
     }
 
     /// The ids of every card the filter admits.
-    fn matching(&self, f: &CardFilter, caller: &str) -> RoaringBitmap {
+    fn matching(&self, f: &CardFilter, caller: &str, now: DateTime<Utc>) -> RoaringBitmap {
         let mut hits = self.all.clone();
         if !f.statuses.is_empty() {
             hits &= union(f.statuses.iter().map(|s| &self.by_status[status_slot(*s)]));
@@ -293,9 +354,14 @@ impl Index {
         let named = |name: &str| self.by_assignee.get(name).cloned().unwrap_or_default();
         match &f.assignee {
             AssigneeFilter::Anyone => {}
-            AssigneeFilter::Unassigned => hits -= &self.assigned,
-            AssigneeFilter::Me => hits &= named(caller),
-            AssigneeFilter::Named(n) => hits &= named(n),
+            AssigneeFilter::Unassigned => {
+                // Claims that lapsed still sit in `assigned`; they read as unassigned.
+                let mut held = self.assigned.clone();
+                held.retain(|k| self.row(k).is_some_and(|r| r.assignee(now).is_some()));
+                hits -= held;
+            }
+            AssigneeFilter::Me => hits &= self.live(named(caller), now),
+            AssigneeFilter::Named(n) => hits &= self.live(named(n), now),
         }
         for word in f.text.iter().flat_map(|t| t.split_whitespace()) {
             hits &= self.word_hits(word);
@@ -303,11 +369,19 @@ impl Index {
         let needs_rows = f.min_confidence.is_some()
             || f.max_confidence.is_some()
             || f.created_from.is_some()
-            || f.created_to.is_some();
+            || f.created_to.is_some()
+            || f.updated_from.is_some()
+            || f.updated_to.is_some();
         if needs_rows {
             hits.retain(|k| self.row(k).is_some_and(|r| row_matches(f, &r.summary)));
         }
         hits
+    }
+
+    /// The cards of `held` whose claim still runs at `now`.
+    fn live(&self, mut held: RoaringBitmap, now: DateTime<Utc>) -> RoaringBitmap {
+        held.retain(|k| self.row(k).is_some_and(|r| r.assignee(now).is_some()));
+        held
     }
 
     /// Cards with a word starting with `word` (user ids are indexed whole), or with a word
@@ -337,8 +411,10 @@ fn union<'a>(sets: impl Iterator<Item = &'a RoaringBitmap>) -> RoaringBitmap {
 
 /// The filter's conditions that need a row's values rather than a bitmap.
 fn row_matches(f: &CardFilter, s: &CardSummary) -> bool {
-    f.min_confidence
-        .is_none_or(|lo| s.confidence.is_some_and(|c| c >= lo))
+    f.updated_from.is_none_or(|t| s.updated_at >= t)
+        && f.updated_to.is_none_or(|t| s.updated_at < t)
+        && f.min_confidence
+            .is_none_or(|lo| s.confidence.is_some_and(|c| c >= lo))
         && f.max_confidence
             .is_none_or(|hi| s.confidence.is_some_and(|c| c < hi))
         && f.created_from.is_none_or(|t| s.created_at >= t)
@@ -378,177 +454,4 @@ fn card_words(card: &Card) -> Box<str> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::lifecycle::tests::card;
-    use idreview_protocol::{DocumentType, Field, FieldSource, Side};
-
-    fn index() -> Index {
-        let mut index = Index::new(0.8);
-        for i in 1..=30u64 {
-            let mut c = card(if i % 3 == 0 {
-                Status::Approved
-            } else {
-                Status::NeedsReview
-            });
-            c.id = CardId(i);
-            c.user_id = format!("user-{i}");
-            c.document_type = if i % 2 == 0 {
-                DocumentType::Passport
-            } else {
-                DocumentType::NationalId
-            };
-            c.created_at += chrono::Duration::seconds(i as i64);
-            c.fields.push(Field {
-                name: "surname".into(),
-                value: if i == 7 {
-                    "Eriksson".into()
-                } else {
-                    "Doe".into()
-                },
-                confidence: i as f32 / 30.0,
-                source: FieldSource::Mrz,
-                side: Side::Front,
-                bbox: None,
-                candidates: vec![],
-            });
-            index.upsert(&c);
-        }
-        index
-    }
-
-    fn ids(page: &CardPage) -> Vec<u64> {
-        page.cards.iter().map(|c| c.id.0).collect()
-    }
-
-    #[test]
-    fn pages_newest_first_with_total() {
-        let q = ListQuery {
-            offset: 2,
-            limit: 3,
-            ..ListQuery::default()
-        };
-        let page = index().list(&q, "me");
-        assert_eq!(page.total, 30);
-        assert_eq!(ids(&page), vec![28, 27, 26]);
-    }
-
-    #[test]
-    fn filters_combine() {
-        let filter =
-            CardFilter::parse("status:needs_review type:passport conf:<0.5").expect("parses");
-        let q = ListQuery {
-            filter,
-            limit: 100,
-            descending: false,
-            ..ListQuery::default()
-        };
-        let page = index().list(&q, "me");
-        // Even ids below 15 (confidence i/30 < 0.5), not multiples of 3.
-        assert_eq!(ids(&page), vec![2, 4, 8, 10, 14]);
-        assert_eq!(page.total, 5);
-    }
-
-    #[test]
-    fn text_search_matches_prefixes_of_any_field() {
-        let q = ListQuery {
-            filter: CardFilter::parse("eriks").expect("parses"),
-            ..ListQuery::default()
-        };
-        assert_eq!(ids(&index().list(&q, "me")), vec![7]);
-        let q = ListQuery {
-            filter: CardFilter::parse("user-12").expect("parses"),
-            ..ListQuery::default()
-        };
-        assert_eq!(ids(&index().list(&q, "me")), vec![12]);
-    }
-
-    #[test]
-    fn sorts_by_confidence_both_ways() {
-        let mut q = ListQuery {
-            sort: SortKey::Confidence,
-            limit: 2,
-            descending: true,
-            ..ListQuery::default()
-        };
-        assert_eq!(ids(&index().list(&q, "me")), vec![30, 29]);
-        q.descending = false;
-        assert_eq!(ids(&index().list(&q, "me")), vec![1, 2]);
-    }
-
-    #[test]
-    fn low_confidence_counts_against_threshold() {
-        let q = ListQuery {
-            filter: CardFilter::parse("low:yes").expect("parses"),
-            ..ListQuery::default()
-        };
-        // confidence i/30 < 0.8  <=>  i < 24
-        assert_eq!(index().list(&q, "me").total, 23);
-    }
-
-    #[test]
-    fn low_confidence_queue_names_the_fields_and_skips_decided_cards() {
-        let page = index().low_confidence(1, 2);
-        // i < 24 and not a multiple of 3 (approved): 1, 2, 4, 5, ...; 16 in all.
-        assert_eq!(page.total, 16);
-        let ids: Vec<u64> = page.cards.iter().map(|c| c.summary.id.0).collect();
-        assert_eq!(ids, vec![2, 4]);
-        assert_eq!(page.cards[0].fields, vec!["surname".to_string()]);
-        assert_eq!(page.threshold, 0.8);
-    }
-
-    #[test]
-    fn older_versions_never_overwrite_newer() {
-        let mut index = index();
-        let mut c = card(Status::Rejected);
-        c.id = CardId(5);
-        c.version = 0;
-        index.upsert(&c);
-        assert_eq!(
-            index.summary(CardId(5)).map(|s| s.status),
-            Some(Status::NeedsReview)
-        );
-    }
-
-    #[test]
-    fn a_changed_card_moves_between_bitmaps_and_words() {
-        let mut index = index();
-        let mut c = card(Status::Approved);
-        c.id = CardId(7);
-        c.user_id = "user-7".into();
-        c.version = 9;
-        c.assignee = Some("rev".into());
-        c.fields.clear();
-        index.upsert(&c);
-        let count = |index: &Index, q: &str| {
-            let q = ListQuery {
-                filter: CardFilter::parse(q).expect("parses"),
-                ..ListQuery::default()
-            };
-            index.list(&q, "rev").total
-        };
-        assert_eq!(
-            count(&index, "eriksson"),
-            0,
-            "the old surname is no longer indexed"
-        );
-        assert_eq!(count(&index, "assignee:me"), 1);
-        assert_eq!(count(&index, "assignee:none"), 29);
-        assert_eq!(count(&index, "status:approved"), 11);
-        let counts = index.counts_by_status();
-        assert_eq!(counts.iter().map(|(_, n)| n).sum::<u64>(), 30);
-        index.remove(CardId(7));
-        assert_eq!(count(&index, "status:approved"), 10);
-        assert_eq!(count(&index, "user-7"), 0);
-        assert_eq!(index.len(), 29);
-    }
-
-    #[test]
-    fn a_number_finds_the_card_with_that_id() {
-        let q = ListQuery {
-            filter: CardFilter::parse("#12").expect("parses"),
-            ..ListQuery::default()
-        };
-        assert_eq!(ids(&index().list(&q, "me")), vec![12]);
-    }
-}
+mod tests;

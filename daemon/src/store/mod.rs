@@ -5,9 +5,13 @@
 
 mod change;
 pub mod cleanup;
+mod feed;
 pub mod index;
 pub mod outbox;
 mod words;
+
+pub use change::Change;
+use change::snapshot;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex, RwLock};
@@ -17,11 +21,9 @@ use idreview_protocol::{
     AuditEvent, Card, CardId, CardPage, CardRef, CardSummary, ItemResult, ListQuery,
     LowConfidencePage, RpcError, Status,
 };
-use serde::Serialize;
 use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 
-pub use change::Change;
 use index::Index;
 use outbox::OutboxOp;
 
@@ -79,6 +81,8 @@ struct Inner {
     /// Serialises writers so that version checks, transactions and index updates happen in
     /// one order; readers never take it.
     writer: Mutex<()>,
+    /// The change-feed cursor after every write, for long-polling readers of [`Store::changes`].
+    changed: tokio::sync::watch::Sender<u64>,
 }
 
 impl Store {
@@ -114,6 +118,7 @@ impl Store {
             cleanup_wake: tokio::sync::Notify::new(),
             cards,
             db,
+            changed: tokio::sync::watch::Sender::new(index.cursor()),
             index: RwLock::new(index),
             writer: Mutex::new(()),
         };
@@ -326,14 +331,17 @@ impl Store {
         self.read_index(|i| i.low_confidence(offset, limit))
     }
 
+    /// The card's summary as the list shows it.
     pub fn summary(&self, id: CardId) -> Option<CardSummary> {
-        self.read_index(|i| i.summary(id).cloned())
+        self.read_index(|i| i.summary(id))
     }
 
+    /// Cards per status, in [`Status::ALL`] order.
     pub fn counts_by_status(&self) -> Vec<(Status, u64)> {
         self.read_index(Index::counts_by_status)
     }
 
+    /// How many cards there are.
     pub fn card_count(&self) -> u64 {
         self.read_index(Index::len) as u64
     }
@@ -387,7 +395,8 @@ impl Store {
     }
 
     /// Writes cards, their audit events and (for new cards) the user index in one transaction,
-    /// then updates the in-memory index. Callers hold the writer lock.
+    /// then updates the in-memory index and tells change-feed readers. Callers hold the writer
+    /// lock.
     fn commit(
         &self,
         cards: &[&Card],
@@ -445,6 +454,7 @@ impl Store {
         for card in cards {
             index.upsert(card);
         }
+        i.changed.send_replace(index.cursor());
         Ok(())
     }
 }
@@ -464,27 +474,6 @@ fn be_u64(bytes: &[u8]) -> u64 {
     buf[..n].copy_from_slice(&bytes[..n]);
     u64::from_be_bytes(buf)
 }
-
-/// The reviewable state of a card, as JSON, for an audit event's before/after.
-fn snapshot(card: &Card) -> String {
-    #[derive(Serialize)]
-    struct Snapshot<'a> {
-        status: Status,
-        verified: bool,
-        confirmed: bool,
-        assignee: &'a Option<String>,
-        version: u64,
-    }
-    serde_json::to_string(&Snapshot {
-        status: card.status,
-        verified: card.verified,
-        confirmed: card.confirmed,
-        assignee: &card.assignee,
-        version: card.version,
-    })
-    .unwrap_or_default()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

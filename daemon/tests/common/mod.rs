@@ -47,6 +47,7 @@ pub fn bare_card(id: CardId) -> Card {
         provider: None,
         decision: None,
         assignee: None,
+        lease_until: None,
         version: 1,
         source: "test".into(),
         created_at: now,

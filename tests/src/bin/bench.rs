@@ -145,9 +145,9 @@ fn seed(data_dir: &Path, cards: usize) -> Duration {
     let status = Command::new(binary("idreviewd"))
         .arg("--data-dir")
         .arg(data_dir)
-        .args(["seed", "--cards", &cards.to_string()])
+        .args(["fill", "--count", &cards.to_string(), "--prefix", "user"])
         .status()
-        .expect("run idreviewd seed");
+        .expect("run idreviewd fill");
     assert!(status.success(), "seeding failed");
     started.elapsed()
 }

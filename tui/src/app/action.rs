@@ -2,13 +2,17 @@
 //! clock, the terminal and RPC answers) and every [`Command`] the state asks the outside world
 //! to carry out.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use idreview_protocol::transport::Welcome;
 use idreview_protocol::{
-    AuditEvent, Card, CardId, CardPage, DecideRequest, Health, ItemResult, ListQuery,
+    AuditEvent, Card, CardId, CardPage, CardRef, Changes, Health, ItemResult, ListQuery,
 };
+use image::DynamicImage;
 
-use crate::rpc::{CallError, Request};
+use crate::rpc::{BulkOp, CallError, Request};
+use crate::saved::SavedView;
 
 /// One change to the console's state. [`crate::app::App::update`] is the only consumer.
 #[derive(Debug, Clone, PartialEq)]
@@ -37,10 +41,58 @@ pub enum Action {
     OpenFilter,
     /// Step the quick status filter: any, needs_review, auto_verified, approved, rejected.
     CycleStatus,
-    /// Start approving the current card (asks for an optional reason).
+    /// Start approving the marked cards, or the current one (asks for an optional reason).
     Approve,
-    /// Start rejecting the current card (asks for a reason).
+    /// Start rejecting the marked cards, or the current one (asks for a reason).
     Reject,
+    /// Mark the marked cards, or the current one, as checked by a reviewer.
+    Verify,
+    /// Take the reviewer's check back.
+    Unverify,
+    /// Sort by the next column.
+    NextSort,
+    /// Flip the sort direction.
+    ReverseSort,
+    /// Mark or unmark the selected card for a bulk action, then move down.
+    ToggleMark,
+    /// Mark every card from the last toggled one to the selected one.
+    MarkRange,
+    /// Mark the selected card, move down and mark that one too (Shift-↓).
+    MarkDown,
+    /// Mark the selected card, move up and mark that one too (Shift-↑).
+    MarkUp,
+    /// Mark every card matching the filter (fetched page by page).
+    MarkAll,
+    /// Unmark everything.
+    ClearMarks,
+    /// Focus the next field of the open card.
+    NextField,
+    /// Focus the previous field of the open card.
+    PrevField,
+    /// Edit the focused field's value (sent as a correction).
+    EditField,
+    /// Narrow the list to the low-confidence queue.
+    Queue,
+    /// Accept the focused field's value as it is and move to the next unsure field.
+    AcceptField,
+    /// Leave the focused field and move to the next unsure one.
+    SkipField,
+    /// Close the card and open the next one in the list.
+    NextCard,
+    /// Close the card and open the previous one in the list.
+    PrevCard,
+    /// Show the document image instead of the card's text, or back.
+    ToggleImage,
+    /// Zoom the image to the focused field's box, or back to the whole image.
+    ZoomField,
+    /// Turn the image a quarter clockwise.
+    Rotate,
+    /// Show the card's next image file.
+    NextImage,
+    /// Give up the claim on the selected or open card (admins: anyone's).
+    Release,
+    /// Answer yes to the open confirmation.
+    Confirm,
     /// Reload what is on screen.
     Refresh,
     /// Accept the open prompt.
@@ -78,10 +130,43 @@ pub enum Action {
         id: CardId,
         result: Result<Vec<AuditEvent>, CallError>,
     },
-    /// Answer to [`Request::Decide`], with the request it answers.
-    Decided {
-        request: DecideRequest,
-        result: Result<Vec<ItemResult>, CallError>,
+    /// Answer to [`Request::Claim`]: the claimed card, or why it could not be claimed.
+    Claimed {
+        id: CardId,
+        result: Result<Card, CallError>,
+    },
+    /// Answer to [`Request::Release`].
+    Released {
+        id: CardId,
+        result: Result<(), CallError>,
+    },
+    /// Answer to [`Request::Correct`].
+    Corrected {
+        id: CardId,
+        field: String,
+        result: Result<Card, CallError>,
+    },
+    /// Answer to [`Request::Collect`]: the matching cards in `from..to` with their versions.
+    Collected {
+        query: ListQuery,
+        result: Result<Vec<CardRef>, CallError>,
+    },
+    /// A chunk of a bulk run is done; `done` of `total` cards have an answer.
+    BulkProgress { done: usize, total: usize },
+    /// A bulk run finished (or stopped at `error`); a result for every card sent.
+    BulkDone {
+        op: BulkOp,
+        total: usize,
+        results: Vec<ItemResult>,
+        error: Option<CallError>,
+    },
+    /// Answer to [`Request::Changes`].
+    ChangesLoaded(Result<Changes, CallError>),
+    /// Answer to [`Request::Image`]: the decoded image, or why there is none.
+    ImageLoaded {
+        id: CardId,
+        name: String,
+        result: Result<Arc<DynamicImage>, String>,
     },
 }
 
@@ -93,7 +178,12 @@ impl Action {
             | Action::PageLoaded { result: Err(e), .. }
             | Action::CardLoaded { result: Err(e), .. }
             | Action::AuditLoaded { result: Err(e), .. }
-            | Action::Decided { result: Err(e), .. } => Some(e),
+            | Action::Claimed { result: Err(e), .. }
+            | Action::Released { result: Err(e), .. }
+            | Action::Corrected { result: Err(e), .. }
+            | Action::Collected { result: Err(e), .. }
+            | Action::BulkDone { error: Some(e), .. }
+            | Action::ChangesLoaded(Err(e)) => Some(e),
             _ => None,
         }
     }
@@ -104,6 +194,8 @@ impl Action {
 pub enum Command {
     /// Send a request to the RPC worker.
     Rpc(Request),
+    /// Remember the filter and sort for the next run.
+    SaveView(SavedView),
     /// Restore the terminal and leave.
     Quit,
 }

@@ -101,6 +101,7 @@ pub fn card(id: u64) -> Card {
         }),
         decision: None,
         assignee: None,
+        lease_until: None,
         version: 3,
         source: "inbox/user-001".into(),
         created_at: now() - Duration::hours(5),

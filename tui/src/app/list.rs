@@ -1,7 +1,9 @@
 //! The list screen's state and its paging arithmetic: an absolute cursor over every matching
 //! card, and the one page around it that the server is asked for.
 
-use idreview_protocol::{CardPage, CardSummary, ListQuery, Status};
+use std::collections::BTreeMap;
+
+use idreview_protocol::{CardId, CardPage, CardSummary, ListQuery, Status};
 
 /// The statuses the quick filter steps through, after "any".
 pub const QUICK_STATUSES: [Status; 4] = [
@@ -71,6 +73,10 @@ pub struct ListState {
     pub cursor: u64,
     /// The page request in flight.
     pub loading: InFlight,
+    /// Cards marked for a bulk action, with the version each was marked at.
+    pub marks: BTreeMap<CardId, u64>,
+    /// Where the last single mark was toggled: one end of a range mark.
+    pub anchor: Option<u64>,
 }
 
 impl ListState {
@@ -81,6 +87,8 @@ impl ListState {
             page: None,
             cursor: 0,
             loading: InFlight::default(),
+            marks: BTreeMap::new(),
+            anchor: None,
         }
     }
 

@@ -2,20 +2,31 @@
 //! returns the [`Command`]s it calls for. Rendering reads `&App`; nothing else writes it.
 
 mod action;
+mod bulk;
 #[cfg(test)]
 pub mod fixtures;
 mod list;
+mod navigate;
+mod picture;
+mod prompt;
+mod queue;
 mod results;
+mod review;
 mod state;
 
 pub use action::{Action, Command};
 pub use list::{InFlight, ListState, QUICK_STATUSES, rows_label};
-pub use state::{Connection, Detail, Level, Prompt, PromptKind, Screen, StatusLine, Theme};
+pub use queue::{QUEUE_FILTER, first_low};
+pub use state::{
+    BulkReport, BulkRun, Connection, Detail, DocImage, Level, Prompt, PromptKind, Screen,
+    StatusLine, Theme,
+};
 
 use chrono::{DateTime, Utc};
-use idreview_protocol::{CardRef, DecideRequest, Decision, Health, ListQuery};
+use idreview_protocol::{Health, ListQuery, SortKey};
 
-use crate::rpc::Request;
+use crate::rpc::{BulkOp, Request};
+use crate::saved::SavedView;
 
 /// Rows of the list screen that are not table rows: header, filter line, column titles,
 /// status line and hint bar.
@@ -36,6 +47,8 @@ pub struct App {
     pub screen: Screen,
     /// The help screen is open.
     pub help: bool,
+    /// First line of the help shown.
+    pub help_scroll: u16,
     /// The open filter bar or reason prompt.
     pub prompt: Option<Prompt>,
     /// The last message for the user.
@@ -50,6 +63,8 @@ pub struct App {
     pub detail: Option<Detail>,
     /// Colours and confidence bands.
     pub theme: Theme,
+    /// The key table in force: the defaults with `[console.keys]` applied.
+    pub keys: std::sync::Arc<Vec<crate::keys::Binding>>,
     /// Page size follows the window (config `page_size = 0`).
     pub fit_page: bool,
     /// The terminal's height; 0 until the first resize.
@@ -60,8 +75,22 @@ pub struct App {
     pub card_loading: InFlight,
     /// The audit request in flight.
     pub audit_loading: InFlight,
-    /// The decision in flight.
-    pub decide_loading: InFlight,
+    /// The bulk run in flight (also single-card decisions).
+    pub bulk_loading: InFlight,
+    /// Progress of the bulk run in flight.
+    pub bulk: Option<BulkRun>,
+    /// The last bulk run's per-card results, on the results screen.
+    pub report: Option<BulkReport>,
+    /// The "mark all / mark range" fetch in flight.
+    pub collect_loading: InFlight,
+    /// The correction in flight.
+    pub correct_loading: InFlight,
+    /// Open the selected card as soon as its page arrives (stepping across a page).
+    pub pending_open: bool,
+    /// The change-feed poll in flight.
+    pub feed_loading: InFlight,
+    /// The change feed's cursor; 0 until the daemon named one.
+    pub feed_cursor: u64,
 }
 
 impl App {
@@ -71,6 +100,7 @@ impl App {
             now,
             screen: Screen::List,
             help: false,
+            help_scroll: 0,
             prompt: None,
             status: None,
             connection: Connection::Connecting,
@@ -78,19 +108,28 @@ impl App {
             list: ListState::new(query),
             detail: None,
             theme,
+            keys: std::sync::Arc::new(crate::keys::BINDINGS.to_vec()),
             fit_page,
             rows: 0,
             health_loading: InFlight::default(),
             card_loading: InFlight::default(),
             audit_loading: InFlight::default(),
-            decide_loading: InFlight::default(),
+            bulk_loading: InFlight::default(),
+            bulk: None,
+            report: None,
+            collect_loading: InFlight::default(),
+            correct_loading: InFlight::default(),
+            pending_open: false,
+            feed_loading: InFlight::default(),
+            feed_cursor: 0,
         }
     }
 
-    /// The requests a fresh console starts with.
+    /// The requests a fresh console starts with: the page, the counts and the change feed.
     pub fn start(&mut self) -> Vec<Command> {
         let mut out = self.request_list();
         out.extend(self.request_health());
+        out.extend(self.request_changes());
         out
     }
 
@@ -123,12 +162,50 @@ impl App {
                 let statuses = &self.list.query.filter.statuses;
                 let shown = statuses.first().map_or("any", |s| s.as_str());
                 self.info(format!("status filter: {shown}"));
-                self.request_list()
+                self.view_changed()
             }
-            Action::Approve => self.start_decision(Decision::Approve),
-            Action::Reject => self.start_decision(Decision::Reject),
+            Action::NextSort => {
+                let keys = SortKey::ALL;
+                let at = keys.iter().position(|k| *k == self.list.query.sort);
+                let next = at.map_or(0, |i| (i + 1) % keys.len());
+                self.list.query.sort = keys[next];
+                self.view_changed()
+            }
+            Action::ReverseSort => {
+                self.list.query.descending = !self.list.query.descending;
+                self.view_changed()
+            }
+            Action::Approve => self.start_bulk(BulkOp::Approve),
+            Action::Reject => self.start_bulk(BulkOp::Reject),
+            Action::Verify => self.start_bulk(BulkOp::Verify),
+            Action::Unverify => self.start_bulk(BulkOp::Unverify),
+            Action::ToggleMark => self.toggle_mark(),
+            Action::MarkRange => self.mark_range(),
+            Action::MarkDown => self.extend_marks(1),
+            Action::MarkUp => self.extend_marks(-1),
+            Action::MarkAll => self.mark_all(),
+            Action::ClearMarks => {
+                self.list.marks.clear();
+                self.list.anchor = None;
+                vec![]
+            }
+            Action::NextField => self.focus_field(1),
+            Action::PrevField => self.focus_field(-1),
+            Action::EditField => self.edit_field(),
+            Action::Queue => self.queue(),
+            Action::ToggleImage => self.toggle_image(),
+            Action::ZoomField => self.zoom_field(),
+            Action::Rotate => self.rotate(),
+            Action::NextImage => self.next_image(),
+            Action::ImageLoaded { id, name, result } => self.image_loaded(id, name, result),
+            Action::AcceptField => self.accept_field(),
+            Action::SkipField => self.skip_field(),
+            Action::NextCard => self.step_card(1),
+            Action::PrevCard => self.step_card(-1),
+            Action::Release => self.release(),
             Action::Refresh => self.refresh(true),
             Action::Submit => self.submit(),
+            Action::Confirm => self.confirm(),
             Action::Cancel => {
                 self.prompt = None;
                 vec![]
@@ -140,24 +217,59 @@ impl App {
             Action::ClearInput => self.edit(String::clear),
             Action::Tick(now) => {
                 self.now = now;
-                self.refresh(false)
+                // The change feed refreshes; ticks only re-arm it after a failure, which
+                // also reconnects after a daemon restart.
+                self.request_changes()
             }
             Action::Resize { rows } => self.resize(rows),
             Action::Connected(welcome) => {
                 let (identity, role) = (welcome.identity, welcome.role);
+                let was_down = matches!(self.connection, Connection::Down(_));
                 self.connection = Connection::Connected { identity, role };
-                vec![]
+                match was_down {
+                    true => self.refresh(true),
+                    false => vec![],
+                }
             }
             Action::Disconnected(why) => {
                 self.connection = Connection::Down(why);
+                // A restarted daemon counts its feed afresh.
+                self.feed_cursor = 0;
                 vec![]
             }
             Action::HealthLoaded(result) => self.health_loaded(result),
             Action::PageLoaded { query, result } => self.page_loaded(query, result),
             Action::CardLoaded { id, result } => self.card_loaded(id, result),
             Action::AuditLoaded { id, result } => self.audit_loaded(id, result),
-            Action::Decided { request, result } => self.decided(request, result),
+            Action::Claimed { id, result } => self.claimed(id, result),
+            Action::Released { id, result } => self.released(id, result),
+            Action::Corrected { id, field, result } => self.corrected(id, field, result),
+            Action::Collected { query, result } => self.collected(query, result),
+            Action::BulkProgress { done, total } => {
+                if let Some(run) = self.bulk.as_mut() {
+                    run.done = done;
+                    run.total = total;
+                }
+                vec![]
+            }
+            Action::BulkDone {
+                op,
+                total,
+                results,
+                error,
+            } => self.bulk_done(op, total, results, error),
+            Action::ChangesLoaded(result) => self.changes_loaded(result),
         }
+    }
+
+    /// The filter or sort changed: back to the top, fetch, and remember the view.
+    fn view_changed(&mut self) -> Vec<Command> {
+        self.list.cursor = 0;
+        self.list.query.offset = 0;
+        self.list.anchor = None;
+        let mut out = self.request_list();
+        out.push(Command::SaveView(SavedView::of(&self.list.query)));
+        out
     }
 
     fn info(&mut self, text: String) {
@@ -174,160 +286,6 @@ impl App {
         });
     }
 
-    fn page_step(&self) -> i64 {
-        i64::from(self.list.query.limit.max(1))
-    }
-
-    fn move_by(&mut self, delta: i64) -> Vec<Command> {
-        let visible = self.rows.saturating_sub(DETAIL_CHROME_ROWS);
-        if let (Screen::Detail, Some(detail)) = (self.screen, self.detail.as_mut()) {
-            let lines = if delta.abs() > 1 { DETAIL_PAGE } else { 1 };
-            detail.scroll = match delta.is_negative() {
-                true => detail.scroll.saturating_sub(lines),
-                false => detail
-                    .scroll
-                    .saturating_add(lines)
-                    .min(detail.max_scroll(visible)),
-            };
-            return vec![];
-        }
-        match self.list.move_by(delta) {
-            true => self.request_list(),
-            false => vec![],
-        }
-    }
-
-    fn move_to(&mut self, cursor: u64) -> Vec<Command> {
-        let visible = self.rows.saturating_sub(DETAIL_CHROME_ROWS);
-        if let (Screen::Detail, Some(detail)) = (self.screen, self.detail.as_mut()) {
-            detail.scroll = if cursor == 0 {
-                0
-            } else {
-                detail.max_scroll(visible)
-            };
-            return vec![];
-        }
-        match self.list.move_to(cursor) {
-            true => self.request_list(),
-            false => vec![],
-        }
-    }
-
-    fn open_detail(&mut self) -> Vec<Command> {
-        let Some(id) = self.list.selected().map(|c| c.id) else {
-            return vec![];
-        };
-        self.screen = Screen::Detail;
-        self.detail = Some(Detail::loading(id));
-        self.request_detail()
-    }
-
-    fn back(&mut self) -> Vec<Command> {
-        if self.help {
-            self.help = false;
-        } else if self.screen == Screen::Detail {
-            self.screen = Screen::List;
-            self.detail = None;
-        }
-        vec![]
-    }
-
-    /// The card an approve or reject acts on, with the version on screen.
-    fn current_card(&self) -> Option<CardRef> {
-        match self.screen {
-            Screen::Detail => {
-                let card = self.detail.as_ref()?.card()?;
-                Some(CardRef {
-                    id: card.id,
-                    expected_version: Some(card.version),
-                })
-            }
-            Screen::List => {
-                let card = self.list.selected()?;
-                Some(CardRef {
-                    id: card.id,
-                    expected_version: Some(card.version),
-                })
-            }
-        }
-    }
-
-    fn start_decision(&mut self, decision: Decision) -> Vec<Command> {
-        if self.decide_loading.busy {
-            self.error("a decision is still on its way; wait for its result".into());
-        } else if let Some(card) = self.current_card() {
-            let kind = PromptKind::Reason { decision, card };
-            self.prompt = Some(Prompt {
-                kind,
-                text: String::new(),
-            });
-        } else {
-            self.error("no card selected".into());
-        }
-        vec![]
-    }
-
-    fn edit(&mut self, change: impl FnOnce(&mut String)) -> Vec<Command> {
-        if let Some(prompt) = self.prompt.as_mut() {
-            change(&mut prompt.text);
-        }
-        vec![]
-    }
-
-    fn submit(&mut self) -> Vec<Command> {
-        let Some(prompt) = self.prompt.take() else {
-            return vec![];
-        };
-        match &prompt.kind {
-            PromptKind::Filter => match idreview_protocol::CardFilter::parse(&prompt.text) {
-                Ok(filter) => {
-                    self.list.query.filter = filter;
-                    self.list.move_to(0);
-                    self.list.query.offset = 0;
-                    self.status = None;
-                    self.request_list()
-                }
-                Err(why) => {
-                    self.error(format!("filter not applied: {why}"));
-                    self.prompt = Some(prompt);
-                    vec![]
-                }
-            },
-            PromptKind::Reason { decision, card } => {
-                let reason = prompt.text.trim().to_string();
-                let reason = match (decision, reason.is_empty()) {
-                    (Decision::Reject, true) => {
-                        self.error("a reason is required to reject".into());
-                        self.prompt = Some(prompt);
-                        return vec![];
-                    }
-                    (Decision::Approve, true) => "approved".to_string(),
-                    (_, false) => reason,
-                };
-                let request = DecideRequest {
-                    cards: vec![*card],
-                    decision: *decision,
-                    reason,
-                };
-                self.decide_loading.start();
-                self.info(format!("sending {} for card {}...", decision, card.id));
-                vec![Command::Rpc(Request::Decide(request))]
-            }
-        }
-    }
-
-    fn resize(&mut self, rows: u16) -> Vec<Command> {
-        self.rows = rows;
-        if !self.fit_page {
-            return vec![];
-        }
-        let size = rows.saturating_sub(CHROME_ROWS).max(1);
-        match self.list.set_page_size(u32::from(size)) {
-            true => self.request_list(),
-            false => vec![],
-        }
-    }
-
     /// Reloads the page and counts; `everything` also reloads an open card.
     fn refresh(&mut self, everything: bool) -> Vec<Command> {
         let mut out = self.request_list();
@@ -336,6 +294,16 @@ impl App {
             out.extend(self.request_detail());
         }
         out
+    }
+
+    fn request_changes(&mut self) -> Vec<Command> {
+        match self.feed_loading.busy {
+            true => vec![],
+            false => {
+                self.feed_loading.start();
+                vec![Command::Rpc(Request::Changes(self.feed_cursor))]
+            }
+        }
     }
 
     fn request_list(&mut self) -> Vec<Command> {

@@ -1,15 +1,17 @@
 //! The pieces of console state besides the list: which screen shows, the open prompt, the
 //! detail screen's card, the status line, the connection and the colour theme.
 
-use idreview_protocol::{AuditEvent, Card, CardId, CardRef, Decision, Role};
+use idreview_protocol::{AuditEvent, Card, CardId, CardRef, Role};
 
-use crate::rpc::CallError;
+use crate::rpc::{BulkOp, CallError};
 
 /// The screen under any prompt or help.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Screen {
     List,
     Detail,
+    /// The per-card results of the last bulk run.
+    Results,
 }
 
 /// What an open prompt is for.
@@ -17,8 +19,16 @@ pub enum Screen {
 pub enum PromptKind {
     /// The filter bar: a query in the query language.
     Filter,
-    /// The reason for a decision on `card`.
-    Reason { decision: Decision, card: CardRef },
+    /// The reason for `op` on `cards`.
+    Reason { op: BulkOp, cards: Vec<CardRef> },
+    /// Yes or no to `op` on `cards`, with the reason already given.
+    Confirm {
+        op: BulkOp,
+        cards: Vec<CardRef>,
+        reason: String,
+    },
+    /// A new value for `field` of `card`.
+    Correct { card: CardRef, field: String },
 }
 
 /// An input line at the bottom of the screen.
@@ -33,21 +43,29 @@ pub struct Prompt {
 impl Prompt {
     /// The label before the text.
     pub fn label(&self) -> String {
+        let what = |cards: &[CardRef]| match cards {
+            [one] => format!("card {}", one.id),
+            many => format!("{} cards", many.len()),
+        };
         match &self.kind {
             PromptKind::Filter => "filter: ".to_string(),
-            PromptKind::Reason {
-                decision: Decision::Reject,
-                card,
-            } => {
-                format!("reject card {} - reason (required): ", card.id)
+            PromptKind::Reason { op, cards } => {
+                let need = match op {
+                    BulkOp::Reject => "required",
+                    _ => "optional",
+                };
+                format!("{} {} - reason ({need}): ", op.verb(), what(cards))
             }
-            PromptKind::Reason {
-                decision: Decision::Approve,
-                card,
-            } => {
-                format!("approve card {} - reason (optional): ", card.id)
+            PromptKind::Confirm { op, cards, .. } => {
+                format!("{} {}? y/n ", op.verb(), what(cards))
             }
+            PromptKind::Correct { card, field } => format!("card {} {field}: ", card.id),
         }
+    }
+
+    /// Whether the prompt takes text (a confirmation only takes yes or no).
+    pub fn takes_text(&self) -> bool {
+        !matches!(self.kind, PromptKind::Confirm { .. })
     }
 }
 
@@ -86,6 +104,25 @@ pub struct Detail {
     pub audit: Option<Result<Vec<AuditEvent>, CallError>>,
     /// First line shown.
     pub scroll: u16,
+    /// The focused field, for corrections.
+    pub field: usize,
+    /// The card is claimed by this console (released when the screen closes).
+    pub claimed: bool,
+    /// The document image shown instead of the text, when it is.
+    pub image: Option<DocImage>,
+}
+
+/// The document image on the detail screen: which file, how it is turned and zoomed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DocImage {
+    /// The file's submitted name.
+    pub name: String,
+    /// The decoded image once it arrived, or why it could not be shown.
+    pub loaded: Option<Result<std::sync::Arc<image::DynamicImage>, String>>,
+    /// Quarter turns clockwise: 0..=3.
+    pub quarter_turns: u8,
+    /// Zoomed to the focused field's box.
+    pub zoom: bool,
 }
 
 impl Detail {
@@ -96,6 +133,9 @@ impl Detail {
             card: None,
             audit: None,
             scroll: 0,
+            field: 0,
+            claimed: false,
+            image: None,
         }
     }
 
@@ -111,7 +151,13 @@ impl Detail {
             return 1;
         };
         let some = |n: usize| n.max(1);
-        let fields = 1 + some(card.fields.len()) + usize::from(!card.fields.is_empty());
+        let candidates: usize = card
+            .fields
+            .iter()
+            .map(|f| f.candidates.iter().filter(|c| c.value != f.value).count())
+            .sum();
+        let fields =
+            1 + some(card.fields.len()) + usize::from(!card.fields.is_empty()) + candidates;
         let provider = card.provider.as_ref().map_or(1, |p| {
             1 + usize::from(p.failure.is_some()) + p.warnings.len()
         });
@@ -153,4 +199,32 @@ impl Default for Theme {
             color: true,
         }
     }
+}
+
+/// A bulk run on its way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BulkRun {
+    /// What is being done.
+    pub op: BulkOp,
+    /// Cards answered so far.
+    pub done: usize,
+    /// Cards sent in all.
+    pub total: usize,
+}
+
+/// The outcome of a finished bulk run, for the results screen.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BulkReport {
+    /// What was done.
+    pub op: BulkOp,
+    /// Cards sent.
+    pub total: usize,
+    /// Cards that took it.
+    pub ok: usize,
+    /// Cards that did not, and why.
+    pub failures: Vec<(CardId, String)>,
+    /// Why the run stopped early, if it did.
+    pub error: Option<String>,
+    /// First failure line shown.
+    pub scroll: u16,
 }

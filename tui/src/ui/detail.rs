@@ -38,14 +38,29 @@ pub fn title_line(app: &App) -> Line<'_> {
         )),
         Span::styled(card.status.as_str(), theme::status(&app.theme, card.status)),
         Span::raw(format!("  version {}  {}", card.version, flags)),
+        Span::styled(holder(app, card), theme::dim()),
     ])
 }
 
+/// Who holds the card and until when, as the title shows it.
+fn holder(app: &App, card: &Card) -> String {
+    match (&card.assignee, card.lease_until) {
+        (Some(who), Some(until)) if until > app.now => {
+            format!("  held by {who} until {}", until.format("%H:%M"))
+        }
+        (Some(who), None) => format!("  assigned to {who}"),
+        _ => String::new(),
+    }
+}
+
 /// Draws the page, scrolled as far as the app says but never past its end.
-pub fn render(app: &App, frame: &mut Frame, area: Rect) {
+pub fn render(app: &App, frame: &mut Frame, area: Rect, images: &mut super::ImageCache) {
     let Some(detail) = &app.detail else {
         return;
     };
+    if let Some(image) = &detail.image {
+        return super::image::render(app, detail, image, frame, area, images);
+    }
     let lines = lines(app, detail);
     let max_scroll = lines.len().saturating_sub(usize::from(area.height));
     let scroll = usize::from(detail.scroll).min(max_scroll);
@@ -71,7 +86,7 @@ fn lines<'a>(app: &'a App, detail: &'a Detail) -> Vec<Line<'a>> {
         Some(Ok(card)) => card,
     };
     let mut out = Vec::new();
-    fields(&app.theme, card, &mut out);
+    fields(&app.theme, card, detail.field, &mut out);
     files(card, &mut out);
     findings(&app.theme, card, &mut out);
     verdict(card, &mut out);
@@ -86,7 +101,7 @@ fn heading(out: &mut Vec<Line<'_>>, title: &str) {
     out.push(Line::styled(title.to_string(), theme::heading()));
 }
 
-fn fields<'a>(theme: &Theme, card: &'a Card, out: &mut Vec<Line<'a>>) {
+fn fields<'a>(theme: &Theme, card: &'a Card, focus: usize, out: &mut Vec<Line<'a>>) {
     heading(out, "Fields");
     if card.fields.is_empty() {
         out.push(Line::styled("  nothing extracted", theme::dim()));
@@ -97,10 +112,17 @@ fn fields<'a>(theme: &Theme, card: &'a Card, out: &mut Vec<Line<'a>>) {
         );
         out.push(Line::styled(titles, theme::dim()));
     }
-    for field in &card.fields {
+    for (i, field) in card.fields.iter().enumerate() {
         let style = theme::confidence(theme, Some(field.confidence));
+        let marker = if i == focus { ">" } else { " " };
+        let name = format!("{marker} {:<20} ", field.name);
+        let name = match i == focus {
+            true => Span::styled(name, theme::selected()),
+            false => Span::raw(name),
+        };
         out.push(Line::from(vec![
-            Span::raw(format!("  {:<20} {:<28} ", field.name, field.value)),
+            name,
+            Span::raw(format!("{:<28} ", field.value)),
             Span::styled(
                 format!(
                     "{} {:>4}",
@@ -115,6 +137,17 @@ fn fields<'a>(theme: &Theme, card: &'a Card, out: &mut Vec<Line<'a>>) {
                 field.side.as_str()
             )),
         ]));
+        for c in field.candidates.iter().filter(|c| c.value != field.value) {
+            out.push(Line::styled(
+                format!(
+                    "    candidate {:<28} {:>4}  {}",
+                    c.value,
+                    display::percent(c.confidence),
+                    c.source.as_str()
+                ),
+                theme::dim(),
+            ));
+        }
     }
 }
 

@@ -12,16 +12,39 @@ use crate::keys::{self, Context};
 
 /// Contexts in the left and the right column.
 const COLUMNS: [&[Context]; 2] = [
-    &[Context::List, Context::Detail, Context::Global],
-    &[Context::Cards, Context::Prompt, Context::Help],
+    &[Context::List, Context::Detail],
+    &[
+        Context::Cards,
+        Context::Prompt,
+        Context::Confirm,
+        Context::Results,
+        Context::Help,
+        Context::Global,
+    ],
 ];
 
-/// Draws every binding of [`keys::BINDINGS`], grouped by context, in two columns.
+/// Draws every binding of the app's key table, grouped by context, in two columns scrolled
+/// together.
 pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     let halves = Layout::horizontal([Constraint::Fill(1), Constraint::Fill(1)]).split(area);
     for (contexts, half) in COLUMNS.iter().zip(halves.iter()) {
-        frame.render_widget(column(app, contexts), *half);
+        let column = column(app, contexts).scroll((app.help_scroll, 0));
+        frame.render_widget(column, *half);
     }
+}
+
+/// The lines of the taller column, for the furthest the help scrolls.
+pub fn line_count(table: &[keys::Binding]) -> usize {
+    COLUMNS
+        .iter()
+        .map(|contexts| {
+            contexts
+                .iter()
+                .map(|c| keys::help_rows(table, *c).len() + 2)
+                .sum::<usize>()
+        })
+        .max()
+        .unwrap_or(0)
 }
 
 fn column<'a>(app: &App, contexts: &[Context]) -> Paragraph<'a> {
@@ -31,10 +54,10 @@ fn column<'a>(app: &App, contexts: &[Context]) -> Paragraph<'a> {
             lines.push(Line::raw(""));
         }
         lines.push(Line::styled(context.title(), theme::heading()));
-        for (keys, help) in keys::help_rows(context) {
+        for (keys, help) in keys::help_rows(&app.keys, context) {
             lines.push(Line::from(vec![
                 Span::raw("  "),
-                Span::styled(format!("{keys:<14}"), theme::key(&app.theme)),
+                Span::styled(format!("{keys:<12}"), theme::key(&app.theme)),
                 Span::raw(help),
             ]));
         }

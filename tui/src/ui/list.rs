@@ -1,7 +1,7 @@
 //! The card list: the filter line above it and the table of the current page, with the
 //! selection, colour-coded confidence and ages measured against the app's clock.
 
-use idreview_protocol::CardSummary;
+use idreview_protocol::{CardSummary, SortKey};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
@@ -19,7 +19,10 @@ pub fn filter_line(app: &App, width: u16) -> Line<'_> {
         false => query.filter.to_query_string(),
     };
     let order = if query.descending { "desc" } else { "asc" };
-    let left = format!("filter: {filter}  sort: {} {order}", query.sort.as_str());
+    let mut left = format!("filter: {filter}  sort: {} {order}", query.sort.as_str());
+    if !app.list.marks.is_empty() {
+        left.push_str(&format!("  marked: {}", app.list.marks.len()));
+    }
     let mut right = app.list.page.as_ref().map(rows_label).unwrap_or_default();
     if app.list.loading.busy {
         right = format!("loading... {right}");
@@ -52,16 +55,24 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
         frame.render_widget(Paragraph::new(text).style(theme::dim()), area);
         return;
     }
-    let header = Row::new([
-        "id", "user", "type", "country", "status", "conf", "age", "assignee",
-    ])
-    .style(theme::heading());
+    let sorted = app.list.query.sort;
+    let arrow = if app.list.query.descending {
+        "↓"
+    } else {
+        "↑"
+    };
+    let titles = COLUMNS.map(|(title, key)| match key {
+        Some(key) if key == sorted => format!("{title}{arrow}"),
+        _ => title.to_string(),
+    });
+    let header = Row::new(titles).style(theme::heading());
     let rows = page.cards.iter().map(|card| row(app, card));
     let widths = [
+        Constraint::Length(1),
         Constraint::Length(6),
         Constraint::Fill(1),
         Constraint::Length(16),
-        Constraint::Length(7),
+        Constraint::Length(8),
         Constraint::Length(13),
         Constraint::Length(5),
         Constraint::Length(4),
@@ -81,8 +92,26 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     frame.render_stateful_widget(table, area, &mut state);
 }
 
+/// Column titles and the sort key each shows; the first column holds the mark.
+const COLUMNS: [(&str, Option<SortKey>); 9] = [
+    ("", None),
+    ("id", None),
+    ("user", Some(SortKey::User)),
+    ("type", Some(SortKey::DocumentType)),
+    ("country", Some(SortKey::Country)),
+    ("status", Some(SortKey::Status)),
+    ("conf", Some(SortKey::Confidence)),
+    ("age", Some(SortKey::Created)),
+    ("assignee", Some(SortKey::Assignee)),
+];
+
 fn row<'a>(app: &App, card: &'a CardSummary) -> Row<'a> {
+    let mark = match app.list.marks.contains_key(&card.id) {
+        true => "*",
+        false => " ",
+    };
     Row::new([
+        Cell::from(mark),
         Cell::from(card.id.to_string()),
         Cell::from(card.user_id.as_str()),
         Cell::from(card.document_type.as_str()),

@@ -4,9 +4,13 @@
 
 mod detail;
 mod help;
+mod image;
 mod list;
+mod results;
 mod theme;
 
+#[cfg(test)]
+mod review_tests;
 #[cfg(test)]
 mod tests;
 
@@ -14,12 +18,25 @@ use idreview_protocol::Status;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
+use ratatui::widgets::LineGauge;
 
 use crate::app::{App, Connection, Prompt, Screen};
 use crate::keys;
 
-/// Draws the whole console for `app`.
+/// Lines of the help screen's taller column, for scrolling.
+pub fn help_lines(table: &[keys::Binding]) -> usize {
+    help::line_count(table)
+}
+
+pub use image::ImageCache;
+
+/// Draws the whole console for `app`, images in half blocks without keeping their encoding.
 pub fn render(app: &App, frame: &mut Frame) {
+    render_with(app, frame, &mut ImageCache::halfblocks());
+}
+
+/// Draws the whole console for `app`, images through `images`.
+pub fn render_with(app: &App, frame: &mut Frame, images: &mut ImageCache) {
     let [header, subheader, body, status, hints] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(1),
@@ -49,11 +66,28 @@ pub fn render(app: &App, frame: &mut Frame) {
                 if app.prompt.is_none() {
                     frame.render_widget(detail::title_line(app), subheader);
                 }
-                detail::render(app, frame, body);
+                detail::render(app, frame, body, images);
+            }
+            Screen::Results => {
+                if app.prompt.is_none() {
+                    frame.render_widget(results::title_line(app), subheader);
+                }
+                results::render(app, frame, body);
             }
         }
     }
-    frame.render_widget(status_line(app), status);
+    match app.bulk.filter(|run| run.total > 1) {
+        Some(run) => {
+            let ratio = run.done as f64 / run.total.max(1) as f64;
+            let label = format!("{} {}/{} ", run.op.verb(), run.done, run.total);
+            let gauge = LineGauge::default()
+                .ratio(ratio.clamp(0.0, 1.0))
+                .label(label)
+                .filled_style(theme::level(&app.theme, crate::app::Level::Info));
+            frame.render_widget(gauge, status);
+        }
+        None => frame.render_widget(status_line(app), status),
+    }
     frame.render_widget(hint_line(app), hints);
     place_cursor(app, frame, subheader);
 }
@@ -120,7 +154,7 @@ fn hint_line(app: &App) -> Line<'static> {
 
 /// Shows the terminal cursor at the end of an open prompt.
 fn place_cursor(app: &App, frame: &mut Frame, row: Rect) {
-    let Some(prompt) = &app.prompt else {
+    let Some(prompt) = app.prompt.as_ref().filter(|p| p.takes_text()) else {
         return;
     };
     let width = prompt.label().chars().count() + prompt.text.chars().count();

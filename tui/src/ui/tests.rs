@@ -2,22 +2,20 @@
 //! table exactly as the event loop does, and a fixed clock so ages never change.
 
 use idreview_protocol::transport::Welcome;
-use idreview_protocol::{
-    CardId, CardRef, DecideRequest, Decision, ItemResult, ListQuery, Role, RpcError,
-};
+use idreview_protocol::{CardId, CardRef, ItemResult, ListQuery, Role, RpcError};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use crate::app::{Action, App, Command, Connection, Level, Theme, fixtures};
 use crate::keys;
-use crate::rpc::{CallError, Request};
+use crate::rpc::{BulkOp, CallError, Request};
 
-fn draw(app: &App) -> TestBackend {
+pub(super) fn draw(app: &App) -> TestBackend {
     draw_sized(app, 30)
 }
 
-fn draw_sized(app: &App, rows: u16) -> TestBackend {
+pub(super) fn draw_sized(app: &App, rows: u16) -> TestBackend {
     let mut terminal = Terminal::new(TestBackend::new(100, rows)).expect("test terminal");
     terminal
         .draw(|frame| super::render(app, frame))
@@ -25,18 +23,18 @@ fn draw_sized(app: &App, rows: u16) -> TestBackend {
     terminal.backend().clone()
 }
 
-fn press(app: &mut App, code: KeyCode) -> Vec<Command> {
+pub(super) fn press(app: &mut App, code: KeyCode) -> Vec<Command> {
     keys::press(app, KeyEvent::new(code, KeyModifiers::NONE))
 }
 
-fn type_text(app: &mut App, text: &str) {
+pub(super) fn type_text(app: &mut App, text: &str) {
     for c in text.chars() {
         press(app, KeyCode::Char(c));
     }
 }
 
 /// A console showing 8 cards of 8, connected, with counts.
-fn loaded() -> App {
+pub(super) fn loaded() -> App {
     let query = ListQuery {
         limit: 25,
         ..ListQuery::default()
@@ -60,7 +58,7 @@ fn loaded() -> App {
 }
 
 /// The detail screen of the third card, loaded.
-fn detail() -> App {
+pub(super) fn detail() -> App {
     let mut app = loaded();
     press(&mut app, KeyCode::Down);
     press(&mut app, KeyCode::Down);
@@ -68,7 +66,7 @@ fn detail() -> App {
     assert_eq!(
         commands,
         vec![
-            Command::Rpc(Request::Card(CardId(3))),
+            Command::Rpc(Request::Claim(CardId(3))),
             Command::Rpc(Request::Audit(CardId(3)))
         ]
     );
@@ -76,7 +74,7 @@ fn detail() -> App {
         id: CardId(3),
         ..fixtures::card(3)
     };
-    app.update(Action::CardLoaded {
+    app.update(Action::Claimed {
         id: CardId(3),
         result: Ok(card),
     });
@@ -159,15 +157,15 @@ fn reject_reason_prompt() {
     type_text(&mut app, "photo is blurry");
     insta::assert_snapshot!(draw(&app));
     let commands = press(&mut app, KeyCode::Enter);
-    let expected = DecideRequest {
+    let expected = Request::Bulk {
+        op: BulkOp::Reject,
         cards: vec![CardRef {
             id: CardId(3),
             expected_version: Some(3),
         }],
-        decision: Decision::Reject,
         reason: "photo is blurry".into(),
     };
-    assert_eq!(commands, vec![Command::Rpc(Request::Decide(expected))]);
+    assert_eq!(commands, vec![Command::Rpc(expected)]);
 }
 
 #[test]
@@ -175,13 +173,13 @@ fn error_status_line_after_a_conflict() {
     let mut app = loaded();
     press(&mut app, KeyCode::Char('a'));
     let commands = press(&mut app, KeyCode::Enter);
-    let [Command::Rpc(Request::Decide(request))] = commands.as_slice() else {
+    let [Command::Rpc(Request::Bulk { op, cards, reason })] = commands.as_slice() else {
         panic!("no decide request: {commands:?}");
     };
-    assert_eq!(request.reason, "approved");
+    assert_eq!((*op, reason.as_str()), (BulkOp::Approve, "approved"));
     assert_eq!(
-        request.cards,
-        vec![CardRef {
+        cards,
+        &vec![CardRef {
             id: CardId(1),
             expected_version: Some(2)
         }]
@@ -191,13 +189,15 @@ fn error_status_line_after_a_conflict() {
         expected: 2,
         actual: 3,
     };
-    let result = Ok(vec![ItemResult {
+    let results = vec![ItemResult {
         id: CardId(1),
         result: Err(conflict),
-    }]);
-    let commands = app.update(Action::Decided {
-        request: request.clone(),
-        result,
+    }];
+    let commands = app.update(Action::BulkDone {
+        op: BulkOp::Approve,
+        total: 1,
+        results,
+        error: None,
     });
     assert!(
         commands
@@ -269,22 +269,54 @@ fn paging_asks_the_server_for_the_cursors_page_only() {
 }
 
 #[test]
-fn ticks_refresh_without_piling_up_requests() {
+fn the_change_feed_refreshes_and_ticks_only_rearm_it() {
     let mut app = loaded();
     let later = fixtures::now() + chrono::Duration::seconds(2);
-    let commands = app.update(Action::Tick(later));
-    assert_eq!(commands.len(), 2, "page and counts: {commands:?}");
     assert!(
         app.update(Action::Tick(later)).is_empty(),
-        "both still in flight"
+        "the feed poll is still out"
     );
     assert_eq!(app.now, later);
+    let first = idreview_protocol::Changes {
+        cursor: 40,
+        cards: vec![fixtures::summary(1)],
+    };
+    let commands = app.update(Action::ChangesLoaded(Ok(first)));
+    assert_eq!(
+        commands,
+        vec![Command::Rpc(Request::Changes(40))],
+        "the first answer only sets the cursor"
+    );
+    let next = idreview_protocol::Changes {
+        cursor: 41,
+        cards: vec![fixtures::summary(2)],
+    };
+    let commands = app.update(Action::ChangesLoaded(Ok(next)));
+    assert_eq!(
+        commands,
+        vec![
+            Command::Rpc(Request::List(app.list.query.clone())),
+            Command::Rpc(Request::Health),
+            Command::Rpc(Request::Changes(41)),
+        ]
+    );
+    let failed = Err(CallError::Disconnected("gone".into()));
+    assert!(app.update(Action::ChangesLoaded(failed)).is_empty());
+    assert_eq!(
+        app.update(Action::Tick(later)),
+        vec![Command::Rpc(Request::Changes(41))],
+        "a tick re-arms the feed"
+    );
 }
 
 #[test]
 fn quit_from_the_list_and_back_from_the_detail() {
     let mut app = detail();
-    assert!(press(&mut app, KeyCode::Char('q')).is_empty());
+    assert_eq!(
+        press(&mut app, KeyCode::Char('q')),
+        vec![Command::Rpc(Request::Release(CardId(3)))],
+        "closing gives the claim back"
+    );
     assert!(app.detail.is_none());
     assert_eq!(press(&mut app, KeyCode::Char('q')), vec![Command::Quit]);
     let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);

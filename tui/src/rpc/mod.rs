@@ -1,19 +1,19 @@
-//! The console's and the commands' only way to the daemon: connecting, thin typed calls with a
-//! deadline each ([`Rpc`]), and the background worker that owns the client for the console,
-//! takes [`Request`]s over a channel and answers with [`Action`]s, so the UI loop never awaits
-//! an RPC.
+//! The console's and the commands' only way to the daemon: connecting and thin typed calls with
+//! a deadline each ([`Rpc`]). The console's background worker lives in [`worker`].
+
+mod worker;
+
+pub use worker::{BulkOp, CHUNK, Request, RpcHandle, spawn_worker};
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use idreview_protocol::transport::{self, TransportError, Welcome};
 use idreview_protocol::{
-    AuditEvent, Card, CardId, CardPage, DecideRequest, Health, IdReviewClient, ItemResult,
-    ListQuery, RpcError,
+    AuditEvent, Card, CardId, CardPage, CardRef, Changes, DecideRequest, FieldCorrection, Health,
+    IdReviewClient, ItemResult, ListQuery, RpcError,
 };
-use tokio::sync::mpsc;
 
-use crate::app::Action;
 use crate::error::Error;
 use crate::settings::Settings;
 
@@ -162,123 +162,53 @@ impl Rpc {
     }
 }
 
-/// What the console asks the worker for. Each answer comes back as one [`Action`].
-#[derive(Debug, Clone, PartialEq)]
-pub enum Request {
-    Health,
-    List(ListQuery),
-    Card(CardId),
-    Audit(CardId),
-    Decide(DecideRequest),
-}
-
-/// The console's side of the worker.
-#[derive(Debug, Clone)]
-pub struct RpcHandle {
-    /// Requests to the worker, in the order the app issued them.
-    requests: mpsc::UnboundedSender<Request>,
-}
-
-impl RpcHandle {
-    /// Queues a request; a dead worker is logged, since the app then shows no answer.
-    pub fn send(&self, request: Request) {
-        if self.requests.send(request).is_err() {
-            tracing::error!("the rpc worker is gone");
-        }
+impl Rpc {
+    /// Mark cards as checked (or not); a result per card.
+    pub async fn set_verified(
+        &self,
+        cards: Vec<CardRef>,
+        verified: bool,
+    ) -> Result<Vec<ItemResult>, CallError> {
+        self.client
+            .set_verified(self.ctx(), cards, verified)
+            .await
+            .map_err(|e| CallError::from_tarpc(e, self.timeout))
     }
-}
 
-/// Starts the worker owning `rpc` (or connecting on first use), answering on `actions`.
-pub fn spawn_worker(
-    endpoint: Endpoint,
-    rpc: Option<Rpc>,
-    actions: mpsc::UnboundedSender<Action>,
-) -> RpcHandle {
-    let (requests, rx) = mpsc::unbounded_channel();
-    tokio::spawn(worker(endpoint, rpc, rx, actions));
-    RpcHandle { requests }
-}
-
-async fn worker(
-    endpoint: Endpoint,
-    mut rpc: Option<Rpc>,
-    mut requests: mpsc::UnboundedReceiver<Request>,
-    actions: mpsc::UnboundedSender<Action>,
-) {
-    // Calls that saw the connection break say so here, so the next request reconnects.
-    let (broken_tx, mut broken_rx) = mpsc::unbounded_channel::<()>();
-    loop {
-        let request = tokio::select! {
-            Some(()) = broken_rx.recv() => { rpc = None; continue; }
-            request = requests.recv() => match request { Some(r) => r, None => return },
+    /// Claim the card for review.
+    pub async fn claim_card(&self, id: CardId) -> Result<Card, CallError> {
+        let card = CardRef {
+            id,
+            expected_version: None,
         };
-        let client = match &rpc {
-            Some(client) => Ok(client.clone()),
-            None => match endpoint.connect().await {
-                Ok((client, welcome)) => {
-                    tracing::info!(identity = %welcome.identity, "connected");
-                    let _ = actions.send(Action::Connected(welcome));
-                    rpc = Some(client.clone());
-                    Ok(client)
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "connect failed");
-                    let _ = actions.send(Action::Disconnected(e.to_string()));
-                    Err(CallError::NotConnected(e.to_string()))
-                }
-            },
-        };
-        let (actions, broken) = (actions.clone(), broken_tx.clone());
-        tokio::spawn(async move {
-            let action = call(client, request).await;
-            // Only a connection that broke under the call is news; a failed connect was
-            // reported above.
-            if let Some(e @ CallError::Disconnected(_)) = action.call_error() {
-                let _ = broken.send(());
-                let _ = actions.send(Action::Disconnected(e.to_string()));
-            }
-            let _ = actions.send(action);
-        });
+        self.flat(self.client.claim_card(self.ctx(), card).await)
     }
-}
 
-/// Runs one request and wraps its answer as the action that carries it.
-async fn call(rpc: Result<Rpc, CallError>, request: Request) -> Action {
-    let rpc = match rpc {
-        Ok(rpc) => rpc,
-        Err(e) => {
-            return match request {
-                Request::Health => Action::HealthLoaded(Err(e)),
-                Request::List(query) => Action::PageLoaded {
-                    query,
-                    result: Err(e),
-                },
-                Request::Card(id) => Action::CardLoaded { id, result: Err(e) },
-                Request::Audit(id) => Action::AuditLoaded { id, result: Err(e) },
-                Request::Decide(request) => Action::Decided {
-                    request,
-                    result: Err(e),
-                },
-            };
-        }
-    };
-    match request {
-        Request::Health => Action::HealthLoaded(rpc.health().await),
-        Request::List(query) => {
-            let result = rpc.list_cards(query.clone()).await;
-            Action::PageLoaded { query, result }
-        }
-        Request::Card(id) => Action::CardLoaded {
-            id,
-            result: rpc.get_card(id).await,
-        },
-        Request::Audit(id) => Action::AuditLoaded {
-            id,
-            result: rpc.audit_events(id).await,
-        },
-        Request::Decide(request) => {
-            let result = rpc.decide(request.clone()).await;
-            Action::Decided { request, result }
-        }
+    /// Give up a claim.
+    pub async fn release_card(&self, id: CardId) -> Result<(), CallError> {
+        self.flat(self.client.release_card(self.ctx(), id).await)
+    }
+
+    /// Correct field values of a card.
+    pub async fn correct_fields(
+        &self,
+        card: CardRef,
+        corrections: Vec<FieldCorrection>,
+    ) -> Result<Card, CallError> {
+        self.flat(
+            self.client
+                .correct_fields(self.ctx(), card, corrections)
+                .await,
+        )
+    }
+
+    /// One long-poll of the change feed; the deadline must exceed `wait_ms`.
+    pub async fn changes(&self, since: u64, wait_ms: u32) -> Result<Changes, CallError> {
+        self.flat(self.client.changes(self.ctx(), since, wait_ms).await)
+    }
+
+    /// The bytes of one of a card's files.
+    pub async fn file_bytes(&self, id: CardId, name: String) -> Result<Vec<u8>, CallError> {
+        self.flat(self.client.file_bytes(self.ctx(), id, name).await)
     }
 }

@@ -1,0 +1,252 @@
+//! The review service as two reviewers and an admin see it, over one store: claims, leases
+//! that lapse, releases, decisions refused on held cards, and the change feed.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use idreview_protocol::{
+    CardId, CardRef, DecideRequest, Decision, IdReview, Role, RpcError, Status,
+};
+use tarpc::context;
+
+use super::Session;
+use crate::config::Config;
+use crate::rpc::Shared;
+use crate::store::Store;
+
+struct World {
+    _dir: tempfile::TempDir,
+    shared: Shared,
+}
+
+impl World {
+    async fn new(lease_secs: u64) -> World {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(dir.path(), 0.8).expect("store");
+        crate::fill::fill(&store, 4, "u").await.expect("fills");
+        let mut config = Config::default();
+        config.review.lease_secs = lease_secs;
+        let shared = Shared {
+            objects: crate::objects::ObjectStore::local(dir.path().join("objects")),
+            store,
+            config: Arc::new(config),
+            provider: "manual",
+            started: Instant::now(),
+        };
+        World { _dir: dir, shared }
+    }
+
+    fn as_(&self, who: &str, role: Role) -> Session {
+        Session::new(self.shared.clone(), who.to_string(), role)
+    }
+
+    /// The first card waiting for review.
+    fn reviewable(&self) -> CardId {
+        let query = idreview_protocol::ListQuery {
+            filter: idreview_protocol::CardFilter::parse("status:needs_review").expect("parses"),
+            ..Default::default()
+        };
+        self.shared.store.list(&query, "x").cards[0].id
+    }
+}
+
+fn any(id: CardId) -> CardRef {
+    CardRef {
+        id,
+        expected_version: None,
+    }
+}
+
+#[tokio::test]
+async fn a_claim_keeps_others_off_until_released() {
+    let w = World::new(900).await;
+    let id = w.reviewable();
+    let ctx = context::current;
+    let card = w
+        .as_("alice", Role::Reviewer)
+        .claim_card(ctx(), any(id))
+        .await
+        .expect("claims");
+    assert_eq!(card.assignee.as_deref(), Some("alice"));
+    assert!(card.lease_until.is_some_and(|t| t > chrono::Utc::now()));
+    let again = w
+        .as_("alice", Role::Reviewer)
+        .claim_card(ctx(), any(id))
+        .await;
+    assert!(again.is_ok(), "the holder renews");
+
+    let bob = w.as_("bob", Role::Reviewer);
+    let err = bob
+        .clone()
+        .claim_card(ctx(), any(id))
+        .await
+        .expect_err("held");
+    assert!(
+        matches!(&err, RpcError::Held { holder, .. } if holder == "alice"),
+        "{err}"
+    );
+    assert!(err.to_string().contains("held by alice"), "{err}");
+    let request = DecideRequest {
+        cards: vec![any(id)],
+        decision: Decision::Approve,
+        reason: "ok".into(),
+    };
+    let results = bob.clone().decide(ctx(), request.clone()).await;
+    assert!(matches!(results[0].result, Err(RpcError::Held { .. })));
+    let err = bob
+        .clone()
+        .release_card(ctx(), id)
+        .await
+        .expect_err("not his");
+    assert!(matches!(err, RpcError::Held { .. }));
+
+    w.as_("root", Role::Admin)
+        .release_card(ctx(), id)
+        .await
+        .expect("admins release");
+    let summary = w.shared.store.summary(id).expect("summary");
+    assert_eq!(summary.assignee, None);
+    let results = bob.decide(ctx(), request).await;
+    assert!(results[0].result.is_ok(), "{:?}", results[0]);
+
+    let actions: Vec<String> = w
+        .shared
+        .store
+        .audit_for(id)
+        .expect("audit")
+        .into_iter()
+        .map(|e| e.action)
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "card.imported",
+            "card.claimed",
+            "card.claimed",
+            "card.released",
+            "card.approved"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn lapsed_leases_count_as_unassigned() {
+    let w = World::new(0).await;
+    let id = w.reviewable();
+    w.as_("alice", Role::Reviewer)
+        .claim_card(context::current(), any(id))
+        .await
+        .expect("claims");
+    assert_eq!(w.shared.store.summary(id).and_then(|s| s.assignee), None);
+    let card = w
+        .as_("bob", Role::Reviewer)
+        .claim_card(context::current(), any(id))
+        .await
+        .expect("the lapsed claim is free");
+    assert_eq!(card.assignee.as_deref(), Some("bob"));
+}
+
+#[tokio::test]
+async fn decided_cards_cannot_be_claimed() {
+    let w = World::new(900).await;
+    let id = w.reviewable();
+    let request = DecideRequest {
+        cards: vec![any(id)],
+        decision: Decision::Reject,
+        reason: "blurry".into(),
+    };
+    let admin = w.as_("root", Role::Admin);
+    assert!(
+        admin.decide(context::current(), request).await[0]
+            .result
+            .is_ok()
+    );
+    let err = w
+        .as_("alice", Role::Reviewer)
+        .claim_card(context::current(), any(id))
+        .await
+        .expect_err("final");
+    assert!(matches!(err, RpcError::IllegalTransition { .. }), "{err}");
+}
+
+#[tokio::test]
+async fn the_change_feed_wakes_on_a_write() {
+    let w = World::new(900).await;
+    let id = w.reviewable();
+    let alice = w.as_("alice", Role::Reviewer);
+    let start = alice
+        .clone()
+        .changes(context::current(), 0, 5000)
+        .await
+        .expect("feed");
+    assert!(start.cards.is_empty(), "since 0: only the cursor");
+    let waiting = tokio::spawn(
+        alice
+            .clone()
+            .changes(context::current(), start.cursor, 5000),
+    );
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let started = Instant::now();
+    alice
+        .claim_card(context::current(), any(id))
+        .await
+        .expect("claims");
+    let changes = waiting.await.expect("joins").expect("feed");
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "woken, not timed out"
+    );
+    assert_eq!(
+        changes.cards.iter().map(|c| c.id).collect::<Vec<_>>(),
+        vec![id]
+    );
+    assert!(changes.cursor > start.cursor);
+    assert_eq!(changes.cards[0].status, Status::NeedsReview);
+}
+
+#[tokio::test]
+async fn file_bytes_reads_a_cards_file_from_the_object_store() {
+    use sha2::Digest;
+    let w = World::new(900).await;
+    let id = w.reviewable();
+    let bytes = b"\x89PNG\r\n\x1a\n not really".to_vec();
+    let src = w._dir.path().join("front.png");
+    std::fs::write(&src, &bytes).expect("writes");
+    let sha = hex::encode(sha2::Sha256::digest(&bytes));
+    let key = format!("users/u/id-card/{id}/front.png");
+    w.shared
+        .objects
+        .put_file(&key, &src, &sha)
+        .await
+        .expect("stores");
+    let meta = idreview_protocol::FileMeta {
+        role: idreview_protocol::FileRole::Front,
+        name: "front.png".into(),
+        object_key: key,
+        sha256: sha,
+        size: bytes.len() as u64,
+        media_type: "image/png".into(),
+        dimensions: Some((1, 1)),
+        etag: None,
+    };
+    w.shared
+        .store
+        .update(any(id), "test", |c| {
+            c.files.push(meta.clone());
+            Ok(crate::store::Change::new("test.file_added"))
+        })
+        .await
+        .expect("adds the file");
+    let alice = w.as_("alice", Role::Reviewer);
+    let got = alice
+        .clone()
+        .file_bytes(context::current(), id, "front.png".into())
+        .await
+        .expect("reads");
+    assert_eq!(got, bytes);
+    let err = alice
+        .file_bytes(context::current(), id, "back.png".into())
+        .await
+        .expect_err("no such file");
+    assert!(matches!(err, RpcError::Invalid(_)), "{err}");
+}

@@ -1,0 +1,115 @@
+//! The document image on the detail screen: which image file shows, fetching it once, turning
+//! it and zooming to the focused field's box.
+
+use std::sync::Arc;
+
+use idreview_protocol::{Card, CardId};
+use image::DynamicImage;
+
+use super::{App, Command, DocImage};
+use crate::rpc::Request;
+
+/// The card's image files, front first.
+pub fn image_files(card: &Card) -> Vec<&str> {
+    let mut files: Vec<_> = card
+        .files
+        .iter()
+        .filter(|f| f.media_type.starts_with("image/"))
+        .collect();
+    files.sort_by_key(|f| f.role);
+    files.iter().map(|f| f.name.as_str()).collect()
+}
+
+impl App {
+    /// Shows the card's first image (fetching it), or goes back to the text.
+    pub(super) fn toggle_image(&mut self) -> Vec<Command> {
+        let Some(detail) = self.detail.as_mut() else {
+            return vec![];
+        };
+        if detail.image.take().is_some() {
+            return vec![];
+        }
+        let Some(card) = detail.card() else {
+            return vec![];
+        };
+        let Some(name) = image_files(card).first().map(|n| n.to_string()) else {
+            self.error("this card has no image files".into());
+            return vec![];
+        };
+        self.show_image(name)
+    }
+
+    /// Shows the next image file of the card.
+    pub(super) fn next_image(&mut self) -> Vec<Command> {
+        let Some(detail) = self.detail.as_ref() else {
+            return vec![];
+        };
+        let Some(card) = detail.card() else {
+            return vec![];
+        };
+        let files = image_files(card);
+        let at = detail
+            .image
+            .as_ref()
+            .and_then(|i| files.iter().position(|f| *f == i.name));
+        let next = at.map_or(0, |i| (i + 1) % files.len().max(1));
+        match files.get(next) {
+            Some(name) => {
+                let name = name.to_string();
+                self.show_image(name)
+            }
+            None => vec![],
+        }
+    }
+
+    fn show_image(&mut self, name: String) -> Vec<Command> {
+        let Some(detail) = self.detail.as_mut() else {
+            return vec![];
+        };
+        let id = detail.id;
+        detail.image = Some(DocImage {
+            name: name.clone(),
+            loaded: None,
+            quarter_turns: 0,
+            zoom: false,
+        });
+        vec![Command::Rpc(Request::Image { id, name })]
+    }
+
+    /// Zooms to the focused field's box, or back out.
+    pub(super) fn zoom_field(&mut self) -> Vec<Command> {
+        let mut out = Vec::new();
+        if self.detail.as_ref().is_some_and(|d| d.image.is_none()) {
+            out = self.toggle_image();
+        }
+        if let Some(image) = self.detail.as_mut().and_then(|d| d.image.as_mut()) {
+            image.zoom = !image.zoom;
+        }
+        out
+    }
+
+    /// Turns the image a quarter clockwise.
+    pub(super) fn rotate(&mut self) -> Vec<Command> {
+        if let Some(image) = self.detail.as_mut().and_then(|d| d.image.as_mut()) {
+            image.quarter_turns = (image.quarter_turns + 1) % 4;
+        }
+        vec![]
+    }
+
+    /// Takes a decoded image if it is still the one asked for.
+    pub(super) fn image_loaded(
+        &mut self,
+        id: CardId,
+        name: String,
+        result: Result<Arc<DynamicImage>, String>,
+    ) -> Vec<Command> {
+        let wanted = self.detail.as_mut().filter(|d| d.id == id);
+        if let Some(image) = wanted
+            .and_then(|d| d.image.as_mut())
+            .filter(|i| i.name == name)
+        {
+            image.loaded = Some(result);
+        }
+        vec![]
+    }
+}

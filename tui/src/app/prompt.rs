@@ -1,0 +1,73 @@
+//! The input line: editing its text and what Enter does for each kind of prompt (filter,
+//! reason, confirmation, correction), and the card an action applies to.
+
+use idreview_protocol::CardRef;
+
+use super::{App, Command, PromptKind, Screen};
+use crate::rpc::BulkOp;
+
+impl App {
+    /// The card an action acts on, with the version on screen.
+    pub(super) fn current_card(&self) -> Option<CardRef> {
+        let (id, version) = match self.screen {
+            Screen::Detail => {
+                let card = self.detail.as_ref()?.card()?;
+                (card.id, card.version)
+            }
+            Screen::List => {
+                let card = self.list.selected()?;
+                (card.id, card.version)
+            }
+            Screen::Results => return None,
+        };
+        Some(CardRef {
+            id,
+            expected_version: Some(version),
+        })
+    }
+
+    pub(super) fn edit(&mut self, change: impl FnOnce(&mut String)) -> Vec<Command> {
+        if let Some(prompt) = self.prompt.as_mut() {
+            change(&mut prompt.text);
+        }
+        vec![]
+    }
+
+    pub(super) fn submit(&mut self) -> Vec<Command> {
+        let Some(prompt) = self.prompt.take() else {
+            return vec![];
+        };
+        match prompt.kind.clone() {
+            PromptKind::Filter => match idreview_protocol::CardFilter::parse(&prompt.text) {
+                Ok(filter) => {
+                    self.list.query.filter = filter;
+                    self.status = None;
+                    self.view_changed()
+                }
+                Err(why) => {
+                    self.error(format!("filter not applied: {why}"));
+                    self.prompt = Some(prompt);
+                    vec![]
+                }
+            },
+            PromptKind::Reason { op, cards } => {
+                let reason = prompt.text.trim().to_string();
+                if op == BulkOp::Reject && reason.is_empty() {
+                    self.error("a reason is required to reject".into());
+                    self.prompt = Some(prompt);
+                    return vec![];
+                }
+                let reason = match reason.is_empty() {
+                    true => op.done().to_string(),
+                    false => reason,
+                };
+                self.ask_or_send(op, cards, reason)
+            }
+            PromptKind::Confirm { .. } => {
+                self.prompt = Some(prompt);
+                self.confirm()
+            }
+            PromptKind::Correct { card, field } => self.send_correction(card, field, prompt.text),
+        }
+    }
+}

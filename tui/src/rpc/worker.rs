@@ -1,0 +1,345 @@
+//! The console's RPC worker: owns the client, takes [`Request`]s over a channel and answers
+//! each with an [`Action`], so the UI loop never awaits an RPC. It reconnects on the next
+//! request after the connection broke, runs bulk work in chunks with progress, and pages
+//! through "every matching card" for the selection.
+
+use std::time::Duration;
+
+use idreview_protocol::{
+    CardId, CardRef, DecideRequest, Decision, FieldCorrection, ItemResult, ListQuery,
+};
+use tokio::sync::mpsc;
+
+use super::{CallError, Endpoint, Rpc};
+use crate::app::Action;
+
+/// Cards per `decide` / `set_verified` call of a bulk run; progress is reported between chunks.
+pub const CHUNK: usize = 500;
+
+/// How long one change-feed call waits on the daemon.
+const FEED_WAIT: Duration = Duration::from_secs(10);
+
+/// A bulk action on many cards.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BulkOp {
+    Approve,
+    Reject,
+    Verify,
+    Unverify,
+}
+
+impl BulkOp {
+    /// The verb, for prompts: `approve`.
+    pub fn verb(self) -> &'static str {
+        match self {
+            BulkOp::Approve => "approve",
+            BulkOp::Reject => "reject",
+            BulkOp::Verify => "verify",
+            BulkOp::Unverify => "unverify",
+        }
+    }
+
+    /// The past tense, for results: `approved`.
+    pub fn done(self) -> &'static str {
+        match self {
+            BulkOp::Approve => "approved",
+            BulkOp::Reject => "rejected",
+            BulkOp::Verify => "verified",
+            BulkOp::Unverify => "unverified",
+        }
+    }
+}
+
+/// What the console asks the worker for. Each answer comes back as one [`Action`] (a bulk run
+/// also sends progress on the way).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Request {
+    Health,
+    List(ListQuery),
+    Card(CardId),
+    Audit(CardId),
+    /// Claim the card and load it.
+    Claim(CardId),
+    Release(CardId),
+    Correct {
+        card: CardRef,
+        field: String,
+        value: String,
+    },
+    /// The references of the cards at positions `from..to` of `query`'s order.
+    Collect {
+        query: ListQuery,
+        from: u64,
+        to: u64,
+    },
+    /// `op` on every card, in chunks of [`CHUNK`].
+    Bulk {
+        op: BulkOp,
+        cards: Vec<CardRef>,
+        reason: String,
+    },
+    /// One long-poll of the change feed after cursor `since`.
+    Changes(u64),
+    /// A card's image file, fetched and decoded off the UI thread.
+    Image {
+        id: CardId,
+        name: String,
+    },
+}
+
+/// The console's side of the worker.
+#[derive(Debug, Clone)]
+pub struct RpcHandle {
+    /// Requests to the worker, in the order the app issued them.
+    requests: mpsc::UnboundedSender<Request>,
+}
+
+impl RpcHandle {
+    /// Queues a request; a dead worker is logged, since the app then shows no answer.
+    pub fn send(&self, request: Request) {
+        if self.requests.send(request).is_err() {
+            tracing::error!("the rpc worker is gone");
+        }
+    }
+}
+
+/// Starts the worker owning `rpc` (or connecting on first use), answering on `actions`.
+pub fn spawn_worker(
+    endpoint: Endpoint,
+    rpc: Option<Rpc>,
+    actions: mpsc::UnboundedSender<Action>,
+) -> RpcHandle {
+    // Requests from the console, in order.
+    let (requests, rx) = mpsc::unbounded_channel();
+    tokio::spawn(worker(endpoint, rpc, rx, actions));
+    RpcHandle { requests }
+}
+
+async fn worker(
+    endpoint: Endpoint,
+    mut rpc: Option<Rpc>,
+    mut requests: mpsc::UnboundedReceiver<Request>,
+    actions: mpsc::UnboundedSender<Action>,
+) {
+    // Calls that saw the connection break say so here, so the next request reconnects.
+    let (broken_tx, mut broken_rx) = mpsc::unbounded_channel::<()>();
+    loop {
+        let request = tokio::select! {
+            Some(()) = broken_rx.recv() => { rpc = None; continue; }
+            request = requests.recv() => match request { Some(r) => r, None => return },
+        };
+        let client = match &rpc {
+            Some(client) => Ok(client.clone()),
+            None => match endpoint.connect().await {
+                Ok((client, welcome)) => {
+                    tracing::info!(identity = %welcome.identity, "connected");
+                    let _ = actions.send(Action::Connected(welcome));
+                    rpc = Some(client.clone());
+                    Ok(client)
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "connect failed");
+                    let _ = actions.send(Action::Disconnected(e.to_string()));
+                    Err(CallError::NotConnected(e.to_string()))
+                }
+            },
+        };
+        let (actions, broken) = (actions.clone(), broken_tx.clone());
+        tokio::spawn(async move {
+            let action = call(client, request, &actions).await;
+            // Only a connection that broke under the call is news; a failed connect was
+            // reported above.
+            if let Some(e @ CallError::Disconnected(_)) = action.call_error() {
+                let _ = broken.send(());
+                let _ = actions.send(Action::Disconnected(e.to_string()));
+            }
+            let _ = actions.send(action);
+        });
+    }
+}
+
+/// The action that carries `e` as the answer to `request`.
+fn failed(request: Request, e: CallError) -> Action {
+    match request {
+        Request::Health => Action::HealthLoaded(Err(e)),
+        Request::List(query) => Action::PageLoaded {
+            query,
+            result: Err(e),
+        },
+        Request::Card(id) => Action::CardLoaded { id, result: Err(e) },
+        Request::Audit(id) => Action::AuditLoaded { id, result: Err(e) },
+        Request::Claim(id) => Action::Claimed { id, result: Err(e) },
+        Request::Release(id) => Action::Released { id, result: Err(e) },
+        Request::Correct { card, field, .. } => Action::Corrected {
+            id: card.id,
+            field,
+            result: Err(e),
+        },
+        Request::Collect { query, .. } => Action::Collected {
+            query,
+            result: Err(e),
+        },
+        Request::Bulk { op, cards, .. } => Action::BulkDone {
+            op,
+            total: cards.len(),
+            results: Vec::new(),
+            error: Some(e),
+        },
+        Request::Changes(_) => Action::ChangesLoaded(Err(e)),
+        Request::Image { id, name } => Action::ImageLoaded {
+            id,
+            name,
+            result: Err(e.to_string()),
+        },
+    }
+}
+
+/// Runs one request and wraps its answer as the action that carries it.
+async fn call(
+    rpc: Result<Rpc, CallError>,
+    request: Request,
+    progress: &mpsc::UnboundedSender<Action>,
+) -> Action {
+    let rpc = match rpc {
+        Ok(rpc) => rpc,
+        Err(e) => return failed(request, e),
+    };
+    match request {
+        Request::Health => Action::HealthLoaded(rpc.health().await),
+        Request::List(query) => {
+            let result = rpc.list_cards(query.clone()).await;
+            Action::PageLoaded { query, result }
+        }
+        Request::Card(id) => Action::CardLoaded {
+            id,
+            result: rpc.get_card(id).await,
+        },
+        Request::Audit(id) => Action::AuditLoaded {
+            id,
+            result: rpc.audit_events(id).await,
+        },
+        Request::Claim(id) => Action::Claimed {
+            id,
+            result: rpc.claim_card(id).await,
+        },
+        Request::Release(id) => Action::Released {
+            id,
+            result: rpc.release_card(id).await,
+        },
+        Request::Correct { card, field, value } => {
+            let correction = FieldCorrection {
+                name: field.clone(),
+                value,
+            };
+            let result = rpc.correct_fields(card, vec![correction]).await;
+            Action::Corrected {
+                id: card.id,
+                field,
+                result,
+            }
+        }
+        Request::Collect { query, from, to } => {
+            let result = collect(&rpc, &query, from, to).await;
+            Action::Collected { query, result }
+        }
+        Request::Bulk { op, cards, reason } => bulk(&rpc, op, cards, reason, progress).await,
+        Request::Image { id, name } => {
+            let result = match rpc.file_bytes(id, name.clone()).await {
+                Ok(bytes) => tokio::task::spawn_blocking(move || crate::image::decode(&bytes))
+                    .await
+                    .unwrap_or_else(|e| Err(format!("decoding stopped: {e}"))),
+                Err(e) => Err(e.to_string()),
+            };
+            Action::ImageLoaded { id, name, result }
+        }
+        Request::Changes(since) => {
+            let wait = u32::try_from(FEED_WAIT.as_millis()).unwrap_or(u32::MAX);
+            let rpc = rpc.with_timeout(FEED_WAIT + rpc.timeout);
+            Action::ChangesLoaded(rpc.changes(since, wait).await)
+        }
+    }
+}
+
+/// Pages through `query` from position `from` to `to` (exclusive), largest pages first.
+async fn collect(
+    rpc: &Rpc,
+    query: &ListQuery,
+    from: u64,
+    to: u64,
+) -> Result<Vec<CardRef>, CallError> {
+    let mut out = Vec::new();
+    let mut offset = from;
+    while offset < to {
+        let limit = u32::try_from((to - offset).min(u64::from(ListQuery::MAX_LIMIT)))
+            .unwrap_or(ListQuery::MAX_LIMIT);
+        let page = rpc
+            .list_cards(ListQuery {
+                offset,
+                limit,
+                ..query.clone()
+            })
+            .await?;
+        let got = page.cards.len() as u64;
+        out.extend(page.cards.iter().map(|c| CardRef {
+            id: c.id,
+            expected_version: Some(c.version),
+        }));
+        if got == 0 {
+            break;
+        }
+        offset += got;
+    }
+    Ok(out)
+}
+
+/// Sends `op` for `cards` in chunks, reporting progress after each; stops at the first call
+/// that fails as a whole and says how far it got.
+async fn bulk(
+    rpc: &Rpc,
+    op: BulkOp,
+    cards: Vec<CardRef>,
+    reason: String,
+    progress: &mpsc::UnboundedSender<Action>,
+) -> Action {
+    let total = cards.len();
+    let mut results: Vec<ItemResult> = Vec::with_capacity(total);
+    let mut error = None;
+    for chunk in cards.chunks(CHUNK) {
+        let chunk = chunk.to_vec();
+        let answer = match op {
+            BulkOp::Approve | BulkOp::Reject => {
+                let decision = match op {
+                    BulkOp::Reject => Decision::Reject,
+                    _ => Decision::Approve,
+                };
+                let request = DecideRequest {
+                    cards: chunk,
+                    decision,
+                    reason: reason.clone(),
+                };
+                rpc.decide(request).await
+            }
+            BulkOp::Verify => rpc.set_verified(chunk, true).await,
+            BulkOp::Unverify => rpc.set_verified(chunk, false).await,
+        };
+        match answer {
+            Ok(items) => results.extend(items),
+            Err(e) => {
+                error = Some(e);
+                break;
+            }
+        }
+        if results.len() < total {
+            let _ = progress.send(Action::BulkProgress {
+                done: results.len(),
+                total,
+            });
+        }
+    }
+    Action::BulkDone {
+        op,
+        total,
+        results,
+        error,
+    }
+}
