@@ -147,11 +147,47 @@ impl Default for VerificationConfig {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RpcConfig {
     /// Unix socket (mode 0600); default `DATA/idreviewd.sock`.
     pub socket: Option<PathBuf>,
+    /// `host:port` of the TCP listener for remote clients (port 0: any free port, written to
+    /// `DATA/idreviewd.addr`); unset: no TCP listener.
+    pub tcp_listen: Option<String>,
+    /// PEM certificate chain served on `tcp_listen`.
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key of `tls_cert`.
+    pub tls_key: Option<PathBuf>,
+    /// Serve plain TCP (no TLS) when `tcp_listen` is a loopback address and no certificate is set.
+    pub allow_plaintext_loopback: bool,
+    /// Open connections on both listeners together; more are refused in the handshake.
+    pub max_connections: usize,
+    /// A connection without a call for this long is closed.
+    pub idle_timeout_secs: u64,
+    /// Calls per second one identity may make on average...
+    pub calls_per_sec: u32,
+    /// ...and in a burst.
+    pub calls_burst: u32,
+    /// Uploaded bytes per second one identity may send on average (bursts up to 4x).
+    pub upload_bytes_per_sec: u64,
+}
+
+impl Default for RpcConfig {
+    fn default() -> Self {
+        RpcConfig {
+            socket: None,
+            tcp_listen: None,
+            tls_cert: None,
+            tls_key: None,
+            allow_plaintext_loopback: false,
+            max_connections: 256,
+            idle_timeout_secs: 900,
+            calls_per_sec: 100,
+            calls_burst: 400,
+            upload_bytes_per_sec: 64 * 1024 * 1024,
+        }
+    }
 }
 
 /// Could not assemble the configuration.
@@ -209,6 +245,10 @@ impl Config {
     }
     pub fn store_dir(&self) -> PathBuf {
         self.data_dir().join("store")
+    }
+    /// Where the daemon writes the TCP listener's bound address.
+    pub fn addr_file(&self) -> PathBuf {
+        self.data_dir().join("idreviewd.addr")
     }
     pub fn socket_path(&self) -> PathBuf {
         self.rpc

@@ -3,6 +3,8 @@
 //!
 //! [`run`] wires the parts together and runs them until the shutdown token fires.
 
+pub mod certs;
+pub mod cli_tokens;
 pub mod config;
 pub mod demo;
 pub mod inbox;
@@ -62,6 +64,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Daem
         other => return Err(DaemonError::Backend(other.to_string())),
     };
     let listener = rpc::bind_unix(&config.socket_path()).await?;
+    let tcp = rpc::tls::bind_tcp(&config).await?;
     let store = Store::open(
         &config.store_dir(),
         config.verification.confidence_threshold,
@@ -78,6 +81,8 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Daem
         config: config.clone(),
         provider: verifier.name(),
         started: Instant::now(),
+        limits: Arc::new(rpc::limits::Limits::new(&config.rpc)),
+        uploads: Arc::new(rpc::Uploads::new(&config)),
     };
     let pipeline = Pipeline {
         store: store.clone(),
@@ -85,10 +90,16 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Daem
         verifier,
         config: config.clone(),
     };
+    let tcp_server =
+        tcp.map(|tcp| tokio::spawn(rpc::tls::serve_tcp(tcp, shared.clone(), shutdown.clone())));
     let server = tokio::spawn(rpc::serve_unix(listener, shared, shutdown.clone()));
     let inbox_result = inbox::run(pipeline, shutdown.clone()).await;
     shutdown.cancel();
     let _ = server.await;
+    if let Some(tcp_server) = tcp_server {
+        let _ = tcp_server.await;
+        let _ = std::fs::remove_file(config.addr_file());
+    }
     let _ = std::fs::remove_file(config.socket_path());
     store.flush().await?;
     info!("idreviewd stopped");

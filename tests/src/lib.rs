@@ -2,6 +2,7 @@
 //! connects over its Unix socket, and writes real submission folders into its inbox.
 
 pub mod fixtures;
+pub mod remote;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

@@ -67,6 +67,8 @@ pub struct Endpoint {
     pub token: Option<String>,
     /// Deadline of each call.
     pub timeout: Duration,
+    /// A remote daemon over TLS instead of the socket.
+    pub remote: Option<crate::settings::Remote>,
 }
 
 impl Endpoint {
@@ -77,11 +79,29 @@ impl Endpoint {
             data_dir: settings.data_dir.clone(),
             token: settings.token.clone(),
             timeout: settings.rpc_timeout(),
+            remote: settings.remote.clone(),
         }
     }
 
     /// Connects and handshakes; nothing listening is [`Error::NoDaemon`].
     pub async fn connect(&self) -> Result<(Rpc, Welcome), Error> {
+        if let Some(remote) = &self.remote {
+            let (client, welcome) = idreview_protocol::tls::connect_tls(
+                &remote.addr,
+                &remote.trust,
+                self.token.clone(),
+            )
+            .await
+            .map_err(|e| Error::Remote {
+                addr: remote.addr.clone(),
+                message: e.to_string(),
+            })?;
+            let rpc = Rpc {
+                client,
+                timeout: self.timeout,
+            };
+            return Ok((rpc, welcome));
+        }
         match transport::connect_unix(&self.socket, self.token.clone()).await {
             Ok((client, welcome)) => Ok((
                 Rpc {
@@ -151,6 +171,11 @@ impl Rpc {
     /// The card's audit history, oldest first.
     pub async fn audit_events(&self, id: CardId) -> Result<Vec<AuditEvent>, CallError> {
         self.flat(self.client.audit_events(self.ctx(), id).await)
+    }
+
+    /// Admin: audit events after `since`, oldest first, at most `limit`.
+    pub async fn audit_export(&self, since: u64, limit: u32) -> Result<Vec<AuditEvent>, CallError> {
+        self.flat(self.client.audit_export(self.ctx(), since, limit).await)
     }
 
     /// Approve or reject cards in one call; a result per card.

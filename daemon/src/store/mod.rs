@@ -2,7 +2,9 @@
 //! live in sled; every change and its audit event are written in one transaction, and the
 //! in-memory [`index::Index`] that serves listing is updated in the same code path.
 
+mod audit_log;
 pub mod index;
+pub mod tokens;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex, RwLock};
@@ -86,6 +88,8 @@ struct Inner {
     audit_by_card: sled::Tree,
     /// Counters and other single values, e.g. [`NEXT_CARD_ID`].
     meta: sled::Tree,
+    /// Bearer tokens, in sled and in memory.
+    tokens: tokens::TokenTable,
     /// Summaries serving every read that is not "one whole card".
     index: RwLock<Index>,
     /// Serialises writers so that version checks, transactions and index updates happen in
@@ -108,6 +112,7 @@ impl Store {
             audit: db.open_tree("audit")?,
             audit_by_card: db.open_tree("audit_by_card")?,
             meta: db.open_tree("meta")?,
+            tokens: tokens::TokenTable::open(&db)?,
             cards,
             db,
             index: RwLock::new(index),
@@ -150,7 +155,7 @@ impl Store {
             )?;
             self.commit(&[&card], &[event], Some((&card.user_id, card.id)))?;
         }
-        self.inner.db.flush_async().await?;
+        self.flush().await?;
         Ok(card)
     }
 
@@ -222,7 +227,7 @@ impl Store {
                 })
                 .collect::<Vec<_>>()
         };
-        self.inner.db.flush_async().await?;
+        self.flush().await?;
         Ok(results)
     }
 
@@ -286,9 +291,13 @@ impl Store {
         Ok(out)
     }
 
-    /// Makes everything written so far durable.
+    /// Makes everything written so far durable. A blocking flush on the blocking pool: sled
+    /// 0.34's `flush_async` can leave concurrent callers waiting forever (sled issue 1241).
     pub async fn flush(&self) -> Result<(), StoreError> {
-        self.inner.db.flush_async().await?;
+        let db = self.inner.db.clone();
+        tokio::task::spawn_blocking(move || db.flush())
+            .await
+            .map_err(|e| StoreError::Sled(sled::Error::ReportableBug(e.to_string())))??;
         Ok(())
     }
 
@@ -311,7 +320,8 @@ impl Store {
             None => (before.map(snapshot), after.map(snapshot)),
         };
         Ok(AuditEvent {
-            seq: self.inner.db.generate_id()?,
+            // From 1, so that "events after 0" is the whole log.
+            seq: self.inner.db.generate_id()? + 1,
             card_id,
             at: Utc::now(),
             actor: actor.to_string(),
