@@ -18,6 +18,7 @@ pub struct Config {
     pub storage: StorageConfig,
     pub verification: VerificationConfig,
     pub rpc: RpcConfig,
+    pub webhooks: WebhooksConfig,
     /// Console settings live in the same file; the daemon ignores them.
     pub console: toml::Table,
 }
@@ -186,6 +187,33 @@ impl Default for RpcConfig {
             calls_per_sec: 100,
             calls_burst: 400,
             upload_bytes_per_sec: 64 * 1024 * 1024,
+        }
+    }
+}
+
+/// Decision events POSTed to receivers, signed, from a persistent outbox.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WebhooksConfig {
+    /// Receivers; each gets every decision event. Empty: no webhooks (nothing is queued).
+    pub urls: Vec<String>,
+    /// HMAC-SHA256 key for `X-Idreview-Signature: sha256=<hex>` over the body.
+    pub secret: String,
+    /// Deadline of one delivery attempt.
+    pub timeout_secs: u64,
+    /// First retry delay; doubles per failed attempt up to `max_backoff_secs`.
+    pub initial_backoff_ms: u64,
+    pub max_backoff_secs: u64,
+}
+
+impl Default for WebhooksConfig {
+    fn default() -> Self {
+        WebhooksConfig {
+            urls: Vec::new(),
+            secret: String::new(),
+            timeout_secs: 10,
+            initial_backoff_ms: 1000,
+            max_backoff_secs: 300,
         }
     }
 }

@@ -15,6 +15,7 @@ pub mod rpc;
 pub mod store;
 pub mod validate;
 pub mod verify;
+pub mod webhooks;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -93,9 +94,19 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Daem
     let tcp_server =
         tcp.map(|tcp| tokio::spawn(rpc::tls::serve_tcp(tcp, shared.clone(), shutdown.clone())));
     let server = tokio::spawn(rpc::serve_unix(listener, shared, shutdown.clone()));
+    if !config.webhooks.urls.is_empty() {
+        store.enable_webhooks();
+    }
+    // Runs even without receivers, so events queued under an earlier config are cleared.
+    let hooks = tokio::spawn(webhooks::run(
+        store.clone(),
+        config.webhooks.clone(),
+        shutdown.clone(),
+    ));
     let inbox_result = inbox::run(pipeline, shutdown.clone()).await;
     shutdown.cancel();
     let _ = server.await;
+    let _ = hooks.await;
     if let Some(tcp_server) = tcp_server {
         let _ = tcp_server.await;
         let _ = std::fs::remove_file(config.addr_file());

@@ -199,3 +199,51 @@ async fn tokens_can_be_made_while_the_daemon_is_stopped() {
         .expect("the offline token works");
     assert_eq!(welcome.identity, "token:offline");
 }
+
+#[tokio::test]
+async fn plain_tcp_only_when_allowed_on_loopback() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = Command::new(binary("idreviewd"))
+        .arg("--data-dir")
+        .arg(dir.path().join("refused"))
+        .env("IDREVIEW__RPC__TCP_LISTEN", "127.0.0.1:0")
+        .output()
+        .expect("run idreviewd");
+    assert!(!out.status.success(), "plain TCP is refused by default");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("allow_plaintext_loopback"), "{err}");
+
+    let daemon = idreview_tests::Daemon::start_with(
+        &dir.path().join("plain"),
+        &[
+            ("IDREVIEW__RPC__TCP_LISTEN", "127.0.0.1:0"),
+            ("IDREVIEW__RPC__ALLOW_PLAINTEXT_LOOPBACK", "true"),
+        ],
+    )
+    .await;
+    let spec = idreview_protocol::TokenSpec {
+        name: "loop".into(),
+        role: Role::Reviewer,
+        expires_days: None,
+        user_id: None,
+    };
+    let token = daemon
+        .client()
+        .await
+        .create_token(ctx(), spec)
+        .await
+        .expect("rpc")
+        .expect("token")
+        .token;
+    let addr = daemon.tcp_addr();
+    let refused_plain = idreview_protocol::tls::connect_plain(&addr, None).await;
+    assert!(refused(refused_plain).contains("token"));
+    let (client, _) = idreview_protocol::tls::connect_plain(&addr, Some(token))
+        .await
+        .expect("plain loopback with a token");
+    client
+        .list_cards(ctx(), ListQuery::default())
+        .await
+        .expect("rpc")
+        .expect("allowed");
+}

@@ -4,6 +4,7 @@
 
 mod audit_log;
 pub mod index;
+pub mod outbox;
 pub mod tokens;
 
 use std::path::Path;
@@ -90,6 +91,12 @@ struct Inner {
     meta: sled::Tree,
     /// Bearer tokens, in sled and in memory.
     tokens: tokens::TokenTable,
+    /// audit seq (u64 BE) -> bincode [`outbox::OutboxItem`]: webhooks not yet delivered.
+    outbox: sled::Tree,
+    /// Whether decisions are queued for webhooks at all (only when receivers are configured).
+    webhooks: std::sync::atomic::AtomicBool,
+    /// Wakes the webhook worker when the outbox grows.
+    outbox_added: tokio::sync::Notify,
     /// Summaries serving every read that is not "one whole card".
     index: RwLock<Index>,
     /// Serialises writers so that version checks, transactions and index updates happen in
@@ -113,6 +120,9 @@ impl Store {
             audit_by_card: db.open_tree("audit_by_card")?,
             meta: db.open_tree("meta")?,
             tokens: tokens::TokenTable::open(&db)?,
+            outbox: db.open_tree("webhook_outbox")?,
+            webhooks: std::sync::atomic::AtomicBool::new(false),
+            outbox_added: tokio::sync::Notify::new(),
             cards,
             db,
             index: RwLock::new(index),
@@ -355,9 +365,10 @@ impl Store {
                 Ok((e.seq.to_be_bytes(), bincode::serialize(e)?, by_card))
             })
             .collect::<Result<_, bincode::Error>>()?;
+        let outbox_rows = self.outbox_rows(cards, events)?;
         let i = &self.inner;
-        (&i.cards, &i.users, &i.audit, &i.audit_by_card)
-            .transaction(|(cards, users, audit, audit_by_card)| {
+        (&i.cards, &i.users, &i.audit, &i.audit_by_card, &i.outbox)
+            .transaction(|(cards, users, audit, audit_by_card, outbox)| {
                 for (key, bytes) in &card_rows {
                     cards.insert(key, bytes.as_slice())?;
                 }
@@ -367,6 +378,9 @@ impl Store {
                 }
                 if let Some((user, id)) = user {
                     users.insert(user.as_bytes(), &id.0.to_be_bytes())?;
+                }
+                for (seq, bytes) in &outbox_rows {
+                    outbox.insert(seq, bytes.as_slice())?;
                 }
                 Ok::<_, ConflictableTransactionError<()>>(())
             })
@@ -379,6 +393,9 @@ impl Store {
         let mut index = i.index.write().unwrap_or_else(|p| p.into_inner());
         for card in cards {
             index.upsert(card);
+        }
+        if !outbox_rows.is_empty() {
+            i.outbox_added.notify_one();
         }
         Ok(())
     }
