@@ -22,4 +22,4 @@ pub use query::{AssigneeFilter, CardFilter, ListQuery, SortKey};
 pub use service::{IdReview, IdReviewClient};
 
 /// Bumped on every incompatible change of the wire types or the service; checked in the handshake.
-pub const PROTOCOL_VERSION: u32 = 1;
+pub const PROTOCOL_VERSION: u32 = 2;

@@ -149,13 +149,19 @@ impl Session {
 impl IdReview for Session {
     async fn health(self, _: Context) -> Health {
         let store = &self.shared.store;
+        // Counts are for reviewers with a valid token; everyone else learns only who they are.
+        let may_count = self.require(Role::Reviewer).is_ok();
         Health {
             daemon_version: env!("CARGO_PKG_VERSION").to_string(),
             protocol_version: PROTOCOL_VERSION,
             identity: self.identity.to_string(),
             role: self.role,
-            cards: store.card_count(),
-            by_status: store.counts_by_status(),
+            cards: if may_count { store.card_count() } else { 0 },
+            by_status: if may_count {
+                store.counts_by_status()
+            } else {
+                Vec::new()
+            },
             provider: self.shared.provider.to_string(),
             uptime_secs: self.shared.started.elapsed().as_secs(),
         }

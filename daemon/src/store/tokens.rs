@@ -111,9 +111,18 @@ impl Store {
                 "only submitter tokens are bound to a user".into(),
             ));
         }
+        let now = Utc::now();
+        let taken = self
+            .read_tokens()
+            .values()
+            .any(|t| t.info.name == name && t.info.unusable(now).is_none());
+        if taken {
+            return Err(TokenError::Invalid(format!(
+                "an active token is already called {name:?}; names are identities in the audit log"
+            )));
+        }
         let id = random_hex(6)?;
         let secret = random_hex(32)?;
-        let now = Utc::now();
         let info = TokenInfo {
             id: id.clone(),
             name: name.to_string(),
@@ -351,5 +360,9 @@ mod tests {
         assert!(store.create_token(&s, "t").await.is_err());
         s.role = Role::Submitter;
         assert!(store.create_token(&s, "t").await.is_ok());
+        assert!(
+            store.create_token(&s, "t").await.is_err(),
+            "names of active tokens are unique"
+        );
     }
 }
