@@ -247,3 +247,65 @@ async fn plain_tcp_only_when_allowed_on_loopback() {
         .expect("rpc")
         .expect("allowed");
 }
+
+#[tokio::test]
+async fn remote_admins_manage_tokens_with_the_console_commands() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = TlsDaemon::start(dir.path(), &[]).await;
+    let admin = d.token("ops", Role::Admin, None).await;
+    let ca = d.certs.ca().to_string_lossy().to_string();
+    let idreview = |args: &[&str]| {
+        Command::new(binary("idreview"))
+            .arg("--data-dir")
+            .arg(dir.path().join("client"))
+            .args(["--connect", &d.addr, "--ca", &ca])
+            .args(args)
+            .env("IDREVIEW_TOKEN", &admin)
+            .output()
+            .expect("run idreview")
+    };
+    let out = idreview(&["token", "create", "--name", "dana", "--role", "reviewer"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let token = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let (client, welcome) = d.connect(Some(&token)).await.expect("the new token works");
+    assert_eq!(welcome.identity, "token:dana");
+
+    let out = idreview(&["token", "list", "--json"]);
+    let all: Vec<idreview_protocol::TokenInfo> =
+        serde_json::from_slice(&out.stdout).expect("token list --json");
+    let dana = all.iter().find(|t| t.name == "dana").expect("listed");
+    assert!(!String::from_utf8_lossy(&out.stdout).contains(&token));
+
+    let out = idreview(&["token", "revoke", &dana.id]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let result = client
+        .list_cards(ctx(), ListQuery::default())
+        .await
+        .expect("rpc");
+    assert!(
+        matches!(result, Err(RpcError::Unauthenticated(_))),
+        "{result:?}"
+    );
+    let events = d
+        .daemon
+        .client()
+        .await
+        .audit_export(ctx(), 0, 100)
+        .await
+        .expect("rpc")
+        .expect("export");
+    let by_ops: Vec<&str> = events
+        .iter()
+        .filter(|e| e.actor == "token:ops")
+        .map(|e| e.action.as_str())
+        .collect();
+    assert_eq!(by_ops, vec!["token.created", "token.revoked"]);
+}

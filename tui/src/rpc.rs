@@ -9,7 +9,7 @@ use std::time::Duration;
 use idreview_protocol::transport::{self, TransportError, Welcome};
 use idreview_protocol::{
     AuditEvent, Card, CardId, CardPage, DecideRequest, Health, IdReviewClient, ItemResult,
-    ListQuery, RpcError,
+    ListQuery, NewToken, RpcError, TokenInfo, TokenSpec,
 };
 use tokio::sync::mpsc;
 
@@ -171,6 +171,21 @@ impl Rpc {
     /// The card's audit history, oldest first.
     pub async fn audit_events(&self, id: CardId) -> Result<Vec<AuditEvent>, CallError> {
         self.flat(self.client.audit_events(self.ctx(), id).await)
+    }
+
+    /// Admin: creates a token; the answer holds its secret, shown only now.
+    pub async fn create_token(&self, spec: TokenSpec) -> Result<NewToken, CallError> {
+        self.flat(self.client.create_token(self.ctx(), spec).await)
+    }
+
+    /// Admin: every token, without secrets.
+    pub async fn list_tokens(&self) -> Result<Vec<TokenInfo>, CallError> {
+        self.flat(self.client.list_tokens(self.ctx()).await)
+    }
+
+    /// Admin: revokes a token by id.
+    pub async fn revoke_token(&self, id: String) -> Result<TokenInfo, CallError> {
+        self.flat(self.client.revoke_token(self.ctx(), id).await)
     }
 
     /// Admin: audit events after `since`, oldest first, at most `limit`.

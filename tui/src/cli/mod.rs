@@ -6,6 +6,7 @@ mod decide;
 mod list;
 mod show;
 mod table;
+mod tokens;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -70,6 +71,40 @@ pub enum CliCommand {
     /// The audit log (admin)
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Bearer tokens (admin)
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+/// `idreview token ...`.
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create a token and print it (shown only now) on standard output
+    Create {
+        /// A name for lists and the audit log
+        #[arg(long)]
+        name: String,
+        /// submitter, reviewer or admin
+        #[arg(long)]
+        role: idreview_protocol::Role,
+        /// The token stops working after this many days
+        #[arg(long, value_name = "D")]
+        expires_days: Option<u32>,
+        /// Submitter tokens: the only user id the token acts for
+        #[arg(long, value_name = "USER_ID")]
+        user: Option<String>,
+    },
+    /// List tokens (never their secrets)
+    List {
+        /// JSON output
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a token by id
+    Revoke {
+        /// The token's id
+        id: String,
+    },
 }
 
 /// `idreview audit ...`.
@@ -180,6 +215,7 @@ pub async fn run(cli: Cli, settings: &Settings) -> Result<ExitCode, Error> {
         CliCommand::Audit(AuditCommand::Export { since }) => {
             audit::export(&rpc, since, &mut out).await?
         }
+        CliCommand::Token(command) => tokens::run(&rpc, command, &mut out).await?,
     };
     out.flush()?;
     Ok(code)
