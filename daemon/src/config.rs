@@ -203,6 +203,7 @@ pub struct WebhooksConfig {
     pub timeout_secs: u64,
     /// First retry delay; doubles per failed attempt up to `max_backoff_secs`.
     pub initial_backoff_ms: u64,
+    /// Longest delay between two attempts.
     pub max_backoff_secs: u64,
 }
 

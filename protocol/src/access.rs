@@ -14,6 +14,7 @@ pub const TOKEN_PREFIX: &str = "idr_";
 pub struct TokenSpec {
     /// Shown in lists and audit events, e.g. `alice-laptop`.
     pub name: String,
+    /// What the token may do.
     pub role: Role,
     /// The token stops working this many days after creation; `None`: never.
     pub expires_days: Option<u32>,
@@ -26,13 +27,20 @@ pub struct TokenSpec {
 pub struct TokenInfo {
     /// Public part of the token, also its key in the store.
     pub id: String,
+    /// Unique among active tokens; the connection's identity is `token:<name>`.
     pub name: String,
+    /// What the token may do.
     pub role: Role,
+    /// A submitter token acts only for this user id.
     pub user_id: Option<String>,
     pub created_at: DateTime<Utc>,
+    /// The identity that created it.
     pub created_by: String,
+    /// From then on the token is refused.
     pub expires_at: Option<DateTime<Utc>>,
+    /// Last handshake or call, to the minute.
     pub last_used: Option<DateTime<Utc>>,
+    /// Set once revoked; the token is refused from then on.
     pub revoked_at: Option<DateTime<Utc>>,
 }
 
@@ -57,6 +65,7 @@ impl TokenInfo {
 /// A freshly created token: the secret is in `token` and is never shown again.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NewToken {
+    /// What is stored about it.
     pub info: TokenInfo,
     /// The whole bearer token, `idr_<id>_<secret>`.
     pub token: String,

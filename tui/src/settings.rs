@@ -126,15 +126,20 @@ pub struct Settings {
 pub struct Remote {
     /// `host:port`.
     pub addr: String,
+    /// A CA file or a pinned fingerprint.
     pub trust: idreview_protocol::tls::Trust,
 }
 
 /// The remote-access flags, before they are resolved against the config file.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct RemoteFlags {
+    /// `--connect HOST:PORT`.
     pub connect: Option<String>,
+    /// `--ca FILE`.
     pub ca: Option<PathBuf>,
+    /// `--pin SHA256`.
     pub pin: Option<String>,
+    /// `--token-file FILE`.
     pub token_file: Option<PathBuf>,
 }
 

@@ -22,6 +22,7 @@ impl From<TokenError> for RpcError {
 }
 
 impl Session {
+    /// Creates a token as this connection's identity.
     pub(super) async fn create_token_as_admin(
         &self,
         spec: TokenSpec,
@@ -33,10 +34,12 @@ impl Session {
             .await?)
     }
 
+    /// Revokes a token as this connection's identity.
     pub(super) async fn revoke_token_as_admin(&self, id: &str) -> Result<TokenInfo, RpcError> {
         Ok(self.shared.store.revoke_token(id, &self.identity).await?)
     }
 
+    /// One page of the whole audit log, at most [`MAX_AUDIT_PAGE`] events.
     pub(super) fn audit_page(&self, since: u64, limit: u32) -> Result<Vec<AuditEvent>, RpcError> {
         let limit = limit.clamp(1, MAX_AUDIT_PAGE) as usize;
         Ok(self.shared.store.audit_since(since, limit)?)

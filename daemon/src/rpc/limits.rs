@@ -121,6 +121,22 @@ mod tests {
     }
 
     #[test]
+    fn uploaded_bytes_are_limited_per_identity() {
+        let limits = Limits::new(&RpcConfig {
+            upload_bytes_per_sec: 1024,
+            ..RpcConfig::default()
+        });
+        // The burst is at least one whole chunk, so a slow limit still lets a chunk through.
+        assert!(limits.upload("a", MAX_CHUNK_BYTES).is_ok());
+        let refused = limits.upload("a", 1024).expect_err("over the rate");
+        assert!(
+            matches!(refused, RpcError::RateLimited { retry_after_ms, .. } if retry_after_ms >= 900),
+            "{refused:?}"
+        );
+        assert!(limits.upload("b", 1024).is_ok());
+    }
+
+    #[test]
     fn connections_are_capped() {
         let limits = Limits::new(&RpcConfig {
             max_connections: 1,

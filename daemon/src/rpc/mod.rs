@@ -2,8 +2,10 @@
 //! and one tarpc channel per connection serving a [`session::Session`].
 
 mod admin;
+/// Connection, call-rate and upload-rate limits.
 pub mod limits;
 mod session;
+/// The TCP listener with TLS.
 pub mod tls;
 mod upload;
 
@@ -32,6 +34,7 @@ pub use upload::Uploads;
 pub struct Caller {
     /// `local:<user>` on the Unix socket, `token:<name>` with a token.
     pub identity: String,
+    /// What the connection may do.
     pub role: Role,
     /// The token the connection authenticated with; re-checked on every call.
     pub token_id: Option<String>,

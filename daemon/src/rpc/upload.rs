@@ -86,6 +86,7 @@ fn check_name(name: &str) -> Result<(), RpcError> {
 }
 
 impl Session {
+    /// Opens an upload for this identity, at most [`MAX_OPEN_PER_IDENTITY`] at a time.
     pub(super) fn begin(&self, manifest: UploadManifest) -> Result<u64, RpcError> {
         let uploads = &self.shared.uploads;
         let id = uploads.next_id.fetch_add(1, Ordering::Relaxed);
@@ -122,6 +123,7 @@ impl Session {
             .ok_or_else(|| RpcError::Invalid(format!("no open upload {id}")))
     }
 
+    /// Appends one chunk at the file's current length, within the size and rate limits.
     pub(super) async fn chunk(
         &self,
         id: u64,
@@ -169,6 +171,7 @@ impl Session {
         Ok(len)
     }
 
+    /// Moves the files into the inbox, then writes the manifest through a rename.
     pub(super) async fn finish(&self, id: u64) -> Result<String, RpcError> {
         let handle = self.mine(id)?;
         let upload = handle.lock().await;

@@ -21,6 +21,7 @@ pub const WEBHOOK_ACTIONS: &[&str] = &["card.approved", "card.rejected"];
 pub struct OutboxItem {
     /// The audit event's sequence number: the delivery id and the order.
     pub seq: u64,
+    /// The decided card.
     pub card_id: CardId,
     /// e.g. `card.approved`.
     pub event: String,
