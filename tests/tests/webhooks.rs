@@ -193,11 +193,15 @@ async fn a_receiver_that_was_down_gets_every_event_even_across_a_restart() {
     let client = daemon.client().await;
     let c = cards(&daemon, &client, &["yan", "zoe"]).await;
     decide(&client, &c[0], Decision::Approve).await;
-    tokio::time::sleep(Duration::from_millis(800)).await;
-    assert!(
-        daemon.log().contains("webhook delivery failed"),
-        "retried while down"
-    );
+    wait_for(
+        Duration::from_secs(10),
+        "a failed delivery while down",
+        || {
+            let failed = daemon.log().contains("webhook delivery failed");
+            async move { failed.then_some(()) }
+        },
+    )
+    .await;
     assert!(daemon.stop());
 
     let daemon = start_daemon(dir.path(), &url).await;
