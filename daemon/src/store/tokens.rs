@@ -106,10 +106,18 @@ impl Store {
                 "a token needs a name of 1..=64 printable characters".into(),
             ));
         }
-        if spec.user_id.is_some() && spec.role != Role::Submitter {
-            return Err(TokenError::Invalid(
-                "only submitter tokens are bound to a user".into(),
-            ));
+        match (spec.role, &spec.user_id) {
+            (Role::Submitter, None) => {
+                return Err(TokenError::Invalid(
+                    "a submitter token acts for one user; name it with --user".into(),
+                ));
+            }
+            (Role::Reviewer | Role::Admin, Some(_)) => {
+                return Err(TokenError::Invalid(
+                    "only submitter tokens are bound to a user".into(),
+                ));
+            }
+            _ => {}
         }
         let now = Utc::now();
         let taken = self
@@ -360,6 +368,14 @@ mod tests {
         assert!(store.create_token(&s, "t").await.is_err());
         s.role = Role::Submitter;
         assert!(store.create_token(&s, "t").await.is_ok());
+        s.name = "y".into();
+        s.user_id = None;
+        assert!(
+            store.create_token(&s, "t").await.is_err(),
+            "a submitter needs a user"
+        );
+        s.user_id = Some("u".into());
+        s.name = "x".into();
         assert!(
             store.create_token(&s, "t").await.is_err(),
             "names of active tokens are unique"
