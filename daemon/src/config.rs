@@ -19,6 +19,7 @@ pub struct Config {
     pub verification: VerificationConfig,
     pub rpc: RpcConfig,
     pub review: ReviewConfig,
+    pub webhooks: WebhooksConfig,
     /// Console settings live in the same file; the daemon ignores them.
     pub console: toml::Table,
 }
@@ -248,11 +249,75 @@ impl Default for IdAnalyzerConfig {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RpcConfig {
     /// Unix socket (mode 0600); default `DATA/idreviewd.sock`.
     pub socket: Option<PathBuf>,
+    /// `host:port` of the TCP listener for remote clients (port 0: any free port, written to
+    /// `DATA/idreviewd.addr`); unset: no TCP listener.
+    pub tcp_listen: Option<String>,
+    /// PEM certificate chain served on `tcp_listen`.
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key of `tls_cert`.
+    pub tls_key: Option<PathBuf>,
+    /// Serve plain TCP (no TLS) when `tcp_listen` is a loopback address and no certificate is set.
+    pub allow_plaintext_loopback: bool,
+    /// Open connections on both listeners together; more are refused in the handshake.
+    pub max_connections: usize,
+    /// A connection without a call for this long is closed.
+    pub idle_timeout_secs: u64,
+    /// Calls per second one identity may make on average...
+    pub calls_per_sec: u32,
+    /// ...and in a burst.
+    pub calls_burst: u32,
+    /// Uploaded bytes per second one identity may send on average (bursts up to 4x).
+    pub upload_bytes_per_sec: u64,
+}
+
+impl Default for RpcConfig {
+    fn default() -> Self {
+        RpcConfig {
+            socket: None,
+            tcp_listen: None,
+            tls_cert: None,
+            tls_key: None,
+            allow_plaintext_loopback: false,
+            max_connections: 256,
+            idle_timeout_secs: 900,
+            calls_per_sec: 100,
+            calls_burst: 400,
+            upload_bytes_per_sec: 64 * 1024 * 1024,
+        }
+    }
+}
+
+/// Decision events POSTed to receivers, signed, from a persistent outbox.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WebhooksConfig {
+    /// Receivers; each gets every decision event. Empty: no webhooks (nothing is queued).
+    pub urls: Vec<String>,
+    /// HMAC-SHA256 key for `X-Idreview-Signature: sha256=<hex>` over the body.
+    pub secret: String,
+    /// Deadline of one delivery attempt.
+    pub timeout_secs: u64,
+    /// First retry delay; doubles per failed attempt up to `max_backoff_secs`.
+    pub initial_backoff_ms: u64,
+    /// Longest delay between two attempts.
+    pub max_backoff_secs: u64,
+}
+
+impl Default for WebhooksConfig {
+    fn default() -> Self {
+        WebhooksConfig {
+            urls: Vec::new(),
+            secret: String::new(),
+            timeout_secs: 10,
+            initial_backoff_ms: 1000,
+            max_backoff_secs: 300,
+        }
+    }
 }
 
 /// How reviewers share the work.
@@ -324,6 +389,10 @@ impl Config {
     }
     pub fn store_dir(&self) -> PathBuf {
         self.data_dir().join("store")
+    }
+    /// Where the daemon writes the TCP listener's bound address.
+    pub fn addr_file(&self) -> PathBuf {
+        self.data_dir().join("idreviewd.addr")
     }
     pub fn socket_path(&self) -> PathBuf {
         self.rpc

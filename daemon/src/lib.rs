@@ -3,7 +3,9 @@
 //!
 //! [`run`] wires the parts together and runs them until the shutdown token fires.
 
+pub mod certs;
 pub mod cleanup;
+pub mod cli_tokens;
 pub mod config;
 pub mod demo;
 pub mod fill;
@@ -15,6 +17,7 @@ pub mod rpc;
 pub mod store;
 pub mod validate;
 pub mod verify;
+pub mod webhooks;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -62,6 +65,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Daem
     let verifier = Verifier::from_config(&config)?;
     let objects = ObjectStore::from_config(&config.storage, config.objects_dir()).await?;
     let listener = rpc::bind_unix(&config.socket_path()).await?;
+    let tcp = rpc::tls::bind_tcp(&config).await?;
     let store = Store::open_with_cache(
         &config.store_dir(),
         config.verification.confidence_threshold,
@@ -82,6 +86,8 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Daem
         provider: verifier.name(),
         started: Instant::now(),
         objects: objects.clone(),
+        limits: Arc::new(rpc::limits::Limits::new(&config.rpc)),
+        uploads: Arc::new(rpc::Uploads::new(&config)),
     };
     let worker = verify::retry::Worker {
         store: store.clone(),
@@ -102,13 +108,29 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Daem
         config: config.clone(),
         shutdown: shutdown.clone(),
     };
+    let tcp_server =
+        tcp.map(|tcp| tokio::spawn(rpc::tls::serve_tcp(tcp, shared.clone(), shutdown.clone())));
     let server = tokio::spawn(rpc::serve_unix(listener, shared, shutdown.clone()));
+    if !config.webhooks.urls.is_empty() {
+        store.enable_webhooks();
+    }
+    // Runs even without receivers, so events queued under an earlier config are cleared.
+    let hooks = tokio::spawn(webhooks::run(
+        store.clone(),
+        config.webhooks.clone(),
+        shutdown.clone(),
+    ));
     let retries = tokio::spawn(verify::retry::run(worker, shutdown.clone()));
     let inbox_result = inbox::run(pipeline, shutdown.clone()).await;
     shutdown.cancel();
     let _ = server.await;
     let _ = retries.await;
     let _ = cleaner.await;
+    let _ = hooks.await;
+    if let Some(tcp_server) = tcp_server {
+        let _ = tcp_server.await;
+        let _ = std::fs::remove_file(config.addr_file());
+    }
     let _ = std::fs::remove_file(config.socket_path());
     store.flush().await?;
     info!("idreviewd stopped");

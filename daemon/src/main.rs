@@ -58,6 +58,18 @@ enum Command {
         #[arg(long, default_value = "bench")]
         prefix: String,
     },
+    /// Manage bearer tokens for remote clients (over the socket when the daemon runs)
+    #[command(subcommand)]
+    Token(idreview_daemon::cli_tokens::TokenCommand),
+    /// Generate a CA and a server certificate for the TLS listener
+    GenCert {
+        /// Folder for ca.pem, ca.key, server.pem and server.key
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// Names and addresses the server is reached at [default: localhost 127.0.0.1]
+        #[arg(long = "host", value_name = "NAME")]
+        hosts: Vec<String>,
+    },
 }
 
 fn load_config(cli: &Cli) -> Result<Config> {
@@ -122,6 +134,36 @@ fn main() -> Result<()> {
             Ok(())
         }
         Command::Run => run(config),
+        Command::Token(command) => {
+            let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+            runtime.block_on(idreview_daemon::cli_tokens::run(
+                &config,
+                command,
+                &mut std::io::stdout(),
+                &mut std::io::stderr(),
+            ))?;
+            Ok(())
+        }
+        Command::GenCert { out, hosts } => {
+            let made = idreview_daemon::certs::generate(&out, &hosts)?;
+            println!(
+                "CA certificate (give to clients, --ca): {}",
+                made.ca_cert.display()
+            );
+            println!(
+                "server certificate ([rpc] tls_cert):   {}",
+                made.server_cert.display()
+            );
+            println!(
+                "server key ([rpc] tls_key):            {}",
+                made.server_key.display()
+            );
+            println!(
+                "server fingerprint (--pin):            {}",
+                made.fingerprint
+            );
+            Ok(())
+        }
     }
 }
 

@@ -34,4 +34,10 @@ pub enum RpcError {
         holder: String,
         until: chrono::DateTime<chrono::Utc>,
     },
+    /// The connection's token is no longer valid (revoked or expired); reconnect with another.
+    #[error("not authenticated: {0}")]
+    Unauthenticated(String),
+    /// Too many calls or uploaded bytes for this identity; try again after the pause.
+    #[error("rate limit exceeded: {what}; retry in {retry_after_ms} ms")]
+    RateLimited { what: String, retry_after_ms: u64 },
 }

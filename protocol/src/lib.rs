@@ -6,6 +6,7 @@
 //! Types are plain serde structs and enums because bincode cannot carry untagged, flattened or
 //! skipped fields.
 
+pub mod access;
 pub mod card;
 pub mod error;
 pub mod feed;
@@ -13,8 +14,10 @@ pub mod low_confidence;
 pub mod paths;
 pub mod query;
 pub mod service;
+pub mod tls;
 pub mod transport;
 
+pub use access::*;
 pub use card::*;
 pub use error::RpcError;
 pub use feed::Changes;

@@ -2,7 +2,8 @@
 
 use crate::{
     AuditEvent, Card, CardId, CardPage, CardRef, Changes, DecideRequest, FieldCorrection, Health,
-    ItemResult, ListQuery, LowConfidencePage, OnboardingStage, RpcError,
+    ItemResult, ListQuery, LowConfidencePage, NewToken, OnboardingStage, RpcError, TokenInfo,
+    TokenSpec, UploadManifest,
 };
 
 /// The idreview daemon's RPC interface. Bulk calls answer per card instead of failing whole.
@@ -54,6 +55,28 @@ pub trait IdReview {
     /// Long-poll of the change feed: waits up to `wait_ms` for cards written after cursor
     /// `since` (0: from now on, answers at once with the current cursor).
     async fn changes(since: u64, wait_ms: u32) -> Result<Changes, RpcError>;
+    /// Admin: creates a bearer token; its secret is in the answer and nowhere else.
+    async fn create_token(spec: TokenSpec) -> Result<NewToken, RpcError>;
+    /// Admin: every token, revoked ones included, without secrets.
+    async fn list_tokens() -> Result<Vec<TokenInfo>, RpcError>;
+    /// Admin: revokes a token by id; connections using it fail their next call.
+    async fn revoke_token(id: String) -> Result<TokenInfo, RpcError>;
+    /// Admin: up to `limit` audit events with `seq > since`, oldest first; page with the last
+    /// seq seen until the answer is empty.
+    async fn audit_export(since: u64, limit: u32) -> Result<Vec<AuditEvent>, RpcError>;
+    /// Submitter: opens an upload session for one submission; answers its id.
+    async fn begin_upload(manifest: UploadManifest) -> Result<u64, RpcError>;
+    /// Submitter: appends `bytes` (at most 4 MiB) to file `name` at `offset`, which must be the
+    /// bytes received so far; answers the file's new length.
+    async fn upload_chunk(
+        upload: u64,
+        name: String,
+        offset: u64,
+        bytes: Vec<u8>,
+    ) -> Result<u64, RpcError>;
+    /// Submitter: moves the files into the inbox and writes the manifest last, so the pipeline
+    /// ingests the submission; answers the inbox folder's name.
+    async fn finish_upload(upload: u64) -> Result<String, RpcError>;
 }
 
 /// Largest file [`IdReview::file_bytes`] answers with, well below the transport's frame cap.

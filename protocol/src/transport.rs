@@ -61,6 +61,8 @@ pub enum TransportError {
     Refused(String),
     #[error("the peer did not finish the handshake within {0:?}")]
     Timeout(Duration),
+    #[error("TLS: {0}")]
+    Tls(String),
 }
 
 /// Writes one handshake message: a big-endian u32 length, then bincode.

@@ -17,6 +17,9 @@ pub enum Error {
     /// The daemon answered but refused or broke the handshake.
     #[error("cannot connect to the daemon at {socket}: {message}")]
     Handshake { socket: PathBuf, message: String },
+    /// A remote daemon could not be reached, was not trusted, or refused the handshake.
+    #[error("cannot connect to the daemon at {addr}: {message}")]
+    Remote { addr: String, message: String },
     /// Starting a local daemon failed.
     #[error(transparent)]
     Spawn(#[from] crate::spawn::SpawnError),

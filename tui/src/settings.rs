@@ -53,6 +53,14 @@ pub struct ConsoleConfig {
     pub spawn_wait_secs: u64,
     /// Deadline of one RPC, in seconds.
     pub rpc_timeout_secs: u64,
+    /// A remote daemon's `host:port` to connect to over TLS instead of the local socket.
+    pub connect: Option<String>,
+    /// CA certificate (PEM) the remote daemon's certificate must chain to.
+    pub ca: Option<PathBuf>,
+    /// SHA-256 fingerprint the remote daemon's certificate must have (instead of `ca`).
+    pub pin: Option<String>,
+    /// File holding the bearer token for the remote daemon.
+    pub token_file: Option<PathBuf>,
     /// How document images are drawn: `auto` asks the terminal (kitty, sixel, iTerm2, else
     /// half blocks); `halfblocks` skips the question.
     pub image_protocol: String,
@@ -96,6 +104,10 @@ impl Default for ConsoleConfig {
             rpc_timeout_secs: 10,
             image_protocol: "auto".into(),
             keys: BTreeMap::new(),
+            connect: None,
+            ca: None,
+            pin: None,
+            token_file: None,
         }
     }
 }
@@ -146,6 +158,30 @@ pub struct Settings {
     pub console: ConsoleConfig,
     /// `NO_COLOR` is set (to anything non-empty).
     pub no_color: bool,
+    /// A remote daemon over TLS, when one is named.
+    pub remote: Option<Remote>,
+}
+
+/// A remote daemon and how its certificate is checked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Remote {
+    /// `host:port`.
+    pub addr: String,
+    /// A CA file or a pinned fingerprint.
+    pub trust: idreview_protocol::tls::Trust,
+}
+
+/// The remote-access flags, before they are resolved against the config file.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RemoteFlags {
+    /// `--connect HOST:PORT`.
+    pub connect: Option<String>,
+    /// `--ca FILE`.
+    pub ca: Option<PathBuf>,
+    /// `--pin SHA256`.
+    pub pin: Option<String>,
+    /// `--token-file FILE`.
+    pub token_file: Option<PathBuf>,
 }
 
 impl Settings {
@@ -155,6 +191,19 @@ impl Settings {
         socket: Option<PathBuf>,
         config_file: Option<PathBuf>,
         token: Option<String>,
+    ) -> Result<Settings, Error> {
+        Self::resolve_remote(data_dir, socket, config_file, token, RemoteFlags::default())
+    }
+
+    /// [`Settings::resolve`] with the remote-access flags: `--connect` (or `[console]
+    /// connect`) with `--ca` or `--pin`, and the token from `--token`/`IDREVIEW_TOKEN` or
+    /// `--token-file`.
+    pub fn resolve_remote(
+        data_dir: Option<PathBuf>,
+        socket: Option<PathBuf>,
+        config_file: Option<PathBuf>,
+        token: Option<String>,
+        flags: RemoteFlags,
     ) -> Result<Settings, Error> {
         let file = match &config_file {
             Some(path) => ConfigFile::load(path)?,
@@ -167,13 +216,44 @@ impl Settings {
             .or(file.rpc.socket)
             .unwrap_or_else(|| idreview_protocol::paths::socket_path(&data_dir));
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        let console = file.console;
+        let token = match (token, flags.token_file.or(console.token_file.clone())) {
+            (Some(token), _) => Some(token),
+            (None, Some(path)) => Some(
+                std::fs::read_to_string(&path)
+                    .map_err(|e| Error::Usage(format!("token file {}: {e}", path.display())))?
+                    .trim()
+                    .to_string(),
+            ),
+            (None, None) => None,
+        };
+        let remote = match flags.connect.or(console.connect.clone()) {
+            None => None,
+            Some(addr) => {
+                use idreview_protocol::tls::Trust;
+                let trust = match (
+                    flags.pin.or(console.pin.clone()),
+                    flags.ca.or(console.ca.clone()),
+                ) {
+                    (Some(pin), _) => Trust::Pin(pin),
+                    (None, Some(ca)) => Trust::Ca(ca),
+                    (None, None) => {
+                        return Err(Error::Usage(format!(
+                            "--connect {addr} needs --ca FILE or --pin SHA256 to check the daemon's certificate"
+                        )));
+                    }
+                };
+                Some(Remote { addr, trust })
+            }
+        };
         Ok(Settings {
             data_dir,
             socket,
             config_file,
             token,
-            console: file.console,
+            console,
             no_color,
+            remote,
         })
     }
 

@@ -159,6 +159,7 @@ mod tests {
             data_dir: dir.clone(),
             token: None,
             timeout: Duration::from_secs(1),
+            remote: None,
         };
         let refused = connect_or_spawn(&endpoint, None, false, Duration::from_millis(300)).await;
         let message = refused.err().map(|e| e.to_string()).unwrap_or_default();

@@ -194,6 +194,53 @@ impl IdReview for Fake {
         };
         Ok(vec![event])
     }
+
+    async fn create_token(
+        self,
+        _: Context,
+        _: idreview_protocol::TokenSpec,
+    ) -> Result<idreview_protocol::NewToken, RpcError> {
+        Err(RpcError::Forbidden("fake".into()))
+    }
+
+    async fn list_tokens(self, _: Context) -> Result<Vec<idreview_protocol::TokenInfo>, RpcError> {
+        Err(RpcError::Forbidden("fake".into()))
+    }
+
+    async fn revoke_token(
+        self,
+        _: Context,
+        _: String,
+    ) -> Result<idreview_protocol::TokenInfo, RpcError> {
+        Err(RpcError::Forbidden("fake".into()))
+    }
+
+    async fn audit_export(self, _: Context, _: u64, _: u32) -> Result<Vec<AuditEvent>, RpcError> {
+        Err(RpcError::Forbidden("fake".into()))
+    }
+
+    async fn begin_upload(
+        self,
+        _: Context,
+        _: idreview_protocol::UploadManifest,
+    ) -> Result<u64, RpcError> {
+        Err(RpcError::Forbidden("fake".into()))
+    }
+
+    async fn upload_chunk(
+        self,
+        _: Context,
+        _: u64,
+        _: String,
+        _: u64,
+        _: Vec<u8>,
+    ) -> Result<u64, RpcError> {
+        Err(RpcError::Forbidden("fake".into()))
+    }
+
+    async fn finish_upload(self, _: Context, _: u64) -> Result<String, RpcError> {
+        Err(RpcError::Forbidden("fake".into()))
+    }
 }
 
 /// Serves the fake on `socket` with the real handshake, until the test's runtime ends.
@@ -359,6 +406,7 @@ async fn the_console_worker_answers_requests_with_actions() {
         data_dir: d.socket.parent().map(Path::to_path_buf).unwrap_or_default(),
         token: None,
         timeout: Duration::from_secs(5),
+        remote: None,
     };
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let worker = spawn_worker(endpoint, None, tx);

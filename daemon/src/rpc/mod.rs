@@ -1,7 +1,13 @@
 //! The RPC server: listeners, the handshake that binds an identity and role to a connection,
 //! and one tarpc channel per connection serving a [`session::Session`].
 
+mod admin;
+/// Connection, call-rate and upload-rate limits.
+pub mod limits;
 mod session;
+/// The TCP listener with TLS.
+pub mod tls;
+mod upload;
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -13,6 +19,7 @@ use idreview_protocol::transport::{self, Hello, HelloReply, Welcome};
 use idreview_protocol::{IdReview, PROTOCOL_VERSION, Role};
 use tarpc::server::{BaseChannel, Channel};
 use tokio::net::{UnixListener, UnixStream};
+use tokio::sync::OwnedSemaphorePermit;
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
@@ -21,6 +28,20 @@ use crate::objects::ObjectStore;
 use crate::store::Store;
 
 pub use session::Session;
+pub use upload::Uploads;
+
+/// Who a connection acts as, bound in the handshake.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Caller {
+    /// `local:<user>` on the Unix socket, `token:<name>` with a token.
+    pub identity: String,
+    /// What the connection may do.
+    pub role: Role,
+    /// The token the connection authenticated with; re-checked on every call.
+    pub token_id: Option<String>,
+    /// The only user a submitter token acts for.
+    pub user_id: Option<String>,
+}
 
 /// What every connection's session shares; cheap to clone.
 #[derive(Clone)]
@@ -31,6 +52,10 @@ pub struct Shared {
     pub started: Instant,
     /// Serves presigned URLs and file bytes to the console.
     pub objects: ObjectStore,
+    /// Connection, call and upload limits.
+    pub limits: Arc<limits::Limits>,
+    /// Open RPC upload sessions.
+    pub uploads: Arc<Uploads>,
 }
 
 /// Why the RPC server could not start.
@@ -43,6 +68,13 @@ pub enum RpcServerError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("cannot listen on TCP {addr}: {source}")]
+    BindTcp {
+        addr: String,
+        source: std::io::Error,
+    },
+    #[error("TLS set-up: {0}")]
+    Tls(String),
 }
 
 /// Binds the Unix socket (mode 0600), replacing a stale socket file but never a live daemon's.
@@ -88,14 +120,16 @@ pub async fn serve_unix(listener: UnixListener, shared: Shared, shutdown: Cancel
         tokio::spawn(async move {
             tokio::select! {
                 _ = shutdown.cancelled() => {}
-                _ = serve_connection(stream, shared, identity, Role::Admin) => {}
+                _ = serve_connection(stream, shared, Some(identity)) => {}
             }
         });
     }
 }
 
-/// Handshakes, then serves tarpc on the stream until the peer leaves.
-async fn serve_connection<S>(mut stream: S, shared: Shared, identity: String, role: Role)
+/// Handshakes, then serves tarpc on the stream until the peer leaves or idles out. `local` is
+/// the identity of a Unix-socket peer, who is an admin without a token; TCP peers (`None`)
+/// must bring a token.
+async fn serve_connection<S>(mut stream: S, shared: Shared, local: Option<String>)
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
@@ -109,17 +143,18 @@ where
         Ok(Err(e)) => return warn!(error = %e, "dropping a connection: bad handshake"),
         Err(_) => return warn!("dropping a connection: no handshake in time"),
     };
-    if hello.protocol_version != PROTOCOL_VERSION {
-        let why = format!(
-            "client speaks protocol {}, this daemon speaks {PROTOCOL_VERSION}; use matching versions of idreview and idreviewd",
-            hello.protocol_version
-        );
-        let _ = transport::write_message(&mut stream, &HelloReply::Refused(why)).await;
-        return;
-    }
+    let admitted = admit(&hello, &shared, local);
+    let (caller, _permit) = match admitted {
+        Ok(admitted) => admitted,
+        Err(why) => {
+            warn!(client = %hello.client, reason = %why, "refused a connection");
+            let _ = transport::write_message(&mut stream, &HelloReply::Refused(why)).await;
+            return;
+        }
+    };
     let welcome = Welcome {
-        identity: identity.clone(),
-        role,
+        identity: caller.identity.clone(),
+        role: caller.role,
         daemon_version: env!("CARGO_PKG_VERSION").to_string(),
         protocol_version: PROTOCOL_VERSION,
     };
@@ -129,15 +164,67 @@ where
     {
         return;
     }
-    info!(%identity, client = %hello.client, "connected");
-    let session = Session::new(shared, identity.clone(), role);
-    BaseChannel::with_defaults(transport::transport(stream))
-        .execute(session.serve())
-        .for_each(|call| async {
-            tokio::spawn(call);
-        })
-        .await;
+    let identity = caller.identity.clone();
+    info!(%identity, role = %caller.role, client = %hello.client, "connected");
+    let idle = shared.limits.idle_timeout;
+    let session = Session::new(shared, caller);
+    let calls = BaseChannel::with_defaults(transport::transport(stream)).execute(session.serve());
+    futures::pin_mut!(calls);
+    loop {
+        match tokio::time::timeout(idle, calls.next()).await {
+            Ok(Some(call)) => {
+                tokio::spawn(call);
+            }
+            Ok(None) => break,
+            Err(_) => {
+                info!(%identity, idle_secs = idle.as_secs(), "closing an idle connection");
+                break;
+            }
+        }
+    }
     info!(%identity, "disconnected");
+}
+
+/// Checks the hello: protocol version, a free connection slot, and who the peer is.
+fn admit(
+    hello: &Hello,
+    shared: &Shared,
+    local: Option<String>,
+) -> Result<(Caller, OwnedSemaphorePermit), String> {
+    if hello.protocol_version != PROTOCOL_VERSION {
+        return Err(format!(
+            "client speaks protocol {}, this daemon speaks {PROTOCOL_VERSION}; use matching versions of idreview and idreviewd",
+            hello.protocol_version
+        ));
+    }
+    let permit = shared.limits.connection()?;
+    let caller = match (&hello.token, local) {
+        (Some(token), _) => {
+            let info = shared
+                .store
+                .authenticate(token)
+                .map_err(|e| format!("token refused: {e}"))?;
+            Caller {
+                identity: info.identity(),
+                role: info.role,
+                token_id: Some(info.id),
+                user_id: info.user_id,
+            }
+        }
+        (None, Some(identity)) => Caller {
+            identity,
+            role: Role::Admin,
+            token_id: None,
+            user_id: None,
+        },
+        (None, None) => {
+            return Err(
+                "a bearer token is required on TCP; pass one with --token-file or IDREVIEW_TOKEN"
+                    .into(),
+            );
+        }
+    };
+    Ok((caller, permit))
 }
 
 /// The login name for a uid, from `/etc/passwd`; the number when not found.

@@ -9,12 +9,13 @@ use chrono::{DateTime, Utc};
 use idreview_protocol::{
     AuditEvent, Card, CardId, CardPage, CardRef, Changes, DecideRequest, Decision, DecisionRecord,
     FieldCorrection, FieldSource, FileMeta, FileRole, Health, IdReview, ItemResult, ListQuery,
-    LowConfidencePage, MAX_FILE_BYTES, OnboardingStage, PROTOCOL_VERSION, Role, RpcError,
+    LowConfidencePage, MAX_FILE_BYTES, NewToken, OnboardingStage, PROTOCOL_VERSION, Role, RpcError,
+    TokenInfo, TokenSpec, UploadManifest,
 };
 use tarpc::context::Context;
 use tracing::info;
 
-use super::Shared;
+use super::{Caller, Shared};
 use crate::lifecycle::{self, Event};
 use crate::objects::ObjectError;
 use crate::store::Change;
@@ -25,22 +26,36 @@ use crate::verify::provider_decision;
 /// The service value for one connection.
 #[derive(Clone)]
 pub struct Session {
-    shared: Shared,
-    identity: Arc<str>,
-    role: Role,
+    pub(super) shared: Shared,
+    pub(super) identity: Arc<str>,
+    pub(super) role: Role,
+    /// The token this connection authenticated with, re-checked on every call.
+    token_id: Option<Arc<str>>,
+    /// The only user a submitter token acts for.
+    pub(super) user_id: Option<Arc<str>>,
 }
 
 impl Session {
-    pub fn new(shared: Shared, identity: String, role: Role) -> Session {
+    pub fn new(shared: Shared, caller: Caller) -> Session {
         Session {
             shared,
-            identity: identity.into(),
-            role,
+            identity: caller.identity.into(),
+            role: caller.role,
+            token_id: caller.token_id.map(Into::into),
+            user_id: caller.user_id.map(Into::into),
         }
     }
 
-    /// Refuses the call unless this connection's role is at least `needed`.
-    fn require(&self, needed: Role) -> Result<(), RpcError> {
+    /// Refuses the call unless the connection's token is still valid, the caller is within its
+    /// rate, and its role is at least `needed`.
+    pub(super) fn require(&self, needed: Role) -> Result<(), RpcError> {
+        if let Some(id) = &self.token_id {
+            self.shared
+                .store
+                .check_token(id)
+                .map_err(|e| RpcError::Unauthenticated(e.to_string()))?;
+        }
+        self.shared.limits.call(&self.identity)?;
         if self.role >= needed {
             Ok(())
         } else {
@@ -62,6 +77,24 @@ impl Session {
                 })
             }
             _ => Ok(()),
+        }
+    }
+
+    /// [`Session::require`] for a call about `user_id`: a submitter acts only for its own user.
+    pub(super) fn require_user(&self, user_id: &str) -> Result<(), RpcError> {
+        self.require(Role::Submitter)?;
+        self.acts_for(user_id)
+    }
+
+    /// Whether this connection may act for `user_id`: any reviewer, or the submitter bound to it.
+    pub(super) fn acts_for(&self, user_id: &str) -> Result<(), RpcError> {
+        if self.role > Role::Submitter || self.user_id.as_deref() == Some(user_id) {
+            Ok(())
+        } else {
+            Err(RpcError::Forbidden(format!(
+                "{} may act only for its own user, not {user_id:?}",
+                self.identity
+            )))
         }
     }
 
@@ -160,13 +193,19 @@ impl Session {
 impl IdReview for Session {
     async fn health(self, _: Context) -> Health {
         let store = &self.shared.store;
+        // Counts are for reviewers with a valid token; everyone else learns only who they are.
+        let may_count = self.require(Role::Reviewer).is_ok();
         Health {
             daemon_version: env!("CARGO_PKG_VERSION").to_string(),
             protocol_version: PROTOCOL_VERSION,
             identity: self.identity.to_string(),
             role: self.role,
-            cards: store.card_count(),
-            by_status: store.counts_by_status(),
+            cards: if may_count { store.card_count() } else { 0 },
+            by_status: if may_count {
+                store.counts_by_status()
+            } else {
+                Vec::new()
+            },
             provider: self.shared.provider.to_string(),
             uptime_secs: self.shared.started.elapsed().as_secs(),
         }
@@ -206,7 +245,7 @@ impl IdReview for Session {
     }
 
     async fn card_for_user(self, _: Context, user_id: String) -> Result<Option<Card>, RpcError> {
-        self.require(Role::Submitter)?;
+        self.require_user(&user_id)?;
         Ok(self.shared.store.card_for_user(&user_id)?)
     }
 
@@ -215,7 +254,7 @@ impl IdReview for Session {
         _: Context,
         user_id: String,
     ) -> Result<OnboardingStage, RpcError> {
-        self.require(Role::Submitter)?;
+        self.require_user(&user_id)?;
         Ok(lifecycle::onboarding_stage(
             self.shared.store.card_for_user(&user_id)?.as_ref(),
         ))
@@ -285,6 +324,8 @@ impl IdReview for Session {
         corrections: Vec<FieldCorrection>,
     ) -> Result<Card, RpcError> {
         self.require(Role::Submitter)?;
+        let owner = self.shared.store.get(card.id)?.map(|c| c.user_id);
+        self.acts_for(owner.as_deref().ok_or(RpcError::NotFound(card.id))?)?;
         let store = self.shared.store.clone();
         store
             .update(card, &self.identity, |c| {
@@ -426,6 +467,53 @@ impl IdReview for Session {
         self.require(Role::Reviewer)?;
         let wait = std::time::Duration::from_millis(u64::from(wait_ms.min(MAX_WAIT_MS)));
         Ok(self.shared.store.changes(since, wait).await)
+    }
+
+    async fn create_token(self, _: Context, spec: TokenSpec) -> Result<NewToken, RpcError> {
+        self.require(Role::Admin)?;
+        self.create_token_as_admin(spec).await
+    }
+
+    async fn list_tokens(self, _: Context) -> Result<Vec<TokenInfo>, RpcError> {
+        self.require(Role::Admin)?;
+        Ok(self.shared.store.list_tokens())
+    }
+
+    async fn revoke_token(self, _: Context, id: String) -> Result<TokenInfo, RpcError> {
+        self.require(Role::Admin)?;
+        self.revoke_token_as_admin(&id).await
+    }
+
+    async fn audit_export(
+        self,
+        _: Context,
+        since: u64,
+        limit: u32,
+    ) -> Result<Vec<AuditEvent>, RpcError> {
+        self.require(Role::Admin)?;
+        self.audit_page(since, limit)
+    }
+
+    async fn begin_upload(self, _: Context, manifest: UploadManifest) -> Result<u64, RpcError> {
+        self.require_user(&manifest.user_id)?;
+        self.begin(manifest)
+    }
+
+    async fn upload_chunk(
+        self,
+        _: Context,
+        upload: u64,
+        name: String,
+        offset: u64,
+        bytes: Vec<u8>,
+    ) -> Result<u64, RpcError> {
+        self.require(Role::Submitter)?;
+        self.chunk(upload, &name, offset, &bytes).await
+    }
+
+    async fn finish_upload(self, _: Context, upload: u64) -> Result<String, RpcError> {
+        self.require(Role::Submitter)?;
+        self.finish(upload).await
     }
 }
 

@@ -3,11 +3,14 @@
 //! written in one transaction, and the in-memory [`index::Index`] that serves listing is
 //! updated in the same code path.
 
+mod audit_log;
 mod change;
 pub mod cleanup;
 mod feed;
 pub mod index;
 pub mod outbox;
+pub mod tokens;
+pub mod webhook_outbox;
 mod words;
 
 pub use change::Change;
@@ -76,6 +79,14 @@ struct Inner {
     cleanup: sled::Tree,
     /// Wakes the cleanup worker when jobs are queued (a stored permit if it is busy).
     cleanup_wake: tokio::sync::Notify,
+    /// Bearer tokens, in sled and in memory.
+    tokens: tokens::TokenTable,
+    /// audit seq (u64 BE) -> bincode [`webhook_outbox::OutboxItem`]: webhooks not yet delivered.
+    webhook_outbox: sled::Tree,
+    /// Whether decisions are queued for webhooks at all (only when receivers are configured).
+    webhooks: std::sync::atomic::AtomicBool,
+    /// Wakes the webhook worker when the outbox grows.
+    webhook_added: tokio::sync::Notify,
     /// Summaries serving every read that is not "one whole card".
     index: RwLock<Index>,
     /// Serialises writers so that version checks, transactions and index updates happen in
@@ -116,6 +127,10 @@ impl Store {
             outbox: db.open_tree("outbox")?,
             cleanup: db.open_tree("cleanup")?,
             cleanup_wake: tokio::sync::Notify::new(),
+            tokens: tokens::TokenTable::open(&db)?,
+            webhook_outbox: db.open_tree("webhook_outbox")?,
+            webhooks: std::sync::atomic::AtomicBool::new(false),
+            webhook_added: tokio::sync::Notify::new(),
             cards,
             db,
             changed: tokio::sync::watch::Sender::new(index.cursor()),
@@ -196,7 +211,7 @@ impl Store {
                 Some(old.map_or(top, be_u64).max(top).to_be_bytes().to_vec())
             })?;
         }
-        self.inner.db.flush_async().await?;
+        self.flush().await?;
         Ok(())
     }
 
@@ -358,9 +373,13 @@ impl Store {
         Ok(out)
     }
 
-    /// Makes everything written so far durable.
+    /// Makes everything written so far durable. A blocking flush on the blocking pool: sled
+    /// 0.34's `flush_async` can leave concurrent callers waiting forever (sled issue 1241).
     pub async fn flush(&self) -> Result<(), StoreError> {
-        self.inner.db.flush_async().await?;
+        let db = self.inner.db.clone();
+        tokio::task::spawn_blocking(move || db.flush())
+            .await
+            .map_err(|e| StoreError::Sled(sled::Error::ReportableBug(e.to_string())))??;
         Ok(())
     }
 
@@ -383,7 +402,8 @@ impl Store {
             None => (before.map(snapshot), after.map(snapshot)),
         };
         Ok(AuditEvent {
-            seq: self.inner.db.generate_id()?,
+            // From 1, so that "events after 0" is the whole log.
+            seq: self.inner.db.generate_id()? + 1,
             card_id,
             at: Utc::now(),
             actor: actor.to_string(),
@@ -423,27 +443,41 @@ impl Store {
                 Ok((e.seq.to_be_bytes(), bincode::serialize(e)?, by_card))
             })
             .collect::<Result<_, bincode::Error>>()?;
+        let webhook_rows = self.outbox_rows(cards, events)?;
         let i = &self.inner;
-        (&i.cards, &i.users, &i.audit, &i.audit_by_card, &i.outbox)
-            .transaction(|(cards, user_tree, audit, audit_by_card, jobs)| {
-                for (key, bytes) in &card_rows {
-                    cards.insert(key, bytes.as_slice())?;
-                }
-                for (seq, bytes, by_card) in &event_rows {
-                    audit.insert(seq, bytes.as_slice())?;
-                    audit_by_card.insert(by_card.as_slice(), &[])?;
-                }
-                for (user, id) in users {
-                    user_tree.insert(user.as_bytes(), &id.0.to_be_bytes())?;
-                }
-                for (key, job) in &outbox_rows {
-                    match job {
-                        Some(bytes) => jobs.insert(key, bytes.as_slice())?,
-                        None => jobs.remove(key)?,
-                    };
-                }
-                Ok::<_, ConflictableTransactionError<()>>(())
-            })
+        let trees = (
+            &i.cards,
+            &i.users,
+            &i.audit,
+            &i.audit_by_card,
+            &i.outbox,
+            &i.webhook_outbox,
+        );
+        trees
+            .transaction(
+                |(cards, user_tree, audit, audit_by_card, jobs, webhook_outbox)| {
+                    for (key, bytes) in &card_rows {
+                        cards.insert(key, bytes.as_slice())?;
+                    }
+                    for (seq, bytes, by_card) in &event_rows {
+                        audit.insert(seq, bytes.as_slice())?;
+                        audit_by_card.insert(by_card.as_slice(), &[])?;
+                    }
+                    for (user, id) in users {
+                        user_tree.insert(user.as_bytes(), &id.0.to_be_bytes())?;
+                    }
+                    for (key, job) in &outbox_rows {
+                        match job {
+                            Some(bytes) => jobs.insert(key, bytes.as_slice())?,
+                            None => jobs.remove(key)?,
+                        };
+                    }
+                    for (seq, bytes) in &webhook_rows {
+                        webhook_outbox.insert(seq, bytes.as_slice())?;
+                    }
+                    Ok::<_, ConflictableTransactionError<()>>(())
+                },
+            )
             .map_err(|e| match e {
                 TransactionError::Storage(e) => StoreError::Sled(e),
                 TransactionError::Abort(()) => {
@@ -455,6 +489,9 @@ impl Store {
             index.upsert(card);
         }
         i.changed.send_replace(index.cursor());
+        if !webhook_rows.is_empty() {
+            i.webhook_added.notify_one();
+        }
         Ok(())
     }
 }

@@ -122,7 +122,7 @@ impl Store {
             Some(bincode::serialize(new)?),
         )?;
         if swapped.is_ok() {
-            self.inner.outbox.flush_async().await?;
+            self.flush().await?;
         }
         Ok(())
     }
@@ -135,7 +135,7 @@ impl Store {
             None as Option<Vec<u8>>,
         )?;
         if swapped.is_ok() {
-            self.inner.outbox.flush_async().await?;
+            self.flush().await?;
         }
         Ok(())
     }

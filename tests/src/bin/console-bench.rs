@@ -69,6 +69,7 @@ async fn main() -> Result<()> {
         data_dir: config.data_dir(),
         token: None,
         timeout: Duration::from_secs(10),
+        remote: None,
     };
     // The socket is bound before the store opens: ready is when a call is answered.
     loop {

@@ -1,10 +1,12 @@
 //! The command line: global flags, the scriptable commands (`list`, `show`, `decide`) and, with
 //! no command, the interactive console. Commands never start a daemon; the console may.
 
+mod audit;
 mod decide;
 mod list;
 mod show;
 mod table;
+mod tokens;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -33,6 +35,23 @@ pub struct Cli {
     /// Bearer token; local socket users may go without
     #[arg(long, global = true, env = "IDREVIEW_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
+    /// A remote daemon's host:port, reached over TLS (needs --ca or --pin and a token)
+    #[arg(
+        long,
+        global = true,
+        env = "IDREVIEW_CONNECT",
+        value_name = "HOST:PORT"
+    )]
+    pub connect: Option<String>,
+    /// File holding the bearer token (instead of --token / IDREVIEW_TOKEN)
+    #[arg(long, global = true, value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
+    /// CA certificate (PEM) the remote daemon's certificate must chain to
+    #[arg(long, global = true, value_name = "FILE")]
+    pub ca: Option<PathBuf>,
+    /// SHA-256 fingerprint the remote daemon's certificate must have (hex)
+    #[arg(long, global = true, value_name = "SHA256")]
+    pub pin: Option<String>,
     /// Do not start a local daemon when none answers (console only)
     #[arg(long)]
     pub no_spawn: bool,
@@ -49,6 +68,54 @@ pub enum CliCommand {
     Show(ShowArgs),
     /// Approve or reject cards
     Decide(DecideArgs),
+    /// The audit log (admin)
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Bearer tokens (admin)
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+/// `idreview token ...`.
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create a token and print it (shown only now) on standard output
+    Create {
+        /// A name for lists and the audit log
+        #[arg(long)]
+        name: String,
+        /// submitter, reviewer or admin
+        #[arg(long)]
+        role: idreview_protocol::Role,
+        /// The token stops working after this many days
+        #[arg(long, value_name = "D")]
+        expires_days: Option<u32>,
+        /// Submitter tokens: the only user id the token acts for
+        #[arg(long, value_name = "USER_ID")]
+        user: Option<String>,
+    },
+    /// List tokens (never their secrets)
+    List {
+        /// JSON output
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a token by id
+    Revoke {
+        /// The token's id
+        id: String,
+    },
+}
+
+/// `idreview audit ...`.
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Print every audit event as JSON lines, oldest first
+    Export {
+        /// Only events after this sequence number
+        #[arg(long, default_value_t = 0, value_name = "SEQ")]
+        since: u64,
+    },
 }
 
 /// `idreview list`.
@@ -118,11 +185,17 @@ fn parse_card_id(s: &str) -> Result<CardId, String> {
 impl Cli {
     /// The settings these flags and their config file name.
     pub fn settings(&self) -> Result<Settings, Error> {
-        Settings::resolve(
+        Settings::resolve_remote(
             self.data_dir.clone(),
             self.socket.clone(),
             self.config.clone(),
             self.token.clone(),
+            crate::settings::RemoteFlags {
+                connect: self.connect.clone(),
+                ca: self.ca.clone(),
+                pin: self.pin.clone(),
+                token_file: self.token_file.clone(),
+            },
         )
     }
 }
@@ -139,6 +212,10 @@ pub async fn run(cli: Cli, settings: &Settings) -> Result<ExitCode, Error> {
         CliCommand::List(args) => list::run(&rpc, &args, &mut out).await?,
         CliCommand::Show(args) => show::run(&rpc, &args, &mut out).await?,
         CliCommand::Decide(args) => decide::run(&rpc, &args, &mut out).await?,
+        CliCommand::Audit(AuditCommand::Export { since }) => {
+            audit::export(&rpc, since, &mut out).await?
+        }
+        CliCommand::Token(command) => tokens::run(&rpc, command, &mut out).await?,
     };
     out.flush()?;
     Ok(code)

@@ -11,7 +11,7 @@ use std::time::Duration;
 use idreview_protocol::transport::{self, TransportError, Welcome};
 use idreview_protocol::{
     AuditEvent, Card, CardId, CardPage, CardRef, Changes, DecideRequest, FieldCorrection, Health,
-    IdReviewClient, ItemResult, ListQuery, RpcError,
+    IdReviewClient, ItemResult, ListQuery, NewToken, RpcError, TokenInfo, TokenSpec,
 };
 
 use crate::error::Error;
@@ -67,6 +67,8 @@ pub struct Endpoint {
     pub token: Option<String>,
     /// Deadline of each call.
     pub timeout: Duration,
+    /// A remote daemon over TLS instead of the socket.
+    pub remote: Option<crate::settings::Remote>,
 }
 
 impl Endpoint {
@@ -77,11 +79,29 @@ impl Endpoint {
             data_dir: settings.data_dir.clone(),
             token: settings.token.clone(),
             timeout: settings.rpc_timeout(),
+            remote: settings.remote.clone(),
         }
     }
 
     /// Connects and handshakes; nothing listening is [`Error::NoDaemon`].
     pub async fn connect(&self) -> Result<(Rpc, Welcome), Error> {
+        if let Some(remote) = &self.remote {
+            let (client, welcome) = idreview_protocol::tls::connect_tls(
+                &remote.addr,
+                &remote.trust,
+                self.token.clone(),
+            )
+            .await
+            .map_err(|e| Error::Remote {
+                addr: remote.addr.clone(),
+                message: e.to_string(),
+            })?;
+            let rpc = Rpc {
+                client,
+                timeout: self.timeout,
+            };
+            return Ok((rpc, welcome));
+        }
         match transport::connect_unix(&self.socket, self.token.clone()).await {
             Ok((client, welcome)) => Ok((
                 Rpc {
@@ -151,6 +171,26 @@ impl Rpc {
     /// The card's audit history, oldest first.
     pub async fn audit_events(&self, id: CardId) -> Result<Vec<AuditEvent>, CallError> {
         self.flat(self.client.audit_events(self.ctx(), id).await)
+    }
+
+    /// Admin: creates a token; the answer holds its secret, shown only now.
+    pub async fn create_token(&self, spec: TokenSpec) -> Result<NewToken, CallError> {
+        self.flat(self.client.create_token(self.ctx(), spec).await)
+    }
+
+    /// Admin: every token, without secrets.
+    pub async fn list_tokens(&self) -> Result<Vec<TokenInfo>, CallError> {
+        self.flat(self.client.list_tokens(self.ctx()).await)
+    }
+
+    /// Admin: revokes a token by id.
+    pub async fn revoke_token(&self, id: String) -> Result<TokenInfo, CallError> {
+        self.flat(self.client.revoke_token(self.ctx(), id).await)
+    }
+
+    /// Admin: audit events after `since`, oldest first, at most `limit`.
+    pub async fn audit_export(&self, since: u64, limit: u32) -> Result<Vec<AuditEvent>, CallError> {
+        self.flat(self.client.audit_export(self.ctx(), since, limit).await)
     }
 
     /// Approve or reject cards in one call; a result per card.

@@ -26,10 +26,13 @@ impl World {
         crate::fill::fill(&store, 4, "u").await.expect("fills");
         let mut config = Config::default();
         config.review.lease_secs = lease_secs;
+        let config = Arc::new(config);
         let shared = Shared {
             objects: crate::objects::ObjectStore::local(dir.path().join("objects")),
             store,
-            config: Arc::new(config),
+            limits: Arc::new(crate::rpc::limits::Limits::new(&config.rpc)),
+            uploads: Arc::new(crate::rpc::Uploads::new(&config)),
+            config,
             provider: "manual",
             started: Instant::now(),
         };
@@ -37,7 +40,13 @@ impl World {
     }
 
     fn as_(&self, who: &str, role: Role) -> Session {
-        Session::new(self.shared.clone(), who.to_string(), role)
+        let caller = crate::rpc::Caller {
+            identity: who.to_string(),
+            role,
+            token_id: None,
+            user_id: None,
+        };
+        Session::new(self.shared.clone(), caller)
     }
 
     /// The first card waiting for review.

@@ -1,0 +1,154 @@
+//! `idreviewd token create|list|revoke`: managing bearer tokens from the daemon's host. When a
+//! daemon answers on the socket the command asks it over RPC (the store is locked while it
+//! runs); otherwise it opens the store directly. Either way the change is audited.
+
+use std::io::Write;
+
+use idreview_protocol::transport::connect_unix;
+use idreview_protocol::{IdReviewClient, NewToken, Role, RpcError, TokenInfo, TokenSpec};
+
+use crate::config::Config;
+use crate::store::Store;
+use crate::store::tokens::TokenError;
+
+/// `idreviewd token ...`.
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum TokenCommand {
+    /// Create a token and print it (only now; it is stored hashed) on standard output
+    Create {
+        /// A name for lists and the audit log, e.g. alice-laptop
+        #[arg(long)]
+        name: String,
+        /// submitter, reviewer or admin
+        #[arg(long)]
+        role: Role,
+        /// The token stops working after this many days
+        #[arg(long, value_name = "D")]
+        expires_days: Option<u32>,
+        /// Submitter tokens: the only user id the token acts for
+        #[arg(long, value_name = "USER_ID")]
+        user: Option<String>,
+    },
+    /// List tokens (never their secrets)
+    List,
+    /// Revoke a token; open connections using it fail their next call
+    Revoke {
+        /// The token's id (the part after `idr_`)
+        id: String,
+    },
+}
+
+/// Why a token command failed.
+#[derive(Debug, thiserror::Error)]
+pub enum TokenCliError {
+    #[error("the daemon refused: {0}")]
+    Rpc(#[from] RpcError),
+    #[error("talking to the daemon: {0}")]
+    Call(String),
+    #[error(transparent)]
+    Token(#[from] TokenError),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    #[error("writing output: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// What the command does to tokens, wherever they live.
+enum Target {
+    Daemon(IdReviewClient),
+    Store(Store),
+}
+
+/// Runs `command` against the running daemon or, when none answers, the store itself.
+pub async fn run(
+    config: &Config,
+    command: TokenCommand,
+    out: &mut impl Write,
+    err: &mut impl Write,
+) -> Result<(), TokenCliError> {
+    let target = match connect_unix(&config.socket_path(), None).await {
+        Ok((client, _)) => Target::Daemon(client),
+        Err(_) => Target::Store(Store::open(
+            &config.store_dir(),
+            config.verification.confidence_threshold,
+        )?),
+    };
+    let actor = format!(
+        "local:{}",
+        std::env::var("USER").unwrap_or_else(|_| "cli".into())
+    );
+    let call = |e: tarpc::client::RpcError| TokenCliError::Call(e.to_string());
+    let ctx = tarpc::context::current;
+    match command {
+        TokenCommand::Create {
+            name,
+            role,
+            expires_days,
+            user,
+        } => {
+            let spec = TokenSpec {
+                name,
+                role,
+                expires_days,
+                user_id: user,
+            };
+            let new: NewToken = match &target {
+                Target::Daemon(c) => c.create_token(ctx(), spec).await.map_err(call)??,
+                Target::Store(s) => s.create_token(&spec, &actor).await?,
+            };
+            writeln!(
+                err,
+                "created token {} ({}, role {}); it is shown only now:",
+                new.info.id, new.info.name, new.info.role
+            )?;
+            writeln!(out, "{}", new.token)?;
+        }
+        TokenCommand::List => {
+            let all: Vec<TokenInfo> = match &target {
+                Target::Daemon(c) => c.list_tokens(ctx()).await.map_err(call)??,
+                Target::Store(s) => s.list_tokens(),
+            };
+            writeln!(
+                out,
+                "{:<12}  {:<20}  {:<9}  {:<12}  {:<10}  {:<10}  {:<16}  state",
+                "id", "name", "role", "user", "created", "expires", "last used"
+            )?;
+            let now = chrono::Utc::now();
+            for t in all {
+                let day = |d: Option<chrono::DateTime<chrono::Utc>>| {
+                    d.map_or("-".to_string(), |d| d.format("%Y-%m-%d").to_string())
+                };
+                let state = t.unusable(now).map_or("active", |_| {
+                    if t.revoked_at.is_some() {
+                        "revoked"
+                    } else {
+                        "expired"
+                    }
+                });
+                writeln!(
+                    out,
+                    "{:<12}  {:<20}  {:<9}  {:<12}  {:<10}  {:<10}  {:<16}  {state}",
+                    t.id,
+                    t.name,
+                    t.role.as_str(),
+                    t.user_id.as_deref().unwrap_or("-"),
+                    day(Some(t.created_at)),
+                    day(t.expires_at),
+                    t.last_used
+                        .map_or("-".to_string(), |d| d.format("%Y-%m-%d %H:%M").to_string()),
+                )?;
+            }
+        }
+        TokenCommand::Revoke { id } => {
+            let info = match &target {
+                Target::Daemon(c) => c.revoke_token(ctx(), id).await.map_err(call)??,
+                Target::Store(s) => s.revoke_token(&id, &actor).await?,
+            };
+            writeln!(out, "revoked token {} ({})", info.id, info.name)?;
+        }
+    }
+    if let Target::Store(s) = target {
+        s.flush().await?;
+    }
+    Ok(())
+}

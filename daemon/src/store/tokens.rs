@@ -1,0 +1,386 @@
+//! Bearer tokens: the `tokens` tree (id -> name, role, times and the SHA-256 of the secret,
+//! never the secret) and the in-memory token table that every connection checks its token
+//! against on every call, so that a revocation takes effect at once. Token changes are audited
+//! in the same transaction as the change.
+
+use std::collections::HashMap;
+use std::sync::RwLock;
+
+use chrono::{DateTime, Duration, Utc};
+use idreview_protocol::{NewToken, Role, TOKEN_PREFIX, TokenInfo, TokenSpec};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use sled::Transactional;
+use sled::transaction::{ConflictableTransactionError, TransactionError};
+
+use super::{Change, Store, StoreError};
+
+/// How stale a token's persisted `last_used` may get before a use writes it again.
+const LAST_USED_EVERY_SECS: i64 = 60;
+
+/// What the store keeps of one token.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct StoredToken {
+    info: TokenInfo,
+    /// SHA-256 of the secret part.
+    secret_sha256: [u8; 32],
+    /// When `last_used` was last written to sled.
+    persisted_use: Option<DateTime<Utc>>,
+}
+
+/// Why a token could not be created, used or revoked.
+#[derive(Debug, thiserror::Error)]
+pub enum TokenError {
+    #[error("invalid token request: {0}")]
+    Invalid(String),
+    #[error("{0}")]
+    Refused(String),
+    #[error("no token with id {0}")]
+    NotFound(String),
+    #[error("no randomness for a token: {0}")]
+    Random(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<sled::Error> for TokenError {
+    fn from(e: sled::Error) -> Self {
+        TokenError::Store(StoreError::Sled(e))
+    }
+}
+
+/// The `tokens` tree and its in-memory table.
+pub(super) struct TokenTable {
+    /// token id -> bincode [`StoredToken`]
+    tree: sled::Tree,
+    /// Every token by id, loaded at open and changed with every write; read on every call.
+    table: RwLock<HashMap<String, StoredToken>>,
+}
+
+impl TokenTable {
+    /// Opens the tree and loads every token.
+    pub(super) fn open(db: &sled::Db) -> Result<TokenTable, StoreError> {
+        let tree = db.open_tree("tokens")?;
+        let mut table = HashMap::new();
+        for item in tree.iter() {
+            let (_, bytes) = item?;
+            let token: StoredToken = bincode::deserialize(&bytes)?;
+            table.insert(token.info.id.clone(), token);
+        }
+        Ok(TokenTable {
+            tree,
+            table: RwLock::new(table),
+        })
+    }
+}
+
+fn random_hex(bytes: usize) -> Result<String, TokenError> {
+    let mut buf = vec![0u8; bytes];
+    getrandom::fill(&mut buf).map_err(|e| TokenError::Random(e.to_string()))?;
+    Ok(hex::encode(buf))
+}
+
+/// Compares two hashes in time independent of where they differ.
+fn same_hash(a: &[u8; 32], b: &[u8; 32]) -> bool {
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+fn summary(info: &TokenInfo) -> String {
+    serde_json::json!({
+        "id": info.id, "name": info.name, "role": info.role, "user_id": info.user_id,
+        "expires_at": info.expires_at, "revoked_at": info.revoked_at,
+    })
+    .to_string()
+}
+
+impl Store {
+    /// Creates a token for `spec`: 256 random bits, stored only as their SHA-256.
+    pub async fn create_token(
+        &self,
+        spec: &TokenSpec,
+        actor: &str,
+    ) -> Result<NewToken, TokenError> {
+        let name = spec.name.trim();
+        if name.is_empty() || name.len() > 64 || name.chars().any(char::is_control) {
+            return Err(TokenError::Invalid(
+                "a token needs a name of 1..=64 printable characters".into(),
+            ));
+        }
+        match (spec.role, &spec.user_id) {
+            (Role::Submitter, None) => {
+                return Err(TokenError::Invalid(
+                    "a submitter token acts for one user; name it with --user".into(),
+                ));
+            }
+            (Role::Reviewer | Role::Admin, Some(_)) => {
+                return Err(TokenError::Invalid(
+                    "only submitter tokens are bound to a user".into(),
+                ));
+            }
+            _ => {}
+        }
+        let now = Utc::now();
+        let taken = self
+            .read_tokens()
+            .values()
+            .any(|t| t.info.name == name && t.info.unusable(now).is_none());
+        if taken {
+            return Err(TokenError::Invalid(format!(
+                "an active token is already called {name:?}; names are identities in the audit log"
+            )));
+        }
+        let id = random_hex(6)?;
+        let secret = random_hex(32)?;
+        let info = TokenInfo {
+            id: id.clone(),
+            name: name.to_string(),
+            role: spec.role,
+            user_id: spec.user_id.clone(),
+            created_at: now,
+            created_by: actor.to_string(),
+            expires_at: spec
+                .expires_days
+                .map(|d| now + Duration::days(i64::from(d))),
+            last_used: None,
+            revoked_at: None,
+        };
+        let stored = StoredToken {
+            info: info.clone(),
+            secret_sha256: Sha256::digest(secret.as_bytes()).into(),
+            persisted_use: None,
+        };
+        let change = Change {
+            action: "token.created".into(),
+            reason: None,
+            detail: Some(("null".into(), summary(&info))),
+            outbox: Vec::new(),
+        };
+        self.write_token(stored, actor, change).await?;
+        tracing::info!(token_id = %id, name = %info.name, role = %info.role, %actor, "token created");
+        Ok(NewToken {
+            info,
+            token: format!("{TOKEN_PREFIX}{id}_{secret}"),
+        })
+    }
+
+    /// Revokes the token `id`; every connection using it fails its next call.
+    pub async fn revoke_token(&self, id: &str, actor: &str) -> Result<TokenInfo, TokenError> {
+        let mut stored = self
+            .read_tokens()
+            .get(id)
+            .cloned()
+            .ok_or_else(|| TokenError::NotFound(id.to_string()))?;
+        if stored.info.revoked_at.is_some() {
+            return Err(TokenError::Invalid(format!(
+                "token {id} is already revoked"
+            )));
+        }
+        let before = summary(&stored.info);
+        stored.info.revoked_at = Some(Utc::now());
+        let info = stored.info.clone();
+        let change = Change {
+            action: "token.revoked".into(),
+            reason: None,
+            detail: Some((before, summary(&info))),
+            outbox: Vec::new(),
+        };
+        self.write_token(stored, actor, change).await?;
+        tracing::info!(token_id = %id, %actor, "token revoked");
+        Ok(info)
+    }
+
+    /// Every token, oldest first.
+    pub fn list_tokens(&self) -> Vec<TokenInfo> {
+        let mut all: Vec<TokenInfo> = self
+            .read_tokens()
+            .values()
+            .map(|t| t.info.clone())
+            .collect();
+        all.sort_by(|a, b| a.created_at.cmp(&b.created_at).then(a.id.cmp(&b.id)));
+        all
+    }
+
+    /// The token a bearer string names, if it is known, matches and is usable now.
+    pub fn authenticate(&self, bearer: &str) -> Result<TokenInfo, TokenError> {
+        let refused = || TokenError::Refused("unknown or malformed token".into());
+        let rest = bearer
+            .trim()
+            .strip_prefix(TOKEN_PREFIX)
+            .ok_or_else(refused)?;
+        let (id, secret) = rest.split_once('_').ok_or_else(refused)?;
+        let hash: [u8; 32] = Sha256::digest(secret.as_bytes()).into();
+        let stored = self.read_tokens().get(id).cloned().ok_or_else(refused)?;
+        if !same_hash(&hash, &stored.secret_sha256) {
+            return Err(refused());
+        }
+        self.check_token(id)
+    }
+
+    /// Re-checks the token `id` for a call on an open connection and notes its use.
+    pub fn check_token(&self, id: &str) -> Result<TokenInfo, TokenError> {
+        let now = Utc::now();
+        let info = {
+            let table = self.read_tokens();
+            let stored = table
+                .get(id)
+                .ok_or_else(|| TokenError::Refused(format!("token {id} no longer exists")))?;
+            if let Some(why) = stored.info.unusable(now) {
+                return Err(TokenError::Refused(why));
+            }
+            let fresh = stored
+                .persisted_use
+                .is_some_and(|at| (now - at).num_seconds() < LAST_USED_EVERY_SECS);
+            if fresh {
+                return Ok(stored.info.clone());
+            }
+            stored.info.clone()
+        };
+        self.note_use(id, now);
+        Ok(info)
+    }
+
+    /// Records a use of `id` in memory and in sled (best effort: a failed write only loses
+    /// the time of last use).
+    fn note_use(&self, id: &str, now: DateTime<Utc>) {
+        let mut table = self
+            .inner
+            .tokens
+            .table
+            .write()
+            .unwrap_or_else(|p| p.into_inner());
+        let Some(stored) = table.get_mut(id) else {
+            return;
+        };
+        stored.info.last_used = Some(now);
+        stored.persisted_use = Some(now);
+        match bincode::serialize(&*stored) {
+            Ok(bytes) => {
+                if let Err(e) = self.inner.tokens.tree.insert(id.as_bytes(), bytes) {
+                    tracing::warn!(token_id = %id, error = %e, "cannot record a token's last use");
+                }
+            }
+            Err(e) => tracing::warn!(token_id = %id, error = %e, "cannot encode a token"),
+        }
+    }
+
+    fn read_tokens(&self) -> std::sync::RwLockReadGuard<'_, HashMap<String, StoredToken>> {
+        // Every write replaces a whole entry, so a poisoned table is still consistent.
+        self.inner
+            .tokens
+            .table
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Writes `stored` and its audit event in one transaction, then the table, then flushes.
+    async fn write_token(
+        &self,
+        stored: StoredToken,
+        actor: &str,
+        change: Change,
+    ) -> Result<(), TokenError> {
+        {
+            let _writer = self.inner.writer.lock().map_err(|_| StoreError::Poisoned)?;
+            let event = self.event(None, actor, change, None, None)?;
+            let event_bytes = bincode::serialize(&event).map_err(StoreError::Codec)?;
+            let token_bytes = bincode::serialize(&stored).map_err(StoreError::Codec)?;
+            let by_card = [0u64.to_be_bytes(), event.seq.to_be_bytes()].concat();
+            let i = &self.inner;
+            (&i.tokens.tree, &i.audit, &i.audit_by_card)
+                .transaction(|(tokens, audit, audit_by_card)| {
+                    tokens.insert(stored.info.id.as_bytes(), token_bytes.as_slice())?;
+                    audit.insert(&event.seq.to_be_bytes(), event_bytes.as_slice())?;
+                    audit_by_card.insert(by_card.as_slice(), &[])?;
+                    Ok::<_, ConflictableTransactionError<()>>(())
+                })
+                .map_err(|e| match e {
+                    TransactionError::Storage(e) => StoreError::Sled(e),
+                    TransactionError::Abort(()) => {
+                        StoreError::Sled(sled::Error::ReportableBug("aborted".into()))
+                    }
+                })?;
+            let mut table = i.tokens.table.write().unwrap_or_else(|p| p.into_inner());
+            table.insert(stored.info.id.clone(), stored);
+        }
+        self.flush().await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(name: &str, role: Role) -> TokenSpec {
+        TokenSpec {
+            name: name.into(),
+            role,
+            expires_days: None,
+            user_id: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn tokens_authenticate_until_revoked_and_survive_reopening() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let token = {
+            let store = Store::open(dir.path(), 0.8).expect("open");
+            let new = store
+                .create_token(&spec("ops", Role::Admin), "local:root")
+                .await
+                .expect("create");
+            assert!(new.token.starts_with("idr_") && new.token.len() > 64 + 4);
+            assert_eq!(store.authenticate(&new.token).expect("valid").name, "ops");
+            let wrong = format!("{}x", new.token);
+            assert!(store.authenticate(&wrong).is_err());
+            assert!(store.authenticate("idr_nope_nope").is_err());
+            store.flush().await.expect("flush");
+            new
+        };
+        let store = Store::open(dir.path(), 0.8).expect("reopen");
+        let info = store.authenticate(&token.token).expect("still valid");
+        assert!(info.last_used.is_some());
+        store
+            .revoke_token(&info.id, "local:root")
+            .await
+            .expect("revoke");
+        assert!(store.check_token(&info.id).is_err());
+        assert!(store.authenticate(&token.token).is_err());
+        let audit = store.audit_since(0, 100).expect("audit");
+        let actions: Vec<&str> = audit.iter().map(|e| e.action.as_str()).collect();
+        assert_eq!(actions, vec!["token.created", "token.revoked"]);
+        let bytes = std::fs::read_dir(dir.path())
+            .expect("dir")
+            .filter_map(|e| std::fs::read(e.ok()?.path()).ok())
+            .flatten()
+            .collect::<Vec<u8>>();
+        let secret = token.token.rsplit('_').next().expect("secret");
+        assert!(
+            !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),
+            "the secret is never stored"
+        );
+    }
+
+    #[tokio::test]
+    async fn only_submitters_are_bound_to_users() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(dir.path(), 0.8).expect("open");
+        let mut s = spec("x", Role::Reviewer);
+        s.user_id = Some("u".into());
+        assert!(store.create_token(&s, "t").await.is_err());
+        s.role = Role::Submitter;
+        assert!(store.create_token(&s, "t").await.is_ok());
+        s.name = "y".into();
+        s.user_id = None;
+        assert!(
+            store.create_token(&s, "t").await.is_err(),
+            "a submitter needs a user"
+        );
+        s.user_id = Some("u".into());
+        s.name = "x".into();
+        assert!(
+            store.create_token(&s, "t").await.is_err(),
+            "names of active tokens are unique"
+        );
+    }
+}
