@@ -132,17 +132,21 @@ impl Default for StorageConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct VerificationConfig {
-    /// `manual`: no extraction, every card goes to review.
+    /// `local`: offline MRZ reading with Tesseract (the default); `manual`: no extraction,
+    /// every card goes to review.
     pub provider: String,
     /// Fields below this confidence are listed as low-confidence and block auto-verification.
     pub confidence_threshold: f32,
+    /// Settings of the `local` provider.
+    pub local: crate::verify::local::LocalConfig,
 }
 
 impl Default for VerificationConfig {
     fn default() -> Self {
         VerificationConfig {
-            provider: "manual".into(),
+            provider: "local".into(),
             confidence_threshold: 0.8,
+            local: Default::default(),
         }
     }
 }

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use chrono::Utc;
-use idreview_protocol::{Card, CardRef, FileMeta, Status};
+use idreview_protocol::{Card, CardRef, FileMeta, FileRole, Status};
 use serde::Serialize;
 use tracing::{info, instrument, warn};
 
@@ -16,7 +16,7 @@ use crate::lifecycle::{self, Event};
 use crate::objects::{ObjectStore, object_key};
 use crate::store::{Change, Store, StoreError};
 use crate::validate::{self, Rejection, ValidSubmission};
-use crate::verify::Verifier;
+use crate::verify::{DocumentImages, Verifier};
 
 /// The identity the pipeline's own changes are audited under.
 pub const PIPELINE_ACTOR: &str = "idreviewd:pipeline";
@@ -149,7 +149,8 @@ impl Pipeline {
                 .await?;
         }
         if card.status == Status::Verifying {
-            let verification = self.verifier.verify(&card).await;
+            let images = self.document_images(&card).await;
+            let verification = self.verifier.verify(&card, &images).await;
             let auto = verification.is_confident(self.config.verification.confidence_threshold);
             card = self
                 .step(&card, |c| {
@@ -161,6 +162,24 @@ impl Pipeline {
                 .await?;
         }
         Ok(card)
+    }
+
+    /// The stored bytes of the card's front and back (a missing one is left out; the provider
+    /// says what it could not read).
+    async fn document_images(&self, card: &Card) -> DocumentImages {
+        let mut images = DocumentImages::default();
+        for meta in &card.files {
+            let slot = match meta.role {
+                FileRole::Front => &mut images.front,
+                FileRole::Back => &mut images.back,
+                _ => continue,
+            };
+            match self.objects.get(&meta.object_key).await {
+                Ok(bytes) => *slot = Some(bytes),
+                Err(e) => warn!(error = %e, key = %meta.object_key, "cannot read a stored image"),
+            }
+        }
+        images
     }
 
     async fn create(&self, valid: &ValidSubmission, source: String) -> Result<Card, IngestError> {
