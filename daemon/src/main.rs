@@ -107,8 +107,12 @@ fn main() -> Result<()> {
             Ok(())
         }
         Command::Run => run(config),
-        Command::ReadMrz { images, json } => read_mrz(&config, &images, json),
+        Command::ReadMrz { images, json } => {
+            init_logging(&config)?;
+            read_mrz(&config, &images, json)
+        }
         Command::EvalMrz { dir } => {
+            init_logging(&config)?;
             let reader = LocalVerifier::new(&config.verification.local)?;
             let report = idreview_daemon::verify::local::eval::evaluate(&reader, &dir)
                 .with_context(|| format!("evaluating on {}", dir.display()))?;
@@ -183,7 +187,7 @@ fn read_mrz(config: &Config, images: &[PathBuf], json: bool) -> Result<()> {
     Ok(())
 }
 
-fn run(config: Config) -> Result<()> {
+fn init_logging(config: &Config) -> Result<()> {
     let filter = std::env::var("RUST_LOG")
         .ok()
         .filter(|v| !v.is_empty())
@@ -194,6 +198,11 @@ fn run(config: Config) -> Result<()> {
         )
         .with_writer(std::io::stderr)
         .init();
+    Ok(())
+}
+
+fn run(config: Config) -> Result<()> {
+    init_logging(&config)?;
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async {
         let shutdown = CancellationToken::new();

@@ -218,6 +218,20 @@ fn cut(img: &GrayImage, quarter: bool, scale: f32, group: &[Row]) -> Option<Zone
         group.iter().map(|r| r.cy).sum::<f32>() / n / scale,
     );
     let (dx, dy) = (theta.cos(), theta.sin());
+    // The zone spans the union of its rows along the axis (a row's blob may stop short).
+    let along: Vec<(f32, f32)> = group
+        .iter()
+        .map(|r| {
+            let a = (r.cx / scale - cx) * dx + (r.cy / scale - cy) * dy;
+            (a - r.length / scale / 2.0, a + r.length / scale / 2.0)
+        })
+        .collect();
+    let a_min = along.iter().map(|a| a.0).fold(f32::MAX, f32::min);
+    let a_max = along.iter().map(|a| a.1).fold(f32::MIN, f32::max);
+    let length = length.max(a_max - a_min);
+    let shift = (a_min + a_max) / 2.0;
+    cx += shift * dx;
+    cy += shift * dy;
     let across: Vec<f32> = group
         .iter()
         .map(|r| -(r.cx / scale - cx) * dy + (r.cy / scale - cy) * dx)
@@ -232,7 +246,7 @@ fn cut(img: &GrayImage, quarter: bool, scale: f32, group: &[Row]) -> Option<Zone
         (ux, uy) = (uy, -ux);
         (vx, vy) = (vy, -vx);
     }
-    let half_len = length / 2.0 + thickness * 1.2;
+    let half_len = length / 2.0 + thickness * 2.5;
     let half_across = spread + thickness * 1.3;
     let zoom = ROW_HEIGHT / thickness.max(1.0);
     let out_w = (2.0 * half_len * zoom).round() as u32;

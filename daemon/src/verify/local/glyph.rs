@@ -4,8 +4,11 @@
 
 use image::GrayImage;
 
-/// Characters whose box is re-examined.
-pub const LOOKALIKES: &[char] = &['K', 'X', 'C', 'E', 'L', 'Z', 'S', 'I', 'T', 'Y', 'V', '«'];
+/// Characters worth a second look: letters, and the round digits Tesseract reads for a filler.
+/// Other digits are left alone (a `4`'s diagonal can look like a chevron's apex).
+pub fn may_be_filler(c: char) -> bool {
+    c.is_ascii_uppercase() || c == '0' || c == '6'
+}
 
 /// Ink threshold for a zone image (Otsu).
 pub fn ink_level(img: &GrayImage) -> u8 {

@@ -6,6 +6,8 @@ mod detect;
 pub mod eval;
 mod fields;
 mod glyph;
+mod grid;
+mod layout;
 mod ocr;
 pub mod render;
 mod repair;
@@ -198,8 +200,18 @@ impl LocalVerifier {
         let mut lines = self.inner.tesseract.read_lines(&png)?;
         let level = glyph::ink_level(img);
         for c in lines.iter_mut().flat_map(|l| l.chars.iter_mut()) {
-            if glyph::LOOKALIKES.contains(&c.ch) && glyph::is_filler(img, c.bbox, level) {
+            if glyph::may_be_filler(c.ch) && glyph::is_filler(img, c.bbox, level) {
                 c.ch = '<';
+            }
+        }
+        if tracing::enabled!(tracing::Level::DEBUG) {
+            for line in &lines {
+                let xs: Vec<u32> = line
+                    .chars
+                    .iter()
+                    .map(|c| (c.bbox.0 + c.bbox.2) / 2)
+                    .collect();
+                debug!(text = %line.text(), ?xs, "ocr line");
             }
         }
         let Some(zone) = repair::zone_text(&lines) else {

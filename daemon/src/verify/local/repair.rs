@@ -3,7 +3,8 @@
 //! tail of a name field), and hands the text to the `mrz` crate, whose repair pass fixes OCR
 //! confusions only where a check digit agrees. Character confidences travel with the text.
 
-use super::ocr::OcrLine;
+use super::ocr::{OcrChar, OcrLine};
+use super::{grid, layout};
 
 /// Characters Tesseract's stock English model reads for the `<` filler.
 const FILLER_LOOKALIKES: &[char] = &['<', 'K', 'X', 'C', 'E', '«', 'L'];
@@ -35,44 +36,48 @@ fn nominal_length(rows: usize, len: usize) -> usize {
 }
 
 /// Cleans OCR lines into a zone: upper-cases, drops characters outside the MRZ alphabet, keeps
-/// the last run of two or three rows of similar length, and pads or trims them to their
-/// nominal length. `None` when nothing looks like an MRZ.
+/// the last run of two or three rows of similar length, puts them on the format's grid, and
+/// applies the repairs the layout proves. `None` when nothing looks like an MRZ.
 pub fn zone_text(lines: &[OcrLine]) -> Option<ZoneText> {
-    let cleaned: Vec<(String, Vec<f32>)> = lines
+    let cleaned: Vec<Vec<OcrChar>> = lines
         .iter()
         .map(|line| {
-            let mut text = String::new();
-            let mut conf = Vec::new();
-            for c in &line.chars {
-                let ch = match c.ch {
-                    '«' => '<',
-                    other => other.to_ascii_uppercase(),
-                };
-                if ch.is_ascii_uppercase() || ch.is_ascii_digit() || ch == '<' {
-                    text.push(ch);
-                    conf.push(c.confidence);
-                }
-            }
-            (text, conf)
+            line.chars
+                .iter()
+                .filter_map(|c| {
+                    let ch = match c.ch {
+                        '«' => '<',
+                        other => other.to_ascii_uppercase(),
+                    };
+                    (ch.is_ascii_uppercase() || ch.is_ascii_digit() || ch == '<')
+                        .then(|| OcrChar { ch, ..c.clone() })
+                })
+                .collect::<Vec<_>>()
         })
-        .filter(|(text, _)| text.len() >= 20)
+        .filter(|chars| chars.len() >= 20)
         .collect();
     if cleaned.len() < 2 {
         return None;
     }
     // TD1 has three rows; otherwise the zone is the last two long rows.
-    let take = if cleaned.len() >= 3 && cleaned[cleaned.len() - 3..].iter().all(|l| l.0.len() <= 34)
-    {
+    let take = if cleaned.len() >= 3 && cleaned[cleaned.len() - 3..].iter().all(|l| l.len() <= 34) {
         3
     } else {
         2
     };
     let rows = &cleaned[cleaned.len() - take..];
-    let longest = rows.iter().map(|r| r.0.len()).max().unwrap_or(0);
+    let longest = rows.iter().map(Vec::len).max().unwrap_or(0);
     let nominal = nominal_length(take, longest);
+    let pitch = grid::pitch(rows);
     let mut zone = ZoneText::default();
-    for (i, (text, conf)) in rows.iter().enumerate() {
-        let (mut text, mut conf) = (text.clone(), conf.clone());
+    for (i, row) in rows.iter().enumerate() {
+        let (mut text, mut conf) = match pitch {
+            Some(p) if row.len() != nominal => grid::place(row, nominal, p),
+            _ => (
+                row.iter().map(|c| c.ch).collect(),
+                row.iter().map(|c| c.confidence).collect(),
+            ),
+        };
         fit_length(&mut text, &mut conf, nominal);
         let name_row = (take == 2 && i == 0) || (take == 3 && i == 2);
         if name_row {
@@ -81,6 +86,7 @@ pub fn zone_text(lines: &[OcrLine]) -> Option<ZoneText> {
         zone.lines.push(text);
         zone.confidences.push(conf);
     }
+    layout::repair(&mut zone.lines, &mut zone.confidences);
     Some(zone)
 }
 
@@ -143,9 +149,27 @@ fn repair_filler_tail(text: &mut String, conf: &mut [f32], start: usize) {
     *text = chars.into_iter().collect();
 }
 
-/// Parses the zone with the `mrz` crate's check-digit-guided search and repair.
+/// Parses the zone as read; when some check digit fails, lets the `mrz` crate's
+/// check-digit-guided search and repair try, and keeps its result only if every digit then
+/// agrees. Otherwise the honest read (failing digits and all) stands.
 pub fn parse(zone: &ZoneText) -> Option<mrz::MrzData> {
-    mrz::find_and_parse(&zone.joined()).ok()
+    let direct = match zone.lines.as_slice() {
+        [a, b, c] => mrz::parse_td1(a, b, c).ok(),
+        [a, b] if a.len() == 44 && a.starts_with('V') => mrz::parse_mrv_a(a, b).ok(),
+        [a, b] if a.len() == 44 => mrz::parse_td3(a, b).ok(),
+        [a, b] if a.len() == 36 && a.starts_with('V') => mrz::parse_mrv_b(a, b).ok(),
+        [a, b] if a.len() == 36 => mrz::parse_td2(a, b).ok(),
+        _ => None,
+    };
+    if direct.as_ref().is_some_and(|d| d.checks.all_valid()) {
+        return direct;
+    }
+    let repaired = mrz::find_and_parse(&zone.joined()).ok();
+    match (direct, repaired) {
+        (_, Some(r)) if r.checks.all_valid() => Some(r),
+        (Some(d), _) => Some(d),
+        (None, r) => r,
+    }
 }
 
 #[cfg(test)]
@@ -174,7 +198,7 @@ mod tests {
         let lines = [
             line("REPUBLIC OF UTOPIA", ""),
             line(
-                "P<UTOERIKSSON<<ANNA<MARIAKX<K<<<<<<<<K<<<<<<<",
+                "P<UTOERIKSSON<<ANNA<MARIAKX<K<<<<<<<<K<<<<<",
                 "                         ^^",
             ),
             line("L898902C36UTO7408122F1204159ZE184226B<<<<<10", ""),
