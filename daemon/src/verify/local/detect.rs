@@ -59,8 +59,8 @@ pub fn find_zones(img: &GrayImage) -> Vec<Zone> {
         };
         let mask = text_mask(&view);
         let mut groups: Vec<(f32, Vec<Row>)> = Vec::new();
-        for gap in [4, 8, 14] {
-            let rows = long_rows(&fill_gaps(&mask, gap), view.width());
+        for gap in [4, 8, 14, 22] {
+            let rows = long_rows(&fill_gaps(&mask, gap), &mask, view.width());
             groups.extend(group_rows(&rows));
         }
         groups.sort_by(|a, b| b.0.total_cmp(&a.0));
@@ -108,8 +108,32 @@ fn fill_gaps(mask: &GrayImage, gap: u32) -> GrayImage {
     out
 }
 
-/// Blobs long and thin enough to be an MRZ row, from their second moments.
-fn long_rows(mask: &GrayImage, width: u32) -> Vec<Row> {
+/// Ink runs crossed along the line through (`cx`, `cy`) at angle `theta` over `length`: a row
+/// of characters crosses one or more per character, a solid bar or a rule only a few.
+fn strokes(raw: &GrayImage, cx: f64, cy: f64, theta: f64, length: f64) -> usize {
+    let (dx, dy) = (theta.cos(), theta.sin());
+    let mut runs = 0;
+    let mut inside = false;
+    let mut t = -length / 2.0;
+    while t <= length / 2.0 {
+        let (x, y) = ((cx + t * dx).round(), (cy + t * dy).round());
+        let ink = x >= 0.0
+            && y >= 0.0
+            && (x as u32) < raw.width()
+            && (y as u32) < raw.height()
+            && raw.get_pixel(x as u32, y as u32).0[0] > 0;
+        if ink && !inside {
+            runs += 1;
+        }
+        inside = ink;
+        t += 1.0;
+    }
+    runs
+}
+
+/// Blobs long and thin enough to be an MRZ row, from their second moments, that cross many
+/// strokes of the unfilled mask `raw`.
+fn long_rows(mask: &GrayImage, raw: &GrayImage, width: u32) -> Vec<Row> {
     let labels = connected_components(mask, Connectivity::Eight, image::Luma([0u8]));
     let count = labels.pixels().map(|p| p.0[0]).max().unwrap_or(0) as usize;
     // n, sx, sy, sxx, syy, sxy per label.
@@ -148,7 +172,8 @@ fn long_rows(mask: &GrayImage, width: u32) -> Vec<Row> {
         if length >= f64::from(width) * 0.2
             && length / thickness >= 9.0
             && theta.abs() <= 0.45
-            && fill >= 0.45
+            && fill >= 0.3
+            && strokes(raw, cx, cy, theta, length) >= 15
         {
             rows.push(Row {
                 cx: cx as f32,

@@ -24,26 +24,63 @@ pub fn is_filler(img: &GrayImage, bbox: (u32, u32, u32, u32), level: u8) -> bool
         return false;
     }
     let ink = |x: u32, y: u32| img.get_pixel(x, y).0[0] < level;
-    // Tight box around the ink.
-    let (mut tx0, mut ty0, mut tx1, mut ty1) = (x1, y1, x0, y0);
-    for y in y0..y1 {
-        for x in x0..x1 {
-            if ink(x, y) {
-                tx0 = tx0.min(x);
-                ty0 = ty0.min(y);
-                tx1 = tx1.max(x + 1);
-                ty1 = ty1.max(y + 1);
+    // The largest connected piece of ink in the box is the glyph; a neighbour's stroke reaching
+    // into the box is another piece.
+    let (bw, bh) = (x1 - x0, y1 - y0);
+    let mut label = vec![0u32; (bw * bh) as usize];
+    let mut best: Vec<(u32, u32)> = Vec::new();
+    let mut next = 0;
+    for sy in y0..y1 {
+        for sx in x0..x1 {
+            if !ink(sx, sy) || label[((sy - y0) * bw + sx - x0) as usize] != 0 {
+                continue;
+            }
+            next += 1;
+            let mut piece = vec![(sx, sy)];
+            label[((sy - y0) * bw + sx - x0) as usize] = next;
+            let mut i = 0;
+            while i < piece.len() {
+                let (px, py) = piece[i];
+                i += 1;
+                for (nx, ny) in [
+                    (px + 1, py),
+                    (px.wrapping_sub(1), py),
+                    (px, py + 1),
+                    (px, py.wrapping_sub(1)),
+                ] {
+                    if nx < x0 || ny < y0 || nx >= x1 || ny >= y1 || !ink(nx, ny) {
+                        continue;
+                    }
+                    let cell = &mut label[((ny - y0) * bw + nx - x0) as usize];
+                    if *cell == 0 {
+                        *cell = next;
+                        piece.push((nx, ny));
+                    }
+                }
+            }
+            if piece.len() > best.len() {
+                best = piece;
             }
         }
+    }
+    let (mut tx0, mut ty0, mut tx1, mut ty1) = (x1, y1, x0, y0);
+    for &(x, y) in &best {
+        tx0 = tx0.min(x);
+        ty0 = ty0.min(y);
+        tx1 = tx1.max(x + 1);
+        ty1 = ty1.max(y + 1);
     }
     if tx1 <= tx0 + 2 || ty1 <= ty0 + 4 {
         return false;
     }
     let (w, h) = (tx1 - tx0, ty1 - ty0);
     let left = tx0 + (w / 4).max(1);
-    let rows: Vec<u32> = (ty0..ty1)
-        .filter(|&y| (tx0..left).any(|x| ink(x, y)))
+    let mut rows: Vec<u32> = best
+        .iter()
+        .filter(|&&(x, _)| x < left)
+        .map(|&(_, y)| y)
         .collect();
+    rows.sort_unstable();
     let (Some(first), Some(last)) = (rows.first(), rows.last()) else {
         return false;
     };

@@ -22,9 +22,10 @@ pub fn pitch(rows: &[Vec<OcrChar>]) -> Option<f32> {
 }
 
 /// The row on a grid of `n` cells, the first character in the first cell; an empty cell is a
-/// filler with confidence 0.5, and of two characters in one cell the surer one stays.
+/// filler with confidence 0.5, and of two characters in one cell the wider one stays.
 pub fn place(row: &[OcrChar], n: usize, pitch: f32) -> (String, Vec<f32>) {
-    let mut cells: Vec<Option<(char, f32)>> = vec![None; n];
+    // (char, confidence, box width)
+    let mut cells: Vec<Option<(char, f32, u32)>> = vec![None; n];
     let Some(first) = row.first() else {
         return ("<".repeat(n), vec![0.5; n]);
     };
@@ -34,9 +35,12 @@ pub fn place(row: &[OcrChar], n: usize, pitch: f32) -> (String, Vec<f32>) {
         if col < 0.0 || col >= n as f32 {
             continue;
         }
+        // Of two characters in one cell the wider box is the real glyph; Tesseract also emits
+        // narrow phantoms over the edges of its neighbours.
+        let width = c.bbox.2.saturating_sub(c.bbox.0);
         let cell = &mut cells[col as usize];
-        if cell.is_none_or(|(_, conf)| c.confidence > conf) {
-            *cell = Some((c.ch, c.confidence));
+        if cell.is_none_or(|(_, _, w)| width > w) {
+            *cell = Some((c.ch, c.confidence, width));
         }
     }
     let text = cells.iter().map(|c| c.map_or('<', |c| c.0)).collect();

@@ -11,6 +11,8 @@ mod layout;
 mod ocr;
 pub mod render;
 mod repair;
+#[cfg(test)]
+mod synthetic;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -164,6 +166,9 @@ impl LocalVerifier {
                 } else {
                     zone.image.clone()
                 };
+                if let Ok(dir) = std::env::var("IDREVIEW_DUMP_ZONES") {
+                    let _ = view.save(format!("{dir}/zone-{}-{flip}.png", calls));
+                }
                 let reading = self.read_zone(&view)?;
                 calls += 1;
                 debug!(

@@ -72,7 +72,7 @@ pub fn zone_text(lines: &[OcrLine]) -> Option<ZoneText> {
     let mut zone = ZoneText::default();
     for (i, row) in rows.iter().enumerate() {
         let (mut text, mut conf) = match pitch {
-            Some(p) if row.len() != nominal => grid::place(row, nominal, p),
+            Some(p) => grid::place(row, nominal, p),
             _ => (
                 row.iter().map(|c| c.ch).collect(),
                 row.iter().map(|c| c.confidence).collect(),
@@ -125,8 +125,9 @@ fn longest_filler_run(chars: &[char]) -> (usize, usize) {
 }
 
 /// In the filler tail of a name field (the trailing run made only of fillers and filler
-/// lookalikes), turns a lookalike into `<` when it sits between two fillers or when OCR was
-/// unsure of it. A confidently read letter next to the name ("ALEX<<<") is kept.
+/// lookalikes), turns a lookalike into `<` when OCR was unsure of it. A confidently read letter
+/// ("ALEX<<<", an initial "KATIA<E<<<") is kept; the glyph check has already caught confident
+/// misreads of the filler by shape.
 fn repair_filler_tail(text: &mut String, conf: &mut [f32], start: usize) {
     let mut chars: Vec<char> = text.chars().collect();
     let n = chars.len();
@@ -140,8 +141,8 @@ fn repair_filler_tail(text: &mut String, conf: &mut [f32], start: usize) {
         if ch == '<' {
             continue;
         }
-        let between = (i == 0 || chars[i - 1] == '<') && (i + 1 == n || chars[i + 1] == '<');
-        if between || conf[i] < 0.75 {
+        // A single initial between fillers ("KATIA<E<<<") is a real letter when read surely.
+        if conf[i] < 0.75 {
             chars[i] = '<';
             conf[i] = conf[i].min(0.6);
         }
@@ -164,12 +165,35 @@ pub fn parse(zone: &ZoneText) -> Option<mrz::MrzData> {
     if direct.as_ref().is_some_and(|d| d.checks.all_valid()) {
         return direct;
     }
-    let repaired = mrz::find_and_parse(&zone.joined()).ok();
+    let repaired = mrz::find_and_parse(&zone.joined())
+        .ok()
+        .filter(|r| only_unsure_cells_changed(zone, &r.mrz_lines));
     match (direct, repaired) {
         (_, Some(r)) if r.checks.all_valid() => Some(r),
         (Some(d), _) => Some(d),
         (None, r) => r,
     }
+}
+
+/// Confidence at or above which OCR's reading of a cell is not overridden by a repair.
+const SURE: f32 = 0.85;
+
+/// Whether `repaired` differs from the zone as read only in cells OCR was unsure of: a repair
+/// may fix a misread, never a confidently printed wrong check digit.
+fn only_unsure_cells_changed(zone: &ZoneText, repaired: &str) -> bool {
+    let rows: Vec<&str> = repaired.lines().collect();
+    rows.len() == zone.lines.len()
+        && rows
+            .iter()
+            .zip(&zone.lines)
+            .zip(&zone.confidences)
+            .all(|((r, z), conf)| {
+                r.len() == z.len()
+                    && r.chars()
+                        .zip(z.chars())
+                        .zip(conf)
+                        .all(|((a, b), c)| a == b || *c < SURE)
+            })
 }
 
 #[cfg(test)]
@@ -199,7 +223,7 @@ mod tests {
             line("REPUBLIC OF UTOPIA", ""),
             line(
                 "P<UTOERIKSSON<<ANNA<MARIAKX<K<<<<<<<<K<<<<<",
-                "                         ^^",
+                "                         ^^ ^        ^",
             ),
             line("L898902C36UTO7408122F1204159ZE184226B<<<<<10", ""),
         ];
