@@ -71,7 +71,7 @@ pub fn find_zones(img: &GrayImage) -> Vec<Zone> {
         }
     }
     found.sort_by(|a, b| b.0.total_cmp(&a.0));
-    found.into_iter().map(|(_, z)| z).take(3).collect()
+    found.into_iter().map(|(_, z)| z).take(2).collect()
 }
 
 /// Dark-on-light ink: a pixel clearly darker than its neighbourhood's mean.

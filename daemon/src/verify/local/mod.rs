@@ -166,9 +166,6 @@ impl LocalVerifier {
                 } else {
                     zone.image.clone()
                 };
-                if let Ok(dir) = std::env::var("IDREVIEW_DUMP_ZONES") {
-                    let _ = view.save(format!("{dir}/zone-{}-{flip}.png", calls));
-                }
                 let reading = self.read_zone(&view)?;
                 calls += 1;
                 debug!(
@@ -186,8 +183,8 @@ impl LocalVerifier {
                 }
             }
         }
-        if best.mrz.is_none() {
-            // No zone found or none parsed: the whole page, as Tesseract sees it.
+        if zones.is_empty() {
+            // No zone found: the whole page, as Tesseract sees it.
             let reading = self.read_zone(&gray)?;
             calls += 1;
             if reading.score() > best.score() {
@@ -336,5 +333,27 @@ fn verdict(best: Option<(Side, Reading)>, failure: Option<String>) -> Verificati
             transaction_id: None,
             failure: if reading.mrz.is_none() { failure } else { None },
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_tesseract_is_a_clear_start_up_error() {
+        let config = LocalConfig {
+            tesseract: "/nonexistent/tesseract".into(),
+            ..LocalConfig::default()
+        };
+        let err = LocalVerifier::new(&config).expect_err("no such program");
+        assert!(matches!(err, LocalError::Missing { .. }), "{err:?}");
+        assert!(err.to_string().contains("tesseract-ocr"), "{err}");
+        let config = LocalConfig {
+            language: "klingon".into(),
+            ..LocalConfig::default()
+        };
+        let err = LocalVerifier::new(&config).expect_err("no such language");
+        assert!(err.to_string().contains("tesseract-ocr-klingon"), "{err}");
     }
 }

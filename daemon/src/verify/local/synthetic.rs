@@ -73,10 +73,6 @@ fn read(reader: &LocalVerifier, img: GrayImage) -> Reading {
     DynamicImage::ImageLuma8(img)
         .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
         .expect("png");
-    if let Ok(dir) = std::env::var("IDREVIEW_DUMP") {
-        let n = png.len();
-        let _ = std::fs::write(format!("{dir}/synthetic-{n}.png"), &png);
-    }
     reader.read(&png).expect("read")
 }
 
