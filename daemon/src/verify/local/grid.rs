@@ -29,7 +29,7 @@ pub fn place(row: &[OcrChar], n: usize, pitch: f32) -> (String, Vec<f32>) {
     let Some(first) = row.first() else {
         return ("<".repeat(n), vec![0.5; n]);
     };
-    let x0 = centre(first);
+    let (x0, pitch) = refine(row, centre(first), pitch, n);
     for c in row {
         let col = ((centre(c) - x0) / pitch).round();
         if col < 0.0 || col >= n as f32 {
@@ -46,6 +46,36 @@ pub fn place(row: &[OcrChar], n: usize, pitch: f32) -> (String, Vec<f32>) {
     let text = cells.iter().map(|c| c.map_or('<', |c| c.0)).collect();
     let conf = cells.iter().map(|c| c.map_or(0.5, |c| c.1)).collect();
     (text, conf)
+}
+
+/// Least-squares fit of the first cell's centre and the pitch to the characters' centres, given
+/// the columns the first guess assigns them: a pitch off by 1% would push the last check digit
+/// off the grid.
+fn refine(row: &[OcrChar], x0: f32, pitch: f32, n: usize) -> (f32, f32) {
+    let points: Vec<(f32, f32)> = row
+        .iter()
+        .map(|c| (((centre(c) - x0) / pitch).round(), centre(c)))
+        .filter(|(col, _)| *col >= 0.0 && *col < n as f32 + 1.0)
+        .collect();
+    let k = points.len() as f32;
+    if k < 5.0 {
+        return (x0, pitch);
+    }
+    let mean_c = points.iter().map(|p| p.0).sum::<f32>() / k;
+    let mean_x = points.iter().map(|p| p.1).sum::<f32>() / k;
+    let var = points.iter().map(|p| (p.0 - mean_c).powi(2)).sum::<f32>();
+    let cov = points
+        .iter()
+        .map(|p| (p.0 - mean_c) * (p.1 - mean_x))
+        .sum::<f32>();
+    if var <= 0.0 {
+        return (x0, pitch);
+    }
+    let fitted = cov / var;
+    if (fitted / pitch - 1.0).abs() > 0.1 {
+        return (x0, pitch);
+    }
+    (mean_x - fitted * mean_c, fitted)
 }
 
 #[cfg(test)]
