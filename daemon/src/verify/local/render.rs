@@ -33,6 +33,7 @@ impl OcrB {
         Self::load_from(Path::new(OCRB_FONT))
     }
 
+    /// Loads an OCR-B face from `path`.
     pub fn load_from(path: &Path) -> Result<OcrB, RenderError> {
         let bytes = std::fs::read(path).map_err(|source| RenderError::Read {
             path: path.display().to_string(),
