@@ -188,7 +188,8 @@ impl Default for StorageConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct VerificationConfig {
-    /// `manual`: no extraction, every card goes to review; `idanalyzer`: the ID Analyzer API v2.
+    /// `local`: offline MRZ reading with Tesseract (the default); `idanalyzer`: the ID Analyzer
+    /// API v2; `manual`: no extraction, every card goes to review.
     pub provider: String,
     /// Fields below this confidence are listed as low-confidence and block auto-verification.
     pub confidence_threshold: f32,
@@ -198,16 +199,19 @@ pub struct VerificationConfig {
     /// Longest wait between two tries.
     pub retry_max_secs: u64,
     pub idanalyzer: IdAnalyzerConfig,
+    /// Settings of the `local` provider.
+    pub local: crate::verify::local::LocalConfig,
 }
 
 impl Default for VerificationConfig {
     fn default() -> Self {
         VerificationConfig {
-            provider: "manual".into(),
+            provider: "local".into(),
             confidence_threshold: 0.8,
             retry_initial_secs: 30,
             retry_max_secs: 3600,
             idanalyzer: IdAnalyzerConfig::default(),
+            local: Default::default(),
         }
     }
 }

@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 use image::codecs::jpeg::JpegEncoder;
 use image::{ExtendedColorType, Rgb, RgbImage};
 
+use crate::verify::local::render::{Holder, OcrB, spoil_birth_check_digit, zone_lines};
+
 /// Width and height of demo document images: above the 800x600 minimum, card-shaped.
 const CARD: (u32, u32) = (1000, 700);
 /// Modest quality keeps a demo image around 100-300 KB.
@@ -15,6 +17,33 @@ const JPEG_QUALITY: u8 = 70;
 const COUNTRIES: &[&str] = &[
     "DEU", "FRA", "NLD", "ESP", "ITA", "POL", "SWE", "AUT", "BEL", "PRT",
 ];
+const SURNAMES: &[&str] = &[
+    "MUELLER",
+    "DUPONT",
+    "JANSSEN",
+    "GARCIA",
+    "ROSSI",
+    "NOWAK",
+    "LINDQVIST",
+    "HUBER",
+    "PEETERS",
+    "SILVA",
+];
+const GIVEN_NAMES: &[&str] = &[
+    "ANNA",
+    "LUCAS",
+    "SOFIA",
+    "NOAH",
+    "EMMA",
+    "MATEO",
+    "LINA",
+    "JONAS",
+    "CLARA",
+    "LEON MARIE",
+];
+/// Every this many-th demo document has a wrong birth-date check digit, so the console shows
+/// low-confidence fields too.
+const SPOILED_EVERY: usize = 4;
 
 /// SplitMix64: a tiny deterministic generator, plenty for drawing shapes.
 struct Rng(u64);
@@ -39,6 +68,22 @@ impl Rng {
 /// lines and a machine-readable-zone band.
 /// Panics never in practice: encoding a clamped-size image into memory cannot fail.
 pub fn demo_image(width: u32, height: u32, seed: u64) -> Vec<u8> {
+    demo_document(width, height, seed, Band::Blocks)
+}
+
+/// What the bottom band of a demo document shows.
+#[derive(Debug, Clone, Copy)]
+pub enum Band<'a> {
+    /// Character-sized blocks: looks like a zone, reads as nothing.
+    Blocks,
+    /// A real machine-readable zone printed in OCR-B (blocks when the font is not installed).
+    Mrz(&'a [String]),
+    /// No band (the side of an ID card without a zone).
+    None,
+}
+
+/// As [`demo_image`], with the chosen bottom band.
+pub fn demo_document(width: u32, height: u32, seed: u64, band: Band<'_>) -> Vec<u8> {
     let (w, h) = (width.clamp(16, 4000), height.clamp(16, 4000));
     let mut rng = Rng(seed);
     let base = [
@@ -89,16 +134,36 @@ pub fn demo_image(width: u32, height: u32, seed: u64) -> Vec<u8> {
             Rgb([25, 25, 35]),
         );
     }
-    // Machine-readable zone: two rows of character-sized blocks on a pale band.
+    match band {
+        Band::Mrz(lines) => match OcrB::load() {
+            Ok(font) => print_zone(&mut img, &font, lines),
+            Err(e) => {
+                tracing::warn!(error = %e, "demo documents without a readable zone");
+                block_band(&mut img, &mut rng);
+            }
+        },
+        Band::Blocks => block_band(&mut img, &mut rng),
+        Band::None => {}
+    }
+    let mut jpeg = Vec::new();
+    JpegEncoder::new_with_quality(&mut jpeg, JPEG_QUALITY)
+        .encode(img.as_raw(), w, h, ExtendedColorType::Rgb8)
+        .expect("encoding a clamped-size RGB image into memory cannot fail");
+    jpeg
+}
+
+/// Two rows of character-sized blocks on a pale band, where a zone would be.
+fn block_band(img: &mut RgbImage, rng: &mut Rng) {
+    let (w, h) = img.dimensions();
     let band_y = h * 4 / 5;
-    fill(&mut img, 0, band_y, w, h / 5, Rgb([235, 235, 228]));
+    fill(img, 0, band_y, w, h / 5, Rgb([235, 235, 228]));
     let cell = (w / 44).max(2);
     for row in 0..2 {
         for col in 0..40 {
             if rng.below(5) > 0 {
                 let y = band_y + h / 40 + row * (h / 14);
                 fill(
-                    &mut img,
+                    img,
                     w / 30 + col * cell + 1,
                     y,
                     cell - 2,
@@ -108,11 +173,24 @@ pub fn demo_image(width: u32, height: u32, seed: u64) -> Vec<u8> {
             }
         }
     }
-    let mut jpeg = Vec::new();
-    JpegEncoder::new_with_quality(&mut jpeg, JPEG_QUALITY)
-        .encode(img.as_raw(), w, h, ExtendedColorType::Rgb8)
-        .expect("encoding a clamped-size RGB image into memory cannot fail");
-    jpeg
+}
+
+/// The zone printed across the bottom on a pale band, as wide as the document allows.
+fn print_zone(img: &mut RgbImage, font: &OcrB, lines: &[String]) {
+    let (w, h) = (img.width() as f32, img.height() as f32);
+    let chars = lines.first().map_or(44, |l| l.len());
+    let cap = 0.84 * w / font.line_width(chars, 1.0);
+    let height = cap * (1.8 * lines.len() as f32 - 0.8);
+    let top = h - height - cap * 1.2;
+    fill(
+        img,
+        0,
+        (top - cap * 0.8).max(0.0) as u32,
+        w as u32,
+        h as u32,
+        Rgb([235, 235, 228]),
+    );
+    font.draw_lines(img, lines, w * 0.08, top, cap, Rgb([25, 25, 30]));
 }
 
 fn fill(img: &mut RgbImage, x: u32, y: u32, w: u32, h: u32, colour: Rgb<u8>) {
@@ -132,6 +210,36 @@ fn fill_circle(img: &mut RgbImage, cx: u32, cy: u32, r: u32, colour: Rgb<u8>) {
                 img.put_pixel(x, y, colour);
             }
         }
+    }
+}
+
+/// A made-up adult holder with a document valid for years to come.
+fn demo_holder(rng: &mut Rng, country: &str) -> Holder {
+    let pick =
+        |rng: &mut Rng, list: &[&str]| list[rng.below(list.len() as u32) as usize].to_string();
+    let letters = |rng: &mut Rng| char::from(b'A' + rng.below(26) as u8);
+    let document_number = format!(
+        "{}{}{:07}",
+        letters(rng),
+        letters(rng),
+        rng.below(10_000_000)
+    );
+    Holder {
+        surname: pick(rng, SURNAMES),
+        given_names: pick(rng, GIVEN_NAMES),
+        document_number,
+        country: country.to_string(),
+        birth: (
+            1950 + rng.below(50) as i32,
+            1 + rng.below(12),
+            1 + rng.below(28),
+        ),
+        expiry: (
+            2030 + rng.below(8) as i32,
+            1 + rng.below(12),
+            1 + rng.below(28),
+        ),
+        sex: if rng.below(2) == 0 { 'F' } else { 'M' },
     }
 }
 
@@ -156,17 +264,30 @@ pub fn write_demo_submissions(inbox: &Path, count: usize, seed: u64) -> io::Resu
         }
         // Every third is a passport, so even a handful of submissions shows both kinds.
         let passport = written.len() % 3 == 0;
+        let country = COUNTRIES[rng.below(COUNTRIES.len() as u32) as usize];
+        let mut zone = zone_lines(&demo_holder(&mut rng, country), passport);
+        if written.len() % SPOILED_EVERY == SPOILED_EVERY - 1 {
+            spoil_birth_check_digit(&mut zone);
+        }
         let image_seed = rng.next();
+        // Passports print the zone on the data page, ID cards on the back.
+        let front_band = if passport {
+            Band::Mrz(&zone)
+        } else {
+            Band::None
+        };
         fs::write(
             dir.join("front.jpg"),
-            demo_image(CARD.0, CARD.1, image_seed),
+            demo_document(CARD.0, CARD.1, image_seed, front_band),
         )?;
         if !passport {
             let back_seed = rng.next();
-            fs::write(dir.join("back.jpg"), demo_image(CARD.0, CARD.1, back_seed))?;
+            fs::write(
+                dir.join("back.jpg"),
+                demo_document(CARD.0, CARD.1, back_seed, Band::Mrz(&zone)),
+            )?;
         }
         let document_type = if passport { "passport" } else { "national_id" };
-        let country = COUNTRIES[rng.below(COUNTRIES.len() as u32) as usize];
         let manifest = format!(
             "user_id = \"{name}\"\ndocument_type = \"{document_type}\"\ncountry = \"{country}\"\n"
         );

@@ -42,7 +42,7 @@ pub enum DaemonError {
     #[error("cannot open the store (is another idreviewd using this data dir?): {0}")]
     Store(#[from] store::StoreError),
     #[error(transparent)]
-    Provider(#[from] verify::UnknownProvider),
+    Provider(#[from] verify::ProviderError),
     #[error(transparent)]
     Rpc(#[from] rpc::RpcServerError),
     #[error(transparent)]

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use idreview_daemon::config::Config;
+use idreview_daemon::verify::local::LocalVerifier;
 use tokio_util::sync::CancellationToken;
 
 /// The idreview daemon: watches the inbox, validates and stores identity documents, keeps the
@@ -69,6 +70,20 @@ enum Command {
         /// Names and addresses the server is reached at [default: localhost 127.0.0.1]
         #[arg(long = "host", value_name = "NAME")]
         hosts: Vec<String>,
+    },
+    /// Read the machine-readable zone of images with the local provider (outside the pipeline)
+    ReadMrz {
+        /// Image files (JPEG, PNG, GIF, WebP)
+        #[arg(required = true)]
+        images: Vec<PathBuf>,
+        /// One JSON object per image instead of text
+        #[arg(long)]
+        json: bool,
+    },
+    /// Benchmark the local MRZ reader on a specimen folder (images/ + images_ground_truth.json)
+    EvalMrz {
+        /// The specimen folder
+        dir: PathBuf,
     },
 }
 
@@ -164,10 +179,87 @@ fn main() -> Result<()> {
             );
             Ok(())
         }
+        Command::ReadMrz { images, json } => {
+            init_logging(&config)?;
+            read_mrz(&config, &images, json)
+        }
+        Command::EvalMrz { dir } => {
+            init_logging(&config)?;
+            let reader = LocalVerifier::new(&config.verification.local)?;
+            let report = idreview_daemon::verify::local::eval::evaluate(&reader, &dir)
+                .with_context(|| format!("evaluating on {}", dir.display()))?;
+            print!("{}", report.to_markdown());
+            Ok(())
+        }
     }
 }
 
-fn run(config: Config) -> Result<()> {
+fn read_mrz(config: &Config, images: &[PathBuf], json: bool) -> Result<()> {
+    let reader = LocalVerifier::new(&config.verification.local)?;
+    for path in images {
+        let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        let reading = reader
+            .read(&bytes)
+            .with_context(|| format!("reading the MRZ of {}", path.display()))?;
+        if json {
+            let fields: serde_json::Map<String, serde_json::Value> = reading
+                .fields
+                .iter()
+                .map(|f| {
+                    (
+                        f.name.to_string(),
+                        serde_json::json!({
+                            "value": f.value,
+                            "confidence": f.confidence,
+                            "check_digit": format!("{:?}", f.check).to_lowercase(),
+                        }),
+                    )
+                })
+                .collect();
+            let checks: serde_json::Map<String, serde_json::Value> = reading
+                .checks
+                .iter()
+                .map(|(name, ok)| (name.to_string(), serde_json::Value::Bool(*ok)))
+                .collect();
+            let out = serde_json::json!({
+                "image": path.display().to_string(),
+                "format": reading.format,
+                "mrz": reading.mrz.as_ref().map(|m| m.lines().collect::<Vec<_>>()),
+                "ocr": reading.zone.as_ref().map(|z| z.lines.clone()),
+                "fields": fields,
+                "check_digits": checks,
+                "all_check_digits_pass": reading.all_checks_pass(),
+                "damaged_recovery": reading.damaged_recovery,
+                "seconds": reading.seconds,
+            });
+            println!("{out}");
+        } else {
+            println!("{}", path.display());
+            match &reading.mrz {
+                Some(mrz) => {
+                    println!("  format {}", reading.format.as_deref().unwrap_or("?"));
+                    for line in mrz.lines() {
+                        println!("  {line}");
+                    }
+                }
+                None => println!("  no machine-readable zone found"),
+            }
+            for f in &reading.fields {
+                println!(
+                    "  {:<16} {:<24} confidence {:.2}  check digit {:?}",
+                    f.name, f.value, f.confidence, f.check
+                );
+            }
+            for (name, ok) in &reading.checks {
+                println!("  check {:<16} {}", name, if *ok { "pass" } else { "FAIL" });
+            }
+            println!("  {:.2} s", reading.seconds);
+        }
+    }
+    Ok(())
+}
+
+fn init_logging(config: &Config) -> Result<()> {
     let filter = std::env::var("RUST_LOG")
         .ok()
         .filter(|v| !v.is_empty())
@@ -178,6 +270,11 @@ fn run(config: Config) -> Result<()> {
         )
         .with_writer(std::io::stderr)
         .init();
+    Ok(())
+}
+
+fn run(config: Config) -> Result<()> {
+    init_logging(&config)?;
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async {
         let shutdown = CancellationToken::new();

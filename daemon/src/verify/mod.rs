@@ -5,6 +5,7 @@
 
 mod idanalyzer;
 mod idanalyzer_wire;
+pub mod local;
 mod manual;
 pub mod retry;
 pub mod stage;
@@ -60,15 +61,15 @@ impl Verification {
     }
 }
 
-/// The configured provider is unusable.
+/// Why the configured provider cannot start.
 #[derive(Debug, thiserror::Error)]
-pub enum UnknownProvider {
-    #[error("verification provider {0:?} is not available yet; use \"manual\" or \"idanalyzer\"")]
-    NotAvailable(String),
-    #[error("unknown verification provider {0:?}; use \"manual\" or \"idanalyzer\"")]
+pub enum ProviderError {
+    #[error("unknown verification provider {0:?}; use \"local\", \"idanalyzer\" or \"manual\"")]
     Unknown(String),
     #[error("verification provider idanalyzer: {0}")]
     Config(String),
+    #[error(transparent)]
+    Local(#[from] local::LocalError),
 }
 
 /// The configured provider; cheap to clone.
@@ -78,12 +79,14 @@ pub enum Verifier {
     Manual,
     /// The ID Analyzer API v2.
     IdAnalyzer(IdAnalyzer),
+    /// Offline MRZ reading with Tesseract.
+    Local(local::LocalVerifier),
 }
 
 impl Verifier {
     /// The provider `[verification] provider` names, configured; the age range it checks is
     /// the data rules' (`[validation] min_age`, `max_age`).
-    pub fn from_config(config: &Config) -> Result<Verifier, UnknownProvider> {
+    pub fn from_config(config: &Config) -> Result<Verifier, ProviderError> {
         let verification = &config.verification;
         match verification.provider.as_str() {
             "manual" => Ok(Verifier::Manual),
@@ -94,10 +97,12 @@ impl Verifier {
                 );
                 IdAnalyzer::new(&verification.idanalyzer, ages)
                     .map(Verifier::IdAnalyzer)
-                    .map_err(UnknownProvider::Config)
+                    .map_err(ProviderError::Config)
             }
-            "local" => Err(UnknownProvider::NotAvailable("local".into())),
-            other => Err(UnknownProvider::Unknown(other.to_string())),
+            "local" => Ok(Verifier::Local(local::LocalVerifier::new(
+                &verification.local,
+            )?)),
+            other => Err(ProviderError::Unknown(other.to_string())),
         }
     }
 
@@ -106,6 +111,7 @@ impl Verifier {
         match self {
             Verifier::Manual => "manual",
             Verifier::IdAnalyzer(_) => "idanalyzer",
+            Verifier::Local(_) => "local",
         }
     }
 
@@ -114,6 +120,7 @@ impl Verifier {
     pub async fn verify(&self, card: CardId, documents: &Documents) -> Verification {
         match self {
             Verifier::Manual => manual::verify(),
+            Verifier::Local(local) => local.verify(documents).await,
             Verifier::IdAnalyzer(client) => match client.scan(card, documents).await {
                 Ok(answer) => Verification {
                     fields: answer.fields(),
@@ -135,7 +142,7 @@ impl Verifier {
         decision: &str,
     ) -> Result<(), ProviderFailure> {
         match self {
-            Verifier::Manual => Ok(()),
+            Verifier::Manual | Verifier::Local(_) => Ok(()),
             Verifier::IdAnalyzer(client) => client.push_decision(transaction_id, decision).await,
         }
     }
@@ -167,8 +174,6 @@ mod tests {
                 .ok(),
             Some("manual")
         );
-        let err = Verifier::from_config(&with_provider("local")).expect_err("not yet");
-        assert!(err.to_string().contains("not available yet"), "{err}");
         let err = Verifier::from_config(&with_provider("magic")).expect_err("unknown");
         assert!(err.to_string().contains("unknown"), "{err}");
         let err = Verifier::from_config(&with_provider("idanalyzer")).expect_err("no key");

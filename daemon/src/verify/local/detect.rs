@@ -1,0 +1,333 @@
+//! Finding the machine-readable zone in a photo or scan and straightening it: a text mask,
+//! horizontal gap filling that turns each MRZ row into one long thin blob, blob orientation
+//! from second moments (small skew), both quarter turns (90/270-degree photos), and a group of
+//! two or three parallel rows of equal length. The output is an upright crop sized for OCR; the
+//! 180-degree ambiguity is left to the reader, which tries the crop both ways up.
+
+use image::GrayImage;
+use image::imageops::{self, FilterType};
+use imageproc::region_labelling::{Connectivity, connected_components};
+
+/// Longest side of the downscaled image the search runs on.
+const WORK_SIZE: u32 = 1000;
+/// Height in pixels of one MRZ row in the crop handed to OCR.
+const ROW_HEIGHT: f32 = 44.0;
+
+/// A zone found in an image, cut out and turned upright (or upside down; see the module doc).
+#[derive(Debug, Clone)]
+pub struct Zone {
+    pub image: GrayImage,
+    /// Rows the detector saw (2 or 3).
+    pub rows: usize,
+    /// Degrees the zone was turned to make it horizontal.
+    pub angle: f32,
+    /// Axis-aligned box around the zone, in pixels of the input image.
+    #[allow(dead_code)]
+    pub bbox: (u32, u32, u32, u32),
+}
+
+/// One long blob: a candidate MRZ row.
+#[derive(Debug, Clone, Copy)]
+struct Row {
+    cx: f32,
+    cy: f32,
+    /// Angle of the major axis, radians, in -pi/2..pi/2.
+    theta: f32,
+    length: f32,
+    thickness: f32,
+}
+
+/// Candidate zones in `img`, most likely first (at most a few).
+pub fn find_zones(img: &GrayImage) -> Vec<Zone> {
+    let (w, h) = img.dimensions();
+    if w < 16 || h < 16 {
+        return Vec::new();
+    }
+    let scale = WORK_SIZE as f32 / w.max(h) as f32;
+    let small = imageops::resize(
+        img,
+        ((w as f32 * scale) as u32).max(1),
+        ((h as f32 * scale) as u32).max(1),
+        FilterType::Triangle,
+    );
+    let mut found: Vec<(f32, Zone)> = Vec::new();
+    for quarter in [false, true] {
+        let view = if quarter {
+            imageops::rotate90(&small)
+        } else {
+            small.clone()
+        };
+        let mask = text_mask(&view);
+        let mut groups: Vec<(f32, Vec<Row>)> = Vec::new();
+        for gap in [4, 8, 14, 22] {
+            let rows = long_rows(&fill_gaps(&mask, gap), &mask, view.width());
+            groups.extend(group_rows(&rows));
+        }
+        groups.sort_by(|a, b| b.0.total_cmp(&a.0));
+        for (score, group) in groups.into_iter().take(2) {
+            if let Some(zone) = cut(img, quarter, scale, &group) {
+                found.push((score, zone));
+            }
+        }
+    }
+    found.sort_by(|a, b| b.0.total_cmp(&a.0));
+    found.into_iter().map(|(_, z)| z).take(2).collect()
+}
+
+/// Dark-on-light ink: a pixel clearly darker than its neighbourhood's mean.
+fn text_mask(img: &GrayImage) -> GrayImage {
+    let mean = imageproc::filter::box_filter(img, 15, 15);
+    GrayImage::from_fn(img.width(), img.height(), |x, y| {
+        let p = i32::from(img.get_pixel(x, y).0[0]);
+        let m = i32::from(mean.get_pixel(x, y).0[0]);
+        image::Luma([if p + 18 < m { 255 } else { 0 }])
+    })
+}
+
+/// Closes horizontal gaps of at most `gap` pixels between ink, and one-pixel vertical gaps, so
+/// that the characters of a row merge into one blob while separate rows stay apart.
+fn fill_gaps(mask: &GrayImage, gap: u32) -> GrayImage {
+    let (w, h) = mask.dimensions();
+    let mut out = mask.clone();
+    for y in 0..h {
+        let mut last: Option<u32> = None;
+        for x in 0..w {
+            if mask.get_pixel(x, y).0[0] > 0 {
+                if let Some(l) = last
+                    && x - l > 1
+                    && x - l <= gap
+                {
+                    for xx in l + 1..x {
+                        out.put_pixel(xx, y, image::Luma([255]));
+                    }
+                }
+                last = Some(x);
+            }
+        }
+    }
+    out
+}
+
+/// Ink runs crossed along the line through (`cx`, `cy`) at angle `theta` over `length`: a row
+/// of characters crosses one or more per character, a solid bar or a rule only a few.
+fn strokes(raw: &GrayImage, cx: f64, cy: f64, theta: f64, length: f64) -> usize {
+    let (dx, dy) = (theta.cos(), theta.sin());
+    let mut runs = 0;
+    let mut inside = false;
+    let mut t = -length / 2.0;
+    while t <= length / 2.0 {
+        let (x, y) = ((cx + t * dx).round(), (cy + t * dy).round());
+        let ink = x >= 0.0
+            && y >= 0.0
+            && (x as u32) < raw.width()
+            && (y as u32) < raw.height()
+            && raw.get_pixel(x as u32, y as u32).0[0] > 0;
+        if ink && !inside {
+            runs += 1;
+        }
+        inside = ink;
+        t += 1.0;
+    }
+    runs
+}
+
+/// Blobs long and thin enough to be an MRZ row, from their second moments, that cross many
+/// strokes of the unfilled mask `raw`.
+fn long_rows(mask: &GrayImage, raw: &GrayImage, width: u32) -> Vec<Row> {
+    let labels = connected_components(mask, Connectivity::Eight, image::Luma([0u8]));
+    let count = labels.pixels().map(|p| p.0[0]).max().unwrap_or(0) as usize;
+    // n, sx, sy, sxx, syy, sxy per label.
+    let mut sums = vec![[0f64; 6]; count + 1];
+    for (x, y, p) in labels.enumerate_pixels() {
+        let l = p.0[0] as usize;
+        if l == 0 {
+            continue;
+        }
+        let (x, y) = (f64::from(x), f64::from(y));
+        let s = &mut sums[l];
+        s[0] += 1.0;
+        s[1] += x;
+        s[2] += y;
+        s[3] += x * x;
+        s[4] += y * y;
+        s[5] += x * y;
+    }
+    let mut rows = Vec::new();
+    for s in sums.iter().skip(1) {
+        let n = s[0];
+        if n < 200.0 {
+            continue;
+        }
+        let (cx, cy) = (s[1] / n, s[2] / n);
+        let sxx = s[3] / n - cx * cx;
+        let syy = s[4] / n - cy * cy;
+        let sxy = s[5] / n - cx * cy;
+        let theta = 0.5 * (2.0 * sxy).atan2(sxx - syy);
+        let common = ((sxx - syy).powi(2) / 4.0 + sxy * sxy).sqrt();
+        let l1 = (sxx + syy) / 2.0 + common;
+        let l2 = ((sxx + syy) / 2.0 - common).max(0.25);
+        let length = (12.0 * l1).sqrt();
+        let thickness = (12.0 * l2).sqrt();
+        let fill = n / (length * thickness);
+        if length >= f64::from(width) * 0.2
+            && length / thickness >= 9.0
+            && theta.abs() <= 0.45
+            && fill >= 0.3
+            && strokes(raw, cx, cy, theta, length) >= 15
+        {
+            rows.push(Row {
+                cx: cx as f32,
+                cy: cy as f32,
+                theta: theta as f32,
+                length: length as f32,
+                thickness: thickness as f32,
+            });
+        }
+    }
+    rows
+}
+
+/// Groups of 2 or 3 parallel rows of about the same length, stacked at a row's spacing; scored
+/// by their total length.
+fn group_rows(rows: &[Row]) -> Vec<(f32, Vec<Row>)> {
+    let mut groups = Vec::new();
+    for (i, seed) in rows.iter().enumerate() {
+        let (dx, dy) = (seed.theta.cos(), seed.theta.sin());
+        let mut members: Vec<(f32, Row)> = vec![(0.0, *seed)];
+        for (j, other) in rows.iter().enumerate() {
+            if i == j {
+                continue;
+            }
+            let (ox, oy) = (other.cx - seed.cx, other.cy - seed.cy);
+            let along = ox * dx + oy * dy;
+            let across = -ox * dy + oy * dx;
+            let ratio = other.length / seed.length;
+            if (other.theta - seed.theta).abs() < 0.07
+                && (0.85..=1.18).contains(&ratio)
+                && along.abs() < 0.12 * seed.length
+                && across.abs() < 6.0 * seed.thickness
+            {
+                members.push((across, *other));
+            }
+        }
+        members.sort_by(|a, b| a.0.total_cmp(&b.0));
+        // Keep the run of rows around the seed whose neighbours are evenly spaced.
+        let pos = members.iter().position(|m| m.0 == 0.0).unwrap_or(0);
+        let spacing_ok = |a: f32, b: f32| (1.1..=3.2).contains(&((b - a) / seed.thickness));
+        let mut lo = pos;
+        while lo > 0 && spacing_ok(members[lo - 1].0, members[lo].0) && pos - lo < 2 {
+            lo -= 1;
+        }
+        let mut hi = pos;
+        while hi + 1 < members.len() && spacing_ok(members[hi].0, members[hi + 1].0) && hi - lo < 2
+        {
+            hi += 1;
+        }
+        let group: Vec<Row> = members[lo..=hi].iter().map(|m| m.1).collect();
+        if group.len() >= 2 {
+            let score = group.iter().map(|r| r.length).sum::<f32>();
+            groups.push((score, group));
+        }
+    }
+    groups
+}
+
+/// Cuts the group out of the full-resolution image, turned so its rows run left to right.
+fn cut(img: &GrayImage, quarter: bool, scale: f32, group: &[Row]) -> Option<Zone> {
+    let n = group.len() as f32;
+    let theta = group.iter().map(|r| r.theta).sum::<f32>() / n;
+    let length = group.iter().map(|r| r.length).fold(0.0, f32::max) / scale;
+    let thickness = group.iter().map(|r| r.thickness).sum::<f32>() / n / scale;
+    let (mut cx, mut cy) = (
+        group.iter().map(|r| r.cx).sum::<f32>() / n / scale,
+        group.iter().map(|r| r.cy).sum::<f32>() / n / scale,
+    );
+    let (dx, dy) = (theta.cos(), theta.sin());
+    // The zone spans the union of its rows along the axis (a row's blob may stop short).
+    let along: Vec<(f32, f32)> = group
+        .iter()
+        .map(|r| {
+            let a = (r.cx / scale - cx) * dx + (r.cy / scale - cy) * dy;
+            (a - r.length / scale / 2.0, a + r.length / scale / 2.0)
+        })
+        .collect();
+    let a_min = along.iter().map(|a| a.0).fold(f32::MAX, f32::min);
+    let a_max = along.iter().map(|a| a.1).fold(f32::MIN, f32::max);
+    let length = length.max(a_max - a_min);
+    let shift = (a_min + a_max) / 2.0;
+    cx += shift * dx;
+    cy += shift * dy;
+    let across: Vec<f32> = group
+        .iter()
+        .map(|r| -(r.cx / scale - cx) * dy + (r.cy / scale - cy) * dx)
+        .collect();
+    let spread = across.iter().fold(0.0f32, |m, a| m.max(a.abs()));
+    // Back from the quarter-turned view to input coordinates: rotate90 maps (x, y) to
+    // (h - 1 - y, x), so the view's (u, v) is the input's (v, h - 1 - u).
+    let (mut ux, mut uy, mut vx, mut vy) = (dx, dy, -dy, dx);
+    if quarter {
+        let h = img.height() as f32;
+        (cx, cy) = (cy, h - 1.0 - cx);
+        (ux, uy) = (uy, -ux);
+        (vx, vy) = (vy, -vx);
+    }
+    let half_len = length / 2.0 + thickness * 2.5;
+    let half_across = spread + thickness * 1.3;
+    let zoom = ROW_HEIGHT / thickness.max(1.0);
+    let out_w = (2.0 * half_len * zoom).round() as u32;
+    let out_h = (2.0 * half_across * zoom).round() as u32;
+    if out_w < 20 || out_h < 10 || out_w > 6000 || out_h > 2000 {
+        return None;
+    }
+    let sample = |x: f32, y: f32| -> u8 {
+        let (w, h) = (img.width() as f32, img.height() as f32);
+        let (x, y) = (x.clamp(0.0, w - 1.001), y.clamp(0.0, h - 1.001));
+        let (x0, y0) = (x.floor(), y.floor());
+        let (fx, fy) = (x - x0, y - y0);
+        let p = |xx: f32, yy: f32| f32::from(img.get_pixel(xx as u32, yy as u32).0[0]);
+        let top = p(x0, y0) * (1.0 - fx) + p(x0 + 1.0, y0) * fx;
+        let bottom = p(x0, y0 + 1.0) * (1.0 - fx) + p(x0 + 1.0, y0 + 1.0) * fx;
+        (top * (1.0 - fy) + bottom * fy) as u8
+    };
+    let image = GrayImage::from_fn(out_w, out_h, |ox, oy| {
+        let u = ox as f32 / zoom - half_len;
+        let v = oy as f32 / zoom - half_across;
+        image::Luma([sample(cx + u * ux + v * vx, cy + u * uy + v * vy)])
+    });
+    let corners = [(-1.0, -1.0), (1.0, -1.0), (-1.0, 1.0), (1.0, 1.0)].map(|(a, b)| {
+        (
+            cx + a * half_len * ux + b * half_across * vx,
+            cy + a * half_len * uy + b * half_across * vy,
+        )
+    });
+    let x0 = corners
+        .iter()
+        .map(|c| c.0)
+        .fold(f32::MAX, f32::min)
+        .max(0.0);
+    let y0 = corners
+        .iter()
+        .map(|c| c.1)
+        .fold(f32::MAX, f32::min)
+        .max(0.0);
+    let x1 = corners
+        .iter()
+        .map(|c| c.0)
+        .fold(0.0, f32::max)
+        .min(img.width() as f32);
+    let y1 = corners
+        .iter()
+        .map(|c| c.1)
+        .fold(0.0, f32::max)
+        .min(img.height() as f32);
+    let mut angle = theta.to_degrees();
+    if quarter {
+        angle += 90.0;
+    }
+    Some(Zone {
+        image,
+        rows: group.len(),
+        angle,
+        bbox: (x0 as u32, y0 as u32, (x1 - x0) as u32, (y1 - y0) as u32),
+    })
+}

@@ -1,0 +1,190 @@
+//! The fixed grid of each ICAO 9303 zone format: where the check-digit-covered fields sit, which
+//! cells hold only digits, and the repairs this allows: a letter in a digit-only cell is the
+//! digit it resembles, and runs of `O`-like letters in a checked field become zeros only when
+//! the field's check digit then agrees.
+
+/// A checked field: row, first column, length; its check digit follows it.
+type Checked = (usize, usize, usize);
+
+/// The zone formats by grid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Grid {
+    /// Passport or visa type A: 2 x 44.
+    Long,
+    /// TD2 or visa type B: 2 x 36.
+    Medium,
+    /// ID card: 3 x 30.
+    Card,
+}
+
+impl Grid {
+    /// The grid of a zone with these rows.
+    pub fn of(lines: &[String]) -> Option<Grid> {
+        match (lines.len(), lines.first().map(|l| l.len())) {
+            (3, Some(30)) => Some(Grid::Card),
+            (2, Some(44)) => Some(Grid::Long),
+            (2, Some(36)) => Some(Grid::Medium),
+            _ => None,
+        }
+    }
+
+    /// Fields with their own check digit.
+    fn checked(self) -> &'static [Checked] {
+        match self {
+            Grid::Long | Grid::Medium => &[(1, 0, 9), (1, 13, 6), (1, 21, 6)],
+            Grid::Card => &[(0, 5, 9), (1, 0, 6), (1, 8, 6)],
+        }
+    }
+
+    /// Cells that only ever hold a letter or a filler: codes, the name (row, from, to).
+    fn letters(self) -> &'static [(usize, usize, usize)] {
+        match self {
+            Grid::Long => &[(0, 0, 1), (0, 2, 44), (1, 10, 13)],
+            Grid::Medium => &[(0, 0, 1), (0, 2, 36), (1, 10, 13)],
+            Grid::Card => &[(0, 0, 1), (0, 2, 5), (1, 15, 18), (2, 0, 30)],
+        }
+    }
+
+    /// Cells that only ever hold a digit: dates and their check digits (row, from, to).
+    fn digits(self) -> &'static [(usize, usize, usize)] {
+        match self {
+            Grid::Long | Grid::Medium => &[(1, 13, 20), (1, 21, 28)],
+            Grid::Card => &[(1, 0, 7), (1, 8, 15)],
+        }
+    }
+}
+
+/// The digit a letter in a digit-only cell stands for.
+fn as_digit(c: char) -> Option<char> {
+    Some(match c {
+        'O' | 'Q' | 'D' | 'U' => '0',
+        'I' | 'L' => '1',
+        'Z' => '2',
+        'A' => '4',
+        'S' => '5',
+        'G' => '6',
+        'B' => '8',
+        _ => return None,
+    })
+}
+
+/// The letter a digit in a letter-only cell stands for.
+fn as_letter(c: char) -> Option<char> {
+    Some(match c {
+        '0' => 'O',
+        '1' => 'I',
+        '2' => 'Z',
+        '5' => 'S',
+        '6' => 'G',
+        '8' => 'B',
+        _ => return None,
+    })
+}
+
+/// Applies the grid's repairs to `lines` in place; changed cells get at most `0.7` confidence.
+pub fn repair(lines: &mut [String], conf: &mut [Vec<f32>]) {
+    let Some(grid) = Grid::of(lines) else {
+        return;
+    };
+    let mut rows: Vec<Vec<char>> = lines.iter().map(|l| l.chars().collect()).collect();
+    for &(row, from, to) in grid.letters() {
+        for col in from..to {
+            if let Some(l) = rows[row].get(col).copied().and_then(as_letter) {
+                rows[row][col] = l;
+                conf[row][col] = conf[row][col].min(0.7);
+            }
+        }
+    }
+    for &(row, from, to) in grid.digits() {
+        for col in from..to {
+            if let Some(d) = rows[row].get(col).copied().and_then(as_digit) {
+                rows[row][col] = d;
+                conf[row][col] = conf[row][col].min(0.7);
+            }
+        }
+    }
+    for &(row, from, len) in grid.checked() {
+        let Some(&digit) = rows[row].get(from + len) else {
+            continue;
+        };
+        let digit = as_digit(digit).unwrap_or(digit);
+        let field: String = rows[row][from..from + len].iter().collect();
+        // Zeros read as O, Q or D: first those next to a digit, then all of them. A field that
+        // already agrees may still hide zeros (the check digit is blind to some swaps); the
+        // zeroed reading wins only when it agrees too.
+        let candidates = if mrz::verify(&field, digit) {
+            vec![zero_runs(&field, true)]
+        } else {
+            vec![zero_runs(&field, true), zero_runs(&field, false)]
+        };
+        for candidate in candidates {
+            if candidate != field && mrz::verify(&candidate, digit) {
+                for (i, (a, b)) in field.chars().zip(candidate.chars()).enumerate() {
+                    if a != b {
+                        rows[row][from + i] = b;
+                        conf[row][from + i] = conf[row][from + i].min(0.7);
+                    }
+                }
+                break;
+            }
+        }
+    }
+    for (line, row) in lines.iter_mut().zip(rows) {
+        *line = row.into_iter().collect();
+    }
+}
+
+/// `field` with O-like letters turned into `0`: only runs touching a digit when `touching`.
+fn zero_runs(field: &str, touching: bool) -> String {
+    let chars: Vec<char> = field.chars().collect();
+    let o_like = |c: char| matches!(c, 'O' | 'Q' | 'D');
+    let mut out = chars.clone();
+    let mut i = 0;
+    while i < chars.len() {
+        if !o_like(chars[i]) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < chars.len() && o_like(chars[i]) {
+            i += 1;
+        }
+        let before = start > 0 && (chars[start - 1].is_ascii_digit());
+        let after = i < chars.len() && chars[i].is_ascii_digit();
+        if !touching || before || after {
+            for c in &mut out[start..i] {
+                *c = '0';
+            }
+        }
+    }
+    out.into_iter().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn zeros_read_as_letters_are_repaired_only_where_the_check_digit_agrees() {
+        let mut lines = vec![
+            "P<POLKOWALSKA<KWIATKOWSKA<<JOANNA<<<<<<<<<<<".to_string(),
+            "AAQQOOOQ00POL6OO2084F1412314<<<<<<<<<<<<<<<4".to_string(),
+        ];
+        let mut conf = vec![vec![0.9; 44]; 2];
+        repair(&mut lines, &mut conf);
+        assert_eq!(lines[1], "AA00000000POL6002084F1412314<<<<<<<<<<<<<<<4");
+        assert!(conf[1][2] <= 0.7);
+        // A wrong check digit is not "repaired" into a right one.
+        let mut lines = vec![
+            "C1USA0223456791EAC9730051220<<".to_string(),
+            "4910040M9411014CAN<<<<<<<<<<<0".to_string(),
+            "CRITTENDEN<<LEE<W<<<<<<<<<<<<<".to_string(),
+        ];
+        let before = lines.clone();
+        repair(
+            &mut lines,
+            &mut [vec![0.9; 30], vec![0.9; 30], vec![0.9; 30]],
+        );
+        assert_eq!(lines, before);
+    }
+}
