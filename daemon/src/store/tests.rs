@@ -1,0 +1,117 @@
+//! The store's own rules: card ids, one active card per user, bulk updates with their audit.
+
+use super::*;
+use crate::lifecycle::tests::card;
+use idreview_protocol::CardRef;
+
+fn new_card(store: &Store, user: &str) -> Card {
+    let mut c = card(Status::NeedsReview);
+    c.id = store.next_id().expect("id");
+    c.user_id = user.into();
+    c
+}
+
+#[tokio::test]
+async fn ids_are_consecutive_and_survive_reopening() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    {
+        let store = Store::open(dir.path(), 0.8).expect("open");
+        let ids: Vec<u64> = (0..3).map(|_| store.next_id().expect("id").0).collect();
+        assert_eq!(ids, vec![1, 2, 3]);
+        store.flush().await.expect("flush");
+    }
+    let store = Store::open(dir.path(), 0.8).expect("reopen");
+    assert_eq!(store.next_id().expect("id"), CardId(4));
+}
+
+#[tokio::test]
+async fn one_active_card_per_user() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(dir.path(), 0.8).expect("open");
+    let first = store
+        .create(new_card(&store, "u"), "t")
+        .await
+        .expect("first");
+    let err = store
+        .create(new_card(&store, "u"), "t")
+        .await
+        .expect_err("second refused");
+    assert!(matches!(err, StoreError::ActiveCard { card, .. } if card == first.id));
+    let at = CardRef {
+        id: first.id,
+        expected_version: Some(first.version),
+    };
+    store
+        .update(at, "t", |c| {
+            c.status = Status::Rejected;
+            Ok(Change::new("card.rejected"))
+        })
+        .await
+        .expect("reject");
+    let again = store
+        .create(new_card(&store, "u"), "t")
+        .await
+        .expect("allowed after rejection");
+    assert_eq!(
+        store.card_for_user("u").expect("read").map(|c| c.id),
+        Some(again.id)
+    );
+}
+
+#[tokio::test]
+async fn bulk_updates_answer_per_card_and_audit_each_change() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(dir.path(), 0.8).expect("open");
+    let a = store.create(new_card(&store, "a"), "t").await.expect("a");
+    let b = store.create(new_card(&store, "b"), "t").await.expect("b");
+    let refs = [
+        CardRef {
+            id: a.id,
+            expected_version: Some(a.version),
+        },
+        CardRef {
+            id: b.id,
+            expected_version: Some(b.version + 5),
+        },
+        CardRef {
+            id: CardId(999),
+            expected_version: None,
+        },
+        CardRef {
+            id: a.id,
+            expected_version: None,
+        },
+    ];
+    let results = store
+        .update_many(&refs, "reviewer", |c| {
+            c.verified = true;
+            Ok(Change::new("card.verified"))
+        })
+        .await
+        .expect("bulk");
+    assert_eq!(results[0].0.result, Ok(a.version + 1));
+    assert!(matches!(
+        results[1].0.result,
+        Err(RpcError::Conflict { .. })
+    ));
+    assert!(matches!(results[2].0.result, Err(RpcError::NotFound(_))));
+    assert!(
+        matches!(results[3].0.result, Err(RpcError::Invalid(_))),
+        "named twice"
+    );
+    assert!(store.get(a.id).expect("read").is_some_and(|c| c.verified));
+    assert!(store.get(b.id).expect("read").is_some_and(|c| !c.verified));
+    let events = store.audit_for(a.id).expect("audit");
+    let actions: Vec<&str> = events.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(actions, vec!["card.created", "card.verified"]);
+    assert_eq!(events[1].actor, "reviewer");
+    assert!(
+        store.audit_for(b.id).expect("audit").len() == 1,
+        "no event for a refused change"
+    );
+    assert_eq!(
+        store.summary(a.id).map(|s| s.verified),
+        Some(true),
+        "the index follows the write"
+    );
+}
