@@ -134,7 +134,7 @@ async fn ingest(daemon: &Daemon, client: &IdReviewClient, n: usize) -> (Duration
             started.elapsed() < Duration::from_secs(600),
             "ingestion stalled"
         );
-        tokio::time::sleep(Duration::from_millis(2)).await;
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
     latencies.sort();
     (started.elapsed(), latencies)
@@ -164,6 +164,8 @@ async fn main() {
         dir.path(),
         &[
             ("IDREVIEW__VERIFICATION__PROVIDER", "manual"),
+            ("IDREVIEW__RPC__CALLS_PER_SEC", "1000000"),
+            ("IDREVIEW__RPC__CALLS_BURST", "1000000"),
             ("RUST_LOG", "warn"),
         ],
     )
