@@ -301,7 +301,7 @@ impl Index {
                 let (Some(ra), Some(rb)) = (self.row(*a), self.row(*b)) else {
                     return Ordering::Equal;
                 };
-                let order = compare(query.sort, &ra.summary, &rb.summary).then(a.cmp(b));
+                let order = compare(query.sort, ra, rb, now).then(a.cmp(b));
                 if query.descending {
                     order.reverse()
                 } else {
@@ -421,7 +421,8 @@ fn row_matches(f: &CardFilter, s: &CardSummary) -> bool {
         && f.created_to.is_none_or(|t| s.created_at < t)
 }
 
-fn compare(key: SortKey, a: &CardSummary, b: &CardSummary) -> Ordering {
+fn compare(key: SortKey, x: &Row, y: &Row, now: DateTime<Utc>) -> Ordering {
+    let (a, b) = (&x.summary, &y.summary);
     match key {
         SortKey::Created => a.created_at.cmp(&b.created_at),
         SortKey::Updated => a.updated_at.cmp(&b.updated_at),
@@ -433,7 +434,8 @@ fn compare(key: SortKey, a: &CardSummary, b: &CardSummary) -> Ordering {
             .confidence
             .partial_cmp(&b.confidence)
             .unwrap_or(Ordering::Equal),
-        SortKey::Assignee => a.assignee.cmp(&b.assignee),
+        // As the list shows it: a lapsed claim sorts as unassigned.
+        SortKey::Assignee => x.assignee(now).cmp(&y.assignee(now)),
     }
 }
 

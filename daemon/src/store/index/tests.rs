@@ -129,6 +129,17 @@ fn lapsed_claims_read_as_unassigned_and_updated_ranges_filter() {
     assert_eq!(ids(&index.list(&q("assignee:me"), "bob")), vec![3]);
     assert_eq!(index.list(&q("assignee:none"), "me").total, 29);
     assert_eq!(index.summary(CardId(4)).and_then(|s| s.assignee), None);
+    let by_assignee = ListQuery {
+        sort: SortKey::Assignee,
+        descending: true,
+        limit: 1,
+        ..ListQuery::default()
+    };
+    assert_eq!(
+        ids(&index.list(&by_assignee, "me")),
+        vec![3],
+        "only the running claim sorts as held"
+    );
     let today = now.format("%Y-%m-%d").to_string();
     let tomorrow = (now + chrono::Duration::days(1)).format("%Y-%m-%d");
     assert_eq!(index.list(&q(&format!("updated:{today}")), "me").total, 30);
