@@ -71,6 +71,10 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Daem
         config.verification.confidence_threshold,
         config.daemon.store_cache_mb * 1024 * 1024,
     )?;
+    // Before anything serves: a decision made in the first instant must still be queued.
+    if !config.webhooks.urls.is_empty() {
+        store.enable_webhooks();
+    }
     info!(
         data_dir = %data_dir.display(),
         socket = %config.socket_path().display(),
@@ -111,9 +115,6 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Daem
     let tcp_server =
         tcp.map(|tcp| tokio::spawn(rpc::tls::serve_tcp(tcp, shared.clone(), shutdown.clone())));
     let server = tokio::spawn(rpc::serve_unix(listener, shared, shutdown.clone()));
-    if !config.webhooks.urls.is_empty() {
-        store.enable_webhooks();
-    }
     // Runs even without receivers, so events queued under an earlier config are cleared.
     let hooks = tokio::spawn(webhooks::run(
         store.clone(),

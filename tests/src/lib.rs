@@ -131,6 +131,13 @@ impl Daemon {
 
 impl Drop for Daemon {
     fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!(
+                "--- idreviewd log ({}) ---\n{}",
+                self.data_dir.display(),
+                self.log()
+            );
+        }
         if let Some(mut child) = self.child.take() {
             let _ = child.kill();
             let _ = child.wait();
