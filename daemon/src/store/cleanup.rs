@@ -7,9 +7,9 @@ use chrono::{DateTime, Utc};
 use idreview_protocol::{Card, CardId, CardRef, RpcError, Status};
 use serde::{Deserialize, Serialize};
 use sled::Transactional;
-use sled::transaction::{ConflictableTransactionError, TransactionError};
 
-use super::{Change, Store, StoreError, be_u64};
+use super::audit_log::Batch;
+use super::{Change, Store, StoreError, abort, be_u64, record, untx};
 
 /// One object still to be removed from the object store.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -58,11 +58,7 @@ impl Store {
                 Some(&card),
                 None,
             )?;
-            let event_row = (
-                event.seq.to_be_bytes(),
-                bincode::serialize(&event).map_err(StoreError::from)?,
-                [card.id.0.to_be_bytes(), event.seq.to_be_bytes()].concat(),
-            );
+            let batch = Batch::encode(std::slice::from_ref(&event))?;
             let now = Utc::now();
             let mut jobs = Vec::with_capacity(card.files.len());
             for file in &card.files {
@@ -80,25 +76,27 @@ impl Store {
             let id = card.id.0.to_be_bytes();
             let user = card.user_id.as_bytes();
             let i = &self.inner;
-            (&i.cards, &i.users, &i.audit, &i.audit_by_card, &i.cleanup)
-                .transaction(|(cards, users, audit, audit_by_card, cleanup)| {
-                    cards.remove(&id)?;
+            let seq = event.seq.to_be_bytes();
+            (&i.cards, &i.users, &i.audit, &i.graves, &i.cleanup)
+                .transaction(|(cards, users, audit, graves, cleanup)| {
+                    // The card's history stays findable by its id, in its grave.
+                    let history = match cards.remove(&id)? {
+                        Some(old) => record::history(&old).map_err(abort)?.to_vec(),
+                        None => Vec::new(),
+                    };
+                    graves.insert(&id, [history.as_slice(), &seq].concat())?;
                     if users.get(user)?.is_some_and(|v| v.as_ref() == id) {
                         users.remove(user)?;
                     }
-                    audit.insert(&event_row.0, event_row.1.as_slice())?;
-                    audit_by_card.insert(event_row.2.as_slice(), &[])?;
+                    if let Some(batch) = &batch {
+                        batch.write(audit)?;
+                    }
                     for (seq, job) in &jobs {
                         cleanup.insert(seq, job.as_slice())?;
                     }
-                    Ok::<_, ConflictableTransactionError<()>>(())
+                    Ok(())
                 })
-                .map_err(|e| match e {
-                    TransactionError::Storage(e) => StoreError::Sled(e),
-                    TransactionError::Abort(()) => {
-                        StoreError::Sled(sled::Error::ReportableBug("aborted".into()))
-                    }
-                })?;
+                .map_err(untx)?;
             let mut index = i.index.write().unwrap_or_else(|p| p.into_inner());
             index.remove(card.id);
             card

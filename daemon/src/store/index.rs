@@ -118,9 +118,11 @@ impl Index {
         {
             return;
         }
-        self.remove(card.id);
-        let summary = self.summarize(card);
         let words = card_words(card);
+        // A decision or a claim leaves the words as they were: keep their postings.
+        let same_words = self.row(k).is_some_and(|r| r.words == words);
+        self.remove_row(k, !same_words);
+        let summary = self.summarize(card);
         self.all.insert(k);
         self.by_status[status_slot(summary.status)].insert(k);
         self.by_type[type_slot(summary.document_type)].insert(k);
@@ -143,8 +145,10 @@ impl Index {
         if summary.low_confidence > 0 {
             self.low_confidence.insert(k);
         }
-        for word in words.split(' ') {
-            self.words.insert(word, k);
+        if !same_words {
+            for word in words.split(' ') {
+                self.words.insert(word, k);
+            }
         }
         let slot = k as usize;
         if self.rows.len() <= slot {
@@ -167,7 +171,13 @@ impl Index {
 
     /// Forgets a card.
     pub fn remove(&mut self, id: CardId) {
-        let Some(k) = key(id) else { return };
+        if let Some(k) = key(id) {
+            self.remove_row(k, true);
+        }
+    }
+
+    /// Takes row `k` out of every bitmap, and out of the word index if `words`.
+    fn remove_row(&mut self, k: u32, words: bool) {
         let Some(row) = self.rows.get_mut(k as usize).and_then(Option::take) else {
             return;
         };
@@ -192,8 +202,10 @@ impl Index {
         self.assigned.remove(k);
         self.verified.remove(k);
         self.low_confidence.remove(k);
-        for word in row.words.split(' ') {
-            self.words.remove(word, k);
+        if words {
+            for word in row.words.split(' ') {
+                self.words.remove(word, k);
+            }
         }
     }
 

@@ -9,6 +9,7 @@ pub mod cleanup;
 mod feed;
 pub mod index;
 pub mod outbox;
+mod record;
 pub mod tokens;
 pub mod webhook_outbox;
 mod words;
@@ -39,8 +40,14 @@ pub enum StoreError {
     Codec(#[from] bincode::Error),
     #[error("user {user} already has an active card ({card}); reject it before submitting again")]
     ActiveCard { user: String, card: CardId },
+    #[error("the store is damaged: {0}")]
+    Damaged(String),
     #[error("the store's write lock was poisoned by a panic")]
     Poisoned,
+    #[error(
+        "the store is in format {found}; this idreviewd reads format {FORMAT_VERSION}. Export it with the idreviewd that wrote it (`idreviewd export`) and import it into a new data dir"
+    )]
+    Format { found: u64 },
 }
 
 impl From<StoreError> for RpcError {
@@ -55,6 +62,11 @@ impl From<StoreError> for RpcError {
 /// Key in `meta` of the last card id handed out.
 const NEXT_CARD_ID: &[u8] = b"next_card_id";
 
+/// Key in `meta` of the on-disk format; stores without it predate batched audit records.
+const FORMAT: &[u8] = b"format";
+/// The on-disk format this build writes: 2 = audit events in one batch per commit.
+const FORMAT_VERSION: u64 = 2;
+
 /// A cheap handle to the store; clone it freely.
 #[derive(Clone)]
 pub struct Store {
@@ -63,14 +75,14 @@ pub struct Store {
 
 struct Inner {
     db: sled::Db,
-    /// card id (u64 BE) -> bincode `Card`
+    /// card id (u64 BE) -> the card and the seqs of its audit events (see [`record`])
     cards: sled::Tree,
     /// user id -> card id (u64 BE) of the user's newest card
     users: sled::Tree,
-    /// seq (u64 BE) -> bincode `AuditEvent`
+    /// first seq (u64 BE) -> the audit events of one commit (see [`audit_log`])
     audit: sled::Tree,
-    /// card id (u64 BE) ++ seq (u64 BE) -> ()
-    audit_by_card: sled::Tree,
+    /// deleted card id (u64 BE) -> the seqs of its audit events (u64 BE each)
+    graves: sled::Tree,
     /// Counters and other single values, e.g. [`NEXT_CARD_ID`].
     meta: sled::Tree,
     /// card id (u64 BE) ++ task kind -> bincode [`outbox::Job`]
@@ -114,15 +126,16 @@ impl Store {
             .cache_capacity(cache_bytes)
             .open()?;
         let cards = db.open_tree("cards")?;
+        check_format(&db, &cards)?;
         let mut index = Index::new(threshold);
         for item in cards.iter() {
             let (_, bytes) = item?;
-            index.upsert(&bincode::deserialize::<Card>(&bytes)?);
+            index.upsert(&record::card(&bytes)?);
         }
         let inner = Inner {
             users: db.open_tree("users")?,
             audit: db.open_tree("audit")?,
-            audit_by_card: db.open_tree("audit_by_card")?,
+            graves: db.open_tree("graves")?,
             meta: db.open_tree("meta")?,
             outbox: db.open_tree("outbox")?,
             cleanup: db.open_tree("cleanup")?,
@@ -323,7 +336,7 @@ impl Store {
     /// The whole card.
     pub fn get(&self, id: CardId) -> Result<Option<Card>, StoreError> {
         match self.inner.cards.get(id.0.to_be_bytes())? {
-            Some(bytes) => Ok(Some(bincode::deserialize(&bytes)?)),
+            Some(bytes) => Ok(Some(record::card(&bytes)?)),
             None => Ok(None),
         }
     }
@@ -359,18 +372,6 @@ impl Store {
     /// How many cards there are.
     pub fn card_count(&self) -> u64 {
         self.read_index(Index::len) as u64
-    }
-
-    /// The card's audit events, oldest first.
-    pub fn audit_for(&self, id: CardId) -> Result<Vec<AuditEvent>, StoreError> {
-        let mut out = Vec::new();
-        for item in self.inner.audit_by_card.scan_prefix(id.0.to_be_bytes()) {
-            let (key, _) = item?;
-            if let Some(bytes) = self.inner.audit.get(&key[8..])? {
-                out.push(bincode::deserialize(&bytes)?);
-            }
-        }
-        Ok(out)
     }
 
     /// Makes everything written so far durable. A blocking flush on the blocking pool: sled
@@ -428,62 +429,46 @@ impl Store {
             .iter()
             .map(OutboxOp::row)
             .collect::<Result<Vec<_>, _>>()?;
-        let card_rows: Vec<([u8; 8], Vec<u8>)> = cards
+        let audit_batch = audit_log::Batch::encode(events)?;
+        let card_rows: Vec<([u8; 8], Vec<u8>, &[u8])> = cards
             .iter()
-            .map(|c| Ok((c.id.0.to_be_bytes(), bincode::serialize(c)?)))
-            .collect::<Result<_, bincode::Error>>()?;
-        let event_rows: Vec<([u8; 8], Vec<u8>, Vec<u8>)> = events
-            .iter()
-            .map(|e| {
-                let by_card = [
-                    e.card_id.map_or(0, |c| c.0).to_be_bytes(),
-                    e.seq.to_be_bytes(),
-                ]
-                .concat();
-                Ok((e.seq.to_be_bytes(), bincode::serialize(e)?, by_card))
+            .map(|c| {
+                let key = c.id.0.to_be_bytes();
+                let new_seqs = audit_batch.as_ref().map_or(&[][..], |b| b.seqs_of(&key));
+                Ok((key, bincode::serialize(c)?, new_seqs))
             })
             .collect::<Result<_, bincode::Error>>()?;
         let webhook_rows = self.outbox_rows(cards, events)?;
         let i = &self.inner;
-        let trees = (
-            &i.cards,
-            &i.users,
-            &i.audit,
-            &i.audit_by_card,
-            &i.outbox,
-            &i.webhook_outbox,
-        );
+        let trees = (&i.cards, &i.users, &i.audit, &i.outbox, &i.webhook_outbox);
         trees
-            .transaction(
-                |(cards, user_tree, audit, audit_by_card, jobs, webhook_outbox)| {
-                    for (key, bytes) in &card_rows {
-                        cards.insert(key, bytes.as_slice())?;
-                    }
-                    for (seq, bytes, by_card) in &event_rows {
-                        audit.insert(seq, bytes.as_slice())?;
-                        audit_by_card.insert(by_card.as_slice(), &[])?;
-                    }
-                    for (user, id) in users {
-                        user_tree.insert(user.as_bytes(), &id.0.to_be_bytes())?;
-                    }
-                    for (key, job) in &outbox_rows {
-                        match job {
-                            Some(bytes) => jobs.insert(key, bytes.as_slice())?,
-                            None => jobs.remove(key)?,
-                        };
-                    }
-                    for (seq, bytes) in &webhook_rows {
-                        webhook_outbox.insert(seq, bytes.as_slice())?;
-                    }
-                    Ok::<_, ConflictableTransactionError<()>>(())
-                },
-            )
-            .map_err(|e| match e {
-                TransactionError::Storage(e) => StoreError::Sled(e),
-                TransactionError::Abort(()) => {
-                    StoreError::Sled(sled::Error::ReportableBug("aborted".into()))
+            .transaction(|(cards, user_tree, audit, jobs, webhook_outbox)| {
+                for (key, card, new_seqs) in &card_rows {
+                    let old = cards.get(key)?;
+                    let history = match &old {
+                        Some(old) => record::history(old).map_err(abort)?,
+                        None => &[],
+                    };
+                    cards.insert(key, record::encode(card, &[history, new_seqs]))?;
                 }
-            })?;
+                if let Some(batch) = &audit_batch {
+                    batch.write(audit)?;
+                }
+                for (user, id) in users {
+                    user_tree.insert(user.as_bytes(), &id.0.to_be_bytes())?;
+                }
+                for (key, job) in &outbox_rows {
+                    match job {
+                        Some(bytes) => jobs.insert(key, bytes.as_slice())?,
+                        None => jobs.remove(key)?,
+                    };
+                }
+                for (seq, bytes) in &webhook_rows {
+                    webhook_outbox.insert(seq, bytes.as_slice())?;
+                }
+                Ok(())
+            })
+            .map_err(untx)?;
         let mut index = i.index.write().unwrap_or_else(|p| p.into_inner());
         for card in cards {
             index.upsert(card);
@@ -502,6 +487,33 @@ fn one(mut results: Vec<(ItemResult, Option<Card>)>) -> Result<Card, RpcError> {
         Some((ItemResult { result: Ok(_), .. }, Some(card))) => Ok(card),
         Some((ItemResult { result: Err(e), .. }, _)) => Err(e),
         _ => Err(RpcError::Internal("update produced no result".into())),
+    }
+}
+
+/// A store error that ends a transaction.
+fn abort(e: StoreError) -> ConflictableTransactionError<StoreError> {
+    ConflictableTransactionError::Abort(e)
+}
+
+/// The store error behind a failed transaction.
+fn untx(e: TransactionError<StoreError>) -> StoreError {
+    match e {
+        TransactionError::Storage(e) => StoreError::Sled(e),
+        TransactionError::Abort(e) => e,
+    }
+}
+
+/// Refuses a store written in another format; stamps a new one.
+fn check_format(db: &sled::Db, cards: &sled::Tree) -> Result<(), StoreError> {
+    let meta = db.open_tree("meta")?;
+    match meta.get(FORMAT)? {
+        Some(v) if be_u64(&v) == FORMAT_VERSION => Ok(()),
+        Some(v) => Err(StoreError::Format { found: be_u64(&v) }),
+        None if cards.is_empty() && db.open_tree("audit")?.is_empty() => {
+            meta.insert(FORMAT, &FORMAT_VERSION.to_be_bytes())?;
+            Ok(())
+        }
+        None => Err(StoreError::Format { found: 1 }),
     }
 }
 

@@ -11,9 +11,9 @@ use idreview_protocol::{NewToken, Role, TOKEN_PREFIX, TokenInfo, TokenSpec};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use sled::Transactional;
-use sled::transaction::{ConflictableTransactionError, TransactionError};
 
-use super::{Change, Store, StoreError};
+use super::audit_log::Batch;
+use super::{Change, Store, StoreError, untx};
 
 /// How stale a token's persisted `last_used` may get before a use writes it again.
 const LAST_USED_EVERY_SECS: i64 = 60;
@@ -282,23 +282,18 @@ impl Store {
         {
             let _writer = self.inner.writer.lock().map_err(|_| StoreError::Poisoned)?;
             let event = self.event(None, actor, change, None, None)?;
-            let event_bytes = bincode::serialize(&event).map_err(StoreError::Codec)?;
+            let batch = Batch::encode(std::slice::from_ref(&event))?;
             let token_bytes = bincode::serialize(&stored).map_err(StoreError::Codec)?;
-            let by_card = [0u64.to_be_bytes(), event.seq.to_be_bytes()].concat();
             let i = &self.inner;
-            (&i.tokens.tree, &i.audit, &i.audit_by_card)
-                .transaction(|(tokens, audit, audit_by_card)| {
+            (&i.tokens.tree, &i.audit)
+                .transaction(|(tokens, audit)| {
                     tokens.insert(stored.info.id.as_bytes(), token_bytes.as_slice())?;
-                    audit.insert(&event.seq.to_be_bytes(), event_bytes.as_slice())?;
-                    audit_by_card.insert(by_card.as_slice(), &[])?;
-                    Ok::<_, ConflictableTransactionError<()>>(())
-                })
-                .map_err(|e| match e {
-                    TransactionError::Storage(e) => StoreError::Sled(e),
-                    TransactionError::Abort(()) => {
-                        StoreError::Sled(sled::Error::ReportableBug("aborted".into()))
+                    if let Some(batch) = &batch {
+                        batch.write(audit)?;
                     }
-                })?;
+                    Ok(())
+                })
+                .map_err(untx)?;
             let mut table = i.tokens.table.write().unwrap_or_else(|p| p.into_inner());
             table.insert(stored.info.id.clone(), stored);
         }
