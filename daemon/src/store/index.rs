@@ -22,8 +22,9 @@ struct Row {
     summary: CardSummary,
     /// The card's search words, space-separated (kept to unindex them when the card changes).
     words: Box<str>,
-    /// Names of the fields below the threshold, for the low-confidence queue.
-    low_fields: Box<[String]>,
+    /// Names of the fields below the threshold, space-separated, for the low-confidence queue
+    /// (one allocation, not one per name: 100,000 rows add up).
+    low_fields: Box<str>,
     /// When the assignee's claim lapses, if it does.
     lease_until: Option<DateTime<Utc>>,
     /// The change-feed position of the card's last write.
@@ -154,11 +155,7 @@ impl Index {
         if self.rows.len() <= slot {
             self.rows.resize_with(slot + 1, || None);
         }
-        let low_fields = card
-            .low_confidence_fields(self.threshold)
-            .into_iter()
-            .map(str::to_string)
-            .collect();
+        let low_fields = card.low_confidence_fields(self.threshold).join(" ").into();
         self.cursor += 1;
         self.rows[slot] = Some(Row {
             summary,
@@ -269,7 +266,7 @@ impl Index {
             .filter_map(|k| self.row(k))
             .map(|r| LowConfidenceCard {
                 summary: r.view(now),
-                fields: r.low_fields.to_vec(),
+                fields: r.low_fields.split_whitespace().map(String::from).collect(),
             })
             .collect();
         LowConfidencePage {
