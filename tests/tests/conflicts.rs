@@ -6,8 +6,7 @@ use std::time::Duration;
 
 use idreview_protocol::transport::connect_unix;
 use idreview_protocol::{
-    CardRef, DecideRequest, Decision, IdReviewClient, ItemResult, Role, RpcError, Status,
-    TokenSpec,
+    CardRef, DecideRequest, Decision, IdReviewClient, ItemResult, Role, RpcError, Status, TokenSpec,
 };
 use idreview_tests::fixtures::{jpeg, manifest, write_submission};
 use idreview_tests::ledger::all_cards;
@@ -48,7 +47,10 @@ async fn decide_each(
             decision,
             reason: "checked".into(),
         };
-        let mut answer = client.decide(context::current(), request).await.expect("rpc");
+        let mut answer = client
+            .decide(context::current(), request)
+            .await
+            .expect("rpc");
         results.push(answer.pop().expect("one result"));
     }
     results
@@ -132,7 +134,10 @@ async fn one_decision_wins_per_card_and_is_audited_once() {
             .expect("rpc")
             .expect("card");
         if now.status != expected {
-            problems.push(format!("card {} is {}, expected {expected}", card.id, now.status));
+            problems.push(format!(
+                "card {} is {}, expected {expected}",
+                card.id, now.status
+            ));
         }
         let decisions = admin
             .audit_events(context::current(), card.id)
