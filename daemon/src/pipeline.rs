@@ -12,7 +12,7 @@ use tokio_util::sync::CancellationToken;
 
 use chrono::Utc;
 use idreview_protocol::{Card, CardRef, FileMeta, Status};
-use tracing::{info, instrument, warn};
+use tracing::{error, info, instrument, warn};
 
 use crate::config::Config;
 use crate::lifecycle::{self, Event};
@@ -94,7 +94,7 @@ impl Pipeline {
             }
             Err(IngestError::Refused(rejection)) => self.reject(&dir, &name, &rejection),
             Err(IngestError::Deferred(why)) => {
-                warn!(error = %why, "submission kept in the work area for the next start");
+                error!(error = %why, "submission kept in the work area to be tried again");
                 Outcome::Deferred(why)
             }
         }
@@ -365,7 +365,7 @@ impl Pipeline {
                     "could not move a rejected submission to {}: {e}",
                     rejected.display()
                 );
-                warn!(rule, "{why}");
+                error!(rule, "{why}");
                 Outcome::Deferred(why)
             }
         }

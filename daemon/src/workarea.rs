@@ -97,14 +97,10 @@ pub fn write_reason(path: &Path, name: &OsStr, rejection: &Rejection) -> std::io
 /// area and gives hidden verdicts in `rejected/` their public name. Run at start.
 pub fn repair(work: &Path, rejected: &Path) {
     for entry in std::fs::read_dir(work).into_iter().flatten().flatten() {
-        if entry
-            .file_name()
-            .as_encoded_bytes()
-            .starts_with(DONE_PREFIX.as_bytes())
+        if !is_claim(&entry.file_name())
+            && let Err(e) = std::fs::remove_dir_all(entry.path())
         {
-            if let Err(e) = std::fs::remove_dir_all(entry.path()) {
-                warn!(error = %e, dir = %entry.path().display(), "cannot clear an ingested folder");
-            }
+            warn!(error = %e, dir = %entry.path().display(), "cannot clear an ingested folder");
         }
     }
     for entry in std::fs::read_dir(rejected).into_iter().flatten().flatten() {

@@ -37,7 +37,9 @@ async fn stays_responsive(client: &IdReviewClient, period: Duration, what: &str)
     let end = Instant::now() + period;
     let mut calls = 0;
     while Instant::now() < end {
-        let health = client.health(context_with_timeout(Duration::from_secs(5))).await;
+        let health = client
+            .health(context_with_timeout(Duration::from_secs(5)))
+            .await;
         assert!(health.is_ok(), "health during {what}: {health:?}");
         let query = ListQuery::default();
         let page = client
@@ -68,7 +70,10 @@ async fn s3_and_verifier_outages_lose_nothing_and_rpc_stays_up() {
         ("IDREVIEW__VERIFICATION__PROVIDER", "idanalyzer".into()),
         ("IDREVIEW__VERIFICATION__IDANALYZER__BASE_URL", uri),
         ("IDREVIEW__VERIFICATION__IDANALYZER__API_KEY", "k".into()),
-        ("IDREVIEW__VERIFICATION__IDANALYZER__TIMEOUT_SECS", "1".into()),
+        (
+            "IDREVIEW__VERIFICATION__IDANALYZER__TIMEOUT_SECS",
+            "1".into(),
+        ),
         ("IDREVIEW__VERIFICATION__IDANALYZER__ATTEMPTS", "1".into()),
         ("IDREVIEW__VERIFICATION__RETRY_INITIAL_SECS", "1".into()),
         ("IDREVIEW__VERIFICATION__RETRY_MAX_SECS", "1".into()),
