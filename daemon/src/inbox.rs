@@ -14,8 +14,9 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
-use crate::pipeline::{Outcome, Pipeline, unique_target, write_reason};
+use crate::pipeline::{Outcome, Pipeline};
 use crate::validate::{MANIFEST_FILE, Rejection};
+use crate::workarea::{self, unique_target};
 
 /// How long a loose file or symlink may sit at the top of the inbox (perhaps still being
 /// moved into a folder) before it is rejected as not being a submission.
@@ -56,13 +57,25 @@ pub async fn run(pipeline: Pipeline, shutdown: CancellationToken) -> Result<(), 
     })?;
     watcher.watch(&inbox, RecursiveMode::Recursive)?;
 
+    // Before anything is claimed: finish what a killed daemon left half done, and forget the
+    // jobs of folders that are no longer in the work area.
+    let work = config.work_dir();
+    workarea::repair(&work, &config.rejected_dir());
+    match pipeline.store.prune_jobs(|claim| work.join(claim).exists()) {
+        Ok(0) => {}
+        Ok(n) => info!(
+            dropped = n,
+            "forgot ingestion jobs of folders no longer in the work area"
+        ),
+        Err(e) => warn!(error = %e, "cannot prune ingestion jobs"),
+    }
     let mut claims = Claims {
         tasks: JoinSet::new(),
         workers: Arc::new(Semaphore::new(config.inbox_workers())),
         pipeline,
         shutdown: shutdown.clone(),
     };
-    for (dir, name) in leftovers(&config.work_dir()) {
+    for (dir, name) in leftovers(&work) {
         info!(submission = %name.to_string_lossy(), "resuming a submission claimed before a restart");
         claims.spawn(dir, name);
     }
@@ -207,10 +220,11 @@ fn newest_age(dir: &Path, meta: &std::fs::Metadata) -> Duration {
         .fold(age(meta), Duration::min)
 }
 
-/// A file or symlink at the top of the inbox is not a submission: it goes to
-/// `rejected/<name>/` with a reason, the original moved inside.
+/// A file or symlink at the top of the inbox is not a submission: it is moved into a folder of
+/// its own in the work area and rejected from there like any submission, so it lands in
+/// `rejected/<name>/` with a reason (and a restart in between finishes the move).
 fn reject_loose(pipeline: &Pipeline, path: &Path, name: &OsString, symlink: bool) {
-    let folder = unique_target(&pipeline.config.rejected_dir(), name);
+    let folder = unique_target(&pipeline.config.work_dir(), name);
     let rejection = Rejection {
         rule: if symlink {
             "symlink"
@@ -228,8 +242,7 @@ fn reject_loose(pipeline: &Pipeline, path: &Path, name: &OsString, symlink: bool
         std::fs::create_dir_all(&folder).and_then(|_| std::fs::rename(path, folder.join(name)));
     match moved {
         Ok(()) => {
-            write_reason(&folder, name, &rejection);
-            warn!(rule = rejection.rule, "rejected: {}", rejection.message);
+            pipeline.reject(&folder, name, &rejection);
         }
         Err(e) => warn!(error = %e, "cannot move a loose inbox entry to rejected/"),
     }
@@ -242,6 +255,7 @@ fn leftovers(work: &Path) -> Vec<(PathBuf, OsString)> {
     };
     entries
         .flatten()
+        .filter(|e| workarea::is_claim(&e.file_name()))
         .map(|e| (e.path(), e.file_name()))
         .collect()
 }

@@ -18,6 +18,7 @@ pub mod store;
 pub mod validate;
 pub mod verify;
 pub mod webhooks;
+pub mod workarea;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -2,7 +2,7 @@
 //! store its files -> verify -> review. A submission ends as a card or as a folder in
 //! `rejected/` with a `reason.json`; nothing is dropped.
 
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,8 +12,7 @@ use tokio_util::sync::CancellationToken;
 
 use chrono::Utc;
 use idreview_protocol::{Card, CardRef, FileMeta, Status};
-use serde::Serialize;
-use tracing::{info, instrument, warn};
+use tracing::{error, info, instrument, warn};
 
 use crate::config::Config;
 use crate::lifecycle::{self, Event};
@@ -22,6 +21,7 @@ use crate::store::{Change, Store, StoreError};
 use crate::validate::data::Rules;
 use crate::validate::{self, Rejection, ValidSubmission};
 use crate::verify::{Verifier, stage};
+use crate::workarea;
 
 /// The identity the pipeline's own changes are audited under.
 pub const PIPELINE_ACTOR: &str = "idreviewd:pipeline";
@@ -36,16 +36,6 @@ pub enum Outcome {
     },
     /// Left in the work area to be retried at the next start (e.g. the store's disk failed).
     Deferred(String),
-}
-
-/// Written next to a rejected submission.
-#[derive(Debug, Serialize)]
-pub struct Reason<'a> {
-    pub rule: &'a str,
-    pub file: Option<&'a str>,
-    pub message: &'a str,
-    pub submission: String,
-    pub rejected_at: String,
 }
 
 /// Everything the pipeline needs; cheap to clone.
@@ -63,6 +53,20 @@ impl Pipeline {
     /// Takes a submission folder already moved into the work area through to its end.
     #[instrument(skip(self, dir), fields(submission = %name.to_string_lossy()))]
     pub async fn process(&self, dir: PathBuf, name: OsString) -> Outcome {
+        // A verdict already in the folder: a rejection a killed daemon did not finish.
+        if dir.join(workarea::PENDING_REASON).exists() {
+            return self.moved_to_rejected(&dir, &name, None);
+        }
+        // A complete card: the folder was ingested but not yet cleared when the daemon died.
+        match self.finished_card(&dir) {
+            Ok(Some(card)) => {
+                self.finish(&dir, &name);
+                info!(card_id = %card.id, "cleared a submission ingested before a restart");
+                return Outcome::Card(card.id);
+            }
+            Ok(None) => {}
+            Err(e) => return Outcome::Deferred(e.to_string()),
+        }
         let limits = self.config.validation.clone();
         let checked = {
             let dir = dir.clone();
@@ -90,14 +94,25 @@ impl Pipeline {
             }
             Err(IngestError::Refused(rejection)) => self.reject(&dir, &name, &rejection),
             Err(IngestError::Deferred(why)) => {
-                warn!(error = %why, "submission kept in the work area for the next start");
+                error!(error = %why, "submission kept in the work area to be tried again");
                 Outcome::Deferred(why)
             }
         }
     }
 
+    /// The card of a claimed folder whose job is recorded and whose card has left the
+    /// pipeline: nothing is left to do but clear the folder.
+    fn finished_card(&self, dir: &Path) -> Result<Option<Card>, StoreError> {
+        let Some(id) = self.store.job(claim(dir))? else {
+            return Ok(None);
+        };
+        Ok(self.store.get(id)?.filter(|c| !in_pipeline(c.status)))
+    }
+
     /// Creates the card (or resumes the one an interrupted run left in flight) and drives it
-    /// through upload and verification; each step is durable before the next starts.
+    /// through upload and verification. The job and the new card are durable before the first
+    /// file is stored, so a resumed run stores the same files under the same keys; later steps
+    /// are buffered and flushed once at the end.
     async fn ingest(
         &self,
         dir: &Path,
@@ -105,19 +120,32 @@ impl Pipeline {
         valid: ValidSubmission,
     ) -> Result<Card, IngestError> {
         let source = name.to_string_lossy().into_owned();
-        let resumable = self
-            .store
-            .card_for_user(&valid.manifest.user_id)?
-            .filter(|c| {
-                c.source == source
-                    && matches!(
-                        c.status,
-                        Status::Received | Status::Uploading | Status::Verifying
-                    )
-            });
-        let mut card = match resumable {
-            Some(card) => card,
-            None => self.create(&valid, source)?,
+        let claim = claim(dir);
+        let mut card = match self.store.job(claim)? {
+            Some(id) => match self.store.get(id)? {
+                Some(card) => card,
+                // Lost with a crash: made again under the same id, so the same object keys.
+                None => self.create(&valid, source, id)?,
+            },
+            None => {
+                // A folder claimed by a version without jobs may have a card in flight.
+                let resumable = self
+                    .store
+                    .card_for_user(&valid.manifest.user_id)?
+                    .filter(|c| c.source == source && in_pipeline(c.status));
+                let id = match &resumable {
+                    Some(card) => card.id,
+                    None => self.store.next_id()?,
+                };
+                // The job first: whenever the card survives a crash, so does its job.
+                self.store.set_job(claim, id)?;
+                let card = match resumable {
+                    Some(card) => card,
+                    None => self.create(&valid, source, id)?,
+                };
+                self.store.flush().await?;
+                card
+            }
         };
         if card.status == Status::Received {
             card = self.step(&card, |c| {
@@ -224,8 +252,12 @@ impl Pipeline {
         Duration::from_secs(self.config.storage.outage_retry_max_secs.max(1))
     }
 
-    fn create(&self, valid: &ValidSubmission, source: String) -> Result<Card, IngestError> {
-        let id = self.store.next_id()?;
+    fn create(
+        &self,
+        valid: &ValidSubmission,
+        source: String,
+        id: idreview_protocol::CardId,
+    ) -> Result<Card, IngestError> {
         let user = valid.manifest.user_id.clone();
         let files = valid
             .files
@@ -289,72 +321,76 @@ impl Pipeline {
             .map_err(|e| IngestError::Deferred(e.to_string()))
     }
 
-    /// Removes the originals of an ingested submission, or keeps them in `processed/`.
+    /// Removes the originals of an ingested submission, or keeps them in `processed/`; then
+    /// forgets its job.
     fn finish(&self, dir: &Path, name: &OsString) {
-        let result = if self.config.inbox.keep_processed {
-            let target = unique_target(&self.config.processed_dir(), name);
-            std::fs::create_dir_all(self.config.processed_dir())
-                .and_then(|_| std::fs::rename(dir, target))
-        } else {
-            std::fs::remove_dir_all(dir)
-        };
-        if let Err(e) = result {
+        let processed = self.config.processed_dir();
+        let keep = self
+            .config
+            .inbox
+            .keep_processed
+            .then_some(processed.as_path());
+        if let Err(e) = workarea::clear_ingested(dir, name, keep) {
             warn!(error = %e, dir = %dir.display(), "could not clear an ingested submission");
+            return;
         }
+        self.forget(dir);
     }
 
     /// Moves the folder to `rejected/` with a `reason.json` naming the rule.
     pub fn reject(&self, dir: &Path, name: &OsString, rejection: &Rejection) -> Outcome {
-        let rejected = self.config.rejected_dir();
-        let target = unique_target(&rejected, name);
-        let moved = std::fs::create_dir_all(&rejected).and_then(|_| std::fs::rename(dir, &target));
-        if let Err(e) = moved {
-            let why = format!(
-                "could not move a rejected submission to {}: {e}",
-                target.display()
-            );
+        let pending = dir.join(workarea::PENDING_REASON);
+        if let Err(e) = workarea::write_reason(&pending, name, rejection) {
+            let why = format!("could not write the reason of a rejection: {e}");
             warn!(rule = rejection.rule, "{why}");
             return Outcome::Deferred(why);
         }
-        write_reason(&target, name, rejection);
         warn!(rule = rejection.rule, file = ?rejection.file, "rejected: {}", rejection.message);
-        Outcome::Rejected {
-            rule: rejection.rule.to_string(),
-            at: target,
+        self.moved_to_rejected(dir, name, Some(rejection.rule))
+    }
+
+    /// Moves a folder carrying its verdict into `rejected/`, then forgets its job.
+    fn moved_to_rejected(&self, dir: &Path, name: &OsString, rule: Option<&str>) -> Outcome {
+        let rejected = self.config.rejected_dir();
+        let rule = rule.map(str::to_string).unwrap_or_else(|| {
+            workarea::verdict_rule(&dir.join(workarea::PENDING_REASON)).unwrap_or_default()
+        });
+        match workarea::finish_rejection(dir, name, &rejected) {
+            Ok(at) => {
+                self.forget(dir);
+                Outcome::Rejected { rule, at }
+            }
+            Err(e) => {
+                let why = format!(
+                    "could not move a rejected submission to {}: {e}",
+                    rejected.display()
+                );
+                error!(rule, "{why}");
+                Outcome::Deferred(why)
+            }
+        }
+    }
+
+    /// Drops the job of a folder that has left the work area (buffered: a job outliving a
+    /// crash is pruned at the next start, as its folder is gone).
+    fn forget(&self, dir: &Path) {
+        if let Err(e) = self.store.remove_job(claim(dir)) {
+            warn!(error = %e, dir = %dir.display(), "could not forget an ingestion job");
         }
     }
 }
 
-/// Writes `reason.json` into a rejected folder (the folder itself is the evidence; a failed
-/// write is logged, not fatal).
-pub fn write_reason(folder: &Path, name: &OsString, rejection: &Rejection) {
-    let reason = Reason {
-        rule: rejection.rule,
-        file: rejection.file.as_deref(),
-        message: &rejection.message,
-        submission: name.to_string_lossy().into_owned(),
-        rejected_at: Utc::now().to_rfc3339(),
-    };
-    let text = serde_json::to_string_pretty(&reason).unwrap_or_default();
-    if let Err(e) = std::fs::write(folder.join("reason.json"), text) {
-        warn!(error = %e, folder = %folder.display(), "could not write reason.json");
-    }
+/// The claimed folder's name in the work area, which keys its job.
+fn claim(dir: &Path) -> &OsStr {
+    dir.file_name().unwrap_or(dir.as_os_str())
 }
 
-/// `dir/name`, or `dir/name-1`, `dir/name-2`... when taken.
-pub fn unique_target(dir: &Path, name: &OsString) -> PathBuf {
-    let first = dir.join(name);
-    if !first.exists() {
-        return first;
-    }
-    (1..)
-        .map(|n| {
-            let mut candidate = name.clone();
-            candidate.push(format!("-{n}"));
-            dir.join(candidate)
-        })
-        .find(|p| !p.exists())
-        .unwrap_or(first)
+/// Whether a card is still on its way through the pipeline.
+fn in_pipeline(status: Status) -> bool {
+    matches!(
+        status,
+        Status::Received | Status::Uploading | Status::Verifying
+    )
 }
 
 /// Why ingestion stopped short of a card.

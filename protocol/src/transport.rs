@@ -169,3 +169,6 @@ pub fn context_with_timeout(timeout: Duration) -> tarpc::context::Context {
     ctx.deadline = std::time::Instant::now() + timeout;
     ctx
 }
+
+#[cfg(test)]
+mod proptests;

@@ -2,6 +2,8 @@
 //! connects over its Unix socket, and writes real submission folders into its inbox.
 
 pub mod fixtures;
+pub mod hostile;
+pub mod ledger;
 pub mod remote;
 pub mod s3;
 pub mod throttle;

@@ -8,6 +8,7 @@ mod change;
 pub mod cleanup;
 mod feed;
 pub mod index;
+mod jobs;
 pub mod outbox;
 mod record;
 pub mod tokens;
@@ -87,6 +88,8 @@ struct Inner {
     meta: sled::Tree,
     /// card id (u64 BE) ++ task kind -> bincode [`outbox::Job`]
     outbox: sled::Tree,
+    /// claimed work folder name -> card id (u64 BE): ingestion jobs, see [`jobs`].
+    jobs: sled::Tree,
     /// seq (u64 BE) -> bincode `cleanup::CleanupJob`: objects of deleted cards still to remove.
     cleanup: sled::Tree,
     /// Wakes the cleanup worker when jobs are queued (a stored permit if it is busy).
@@ -139,6 +142,7 @@ impl Store {
             meta: db.open_tree("meta")?,
             outbox: db.open_tree("outbox")?,
             cleanup: db.open_tree("cleanup")?,
+            jobs: db.open_tree("jobs")?,
             cleanup_wake: tokio::sync::Notify::new(),
             tokens: tokens::TokenTable::open(&db)?,
             webhook_outbox: db.open_tree("webhook_outbox")?,

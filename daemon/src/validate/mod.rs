@@ -22,6 +22,9 @@ mod submission;
 mod video;
 
 #[cfg(test)]
+mod proptests;
+
+#[cfg(test)]
 mod fixtures;
 
 pub use manifest::{Manifest, parse_manifest};

@@ -215,3 +215,6 @@ fn interpret(status: StatusCode, bytes: &[u8]) -> Result<Answer, ProviderFailure
         Err(e) => Err(ProviderFailure::Malformed(e.to_string())),
     }
 }
+
+#[cfg(test)]
+mod proptests;
