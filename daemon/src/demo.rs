@@ -248,7 +248,12 @@ fn demo_holder(rng: &mut Rng, country: &str) -> Holder {
 /// touched, the next free number is used instead. Images go first and the manifest last, via
 /// `submission.toml.tmp` renamed to `submission.toml`, because the manifest marks a submission
 /// complete. The same `seed` gives the same documents.
-pub fn write_demo_submissions(inbox: &Path, count: usize, seed: u64) -> io::Result<Vec<PathBuf>> {
+pub fn write_demo_submissions(
+    inbox: &Path,
+    count: usize,
+    seed: u64,
+    progress: &indicatif::ProgressBar,
+) -> io::Result<Vec<PathBuf>> {
     fs::create_dir_all(inbox)?;
     let mut rng = Rng(seed ^ 0xD3E0_5EED);
     let mut written = Vec::with_capacity(count);
@@ -295,6 +300,7 @@ pub fn write_demo_submissions(inbox: &Path, count: usize, seed: u64) -> io::Resu
         fs::write(&tmp, manifest)?;
         fs::rename(&tmp, dir.join(crate::validate::MANIFEST_FILE))?;
         written.push(dir);
+        progress.inc(1);
     }
     Ok(written)
 }
@@ -316,7 +322,8 @@ mod tests {
     #[test]
     fn demo_submissions_validate() {
         let inbox = tempfile::tempdir().expect("tempdir");
-        let dirs = write_demo_submissions(inbox.path(), 6, 42).expect("write");
+        let dirs = write_demo_submissions(inbox.path(), 6, 42, &indicatif::ProgressBar::hidden())
+            .expect("write");
         assert_eq!(dirs.len(), 6);
         let mut types = std::collections::BTreeSet::new();
         for dir in &dirs {
@@ -333,7 +340,8 @@ mod tests {
     fn existing_folders_are_not_overwritten() {
         let inbox = tempfile::tempdir().expect("tempdir");
         fs::create_dir(inbox.path().join("demo-1-1")).expect("mkdir");
-        let dirs = write_demo_submissions(inbox.path(), 2, 1).expect("write");
+        let dirs = write_demo_submissions(inbox.path(), 2, 1, &indicatif::ProgressBar::hidden())
+            .expect("write");
         assert_eq!(
             dirs,
             [inbox.path().join("demo-1-2"), inbox.path().join("demo-1-3")]

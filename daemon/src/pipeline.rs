@@ -63,8 +63,10 @@ impl Pipeline {
     /// Takes a submission folder already moved into the work area through to its end.
     #[instrument(skip(self, dir), fields(submission = %name.to_string_lossy()))]
     pub async fn process(&self, dir: PathBuf, name: OsString) -> Outcome {
+        let _timer = crate::metrics::StageTimer::start("total");
         let limits = self.config.validation.clone();
         let checked = {
+            let _timer = crate::metrics::StageTimer::start("validate");
             let dir = dir.clone();
             tokio::task::spawn_blocking(move || validate::validate_submission(&dir, &limits)).await
         };
@@ -85,6 +87,7 @@ impl Pipeline {
         match self.ingest(&dir, &name, valid).await {
             Ok(card) => {
                 self.finish(&dir, &name);
+                crate::metrics::ingested();
                 info!(card_id = %card.id, user = %card.user_id, status = %card.status, "ingested");
                 Outcome::Card(card.id)
             }
@@ -126,6 +129,7 @@ impl Pipeline {
             })?;
         }
         if card.status == Status::Uploading {
+            let _timer = crate::metrics::StageTimer::start("upload");
             let etags = self.upload_all(dir, &valid, &card).await?;
             card = self.step(&card, |c| {
                 for (meta, etag) in c.files.iter_mut().zip(&etags) {
@@ -136,6 +140,7 @@ impl Pipeline {
             })?;
         }
         if card.status == Status::Verifying {
+            let _timer = crate::metrics::StageTimer::start("verify");
             let verification = stage::ask(&self.objects, &self.verifier, &card).await;
             let config = &self.config.verification;
             let rules = Rules::new(&self.config.validation, Utc::now().date_naive());
@@ -317,6 +322,7 @@ impl Pipeline {
             return Outcome::Deferred(why);
         }
         write_reason(&target, name, rejection);
+        crate::metrics::rejected(rejection.rule);
         warn!(rule = rejection.rule, file = ?rejection.file, "rejected: {}", rejection.message);
         Outcome::Rejected {
             rule: rejection.rule.to_string(),
