@@ -117,12 +117,12 @@ async fn a_healthy_set_up_passes_and_each_broken_piece_fails_on_its_own_line() {
 
     let secret = with(&env, "IDREVIEW__STORAGE__SECRET_ACCESS_KEY", "wrong-secret");
     let (passed, lines) = doctor(&data, &secret).await;
-    assert!(!passed);
+    assert!(!passed, "{}", lines.join("\n"));
     assert_fails(&lines, "s3", "SignatureDoesNotMatch");
 
     let bucket = with(&env, "IDREVIEW__STORAGE__BUCKET", "no-such-bucket");
     let (passed, lines) = doctor(&data, &bucket).await;
-    assert!(!passed);
+    assert!(!passed, "{}", lines.join("\n"));
     assert_fails(&lines, "s3", "NoSuchBucket");
 
     let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
@@ -141,7 +141,7 @@ async fn a_healthy_set_up_passes_and_each_broken_piece_fails_on_its_own_line() {
         &url,
     );
     let (passed, lines) = doctor(&data, &verifier).await;
-    assert!(!passed);
+    assert!(!passed, "{}", lines.join("\n"));
     assert_fails(&lines, "verifier", "unreachable");
 
     let program = with(
@@ -150,12 +150,12 @@ async fn a_healthy_set_up_passes_and_each_broken_piece_fails_on_its_own_line() {
         "/nonexistent/tesseract",
     );
     let (passed, lines) = doctor(&data, &program).await;
-    assert!(!passed);
+    assert!(!passed, "{}", lines.join("\n"));
     assert_fails(&lines, "tesseract", "cannot run");
 
     let language = with(&env, "IDREVIEW__VERIFICATION__LOCAL__LANGUAGE", "zzz");
     let (passed, lines) = doctor(&data, &language).await;
-    assert!(!passed);
+    assert!(!passed, "{}", lines.join("\n"));
     assert_fails(&lines, "tesseract", "lacks the language zzz");
 
     let old = tmp.path().join("old");
@@ -167,14 +167,14 @@ async fn a_healthy_set_up_passes_and_each_broken_piece_fails_on_its_own_line() {
         &key,
     );
     let (passed, lines) = doctor(&data, &expired).await;
-    assert!(!passed);
+    assert!(!passed, "{}", lines.join("\n"));
     assert_fails(&lines, "tls", "expired on 2021-01-01");
 
     // Root ignores permissions, so the unwritable data dir is a file where the dir should be.
     let file = tmp.path().join("not-a-dir");
     std::fs::write(&file, b"x").expect("file");
     let (passed, lines) = doctor(&file, &env).await;
-    assert!(!passed);
+    assert!(!passed, "{}", lines.join("\n"));
     assert_fails(&lines, "data dir", "is not a directory");
 }
 

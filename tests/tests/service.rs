@@ -127,7 +127,7 @@ fn completions_and_man_pages_name_every_command() {
                 "bash completion of {program} lacks {sub}"
             );
             assert!(
-                man.contains(&format!("{program}\\-{sub}(1)")),
+                man.contains(&format!("{program}\\-{}(1)", sub.replace('-', "\\-"))),
                 "man page of {program} lacks {sub}"
             );
         }

@@ -86,6 +86,11 @@ async fn s3_round_trip(config: &StorageConfig) -> Result<(), String> {
     let store = ObjectStore::from_config(config, std::env::temp_dir())
         .await
         .map_err(|e| e.to_string())?;
+    if let ObjectStore::S3(s3) = &store
+        && s3.bucket_missing().await
+    {
+        return Err(format!("NoSuchBucket: {:?} does not exist", config.bucket));
+    }
     let stamp = format!(
         "{}-{}",
         std::process::id(),

@@ -52,7 +52,9 @@ async fn main() -> Result<()> {
             &config.store_dir(),
             config.verification.confidence_threshold,
         )?;
-        idreview_daemon::fill::fill(&store, cards, "bench").await?;
+        let progress = idreview_daemon::progress::bar(cards as u64, "fill");
+        idreview_daemon::fill::fill(&store, cards, "bench", &progress).await?;
+        progress.finish_and_clear();
     }
     rows.push((
         "fill the store (not the console)".into(),
