@@ -248,7 +248,12 @@ fn demo_holder(rng: &mut Rng, country: &str) -> Holder {
 /// touched, the next free number is used instead. Images go first and the manifest last, via
 /// `submission.toml.tmp` renamed to `submission.toml`, because the manifest marks a submission
 /// complete. The same `seed` gives the same documents.
-pub fn write_demo_submissions(
+pub fn write_demo_submissions(inbox: &Path, count: usize, seed: u64) -> io::Result<Vec<PathBuf>> {
+    write_demo_submissions_with_progress(inbox, count, seed, &indicatif::ProgressBar::hidden())
+}
+
+/// [`write_demo_submissions`], advancing `progress` by every submission written.
+pub fn write_demo_submissions_with_progress(
     inbox: &Path,
     count: usize,
     seed: u64,
@@ -322,8 +327,7 @@ mod tests {
     #[test]
     fn demo_submissions_validate() {
         let inbox = tempfile::tempdir().expect("tempdir");
-        let dirs = write_demo_submissions(inbox.path(), 6, 42, &indicatif::ProgressBar::hidden())
-            .expect("write");
+        let dirs = write_demo_submissions(inbox.path(), 6, 42).expect("write");
         assert_eq!(dirs.len(), 6);
         let mut types = std::collections::BTreeSet::new();
         for dir in &dirs {
@@ -340,8 +344,7 @@ mod tests {
     fn existing_folders_are_not_overwritten() {
         let inbox = tempfile::tempdir().expect("tempdir");
         fs::create_dir(inbox.path().join("demo-1-1")).expect("mkdir");
-        let dirs = write_demo_submissions(inbox.path(), 2, 1, &indicatif::ProgressBar::hidden())
-            .expect("write");
+        let dirs = write_demo_submissions(inbox.path(), 2, 1).expect("write");
         assert_eq!(
             dirs,
             [inbox.path().join("demo-1-2"), inbox.path().join("demo-1-3")]

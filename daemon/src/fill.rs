@@ -29,7 +29,12 @@ const GIVEN: [&str; 6] = ["ERIKA", "ANNA", "LUCA", "MARIE", "PIOTR", "JOAO"];
 const COUNTRIES: [&str; 5] = ["DE", "FR", "IT", "NL", "PL"];
 
 /// Writes `count` cards for users `{prefix}-00001`...; returns how many were written.
-pub async fn fill(
+pub async fn fill(store: &Store, count: usize, prefix: &str) -> Result<usize, StoreError> {
+    fill_with_progress(store, count, prefix, &indicatif::ProgressBar::hidden()).await
+}
+
+/// [`fill`], advancing `progress` by every batch written.
+pub async fn fill_with_progress(
     store: &Store,
     count: usize,
     prefix: &str,

@@ -152,11 +152,10 @@ fn main() -> Result<()> {
             std::fs::create_dir_all(&inbox)
                 .with_context(|| format!("creating {}", inbox.display()))?;
             let progress = idreview_daemon::progress::bar(count as u64, "demo");
-            let written =
-                idreview_daemon::demo::write_demo_submissions(&inbox, count, seed, &progress)
-                    .with_context(|| {
-                        format!("writing demo submissions into {}", inbox.display())
-                    })?;
+            let written = idreview_daemon::demo::write_demo_submissions_with_progress(
+                &inbox, count, seed, &progress,
+            )
+            .with_context(|| format!("writing demo submissions into {}", inbox.display()))?;
             progress.finish_and_clear();
             println!(
                 "wrote {} demo submissions into {}",
@@ -178,9 +177,10 @@ fn main() -> Result<()> {
                 )
                 .context("opening the store (is idreviewd running on this data dir?)")?;
                 let progress = idreview_daemon::progress::bar(count as u64, "fill");
-                let written = idreview_daemon::fill::fill(&store, count, &prefix, &progress)
-                    .await
-                    .context("filling the store");
+                let written =
+                    idreview_daemon::fill::fill_with_progress(&store, count, &prefix, &progress)
+                        .await
+                        .context("filling the store");
                 progress.finish_and_clear();
                 written
             })?;

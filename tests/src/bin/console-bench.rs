@@ -52,9 +52,7 @@ async fn main() -> Result<()> {
             &config.store_dir(),
             config.verification.confidence_threshold,
         )?;
-        let progress = idreview_daemon::progress::bar(cards as u64, "fill");
-        idreview_daemon::fill::fill(&store, cards, "bench", &progress).await?;
-        progress.finish_and_clear();
+        idreview_daemon::fill::fill(&store, cards, "bench").await?;
     }
     rows.push((
         "fill the store (not the console)".into(),
