@@ -20,6 +20,7 @@ pub struct Config {
     pub rpc: RpcConfig,
     pub review: ReviewConfig,
     pub webhooks: WebhooksConfig,
+    pub metrics: MetricsConfig,
     /// Console settings live in the same file; the daemon ignores them.
     pub console: toml::Table,
 }
@@ -338,6 +339,15 @@ impl Default for ReviewConfig {
     }
 }
 
+/// The Prometheus endpoint.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MetricsConfig {
+    /// Loopback `host:port` serving Prometheus text at `/metrics` (port 0: any free port,
+    /// written to `DATA/idreviewd.metrics-addr`); empty: no metrics.
+    pub listen: String,
+}
+
 /// Could not assemble the configuration.
 #[derive(Debug, thiserror::Error)]
 #[error("configuration: {0}")]
@@ -397,6 +407,10 @@ impl Config {
     /// Where the daemon writes the TCP listener's bound address.
     pub fn addr_file(&self) -> PathBuf {
         self.data_dir().join("idreviewd.addr")
+    }
+    /// Where the daemon writes the metrics listener's bound address.
+    pub fn metrics_addr_file(&self) -> PathBuf {
+        self.data_dir().join("idreviewd.metrics-addr")
     }
     pub fn socket_path(&self) -> PathBuf {
         self.rpc

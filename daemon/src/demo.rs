@@ -249,6 +249,16 @@ fn demo_holder(rng: &mut Rng, country: &str) -> Holder {
 /// `submission.toml.tmp` renamed to `submission.toml`, because the manifest marks a submission
 /// complete. The same `seed` gives the same documents.
 pub fn write_demo_submissions(inbox: &Path, count: usize, seed: u64) -> io::Result<Vec<PathBuf>> {
+    write_demo_submissions_with_progress(inbox, count, seed, &indicatif::ProgressBar::hidden())
+}
+
+/// [`write_demo_submissions`], advancing `progress` by every submission written.
+pub fn write_demo_submissions_with_progress(
+    inbox: &Path,
+    count: usize,
+    seed: u64,
+    progress: &indicatif::ProgressBar,
+) -> io::Result<Vec<PathBuf>> {
     fs::create_dir_all(inbox)?;
     let mut rng = Rng(seed ^ 0xD3E0_5EED);
     let mut written = Vec::with_capacity(count);
@@ -295,6 +305,7 @@ pub fn write_demo_submissions(inbox: &Path, count: usize, seed: u64) -> io::Resu
         fs::write(&tmp, manifest)?;
         fs::rename(&tmp, dir.join(crate::validate::MANIFEST_FILE))?;
         written.push(dir);
+        progress.inc(1);
     }
     Ok(written)
 }

@@ -30,6 +30,16 @@ const COUNTRIES: [&str; 5] = ["DE", "FR", "IT", "NL", "PL"];
 
 /// Writes `count` cards for users `{prefix}-00001`...; returns how many were written.
 pub async fn fill(store: &Store, count: usize, prefix: &str) -> Result<usize, StoreError> {
+    fill_with_progress(store, count, prefix, &indicatif::ProgressBar::hidden()).await
+}
+
+/// [`fill`], advancing `progress` by every batch written.
+pub async fn fill_with_progress(
+    store: &Store,
+    count: usize,
+    prefix: &str,
+    progress: &indicatif::ProgressBar,
+) -> Result<usize, StoreError> {
     let mut written = 0;
     while written < count {
         let n = BATCH.min(count - written);
@@ -39,6 +49,7 @@ pub async fn fill(store: &Store, count: usize, prefix: &str) -> Result<usize, St
         }
         store.import(&cards, ACTOR).await?;
         written += n;
+        progress.inc(n as u64);
     }
     Ok(written)
 }

@@ -8,11 +8,14 @@ pub mod cleanup;
 pub mod cli_tokens;
 pub mod config;
 pub mod demo;
+pub mod doctor;
 pub mod fill;
 pub mod inbox;
 pub mod lifecycle;
+pub mod metrics;
 pub mod objects;
 pub mod pipeline;
+pub mod progress;
 pub mod rpc;
 pub mod store;
 pub mod validate;
@@ -50,6 +53,8 @@ pub enum DaemonError {
     Inbox(#[from] inbox::InboxError),
     #[error(transparent)]
     Objects(#[from] objects::ObjectError),
+    #[error(transparent)]
+    Metrics(#[from] metrics::MetricsError),
 }
 
 /// Runs the daemon until `shutdown` is cancelled: the RPC server, the inbox, the verification
@@ -76,6 +81,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Daem
     if !config.webhooks.urls.is_empty() {
         store.enable_webhooks();
     }
+    let metrics_server = metrics::start(&config, store.clone(), shutdown.clone()).await?;
     info!(
         data_dir = %data_dir.display(),
         socket = %config.socket_path().display(),
@@ -123,12 +129,16 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Daem
         shutdown.clone(),
     ));
     let retries = tokio::spawn(verify::retry::run(worker, shutdown.clone()));
+    notify_ready();
     let inbox_result = inbox::run(pipeline, shutdown.clone()).await;
     shutdown.cancel();
     let _ = server.await;
     let _ = retries.await;
     let _ = cleaner.await;
     let _ = hooks.await;
+    if let Some(metrics_server) = metrics_server {
+        let _ = metrics_server.await;
+    }
     if let Some(tcp_server) = tcp_server {
         let _ = tcp_server.await;
         let _ = std::fs::remove_file(config.addr_file());
@@ -137,6 +147,13 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Daem
     store.flush().await?;
     info!("idreviewd stopped");
     Ok(inbox_result?)
+}
+
+/// Tells systemd (`Type=notify`) the daemon is serving; a no-op without `NOTIFY_SOCKET`.
+fn notify_ready() {
+    if let Err(e) = sd_notify::notify(&[sd_notify::NotifyState::Ready]) {
+        tracing::warn!(error = %e, "cannot report readiness to systemd");
+    }
 }
 
 /// Identity documents are private: the data dir is for the daemon's user only.

@@ -85,6 +85,20 @@ enum Command {
         /// The specimen folder
         dir: PathBuf,
     },
+    /// Check the configuration and what it points at (data dir, inbox, S3, verifier, TLS,
+    /// socket); one line per check with a fix; exits non-zero when a check fails
+    Doctor,
+    /// Print a shell completion script (e.g. `idreviewd completions bash > /etc/bash_completion.d/idreviewd`)
+    Completions {
+        /// The shell
+        shell: clap_complete::Shell,
+    },
+    /// Write the man pages (roff): to stdout, or idreviewd.1 and one page per command into DIR
+    Man {
+        /// Folder for the pages
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
 }
 
 fn load_config(cli: &Cli) -> Result<Config> {
@@ -103,8 +117,29 @@ fn load_config(cli: &Cli) -> Result<Config> {
 
 fn main() -> Result<()> {
     let cli = Cli::parse();
+    // Generated from the flags alone: no config needed (packaging runs these at build time).
+    let mut command = <Cli as clap::CommandFactory>::command();
+    match &cli.command {
+        Some(Command::Completions { shell }) => {
+            clap_complete::generate(*shell, &mut command, "idreviewd", &mut std::io::stdout());
+            return Ok(());
+        }
+        Some(Command::Man { out: Some(dir) }) => {
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+            return clap_mangen::generate_to(command, dir)
+                .with_context(|| format!("writing man pages into {}", dir.display()));
+        }
+        Some(Command::Man { out: None }) => {
+            return clap_mangen::Man::new(command)
+                .render(&mut std::io::stdout())
+                .context("writing the man page");
+        }
+        _ => {}
+    }
     let config = load_config(&cli)?;
     match cli.command.unwrap_or(Command::Run) {
+        Command::Completions { .. } | Command::Man { .. } => Ok(()),
+        Command::Doctor => doctor(&config),
         Command::Config => {
             print!(
                 "{}",
@@ -116,8 +151,12 @@ fn main() -> Result<()> {
             let inbox = config.inbox_dir();
             std::fs::create_dir_all(&inbox)
                 .with_context(|| format!("creating {}", inbox.display()))?;
-            let written = idreview_daemon::demo::write_demo_submissions(&inbox, count, seed)
-                .with_context(|| format!("writing demo submissions into {}", inbox.display()))?;
+            let progress = idreview_daemon::progress::bar(count as u64, "demo");
+            let written = idreview_daemon::demo::write_demo_submissions_with_progress(
+                &inbox, count, seed, &progress,
+            )
+            .with_context(|| format!("writing demo submissions into {}", inbox.display()))?;
+            progress.finish_and_clear();
             println!(
                 "wrote {} demo submissions into {}",
                 written.len(),
@@ -137,9 +176,13 @@ fn main() -> Result<()> {
                     config.verification.confidence_threshold,
                 )
                 .context("opening the store (is idreviewd running on this data dir?)")?;
-                idreview_daemon::fill::fill(&store, count, &prefix)
-                    .await
-                    .context("filling the store")
+                let progress = idreview_daemon::progress::bar(count as u64, "fill");
+                let written =
+                    idreview_daemon::fill::fill_with_progress(&store, count, &prefix, &progress)
+                        .await
+                        .context("filling the store");
+                progress.finish_and_clear();
+                written
             })?;
             println!(
                 "wrote {written} cards into {} in {:.1}s",
@@ -191,6 +234,20 @@ fn main() -> Result<()> {
             print!("{}", report.to_markdown());
             Ok(())
         }
+    }
+}
+
+/// Prints one line per check; fails (exit status 1) when any check failed.
+fn doctor(config: &Config) -> Result<()> {
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    let checks = runtime.block_on(idreview_daemon::doctor::run(config));
+    for check in &checks {
+        println!("{check}");
+    }
+    if idreview_daemon::doctor::passed(&checks) {
+        Ok(())
+    } else {
+        std::process::exit(1);
     }
 }
 

@@ -53,6 +53,7 @@ impl Pipeline {
     /// Takes a submission folder already moved into the work area through to its end.
     #[instrument(skip(self, dir), fields(submission = %name.to_string_lossy()))]
     pub async fn process(&self, dir: PathBuf, name: OsString) -> Outcome {
+        let _timer = crate::metrics::StageTimer::start("total");
         // A verdict already in the folder: a rejection a killed daemon did not finish.
         if dir.join(workarea::PENDING_REASON).exists() {
             return self.moved_to_rejected(&dir, &name, None);
@@ -69,6 +70,7 @@ impl Pipeline {
         }
         let limits = self.config.validation.clone();
         let checked = {
+            let _timer = crate::metrics::StageTimer::start("validate");
             let dir = dir.clone();
             tokio::task::spawn_blocking(move || validate::validate_submission(&dir, &limits)).await
         };
@@ -89,6 +91,7 @@ impl Pipeline {
         match self.ingest(&dir, &name, valid).await {
             Ok(card) => {
                 self.finish(&dir, &name);
+                crate::metrics::ingested();
                 info!(card_id = %card.id, user = %card.user_id, status = %card.status, "ingested");
                 Outcome::Card(card.id)
             }
@@ -154,6 +157,7 @@ impl Pipeline {
             })?;
         }
         if card.status == Status::Uploading {
+            let _timer = crate::metrics::StageTimer::start("upload");
             let etags = self.upload_all(dir, &valid, &card).await?;
             card = self.step(&card, |c| {
                 for (meta, etag) in c.files.iter_mut().zip(&etags) {
@@ -164,6 +168,7 @@ impl Pipeline {
             })?;
         }
         if card.status == Status::Verifying {
+            let _timer = crate::metrics::StageTimer::start("verify");
             let verification = stage::ask(&self.objects, &self.verifier, &card).await;
             let config = &self.config.verification;
             let rules = Rules::new(&self.config.validation, Utc::now().date_naive());
@@ -358,6 +363,7 @@ impl Pipeline {
         match workarea::finish_rejection(dir, name, &rejected) {
             Ok(at) => {
                 self.forget(dir);
+                crate::metrics::rejected(&rule);
                 Outcome::Rejected { rule, at }
             }
             Err(e) => {

@@ -51,6 +51,7 @@ impl RetryPolicy {
         op.retry(self.backoff())
             .when(ObjectError::is_transient)
             .notify(|e, delay| {
+                crate::metrics::s3_retry(op_name);
                 warn!(key, op = op_name, error = %e, retry_in_ms = delay.as_millis() as u64, "S3 request failed; retrying");
             })
             .await
@@ -78,6 +79,7 @@ where
         }
         _ => false,
     };
+    crate::metrics::s3_error(op, transient);
     let message = match (&code, status) {
         (Some(code), Some(status)) => format!(
             "{code} (HTTP {status}): {}",

@@ -200,6 +200,14 @@ impl S3Store {
             .await
     }
 
+    /// Whether the bucket is missing (a HEAD on the bucket answers 404); other failures are
+    /// left to the next request, since a HEAD answer carries no error code to report.
+    pub async fn bucket_missing(&self) -> bool {
+        let i = &self.inner;
+        let head = i.client.head_bucket().bucket(&i.bucket).send().await;
+        head.is_err_and(|e| e.as_service_error().is_some_and(|s| s.is_not_found()))
+    }
+
     /// Removes the object; S3 answers success for a missing one too.
     pub async fn delete(&self, key: &str) -> Result<(), ObjectError> {
         let i = &self.inner;

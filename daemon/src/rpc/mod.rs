@@ -164,11 +164,13 @@ where
     {
         return;
     }
+    let _open = crate::metrics::OpenConnection::open();
     let identity = caller.identity.clone();
     info!(%identity, role = %caller.role, client = %hello.client, "connected");
     let idle = shared.limits.idle_timeout;
     let session = Session::new(shared, caller);
-    let calls = BaseChannel::with_defaults(transport::transport(stream)).execute(session.serve());
+    let calls = BaseChannel::with_defaults(transport::transport(stream))
+        .execute(crate::metrics::rpc::Measured(session.serve()));
     futures::pin_mut!(calls);
     loop {
         match tokio::time::timeout(idle, calls.next()).await {

@@ -102,6 +102,11 @@ impl Store {
         Ok(out)
     }
 
+    /// How many events wait for delivery.
+    pub fn outbox_len(&self) -> usize {
+        self.inner.webhook_outbox.len()
+    }
+
     /// Marks `seq` delivered.
     pub async fn outbox_remove(&self, seq: u64) -> Result<(), StoreError> {
         self.inner.webhook_outbox.remove(seq.to_be_bytes())?;

@@ -137,6 +137,7 @@ impl IdAnalyzer {
         loop {
             match self.once(method.clone(), path, body.clone()).await {
                 Err(e) if e.transient() && attempt < attempts => {
+                    crate::metrics::verifier_retry();
                     warn!(attempt, error = %e, pause_ms = pause.as_millis() as u64, "provider call failed; trying again");
                     tokio::time::sleep(pause).await;
                     pause = pause.saturating_mul(2);

@@ -118,7 +118,7 @@ impl Verifier {
     /// Reads the card's documents. Never fails: a provider failure is a verification that
     /// routes the card to review with the reason.
     pub async fn verify(&self, card: CardId, documents: &Documents) -> Verification {
-        match self {
+        let verification = match self {
             Verifier::Manual => manual::verify(),
             Verifier::Local(local) => local.verify(documents).await,
             Verifier::IdAnalyzer(client) => match client.scan(card, documents).await {
@@ -131,7 +131,11 @@ impl Verifier {
                     Verification::failed(self.name(), e.to_string())
                 }
             },
+        };
+        if verification.verdict.failure.is_some() {
+            crate::metrics::verifier_error(self.name());
         }
+        verification
     }
 
     /// Tells the provider a reviewer's decision on its transaction; providers without

@@ -113,6 +113,7 @@ async fn ingest(daemon: &Daemon, client: &IdReviewClient, n: usize) -> (Duration
         written.insert(name.clone(), Instant::now());
     }
     let mut latencies = Vec::new();
+    let progress = idreview_daemon::progress::bar(n as u64, "ingest");
     let query = ListQuery {
         filter: CardFilter::parse("status:needs_review bench").expect("query"),
         sort: SortKey::Created,
@@ -128,6 +129,7 @@ async fn ingest(daemon: &Daemon, client: &IdReviewClient, n: usize) -> (Duration
         for card in page.expect("rpc").expect("list").cards {
             if let Some(at) = written.remove(&card.user_id) {
                 latencies.push(now - at);
+                progress.inc(1);
             }
         }
         assert!(
@@ -136,6 +138,7 @@ async fn ingest(daemon: &Daemon, client: &IdReviewClient, n: usize) -> (Duration
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+    progress.finish_and_clear();
     latencies.sort();
     (started.elapsed(), latencies)
 }

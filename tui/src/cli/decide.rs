@@ -14,6 +14,10 @@ use crate::rpc::Rpc;
 /// A deadline long enough for a bulk decision over thousands of cards.
 const BULK_TIMEOUT: Duration = Duration::from_secs(120);
 
+/// Cards per call: each call is one transaction on the daemon; between calls the progress bar
+/// moves. Small decisions stay one call.
+const CHUNK: usize = 1000;
+
 /// The request the arguments describe.
 pub fn request(args: &DecideArgs) -> Result<DecideRequest, Error> {
     let decision = match args.verdict.reject {
@@ -47,7 +51,7 @@ pub fn request(args: &DecideArgs) -> Result<DecideRequest, Error> {
 pub async fn run(rpc: &Rpc, args: &DecideArgs, out: &mut impl Write) -> Result<ExitCode, Error> {
     let request = request(args)?;
     let decision = request.decision;
-    let items = rpc.with_timeout(BULK_TIMEOUT).decide(request).await?;
+    let items = decide_in_chunks(rpc, request).await?;
     match args.json {
         true => {
             serde_json::to_writer_pretty(&mut *out, &items)?;
@@ -61,6 +65,29 @@ pub async fn run(rpc: &Rpc, args: &DecideArgs, out: &mut impl Write) -> Result<E
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Sends the decision [`CHUNK`] cards at a time, with a progress bar (counts and rate) on stderr
+/// when it is a terminal.
+async fn decide_in_chunks(rpc: &Rpc, request: DecideRequest) -> Result<Vec<ItemResult>, Error> {
+    let progress = indicatif::ProgressBar::new(request.cards.len() as u64).with_message("deciding");
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{msg:>8} [{bar:30}] {pos}/{len} {per_sec:>10} eta {eta}",
+    ) {
+        progress.set_style(style.progress_chars("=> "));
+    }
+    let mut items = Vec::with_capacity(request.cards.len());
+    for cards in request.cards.chunks(CHUNK) {
+        let part = DecideRequest {
+            cards: cards.to_vec(),
+            decision: request.decision,
+            reason: request.reason.clone(),
+        };
+        items.extend(rpc.with_timeout(BULK_TIMEOUT).decide(part).await?);
+        progress.inc(cards.len() as u64);
+    }
+    progress.finish_and_clear();
+    Ok(items)
 }
 
 /// One line per card, then a count.

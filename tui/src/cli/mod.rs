@@ -3,6 +3,7 @@
 
 mod audit;
 mod decide;
+mod docs;
 mod list;
 mod show;
 mod table;
@@ -74,6 +75,17 @@ pub enum CliCommand {
     /// Bearer tokens (admin)
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Print a shell completion script (e.g. `idreview completions bash > ~/.local/share/bash-completion/completions/idreview`)
+    Completions {
+        /// The shell
+        shell: clap_complete::Shell,
+    },
+    /// Write the man pages (roff): to stdout, or idreview.1 and one page per command into DIR
+    Man {
+        /// Folder for the pages
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
 }
 
 /// `idreview token ...`.
@@ -206,8 +218,19 @@ pub async fn run(cli: Cli, settings: &Settings) -> Result<ExitCode, Error> {
         crate::console::run(settings, !cli.no_spawn).await?;
         return Ok(ExitCode::SUCCESS);
     };
-    let (rpc, _welcome) = Endpoint::new(settings).connect().await?;
     let mut out = std::io::stdout().lock();
+    match &command {
+        CliCommand::Completions { shell } => {
+            docs::completions(*shell, &mut out);
+            return Ok(ExitCode::SUCCESS);
+        }
+        CliCommand::Man { out: dir } => {
+            docs::man(dir.as_deref(), &mut out)?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        _ => {}
+    }
+    let (rpc, _welcome) = Endpoint::new(settings).connect().await?;
     let code = match command {
         CliCommand::List(args) => list::run(&rpc, &args, &mut out).await?,
         CliCommand::Show(args) => show::run(&rpc, &args, &mut out).await?,
@@ -216,6 +239,7 @@ pub async fn run(cli: Cli, settings: &Settings) -> Result<ExitCode, Error> {
             audit::export(&rpc, since, &mut out).await?
         }
         CliCommand::Token(command) => tokens::run(&rpc, command, &mut out).await?,
+        CliCommand::Completions { .. } | CliCommand::Man { .. } => ExitCode::SUCCESS,
     };
     out.flush()?;
     Ok(code)
