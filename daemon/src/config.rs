@@ -20,6 +20,7 @@ pub struct Config {
     pub rpc: RpcConfig,
     pub review: ReviewConfig,
     pub webhooks: WebhooksConfig,
+    pub retention: RetentionConfig,
     /// Console settings live in the same file; the daemon ignores them.
     pub console: toml::Table,
 }
@@ -335,6 +336,29 @@ pub struct ReviewConfig {
 impl Default for ReviewConfig {
     fn default() -> Self {
         ReviewConfig { lease_secs: 900 }
+    }
+}
+
+/// How long decided cards and their files are kept; expired ones are removed by a background
+/// job that leaves an audit tombstone without personal data.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RetentionConfig {
+    /// Days an approved card is kept after its approval; 0 keeps it forever.
+    pub approved_days: u32,
+    /// Days a rejected card is kept after its rejection; 0 keeps it forever.
+    pub rejected_days: u32,
+    /// How often the job looks for expired cards (also once at start).
+    pub interval_secs: u64,
+}
+
+impl Default for RetentionConfig {
+    fn default() -> Self {
+        RetentionConfig {
+            approved_days: 0,
+            rejected_days: 0,
+            interval_secs: 3600,
+        }
     }
 }
 

@@ -8,11 +8,13 @@ pub mod cleanup;
 pub mod cli_tokens;
 pub mod config;
 pub mod demo;
+pub mod export;
 pub mod fill;
 pub mod inbox;
 pub mod lifecycle;
 pub mod objects;
 pub mod pipeline;
+pub mod retention;
 pub mod rpc;
 pub mod store;
 pub mod validate;
@@ -92,6 +94,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Daem
         objects: objects.clone(),
         limits: Arc::new(rpc::limits::Limits::new(&config.rpc)),
         uploads: Arc::new(rpc::Uploads::new(&config)),
+        exports: Arc::default(),
     };
     let worker = verify::retry::Worker {
         store: store.clone(),
@@ -122,12 +125,18 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Daem
         shutdown.clone(),
     ));
     let retries = tokio::spawn(verify::retry::run(worker, shutdown.clone()));
+    let expiry = tokio::spawn(retention::run(
+        store.clone(),
+        config.retention.clone(),
+        shutdown.clone(),
+    ));
     let inbox_result = inbox::run(pipeline, shutdown.clone()).await;
     shutdown.cancel();
     let _ = server.await;
     let _ = retries.await;
     let _ = cleaner.await;
     let _ = hooks.await;
+    let _ = expiry.await;
     if let Some(tcp_server) = tcp_server {
         let _ = tcp_server.await;
         let _ = std::fs::remove_file(config.addr_file());

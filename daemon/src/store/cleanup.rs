@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 
+use super::retention::Trail;
 use super::{Change, Store, StoreError, be_u64};
 
 /// One object still to be removed from the object store.
@@ -30,7 +31,23 @@ impl Store {
         actor: &str,
         reason: &str,
     ) -> Result<Card, RpcError> {
-        let card = {
+        let change = Change::new("card.deleted").because(reason);
+        let (card, _) = self.remove_card(at, actor, change, Trail::Keep).await?;
+        Ok(card)
+    }
+
+    /// Removes a card as [`Store::delete_card`] describes, auditing it as `change`; with
+    /// [`Trail::Scrub`] the removal event is a tombstone and the card's earlier events lose
+    /// their personal data (see `retention::scrub`). Answers the removed card and how many events were
+    /// scrubbed.
+    pub(super) async fn remove_card(
+        &self,
+        at: CardRef,
+        actor: &str,
+        change: Change,
+        trail: Trail<'_>,
+    ) -> Result<(Card, u64), RpcError> {
+        let removed = {
             let _writer = self.inner.writer.lock().map_err(|_| StoreError::Poisoned)?;
             let card = self.get(at.id)?.ok_or(RpcError::NotFound(at.id))?;
             if let Some(expected) = at.expected_version
@@ -51,13 +68,12 @@ impl Store {
                     action: "deleted while it is being ingested".into(),
                 });
             }
-            let event = self.event(
-                Some(card.id),
-                actor,
-                Change::new("card.deleted").because(reason),
-                Some(&card),
-                None,
-            )?;
+            let last_state = matches!(trail, Trail::Keep).then_some(&card);
+            let event = self.event(Some(card.id), actor, change, last_state, None)?;
+            let scrubbed = match trail {
+                Trail::Keep => Vec::new(),
+                Trail::Scrub(actors) => self.scrubbed_events(card.id, actors)?,
+            };
             let event_row = (
                 event.seq.to_be_bytes(),
                 bincode::serialize(&event).map_err(StoreError::from)?,
@@ -86,6 +102,9 @@ impl Store {
                     if users.get(user)?.is_some_and(|v| v.as_ref() == id) {
                         users.remove(user)?;
                     }
+                    for (seq, bytes) in &scrubbed {
+                        audit.insert(seq, bytes.as_slice())?;
+                    }
                     audit.insert(&event_row.0, event_row.1.as_slice())?;
                     audit_by_card.insert(event_row.2.as_slice(), &[])?;
                     for (seq, job) in &jobs {
@@ -101,11 +120,11 @@ impl Store {
                 })?;
             let mut index = i.index.write().unwrap_or_else(|p| p.into_inner());
             index.remove(card.id);
-            card
+            (card, scrubbed.len() as u64)
         };
         self.flush().await?;
         self.inner.cleanup_wake.notify_one();
-        Ok(card)
+        Ok(removed)
     }
 
     /// Up to `limit` queued cleanup jobs, oldest first, with their queue positions.

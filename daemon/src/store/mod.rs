@@ -6,9 +6,11 @@
 mod audit_log;
 mod change;
 pub mod cleanup;
+pub mod export;
 mod feed;
 pub mod index;
 pub mod outbox;
+pub mod retention;
 pub mod tokens;
 pub mod webhook_outbox;
 mod words;

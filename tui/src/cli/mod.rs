@@ -3,6 +3,7 @@
 
 mod audit;
 mod decide;
+mod erase;
 mod list;
 mod show;
 mod table;
@@ -74,6 +75,22 @@ pub enum CliCommand {
     /// Bearer tokens (admin)
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Erase one person's cards and files, leaving audit tombstones (admin)
+    Erase(EraseArgs),
+}
+
+/// `idreview erase`.
+#[derive(Debug, Args)]
+pub struct EraseArgs {
+    /// The user id whose data goes
+    #[arg(long, value_name = "USER")]
+    pub user: String,
+    /// Why (kept in the audit tombstones; write no personal data here)
+    #[arg(long, value_name = "TEXT")]
+    pub reason: String,
+    /// JSON output
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `idreview token ...`.
@@ -216,6 +233,9 @@ pub async fn run(cli: Cli, settings: &Settings) -> Result<ExitCode, Error> {
             audit::export(&rpc, since, &mut out).await?
         }
         CliCommand::Token(command) => tokens::run(&rpc, command, &mut out).await?,
+        CliCommand::Erase(args) => {
+            erase::run(&rpc, &args.user, &args.reason, args.json, &mut out).await?
+        }
     };
     out.flush()?;
     Ok(code)
