@@ -102,7 +102,8 @@ pub async fn export(config: &Config, out: &Path) -> Result<ExportHeader, BackupC
     let partial = with_suffix(out, ".partial");
     let file = create_private(&partial).map_err(io)?;
     let mut writer = BufWriter::new(file);
-    let mut head = serde_json::to_string(&Line::Header(header.clone())).map_err(BackupError::from)?;
+    let mut head =
+        serde_json::to_string(&Line::Header(header.clone())).map_err(BackupError::from)?;
     head.push('\n');
     writer.write_all(head.as_bytes()).map_err(io)?;
     let bar = progress("exporting", Counts::of(&header).lines());
@@ -174,14 +175,23 @@ pub async fn import(config: &Config, file: &Path) -> Result<Counts, BackupCliErr
         match (&line, &header) {
             (Line::Header(h), None) if n == 0 => {
                 if h.format != EXPORT_FORMAT {
-                    return Err(format(1, format!("export format {} (this idreviewd reads {EXPORT_FORMAT})", h.format)));
+                    return Err(format(
+                        1,
+                        format!(
+                            "export format {} (this idreviewd reads {EXPORT_FORMAT})",
+                            h.format
+                        ),
+                    ));
                 }
                 bar = progress("importing", Counts::of(h).lines());
                 header = Some(h.clone());
                 continue;
             }
             (_, None) | (Line::Header(_), _) => {
-                return Err(format(n + 1, "the header must be the first line, and only there".into()));
+                return Err(format(
+                    n + 1,
+                    "the header must be the first line, and only there".into(),
+                ));
             }
             (Line::Card(_), _) => seen.cards += 1,
             (Line::Token(_), _) => seen.tokens += 1,
@@ -200,7 +210,10 @@ pub async fn import(config: &Config, file: &Path) -> Result<Counts, BackupCliErr
     if seen != Counts::of(&header) {
         return Err(format(
             0,
-            format!("truncated or altered: the header counts {:?}, the file holds {seen:?}", Counts::of(&header)),
+            format!(
+                "truncated or altered: the header counts {:?}, the file holds {seen:?}",
+                Counts::of(&header)
+            ),
         ));
     }
     store

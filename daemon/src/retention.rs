@@ -32,11 +32,19 @@ pub async fn run(store: Store, config: RetentionConfig, shutdown: CancellationTo
         .and_then(|d| d.trim().parse::<i64>().ok())
         .map_or(chrono::Duration::zero(), chrono::Duration::days);
     let every = Duration::from_secs(config.interval_secs.max(1));
-    info!(approved_days = keep.approved_days, rejected_days = keep.rejected_days, every_secs = every.as_secs(), "retention job started");
+    info!(
+        approved_days = keep.approved_days,
+        rejected_days = keep.rejected_days,
+        every_secs = every.as_secs(),
+        "retention job started"
+    );
     loop {
         match store.purge_expired(keep, Utc::now() + skew).await {
             Ok(0) => {}
-            Ok(removed) => info!(removed, "expired cards removed; their files are queued for cleanup"),
+            Ok(removed) => info!(
+                removed,
+                "expired cards removed; their files are queued for cleanup"
+            ),
             Err(e) => warn!(error = %e, "the retention job failed; it runs again later"),
         }
         tokio::select! {

@@ -67,10 +67,17 @@ fn read_export(file: &Path) -> Export {
                 export.cards.insert(card.id.0, card);
             }
             "token" => {
-                assert!(v.get("secret").is_none() && v["secret_sha256"].as_str().is_some_and(|h| h.len() == 64));
-                export.tokens.push(serde_json::from_value(v["info"].clone()).expect("token"));
+                assert!(
+                    v.get("secret").is_none()
+                        && v["secret_sha256"].as_str().is_some_and(|h| h.len() == 64)
+                );
+                export
+                    .tokens
+                    .push(serde_json::from_value(v["info"].clone()).expect("token"));
             }
-            "audit" => export.audit.push(serde_json::from_value(parse(v)).expect("event")),
+            "audit" => export
+                .audit
+                .push(serde_json::from_value(parse(v)).expect("event")),
             other => panic!("unknown kind {other}"),
         }
     }
@@ -78,7 +85,11 @@ fn read_export(file: &Path) -> Export {
 }
 
 async fn all_audit(client: &IdReviewClient) -> Vec<AuditEvent> {
-    client.audit_export(ctx(), 0, 10_000).await.expect("call").expect("audit")
+    client
+        .audit_export(ctx(), 0, 10_000)
+        .await
+        .expect("call")
+        .expect("audit")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -95,7 +106,10 @@ async fn an_export_taken_while_ingesting_restores_to_the_same_cards_audit_log_an
     for user in &first {
         cards.push(wait_for(Duration::from_secs(30), user, || card_of(&client, user)).await);
     }
-    for (decision, range, reason) in [(Decision::Approve, 0..3, "fine"), (Decision::Reject, 3..5, "blurry")] {
+    for (decision, range, reason) in [
+        (Decision::Approve, 0..3, "fine"),
+        (Decision::Reject, 3..5, "blurry"),
+    ] {
         let request = DecideRequest {
             cards: cards[range].iter().map(|c| any_version(c.id)).collect(),
             decision,
@@ -104,8 +118,17 @@ async fn an_export_taken_while_ingesting_restores_to_the_same_cards_audit_log_an
         let results = client.decide(ctx(), request).await.expect("decide");
         assert!(results.iter().all(|r| r.result.is_ok()), "{results:?}");
     }
-    let spec = TokenSpec { name: "remote-rita".into(), role: Role::Reviewer, expires_days: Some(30), user_id: None };
-    let token = client.create_token(ctx(), spec).await.expect("call").expect("token");
+    let spec = TokenSpec {
+        name: "remote-rita".into(),
+        role: Role::Reviewer,
+        expires_days: Some(30),
+        user_id: None,
+    };
+    let token = client
+        .create_token(ctx(), spec)
+        .await
+        .expect("call")
+        .expect("token");
 
     // Submissions keep arriving while the export runs.
     let inbox = live.inbox();
@@ -116,8 +139,15 @@ async fn an_export_taken_while_ingesting_restores_to_the_same_cards_audit_log_an
         }
     });
     let file = dir.path().join("backup.jsonl");
-    let out = idreviewd(&live_dir, &["export", "--out", file.to_str().expect("utf-8")]);
-    assert!(out.status.success(), "export failed: {}", String::from_utf8_lossy(&out.stderr));
+    let out = idreviewd(
+        &live_dir,
+        &["export", "--out", file.to_str().expect("utf-8")],
+    );
+    assert!(
+        out.status.success(),
+        "export failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     feeder.join().expect("feeder");
     use std::os::unix::fs::PermissionsExt;
     let mode = std::fs::metadata(&file).expect("file").permissions().mode();
@@ -127,7 +157,11 @@ async fn an_export_taken_while_ingesting_restores_to_the_same_cards_audit_log_an
     let header = export.header.clone().expect("a header");
     assert_eq!(
         (header.cards, header.tokens, header.audit_events),
-        (export.cards.len() as u64, export.tokens.len() as u64, export.audit.len() as u64)
+        (
+            export.cards.len() as u64,
+            export.tokens.len() as u64,
+            export.audit.len() as u64
+        )
     );
     assert!(export.cards.len() >= first.len());
     assert!(export.tokens.iter().any(|t| t.id == token.info.id));
@@ -140,17 +174,36 @@ async fn an_export_taken_while_ingesting_restores_to_the_same_cards_audit_log_an
     let mut with_events = BTreeSet::new();
     for e in &export.audit {
         if let Some(id) = e.card_id {
-            assert!(export.cards.contains_key(&id.0), "event {} names card {id}, missing from the snapshot", e.seq);
+            assert!(
+                export.cards.contains_key(&id.0),
+                "event {} names card {id}, missing from the snapshot",
+                e.seq
+            );
             with_events.insert(id.0);
         }
     }
-    assert_eq!(with_events, export.cards.keys().copied().collect::<BTreeSet<_>>());
+    assert_eq!(
+        with_events,
+        export.cards.keys().copied().collect::<BTreeSet<_>>()
+    );
     for card in export.cards.values() {
-        let last_state = export.audit.iter().rev()
+        let last_state = export
+            .audit
+            .iter()
+            .rev()
             .filter(|e| e.card_id == Some(card.id))
-            .find_map(|e| serde_json::from_str::<Value>(e.after.as_deref()?).ok()?.get("version")?.as_u64())
+            .find_map(|e| {
+                serde_json::from_str::<Value>(e.after.as_deref()?)
+                    .ok()?
+                    .get("version")?
+                    .as_u64()
+            })
             .expect("an event with the card's state");
-        assert_eq!(last_state, card.version, "card {} is the state after its last exported event", card.id);
+        assert_eq!(
+            last_state, card.version,
+            "card {} is the state after its last exported event",
+            card.id
+        );
     }
     // The audit log is append-only: the exported events are the daemon's.
     let every = 12 + first.len();
@@ -161,12 +214,20 @@ async fn an_export_taken_while_ingesting_restores_to_the_same_cards_audit_log_an
     let live_audit = all_audit(&client).await;
     assert_eq!(&live_audit[..export.audit.len()], &export.audit[..]);
     assert!(live.stop());
-    eprintln!("snapshot held {} of {every} cards and {} events", export.cards.len(), export.audit.len());
+    eprintln!(
+        "snapshot held {} of {every} cards and {} events",
+        export.cards.len(),
+        export.audit.len()
+    );
 
     // Restore into a fresh data dir and serve it.
     let fresh_dir = dir.path().join("fresh");
     let out = idreviewd(&fresh_dir, &["import", file.to_str().expect("utf-8")]);
-    assert!(out.status.success(), "import failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "import failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let again = idreviewd(&fresh_dir, &["import", file.to_str().expect("utf-8")]);
     assert!(!again.status.success());
     let why = String::from_utf8_lossy(&again.stderr);
@@ -174,18 +235,40 @@ async fn an_export_taken_while_ingesting_restores_to_the_same_cards_audit_log_an
     let fresh = Daemon::start_with(&fresh_dir, &[MANUAL]).await;
     let restored = fresh.client().await;
     for card in export.cards.values() {
-        let got = restored.get_card(ctx(), card.id).await.expect("call").expect("card");
+        let got = restored
+            .get_card(ctx(), card.id)
+            .await
+            .expect("call")
+            .expect("card");
         assert_eq!(&got, card);
     }
     let health = restored.health(ctx()).await.expect("health");
-    assert_eq!(health.cards, export.cards.len() as u64, "nothing more, nothing less");
+    assert_eq!(
+        health.cards,
+        export.cards.len() as u64,
+        "nothing more, nothing less"
+    );
     assert_eq!(all_audit(&restored).await, export.audit);
-    let tokens = restored.list_tokens(ctx()).await.expect("call").expect("tokens");
-    assert_eq!(tokens.iter().map(|t| &t.id).collect::<Vec<_>>(), export.tokens.iter().map(|t| &t.id).collect::<Vec<_>>());
+    let tokens = restored
+        .list_tokens(ctx())
+        .await
+        .expect("call")
+        .expect("tokens");
+    assert_eq!(
+        tokens.iter().map(|t| &t.id).collect::<Vec<_>>(),
+        export.tokens.iter().map(|t| &t.id).collect::<Vec<_>>()
+    );
     // The restored daemon keeps going: a new submission gets a new id, its events new seqs.
     submit(&fresh.inbox(), "after-restore");
-    let new = wait_for(Duration::from_secs(30), "a card after the restore", || card_of(&restored, "after-restore")).await;
+    let new = wait_for(Duration::from_secs(30), "a card after the restore", || {
+        card_of(&restored, "after-restore")
+    })
+    .await;
     assert!(new.id > CardId(header.last_card_id));
-    let events = restored.audit_events(ctx(), new.id).await.expect("call").expect("events");
+    let events = restored
+        .audit_events(ctx(), new.id)
+        .await
+        .expect("call")
+        .expect("events");
     assert!(events.iter().all(|e| e.seq > header.audit_high_seq));
 }

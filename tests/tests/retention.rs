@@ -59,11 +59,18 @@ async fn decide(client: &IdReviewClient, card: &Card, decision: Decision, reason
 }
 
 async fn audit(client: &IdReviewClient) -> Vec<AuditEvent> {
-    client.audit_export(ctx(), 0, 10_000).await.expect("call").expect("audit")
+    client
+        .audit_export(ctx(), 0, 10_000)
+        .await
+        .expect("call")
+        .expect("audit")
 }
 
 async fn gone(client: &IdReviewClient, card: &Card) -> bool {
-    matches!(client.get_card(ctx(), card.id).await, Ok(Err(RpcError::NotFound(_))))
+    matches!(
+        client.get_card(ctx(), card.id).await,
+        Ok(Err(RpcError::NotFound(_)))
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -84,12 +91,22 @@ async fn expired_cards_and_their_files_go_leaving_tombstones_and_nothing_else_is
     let before: Vec<Card> = {
         let mut v = Vec::new();
         for c in &cards {
-            v.push(client.get_card(ctx(), c.id).await.expect("call").expect("card"));
+            v.push(
+                client
+                    .get_card(ctx(), c.id)
+                    .await
+                    .expect("call")
+                    .expect("card"),
+            );
         }
         v
     };
     for user in ["ann", "bob", "cat"] {
-        assert_eq!(objects_of(&data, user).len(), 2, "{user}'s files are stored");
+        assert_eq!(
+            objects_of(&data, user).len(),
+            2,
+            "{user}'s files are stored"
+        );
     }
     // Nothing has expired yet: a few runs of the job change nothing.
     tokio::time::sleep(Duration::from_millis(1500)).await;
@@ -105,27 +122,53 @@ async fn expired_cards_and_their_files_go_leaving_tombstones_and_nothing_else_is
         gone(&client, &cards[1]).await.then_some(())
     })
     .await;
-    wait_for(Duration::from_secs(30), "bob's files to be removed", || async {
-        objects_of(&data, "bob").is_empty().then_some(())
-    })
+    wait_for(
+        Duration::from_secs(30),
+        "bob's files to be removed",
+        || async { objects_of(&data, "bob").is_empty().then_some(()) },
+    )
     .await;
     for kept in [&before[0], &before[2]] {
-        let now = client.get_card(ctx(), kept.id).await.expect("call").expect("kept");
+        let now = client
+            .get_card(ctx(), kept.id)
+            .await
+            .expect("call")
+            .expect("kept");
         assert_eq!(&now, kept, "untouched");
         assert_eq!(objects_of(&data, &kept.user_id).len(), 2);
     }
     let log = audit(&client).await;
-    let bob: Vec<&AuditEvent> = log.iter().filter(|e| e.card_id == Some(cards[1].id)).collect();
+    let bob: Vec<&AuditEvent> = log
+        .iter()
+        .filter(|e| e.card_id == Some(cards[1].id))
+        .collect();
     let tombstone = bob.last().expect("bob's events");
-    assert_eq!((tombstone.action.as_str(), tombstone.actor.as_str()), ("card.expired", "retention"));
-    assert!(tombstone.reason.as_deref().is_some_and(|r| r.contains("rejected")));
+    assert_eq!(
+        (tombstone.action.as_str(), tombstone.actor.as_str()),
+        ("card.expired", "retention")
+    );
+    assert!(
+        tombstone
+            .reason
+            .as_deref()
+            .is_some_and(|r| r.contains("rejected"))
+    );
     for e in &bob {
         assert_eq!((&e.before, &e.after), (&None, &None));
-        assert!(!format!("{e:?}").contains("bob"), "personal data left: {e:?}");
+        assert!(
+            !format!("{e:?}").contains("bob"),
+            "personal data left: {e:?}"
+        );
     }
-    assert!(bob.iter().any(|e| e.action == "card.rejected"), "who did what when stays");
+    assert!(
+        bob.iter().any(|e| e.action == "card.rejected"),
+        "who did what when stays"
+    );
     let ann = log.iter().filter(|e| e.card_id == Some(cards[0].id));
-    assert!(ann.clone().all(|e| e.after.is_some()), "others' events keep their detail");
+    assert!(
+        ann.clone().all(|e| e.after.is_some()),
+        "others' events keep their detail"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -144,7 +187,9 @@ async fn erasing_a_user_removes_their_cards_and_files_only() {
         &[("front.jpg", jpeg(800, 600))],
     );
     let second = wait_for(Duration::from_secs(30), "ann's second card", || async {
-        card_of(&client, "ann").await.filter(|c| c.id != first[0].id)
+        card_of(&client, "ann")
+            .await
+            .filter(|c| c.id != first[0].id)
     })
     .await;
     assert_eq!(objects_of(&data, "ann").len(), 3);
@@ -156,30 +201,60 @@ async fn erasing_a_user_removes_their_cards_and_files_only() {
         .output()
         .expect("run idreview");
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(stdout.contains("3 files queued"), "{stdout}");
 
     for card in [&first[0], &second] {
         assert!(gone(&client, card).await, "card {} erased", card.id);
     }
-    wait_for(Duration::from_secs(30), "ann's files to be removed", || async {
-        objects_of(&data, "ann").is_empty().then_some(())
-    })
+    wait_for(
+        Duration::from_secs(30),
+        "ann's files to be removed",
+        || async { objects_of(&data, "ann").is_empty().then_some(()) },
+    )
     .await;
-    let bob = client.get_card(ctx(), first[1].id).await.expect("call").expect("bob stays");
+    let bob = client
+        .get_card(ctx(), first[1].id)
+        .await
+        .expect("call")
+        .expect("bob stays");
     assert_eq!(bob, first[1]);
     assert_eq!(objects_of(&data, "bob").len(), 2, "bob's files stay");
     let log = audit(&client).await;
     let tombstones: Vec<&AuditEvent> = log.iter().filter(|e| e.action == "card.erased").collect();
     assert_eq!(tombstones.len(), 2);
-    assert!(tombstones.iter().all(|t| t.reason.as_deref() == Some("erasure request #17")));
-    for e in log.iter().filter(|e| e.card_id == Some(first[0].id) || e.card_id == Some(second.id)) {
-        assert!(!format!("{e:?}").contains("ann") && !format!("{e:?}").contains("glare"), "{e:?}");
+    assert!(
+        tombstones
+            .iter()
+            .all(|t| t.reason.as_deref() == Some("erasure request #17"))
+    );
+    for e in log
+        .iter()
+        .filter(|e| e.card_id == Some(first[0].id) || e.card_id == Some(second.id))
+    {
+        assert!(
+            !format!("{e:?}").contains("ann") && !format!("{e:?}").contains("glare"),
+            "{e:?}"
+        );
     }
-    assert!(log.iter().any(|e| e.card_id == Some(bob.id) && e.after.is_some()));
+    assert!(
+        log.iter()
+            .any(|e| e.card_id == Some(bob.id) && e.after.is_some())
+    );
     // Erasing someone without cards is no error; an empty reason is refused.
-    let none = client.erase_user(ctx(), "nobody".into(), "request".into()).await.expect("call").expect("ok");
+    let none = client
+        .erase_user(ctx(), "nobody".into(), "request".into())
+        .await
+        .expect("call")
+        .expect("ok");
     assert!(none.cards.is_empty());
-    let refused = client.erase_user(ctx(), "bob".into(), " ".into()).await.expect("call");
+    let refused = client
+        .erase_user(ctx(), "bob".into(), " ".into())
+        .await
+        .expect("call");
     assert!(matches!(refused, Err(RpcError::Invalid(_))));
 }

@@ -63,7 +63,10 @@ impl Session {
         id: u64,
         cursor: ExportCursor,
     ) -> Result<ExportPage, RpcError> {
-        self.shared.exports.page(&self.shared.store, id, cursor).await
+        self.shared
+            .exports
+            .page(&self.shared.store, id, cursor)
+            .await
     }
 
     /// Erases one user's data as this connection's identity; a reason is required.

@@ -55,8 +55,7 @@ impl Exports {
             .await
             .map_err(|e| RpcError::Internal(e.to_string()))??;
         let header = snapshot.header.clone();
-        self.lock()
-            .insert(id, (Arc::new(snapshot), Instant::now()));
+        self.lock().insert(id, (Arc::new(snapshot), Instant::now()));
         Ok(header)
     }
 
@@ -76,11 +75,10 @@ impl Exports {
             snapshot.clone()
         };
         let reader = store.clone();
-        let (lines, next) = tokio::task::spawn_blocking(move || {
-            reader.export_page(&snapshot, cursor, PAGE_BYTES)
-        })
-        .await
-        .map_err(|e| RpcError::Internal(e.to_string()))??;
+        let (lines, next) =
+            tokio::task::spawn_blocking(move || reader.export_page(&snapshot, cursor, PAGE_BYTES))
+                .await
+                .map_err(|e| RpcError::Internal(e.to_string()))??;
         if next.is_none() {
             self.lock().remove(&id);
         }

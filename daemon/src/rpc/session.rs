@@ -8,9 +8,9 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use idreview_protocol::{
     AuditEvent, Card, CardId, CardPage, CardRef, Changes, DecideRequest, Decision, DecisionRecord,
-    ErasureReport, ExportCursor, ExportHeader, ExportPage, FieldCorrection, FieldSource, FileMeta, FileRole, Health, IdReview, ItemResult, ListQuery,
-    LowConfidencePage, MAX_FILE_BYTES, NewToken, OnboardingStage, PROTOCOL_VERSION, Role, RpcError,
-    TokenInfo, TokenSpec, UploadManifest,
+    ErasureReport, ExportCursor, ExportHeader, ExportPage, FieldCorrection, FieldSource, FileMeta,
+    FileRole, Health, IdReview, ItemResult, ListQuery, LowConfidencePage, MAX_FILE_BYTES, NewToken,
+    OnboardingStage, PROTOCOL_VERSION, Role, RpcError, TokenInfo, TokenSpec, UploadManifest,
 };
 use tarpc::context::Context;
 use tracing::info;

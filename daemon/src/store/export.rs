@@ -14,9 +14,7 @@
 use std::collections::HashMap;
 
 use chrono::Utc;
-use idreview_protocol::{
-    AuditEvent, Card, EXPORT_FORMAT, ExportCursor, ExportHeader, TokenInfo,
-};
+use idreview_protocol::{AuditEvent, Card, EXPORT_FORMAT, ExportCursor, ExportHeader, TokenInfo};
 use serde::{Deserialize, Serialize};
 
 use super::tokens::StoredToken;

@@ -54,7 +54,12 @@ pub fn scrub(event: &mut AuditEvent, actors: &[String]) -> bool {
 
 impl Keep {
     /// Why `card` is past its keep time at `now`, or `None` while it is kept.
-    fn expired(&self, status: Status, decided: DateTime<Utc>, now: DateTime<Utc>) -> Option<String> {
+    fn expired(
+        &self,
+        status: Status,
+        decided: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Option<String> {
         let days = match status {
             Status::Approved => self.approved_days,
             Status::Rejected => self.rejected_days,

@@ -86,14 +86,25 @@ async fn store() -> (tempfile::TempDir, Store) {
 async fn expired_decided_cards_go_with_their_files_and_leave_tombstones() {
     let (_dir, store) = store().await;
     let now = Utc::now();
-    assert!(store.expired_cards(Keep::default(), now).expect("none").is_empty());
+    assert!(
+        store
+            .expired_cards(Keep::default(), now)
+            .expect("none")
+            .is_empty()
+    );
     let expired = store.expired_cards(keep(30, 0), now).expect("scan");
-    assert_eq!(expired.iter().map(|(r, _)| r.id.0).collect::<Vec<_>>(), vec![1]);
+    assert_eq!(
+        expired.iter().map(|(r, _)| r.id.0).collect::<Vec<_>>(),
+        vec![1]
+    );
     let removed = store.purge_expired(keep(30, 60), now).await.expect("purge");
     assert_eq!(removed, 1, "only card 1 is past its time");
     assert!(store.get(CardId(1)).expect("get").is_none());
     for id in [2, 3, 4] {
-        assert!(store.get(CardId(id)).expect("get").is_some(), "card {id} kept");
+        assert!(
+            store.get(CardId(id)).expect("get").is_some(),
+            "card {id} kept"
+        );
     }
     let jobs = store.cleanup_pending(10).expect("queue");
     assert_eq!(jobs.len(), 1);
@@ -112,10 +123,19 @@ async fn expired_decided_cards_go_with_their_files_and_leave_tombstones() {
         assert!(!format!("{e:?}").contains("ann"), "no personal data: {e:?}");
     }
     let untouched = store.audit_for(CardId(2)).expect("audit");
-    assert!(untouched[0].after.is_some(), "others' events keep their detail");
+    assert!(
+        untouched[0].after.is_some(),
+        "others' events keep their detail"
+    );
     // A later clock removes the rejected card too; the one in review never goes.
     let later = now + Duration::days(100);
-    assert_eq!(store.purge_expired(keep(30, 60), later).await.expect("purge"), 2);
+    assert_eq!(
+        store
+            .purge_expired(keep(30, 60), later)
+            .await
+            .expect("purge"),
+        2
+    );
     assert!(store.get(CardId(4)).expect("get").is_some());
 }
 
@@ -149,7 +169,10 @@ async fn erasing_a_user_removes_only_their_cards_files_and_personal_audit_data()
         expires_days: None,
         user_id: Some("ann".into()),
     };
-    let token = store.create_token(&spec, "local:root").await.expect("token");
+    let token = store
+        .create_token(&spec, "local:root")
+        .await
+        .expect("token");
     let report = store
         .erase_user("ann", "token:dpo", "request 2026-11")
         .await
@@ -171,15 +194,24 @@ async fn erasing_a_user_removes_only_their_cards_files_and_personal_audit_data()
         .collect();
     assert_eq!(
         keys,
-        vec!["users/ann/id-card/1/front.jpg", "users/ann/id-card/5/front.jpg"]
+        vec![
+            "users/ann/id-card/1/front.jpg",
+            "users/ann/id-card/5/front.jpg"
+        ]
     );
-    assert!(store.authenticate(&token.token).is_err(), "the token is revoked");
+    assert!(
+        store.authenticate(&token.token).is_err(),
+        "the token is revoked"
+    );
     let listed = store.list_tokens();
     assert_eq!(listed[0].user_id, None, "and no longer names the user");
     let everything = store.audit_since(0, 1000).expect("audit");
     for e in &everything {
         if e.card_id.is_some_and(|c| c.0 == 1 || c.0 == 5) || e.card_id.is_none() {
-            assert!(!format!("{e:?}").contains("ann\""), "personal data left: {e:?}");
+            assert!(
+                !format!("{e:?}").contains("ann\""),
+                "personal data left: {e:?}"
+            );
         }
     }
     let tombstones: Vec<_> = everything

@@ -263,7 +263,9 @@ impl Store {
         }
     }
 
-    pub(super) fn read_tokens(&self) -> std::sync::RwLockReadGuard<'_, HashMap<String, StoredToken>> {
+    pub(super) fn read_tokens(
+        &self,
+    ) -> std::sync::RwLockReadGuard<'_, HashMap<String, StoredToken>> {
         // Every write replaces a whole entry, so a poisoned table is still consistent.
         self.inner
             .tokens

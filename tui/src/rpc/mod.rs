@@ -11,8 +11,8 @@ use std::time::Duration;
 use idreview_protocol::transport::{self, TransportError, Welcome};
 use idreview_protocol::{
     AuditEvent, Card, CardId, CardPage, CardRef, Changes, DecideRequest, ErasureReport,
-    FieldCorrection, Health,
-    IdReviewClient, ItemResult, ListQuery, NewToken, RpcError, TokenInfo, TokenSpec,
+    FieldCorrection, Health, IdReviewClient, ItemResult, ListQuery, NewToken, RpcError, TokenInfo,
+    TokenSpec,
 };
 
 use crate::error::Error;
