@@ -26,7 +26,7 @@ use super::{NEXT_CARD_ID, Store, StoreError, be_u64};
 pub enum Line {
     /// The first line: format, daemon version, time and counts.
     Header(ExportHeader),
-    Card(Card),
+    Card(Box<Card>),
     Token(TokenRecord),
     Audit(AuditEvent),
 }

@@ -85,7 +85,7 @@ async fn a_snapshot_leaves_out_what_was_written_after_it() {
     let cards: Vec<&Card> = all
         .iter()
         .filter_map(|l| match l {
-            Line::Card(c) => Some(c),
+            Line::Card(c) => Some(&**c),
             _ => None,
         })
         .collect();

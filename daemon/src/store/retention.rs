@@ -22,6 +22,9 @@ pub const RETENTION_ACTOR: &str = "retention";
 /// Stands in for an erased person's identity in the audit log.
 pub const ERASED: &str = "[erased]";
 
+/// An audit event's key (its seq) and encoded record, to write back.
+pub(super) type AuditRow = ([u8; 8], Vec<u8>);
+
 /// How a card removal treats the card's audit trail.
 #[derive(Debug, Clone, Copy)]
 pub enum Trail<'a> {
@@ -80,7 +83,7 @@ impl Store {
         &self,
         card: CardId,
         actors: &[String],
-    ) -> Result<Vec<([u8; 8], Vec<u8>)>, StoreError> {
+    ) -> Result<Vec<AuditRow>, StoreError> {
         let mut rows = Vec::new();
         for mut event in self.audit_for(card)? {
             if scrub(&mut event, actors) {
