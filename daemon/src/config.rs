@@ -21,6 +21,7 @@ pub struct Config {
     pub review: ReviewConfig,
     pub webhooks: WebhooksConfig,
     pub metrics: MetricsConfig,
+    pub retention: RetentionConfig,
     /// Console settings live in the same file; the daemon ignores them.
     pub console: toml::Table,
 }
@@ -346,6 +347,29 @@ pub struct MetricsConfig {
     /// Loopback `host:port` serving Prometheus text at `/metrics` (port 0: any free port,
     /// written to `DATA/idreviewd.metrics-addr`); empty: no metrics.
     pub listen: String,
+}
+
+/// How long decided cards and their files are kept; expired ones are removed by a background
+/// job that leaves an audit tombstone without personal data.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RetentionConfig {
+    /// Days an approved card is kept after its approval; 0 keeps it forever.
+    pub approved_days: u32,
+    /// Days a rejected card is kept after its rejection; 0 keeps it forever.
+    pub rejected_days: u32,
+    /// How often the job looks for expired cards (also once at start).
+    pub interval_secs: u64,
+}
+
+impl Default for RetentionConfig {
+    fn default() -> Self {
+        RetentionConfig {
+            approved_days: 0,
+            rejected_days: 0,
+            interval_secs: 3600,
+        }
+    }
 }
 
 /// Could not assemble the configuration.

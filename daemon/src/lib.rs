@@ -9,6 +9,7 @@ pub mod cli_tokens;
 pub mod config;
 pub mod demo;
 pub mod doctor;
+pub mod export;
 pub mod fill;
 pub mod inbox;
 pub mod lifecycle;
@@ -16,6 +17,7 @@ pub mod metrics;
 pub mod objects;
 pub mod pipeline;
 pub mod progress;
+pub mod retention;
 pub mod rpc;
 pub mod store;
 pub mod validate;
@@ -99,6 +101,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Daem
         objects: objects.clone(),
         limits: Arc::new(rpc::limits::Limits::new(&config.rpc)),
         uploads: Arc::new(rpc::Uploads::new(&config)),
+        exports: Arc::default(),
     };
     let worker = verify::retry::Worker {
         store: store.clone(),
@@ -130,6 +133,11 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Daem
     ));
     let retries = tokio::spawn(verify::retry::run(worker, shutdown.clone()));
     notify_ready();
+    let expiry = tokio::spawn(retention::run(
+        store.clone(),
+        config.retention.clone(),
+        shutdown.clone(),
+    ));
     let inbox_result = inbox::run(pipeline, shutdown.clone()).await;
     shutdown.cancel();
     let _ = server.await;
@@ -139,6 +147,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Daem
     if let Some(metrics_server) = metrics_server {
         let _ = metrics_server.await;
     }
+    let _ = expiry.await;
     if let Some(tcp_server) = tcp_server {
         let _ = tcp_server.await;
         let _ = std::fs::remove_file(config.addr_file());

@@ -99,6 +99,18 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
     },
+    /// Back up every card, token record (hashes only) and audit event as JSON lines: a
+    /// consistent snapshot, taken over the socket while the daemon runs
+    Export {
+        /// The file to write (mode 0600: it holds personal data)
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+    /// Restore an export into an empty data dir (no daemon running on it)
+    Import {
+        /// A file written by `idreviewd export`
+        file: PathBuf,
+    },
 }
 
 fn load_config(cli: &Cli) -> Result<Config> {
@@ -226,6 +238,35 @@ fn main() -> Result<()> {
             init_logging(&config)?;
             read_mrz(&config, &images, json)
         }
+        Command::Export { out } => backup(|| async {
+            let started = std::time::Instant::now();
+            let header = idreview_daemon::export::export(&config, &out).await?;
+            let lines = header.cards + header.tokens + header.audit_events;
+            eprintln!(
+                "exported {} cards, {} tokens, {} audit events (up to seq {}) to {} in {:.1}s ({:.0} lines/s)",
+                header.cards,
+                header.tokens,
+                header.audit_events,
+                header.audit_high_seq,
+                out.display(),
+                started.elapsed().as_secs_f64(),
+                lines as f64 / started.elapsed().as_secs_f64().max(1e-6),
+            );
+            Ok(())
+        }),
+        Command::Import { file } => backup(|| async {
+            let started = std::time::Instant::now();
+            let n = idreview_daemon::export::import(&config, &file).await?;
+            eprintln!(
+                "imported {} cards, {} tokens, {} audit events into {} in {:.1}s; start idreviewd on it",
+                n.cards,
+                n.tokens,
+                n.audit_events,
+                config.store_dir().display(),
+                started.elapsed().as_secs_f64(),
+            );
+            Ok(())
+        }),
         Command::EvalMrz { dir } => {
             init_logging(&config)?;
             let reader = LocalVerifier::new(&config.verification.local)?;
@@ -313,6 +354,17 @@ fn read_mrz(config: &Config, images: &[PathBuf], json: bool) -> Result<()> {
             println!("  {:.2} s", reading.seconds);
         }
     }
+    Ok(())
+}
+
+/// Runs an export or import on a runtime of its own.
+fn backup<F, Fut>(work: F) -> Result<()>
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = Result<(), idreview_daemon::export::BackupCliError>>,
+{
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    runtime.block_on(work())?;
     Ok(())
 }
 

@@ -7,6 +7,7 @@
 //! skipped fields.
 
 pub mod access;
+pub mod backup;
 pub mod card;
 pub mod error;
 pub mod feed;
@@ -18,6 +19,7 @@ pub mod tls;
 pub mod transport;
 
 pub use access::*;
+pub use backup::{EXPORT_FORMAT, ErasureReport, ExportCursor, ExportHeader, ExportPage};
 pub use card::*;
 pub use error::RpcError;
 pub use feed::Changes;

@@ -1,9 +1,9 @@
 //! The `tarpc` service both ends compile against.
 
 use crate::{
-    AuditEvent, Card, CardId, CardPage, CardRef, Changes, DecideRequest, FieldCorrection, Health,
-    ItemResult, ListQuery, LowConfidencePage, NewToken, OnboardingStage, RpcError, TokenInfo,
-    TokenSpec, UploadManifest,
+    AuditEvent, Card, CardId, CardPage, CardRef, Changes, DecideRequest, ErasureReport,
+    ExportCursor, ExportHeader, ExportPage, FieldCorrection, Health, ItemResult, ListQuery,
+    LowConfidencePage, NewToken, OnboardingStage, RpcError, TokenInfo, TokenSpec, UploadManifest,
 };
 
 /// The idreview daemon's RPC interface. Bulk calls answer per card instead of failing whole.
@@ -77,6 +77,14 @@ pub trait IdReview {
     /// Submitter: moves the files into the inbox and writes the manifest last, so the pipeline
     /// ingests the submission; answers the inbox folder's name.
     async fn finish_upload(upload: u64) -> Result<String, RpcError>;
+    /// Admin: takes a consistent snapshot of every card, token record (hashes only) and audit
+    /// event for export; page through it with [`IdReview::export_page`].
+    async fn export_begin() -> Result<ExportHeader, RpcError>;
+    /// Admin: the snapshot's lines from `cursor` (start with the default), a few MiB per page.
+    async fn export_page(export_id: u64, cursor: ExportCursor) -> Result<ExportPage, RpcError>;
+    /// Admin: erases every card and stored file of `user_id` (the right to erasure), leaving
+    /// audit tombstones without personal data; `reason` is kept in the tombstones.
+    async fn erase_user(user_id: String, reason: String) -> Result<ErasureReport, RpcError>;
 }
 
 /// Largest file [`IdReview::file_bytes`] answers with, well below the transport's frame cap.

@@ -241,6 +241,23 @@ impl IdReview for Fake {
     async fn finish_upload(self, _: Context, _: u64) -> Result<String, RpcError> {
         Err(RpcError::Forbidden("fake".into()))
     }
+
+    async fn export_begin(self, _: Context) -> Result<ExportHeader, RpcError> {
+        Err(RpcError::Forbidden("fake".into()))
+    }
+
+    async fn export_page(
+        self,
+        _: Context,
+        _: u64,
+        _: ExportCursor,
+    ) -> Result<ExportPage, RpcError> {
+        Err(RpcError::Forbidden("fake".into()))
+    }
+
+    async fn erase_user(self, _: Context, _: String, _: String) -> Result<ErasureReport, RpcError> {
+        Err(RpcError::Forbidden("fake".into()))
+    }
 }
 
 /// Serves the fake on `socket` with the real handshake, until the test's runtime ends.

@@ -1,7 +1,12 @@
-//! The admin-only calls of a session: managing tokens and paging through the audit log. Role
-//! checks happen in the service methods; these map store errors onto the wire.
+//! The admin-only calls of a session: managing tokens, paging through the audit log, exporting
+//! a snapshot and erasing a person's data. Role checks happen in the service methods; these map
+//! store errors onto the wire.
 
-use idreview_protocol::{AuditEvent, NewToken, RpcError, TokenInfo, TokenSpec};
+use idreview_protocol::{
+    AuditEvent, ErasureReport, ExportCursor, ExportHeader, ExportPage, NewToken, RpcError,
+    TokenInfo, TokenSpec,
+};
+use tracing::info;
 
 use super::Session;
 use crate::store::tokens::TokenError;
@@ -43,5 +48,46 @@ impl Session {
     pub(super) fn audit_page(&self, since: u64, limit: u32) -> Result<Vec<AuditEvent>, RpcError> {
         let limit = limit.clamp(1, MAX_AUDIT_PAGE) as usize;
         Ok(self.shared.store.audit_since(since, limit)?)
+    }
+
+    /// Takes an export snapshot; see [`super::exports::Exports`].
+    pub(super) async fn export_begin_as_admin(&self) -> Result<ExportHeader, RpcError> {
+        let header = self.shared.exports.begin(&self.shared.store).await?;
+        info!(export_id = header.export_id, cards = header.cards, audit_events = header.audit_events, by = %self.identity, "export snapshot taken");
+        Ok(header)
+    }
+
+    /// The next page of an export snapshot.
+    pub(super) async fn export_page_as_admin(
+        &self,
+        id: u64,
+        cursor: ExportCursor,
+    ) -> Result<ExportPage, RpcError> {
+        self.shared
+            .exports
+            .page(&self.shared.store, id, cursor)
+            .await
+    }
+
+    /// Erases one user's data as this connection's identity; a reason is required.
+    pub(super) async fn erase_user_as_admin(
+        &self,
+        user_id: &str,
+        reason: &str,
+    ) -> Result<ErasureReport, RpcError> {
+        let (user_id, reason) = (user_id.trim(), reason.trim());
+        if user_id.is_empty() || reason.is_empty() {
+            return Err(RpcError::Invalid(
+                "an erasure needs a user id and a reason".into(),
+            ));
+        }
+        let report = self
+            .shared
+            .store
+            .erase_user(user_id, &self.identity, reason)
+            .await?;
+        // The user id is not logged either: the log outlives the erasure.
+        info!(cards = report.cards.len(), files = report.files_queued, events_scrubbed = report.events_scrubbed, by = %self.identity, "user data erased");
+        Ok(report)
     }
 }

@@ -2,6 +2,8 @@
 //! and one tarpc channel per connection serving a [`session::Session`].
 
 mod admin;
+/// Open export snapshots.
+pub mod exports;
 /// Connection, call-rate and upload-rate limits.
 pub mod limits;
 mod session;
@@ -56,6 +58,8 @@ pub struct Shared {
     pub limits: Arc<limits::Limits>,
     /// Open RPC upload sessions.
     pub uploads: Arc<Uploads>,
+    /// Open export snapshots.
+    pub exports: Arc<exports::Exports>,
 }
 
 /// Why the RPC server could not start.

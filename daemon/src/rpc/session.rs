@@ -8,9 +8,9 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use idreview_protocol::{
     AuditEvent, Card, CardId, CardPage, CardRef, Changes, DecideRequest, Decision, DecisionRecord,
-    FieldCorrection, FieldSource, FileMeta, FileRole, Health, IdReview, ItemResult, ListQuery,
-    LowConfidencePage, MAX_FILE_BYTES, NewToken, OnboardingStage, PROTOCOL_VERSION, Role, RpcError,
-    TokenInfo, TokenSpec, UploadManifest,
+    ErasureReport, ExportCursor, ExportHeader, ExportPage, FieldCorrection, FieldSource, FileMeta,
+    FileRole, Health, IdReview, ItemResult, ListQuery, LowConfidencePage, MAX_FILE_BYTES, NewToken,
+    OnboardingStage, PROTOCOL_VERSION, Role, RpcError, TokenInfo, TokenSpec, UploadManifest,
 };
 use tarpc::context::Context;
 use tracing::info;
@@ -514,6 +514,31 @@ impl IdReview for Session {
     async fn finish_upload(self, _: Context, upload: u64) -> Result<String, RpcError> {
         self.require(Role::Submitter)?;
         self.finish(upload).await
+    }
+
+    async fn export_begin(self, _: Context) -> Result<ExportHeader, RpcError> {
+        self.require(Role::Admin)?;
+        self.export_begin_as_admin().await
+    }
+
+    async fn export_page(
+        self,
+        _: Context,
+        id: u64,
+        cursor: ExportCursor,
+    ) -> Result<ExportPage, RpcError> {
+        self.require(Role::Admin)?;
+        self.export_page_as_admin(id, cursor).await
+    }
+
+    async fn erase_user(
+        self,
+        _: Context,
+        user_id: String,
+        reason: String,
+    ) -> Result<ErasureReport, RpcError> {
+        self.require(Role::Admin)?;
+        self.erase_user_as_admin(&user_id, &reason).await
     }
 }
 

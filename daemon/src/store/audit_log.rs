@@ -16,33 +16,46 @@ use sled::transaction::{ConflictableTransactionError, TransactionalTree};
 
 use super::{Store, StoreError, be_u64};
 
-/// One commit's events, encoded: `[n: u32][n x (seq: u64, end: u32)][bincode events...]`
-/// (little-endian), where `end` is where each event's bytes stop.
+/// One commit's events, encoded in chunks of at most [`CHUNK`] events, each chunk one key:
+/// `[n: u32][n x (seq: u64, end: u32)][bincode events...]` (little-endian), where `end` is where
+/// each event's bytes stop. Chunks keep an erasure's rewrite of a few events small.
 pub(super) struct Batch {
-    /// The first event's seq (BE), the batch's key.
-    key: [u8; 8],
-    bytes: Vec<u8>,
+    /// (first seq BE, encoded chunk)
+    chunks: Vec<ChunkRow>,
     /// Card id (BE) -> its new seqs (BE, concatenated).
     by_card: BTreeMap<[u8; 8], Vec<u8>>,
 }
 
+/// An encoded chunk and its key, to write in a transaction.
+pub(super) type ChunkRow = ([u8; 8], Vec<u8>);
+
+/// Events per chunk.
+const CHUNK: usize = 64;
 const HEADER: usize = 4;
 const ENTRY: usize = 12;
+
+/// Encodes events (in seq order) as one chunk.
+fn frame(events: &[AuditEvent]) -> Result<Vec<u8>, StoreError> {
+    let mut table = Vec::with_capacity(HEADER + events.len() * ENTRY);
+    table.extend_from_slice(&(events.len() as u32).to_le_bytes());
+    let mut body = Vec::with_capacity(events.len() * 320);
+    for event in events {
+        bincode::serialize_into(&mut body, event)?;
+        table.extend_from_slice(&event.seq.to_le_bytes());
+        table.extend_from_slice(&(body.len() as u32).to_le_bytes());
+    }
+    table.append(&mut body);
+    Ok(table)
+}
 
 impl Batch {
     /// Encodes `events` (in seq order); `None` when there are none.
     pub(super) fn encode(events: &[AuditEvent]) -> Result<Option<Batch>, StoreError> {
-        let Some(first) = events.first() else {
+        if events.is_empty() {
             return Ok(None);
-        };
-        let mut table = Vec::with_capacity(HEADER + events.len() * ENTRY);
-        table.extend_from_slice(&(events.len() as u32).to_le_bytes());
-        let mut body = Vec::with_capacity(events.len() * 320);
+        }
         let mut by_card: BTreeMap<[u8; 8], Vec<u8>> = BTreeMap::new();
         for event in events {
-            bincode::serialize_into(&mut body, event)?;
-            table.extend_from_slice(&event.seq.to_le_bytes());
-            table.extend_from_slice(&(body.len() as u32).to_le_bytes());
             if let Some(card) = event.card_id {
                 by_card
                     .entry(card.0.to_be_bytes())
@@ -50,12 +63,11 @@ impl Batch {
                     .extend_from_slice(&event.seq.to_be_bytes());
             }
         }
-        table.append(&mut body);
-        Ok(Some(Batch {
-            key: first.seq.to_be_bytes(),
-            bytes: table,
-            by_card,
-        }))
+        let chunks = events
+            .chunks(CHUNK)
+            .map(|chunk| Ok((chunk[0].seq.to_be_bytes(), frame(chunk)?)))
+            .collect::<Result<_, StoreError>>()?;
+        Ok(Some(Batch { chunks, by_card }))
     }
 
     /// Writes the batch inside the caller's transaction.
@@ -63,13 +75,20 @@ impl Batch {
         &self,
         audit: &TransactionalTree,
     ) -> Result<(), ConflictableTransactionError<StoreError>> {
-        audit.insert(&self.key, self.bytes.as_slice())?;
+        for (key, bytes) in &self.chunks {
+            audit.insert(key, bytes.as_slice())?;
+        }
         Ok(())
     }
 
     /// The new seqs (u64 BE, concatenated) of the card with key `card`.
     pub(super) fn seqs_of(&self, card: &[u8; 8]) -> &[u8] {
         self.by_card.get(card).map_or(&[], Vec::as_slice)
+    }
+
+    /// The encoded chunks, for a restore that writes outside a transaction.
+    pub(super) fn into_chunks(self) -> (Vec<ChunkRow>, BTreeMap<[u8; 8], Vec<u8>>) {
+        (self.chunks, self.by_card)
     }
 }
 
@@ -124,38 +143,107 @@ impl Store {
         Ok(out)
     }
 
-    /// The card's audit events, oldest first (also after the card is deleted).
-    pub fn audit_for(&self, id: CardId) -> Result<Vec<AuditEvent>, StoreError> {
+    /// The seqs of the card's audit events, oldest first (also after the card is deleted).
+    fn audit_seqs(&self, id: CardId) -> Result<Vec<u64>, StoreError> {
         let key = id.0.to_be_bytes();
         let seqs = match self.inner.cards.get(key)? {
-            Some(record) => sled::IVec::from(super::record::history(&record)?),
-            None => match self.inner.graves.get(key)? {
-                Some(seqs) => seqs,
-                None => return Ok(Vec::new()),
-            },
+            Some(record) => super::record::history(&record)?.to_vec(),
+            None => self
+                .inner
+                .graves
+                .get(key)?
+                .map_or_else(Vec::new, |seqs| seqs.to_vec()),
         };
+        Ok(seqs.chunks_exact(8).map(be_u64).collect())
+    }
+
+    /// The key of the chunk holding `seq`.
+    fn chunk_of(&self, seq: u64) -> Result<Option<sled::IVec>, StoreError> {
+        match self.inner.audit.range(..=seq.to_be_bytes()).next_back() {
+            Some(item) => Ok(Some(item?.0)),
+            None => Ok(None),
+        }
+    }
+
+    /// The card's audit events, oldest first (also after the card is deleted).
+    pub fn audit_for(&self, id: CardId) -> Result<Vec<AuditEvent>, StoreError> {
         let mut out = Vec::new();
-        let mut batch: Option<(u64, sled::IVec)> = None;
-        for seq in seqs.chunks_exact(8).map(be_u64) {
-            let cached = batch.as_ref().filter(|(first, bytes)| {
-                *first <= seq && entries(bytes).last().is_some_and(|(last, _)| seq <= last)
-            });
-            if cached.is_none() {
-                batch = match self.inner.audit.range(..=seq.to_be_bytes()).next_back() {
-                    Some(item) => {
-                        let (key, bytes) = item?;
-                        Some((be_u64(&key), bytes))
-                    }
+        let mut chunk: Option<(sled::IVec, sled::IVec)> = None;
+        for seq in self.audit_seqs(id)? {
+            let key = self.chunk_of(seq)?;
+            if chunk.as_ref().map(|(k, _)| Some(k)) != Some(key.as_ref()) {
+                chunk = match key {
+                    Some(key) => self.inner.audit.get(&key)?.map(|bytes| (key, bytes)),
                     None => None,
                 };
             }
-            if let Some((_, bytes)) = &batch
+            if let Some((_, bytes)) = &chunk
                 && let Some((_, range)) = entries(bytes).find(|(s, _)| *s == seq)
             {
                 out.push(decode(bytes, range)?);
             }
         }
         Ok(out)
+    }
+
+    /// The seq of the newest audit event (0 for none).
+    pub(super) fn audit_last_seq(&self) -> Result<u64, StoreError> {
+        Ok(match self.inner.audit.last()? {
+            Some((_, bytes)) => entries(&bytes).last().map_or(0, |(seq, _)| seq),
+            None => 0,
+        })
+    }
+
+    /// How many audit events have `seq <= high` (reads only the chunks' tables).
+    pub(super) fn audit_count(&self, high: u64) -> Result<u64, StoreError> {
+        let mut n = 0;
+        for item in self.inner.audit.range(..=high.to_be_bytes()) {
+            let (_, bytes) = item?;
+            n += entries(&bytes).filter(|(seq, _)| *seq <= high).count() as u64;
+        }
+        Ok(n)
+    }
+
+    /// The card's events passed through `edit`, as rewritten chunks to write in the caller's
+    /// transaction (the caller holds the writer lock), and how many events `edit` changed.
+    pub(super) fn audit_edit(
+        &self,
+        seqs: &[u64],
+        mut edit: impl FnMut(&mut AuditEvent) -> bool,
+    ) -> Result<(Vec<ChunkRow>, u64), StoreError> {
+        let mut by_chunk: BTreeMap<Vec<u8>, Vec<u64>> = BTreeMap::new();
+        for &seq in seqs {
+            if let Some(key) = self.chunk_of(seq)? {
+                by_chunk.entry(key.to_vec()).or_default().push(seq);
+            }
+        }
+        let (mut rows, mut changed) = (Vec::new(), 0);
+        for (key, wanted) in by_chunk {
+            let Some(bytes) = self.inner.audit.get(&key)? else {
+                continue;
+            };
+            let mut events = entries(&bytes)
+                .map(|(_, range)| decode(&bytes, range))
+                .collect::<Result<Vec<_>, _>>()?;
+            let mut here = 0;
+            for event in events.iter_mut().filter(|e| wanted.contains(&e.seq)) {
+                here += u64::from(edit(event));
+            }
+            if here > 0 {
+                rows.push((be_u64(&key).to_be_bytes(), frame(&events)?));
+                changed += here;
+            }
+        }
+        Ok((rows, changed))
+    }
+
+    /// [`Store::audit_edit`] over every event of the card.
+    pub(super) fn audit_edit_card(
+        &self,
+        id: CardId,
+        edit: impl FnMut(&mut AuditEvent) -> bool,
+    ) -> Result<(Vec<ChunkRow>, u64), StoreError> {
+        self.audit_edit(&self.audit_seqs(id)?, edit)
     }
 }
 
@@ -180,9 +268,10 @@ mod tests {
     fn a_batch_yields_each_event_alone_in_order() {
         let events: Vec<AuditEvent> = (7..12).map(|s| event(s, Some(s % 2))).collect();
         let batch = Batch::encode(&events).expect("encodes").expect("some");
-        assert_eq!(batch.key, 7u64.to_be_bytes());
-        let got: Vec<AuditEvent> = entries(&batch.bytes)
-            .map(|(_, r)| decode(&batch.bytes, r).expect("decodes"))
+        let (key, bytes) = &batch.chunks[0];
+        assert_eq!(*key, 7u64.to_be_bytes());
+        let got: Vec<AuditEvent> = entries(bytes)
+            .map(|(_, r)| decode(bytes, r).expect("decodes"))
             .collect();
         assert_eq!(got, events);
         let odd: Vec<u64> = batch
@@ -192,12 +281,17 @@ mod tests {
             .collect();
         assert_eq!(odd, vec![7, 9, 11]);
         assert!(Batch::encode(&[]).expect("encodes").is_none());
+        let many: Vec<AuditEvent> = (1..=150).map(|s| event(s, Some(1))).collect();
+        let batch = Batch::encode(&many).expect("encodes").expect("some");
+        let keys: Vec<u64> = batch.chunks.iter().map(|(k, _)| be_u64(k)).collect();
+        assert_eq!(keys, vec![1, 65, 129], "chunks of 64 keyed by their first seq");
     }
 
     #[test]
     fn a_damaged_batch_is_an_error_not_a_panic() {
         let batch = Batch::encode(&[event(1, None)]).expect("ok").expect("some");
-        let cut = &batch.bytes[..batch.bytes.len() - 3];
+        let bytes = &batch.chunks[0].1;
+        let cut = &bytes[..bytes.len() - 3];
         let (_, range) = entries(cut).next().expect("entry");
         assert!(decode(cut, range).is_err());
         assert_eq!(entries(&[1, 0]).count(), 0);

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use sled::Transactional;
 
 use super::audit_log::Batch;
+use super::retention::Trail;
 use super::{Change, Store, StoreError, abort, be_u64, record, untx};
 
 /// One object still to be removed from the object store.
@@ -30,7 +31,23 @@ impl Store {
         actor: &str,
         reason: &str,
     ) -> Result<Card, RpcError> {
-        let card = {
+        let change = Change::new("card.deleted").because(reason);
+        let (card, _) = self.remove_card(at, actor, change, Trail::Keep).await?;
+        Ok(card)
+    }
+
+    /// Removes a card as [`Store::delete_card`] describes, auditing it as `change`; with
+    /// [`Trail::Scrub`] the removal event is a tombstone and the card's earlier events lose
+    /// their personal data (see `retention::scrub`). Answers the removed card and how many events were
+    /// scrubbed.
+    pub(super) async fn remove_card(
+        &self,
+        at: CardRef,
+        actor: &str,
+        change: Change,
+        trail: Trail<'_>,
+    ) -> Result<(Card, u64), RpcError> {
+        let removed = {
             let _writer = self.inner.writer.lock().map_err(|_| StoreError::Poisoned)?;
             let card = self.get(at.id)?.ok_or(RpcError::NotFound(at.id))?;
             if let Some(expected) = at.expected_version
@@ -51,13 +68,12 @@ impl Store {
                     action: "deleted while it is being ingested".into(),
                 });
             }
-            let event = self.event(
-                Some(card.id),
-                actor,
-                Change::new("card.deleted").because(reason),
-                Some(&card),
-                None,
-            )?;
+            let last_state = matches!(trail, Trail::Keep).then_some(&card);
+            let event = self.event(Some(card.id), actor, change, last_state, None)?;
+            let (scrubbed, scrub_count) = match trail {
+                Trail::Keep => (Vec::new(), 0),
+                Trail::Scrub(actors) => self.scrubbed_events(card.id, actors)?,
+            };
             let batch = Batch::encode(std::slice::from_ref(&event))?;
             let now = Utc::now();
             let mut jobs = Vec::with_capacity(card.files.len());
@@ -88,6 +104,9 @@ impl Store {
                     if users.get(user)?.is_some_and(|v| v.as_ref() == id) {
                         users.remove(user)?;
                     }
+                    for (key, bytes) in &scrubbed {
+                        audit.insert(key, bytes.as_slice())?;
+                    }
                     if let Some(batch) = &batch {
                         batch.write(audit)?;
                     }
@@ -99,11 +118,11 @@ impl Store {
                 .map_err(untx)?;
             let mut index = i.index.write().unwrap_or_else(|p| p.into_inner());
             index.remove(card.id);
-            card
+            (card, scrub_count)
         };
         self.flush().await?;
         self.inner.cleanup_wake.notify_one();
-        Ok(card)
+        Ok(removed)
     }
 
     /// Up to `limit` queued cleanup jobs, oldest first, with their queue positions.

@@ -6,11 +6,13 @@
 mod audit_log;
 mod change;
 pub mod cleanup;
+pub mod export;
 mod feed;
 pub mod index;
 mod jobs;
 pub mod outbox;
 mod record;
+pub mod retention;
 pub mod tokens;
 pub mod webhook_outbox;
 mod words;

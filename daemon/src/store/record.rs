@@ -25,6 +25,11 @@ pub(super) fn card(record: &[u8]) -> Result<Card, StoreError> {
     Ok(bincode::deserialize(card)?)
 }
 
+/// The encoded card in a record, as it is.
+pub(super) fn split_card(record: &[u8]) -> Result<&[u8], StoreError> {
+    Ok(split(record)?.0)
+}
+
 /// The seqs (u64 BE each) of the card's audit events, oldest first.
 pub(super) fn history(record: &[u8]) -> Result<&[u8], StoreError> {
     Ok(split(record)?.1)

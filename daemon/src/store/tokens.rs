@@ -20,12 +20,12 @@ const LAST_USED_EVERY_SECS: i64 = 60;
 
 /// What the store keeps of one token.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-struct StoredToken {
-    info: TokenInfo,
+pub(super) struct StoredToken {
+    pub(super) info: TokenInfo,
     /// SHA-256 of the secret part.
-    secret_sha256: [u8; 32],
+    pub(super) secret_sha256: [u8; 32],
     /// When `last_used` was last written to sled.
-    persisted_use: Option<DateTime<Utc>>,
+    pub(super) persisted_use: Option<DateTime<Utc>>,
 }
 
 /// Why a token could not be created, used or revoked.
@@ -52,9 +52,9 @@ impl From<sled::Error> for TokenError {
 /// The `tokens` tree and its in-memory table.
 pub(super) struct TokenTable {
     /// token id -> bincode [`StoredToken`]
-    tree: sled::Tree,
+    pub(super) tree: sled::Tree,
     /// Every token by id, loaded at open and changed with every write; read on every call.
-    table: RwLock<HashMap<String, StoredToken>>,
+    pub(super) table: RwLock<HashMap<String, StoredToken>>,
 }
 
 impl TokenTable {
@@ -263,7 +263,9 @@ impl Store {
         }
     }
 
-    fn read_tokens(&self) -> std::sync::RwLockReadGuard<'_, HashMap<String, StoredToken>> {
+    pub(super) fn read_tokens(
+        &self,
+    ) -> std::sync::RwLockReadGuard<'_, HashMap<String, StoredToken>> {
         // Every write replaces a whole entry, so a poisoned table is still consistent.
         self.inner
             .tokens
@@ -273,7 +275,7 @@ impl Store {
     }
 
     /// Writes `stored` and its audit event in one transaction, then the table, then flushes.
-    async fn write_token(
+    pub(super) async fn write_token(
         &self,
         stored: StoredToken,
         actor: &str,

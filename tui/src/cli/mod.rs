@@ -4,6 +4,7 @@
 mod audit;
 mod decide;
 mod docs;
+mod erase;
 mod list;
 mod show;
 mod table;
@@ -86,6 +87,22 @@ pub enum CliCommand {
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
     },
+    /// Erase one person's cards and files, leaving audit tombstones (admin)
+    Erase(EraseArgs),
+}
+
+/// `idreview erase`.
+#[derive(Debug, Args)]
+pub struct EraseArgs {
+    /// The user id whose data goes
+    #[arg(long, value_name = "USER")]
+    pub user: String,
+    /// Why (kept in the audit tombstones; write no personal data here)
+    #[arg(long, value_name = "TEXT")]
+    pub reason: String,
+    /// JSON output
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `idreview token ...`.
@@ -240,6 +257,9 @@ pub async fn run(cli: Cli, settings: &Settings) -> Result<ExitCode, Error> {
         }
         CliCommand::Token(command) => tokens::run(&rpc, command, &mut out).await?,
         CliCommand::Completions { .. } | CliCommand::Man { .. } => ExitCode::SUCCESS,
+        CliCommand::Erase(args) => {
+            erase::run(&rpc, &args.user, &args.reason, args.json, &mut out).await?
+        }
     };
     out.flush()?;
     Ok(code)

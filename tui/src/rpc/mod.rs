@@ -10,8 +10,9 @@ use std::time::Duration;
 
 use idreview_protocol::transport::{self, TransportError, Welcome};
 use idreview_protocol::{
-    AuditEvent, Card, CardId, CardPage, CardRef, Changes, DecideRequest, FieldCorrection, Health,
-    IdReviewClient, ItemResult, ListQuery, NewToken, RpcError, TokenInfo, TokenSpec,
+    AuditEvent, Card, CardId, CardPage, CardRef, Changes, DecideRequest, ErasureReport,
+    FieldCorrection, Health, IdReviewClient, ItemResult, ListQuery, NewToken, RpcError, TokenInfo,
+    TokenSpec,
 };
 
 use crate::error::Error;
@@ -191,6 +192,15 @@ impl Rpc {
     /// Admin: audit events after `since`, oldest first, at most `limit`.
     pub async fn audit_export(&self, since: u64, limit: u32) -> Result<Vec<AuditEvent>, CallError> {
         self.flat(self.client.audit_export(self.ctx(), since, limit).await)
+    }
+
+    /// Admin: erases one user's cards and files.
+    pub async fn erase_user(
+        &self,
+        user_id: String,
+        reason: String,
+    ) -> Result<ErasureReport, CallError> {
+        self.flat(self.client.erase_user(self.ctx(), user_id, reason).await)
     }
 
     /// Approve or reject cards in one call; a result per card.

@@ -32,6 +32,7 @@ impl World {
             store,
             limits: Arc::new(crate::rpc::limits::Limits::new(&config.rpc)),
             uploads: Arc::new(crate::rpc::Uploads::new(&config)),
+            exports: Arc::default(),
             config,
             provider: "manual",
             started: Instant::now(),
