@@ -54,6 +54,36 @@ impl Grid {
     }
 }
 
+/// Cells that must hold a printed character (never an empty cell): the date digits, the check
+/// digits and the last cell of the data row.
+pub fn required_cells(lines: &[String]) -> Vec<(usize, usize)> {
+    let Some(grid) = Grid::of(lines) else {
+        return Vec::new();
+    };
+    let mut cells: Vec<(usize, usize)> = grid
+        .digits()
+        .iter()
+        .flat_map(|&(row, from, to)| (from..to).map(move |c| (row, c)))
+        .collect();
+    cells.extend(
+        grid.checked()
+            .iter()
+            .map(|&(row, from, len)| (row, from + len)),
+    );
+    // The composite check digit ends the data row (a visa's optional data ends it instead; a
+    // filler there reads back as a filler).
+    match grid {
+        Grid::Long => cells.push((1, 43)),
+        Grid::Medium => cells.push((1, 35)),
+        Grid::Card => cells.push((1, 29)),
+    }
+    cells.sort_unstable();
+    cells.dedup();
+    // Check digits last in a row are the ones line reads drop: look at the row ends first.
+    cells.sort_by_key(|&(row, col)| (std::cmp::Reverse(col), row));
+    cells
+}
+
 /// The digit a letter in a digit-only cell stands for.
 fn as_digit(c: char) -> Option<char> {
     Some(match c {
@@ -107,6 +137,11 @@ pub fn repair(lines: &mut [String], conf: &mut [Vec<f32>]) {
         let Some(&digit) = rows[row].get(from + len) else {
             continue;
         };
+        // A check digit cell holds a digit (or, after a long TD1 number, a filler).
+        if let Some(d) = as_digit(digit) {
+            rows[row][from + len] = d;
+            conf[row][from + len] = conf[row][from + len].min(0.7);
+        }
         let digit = as_digit(digit).unwrap_or(digit);
         let field: String = rows[row][from..from + len].iter().collect();
         // Zeros read as O, Q or D: first those next to a digit, then all of them. A field that

@@ -9,6 +9,9 @@ mod glyph;
 mod grid;
 mod layout;
 mod ocr;
+#[cfg(test)]
+mod properties;
+mod recheck;
 pub mod render;
 mod repair;
 #[cfg(test)]
@@ -18,7 +21,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
-use idreview_protocol::{ProviderVerdict, ProviderWarning, Severity, Side};
+use detect::Frame;
+use idreview_protocol::{BoundingBox, ProviderVerdict, ProviderWarning, Severity, Side};
 use serde::{Deserialize, Serialize};
 use tokio::sync::Semaphore;
 use tracing::{debug, instrument, warn};
@@ -41,6 +45,8 @@ pub struct LocalConfig {
     pub tessdata_dir: Option<PathBuf>,
     /// Documents read at once; 0: one per core.
     pub workers: usize,
+    /// Longest one Tesseract call may take; a call past it is killed and the read fails.
+    pub timeout_secs: u64,
 }
 
 impl Default for LocalConfig {
@@ -50,6 +56,7 @@ impl Default for LocalConfig {
             language: "eng".into(),
             tessdata_dir: None,
             workers: 0,
+            timeout_secs: 30,
         }
     }
 }
@@ -71,6 +78,8 @@ pub enum LocalError {
          `tesseract-ocr-{language}` or set [verification.local] language"
     )]
     Language { language: String, installed: String },
+    #[error("tesseract took longer than {0:?} and was stopped")]
+    Timeout(std::time::Duration),
     #[error("tesseract failed: {0}")]
     Failed(String),
     #[error("tesseract: no stdin pipe")]
@@ -137,6 +146,7 @@ impl LocalVerifier {
             program: config.tesseract.clone(),
             language: config.language.clone(),
             tessdata_dir: config.tessdata_dir.clone(),
+            timeout: std::time::Duration::from_secs(config.timeout_secs.max(1)),
         };
         let version = tesseract.probe()?;
         let workers = match config.workers {
@@ -152,41 +162,32 @@ impl LocalVerifier {
         })
     }
 
-    /// Reads the MRZ of one encoded image (blocking: call from a blocking thread).
+    /// Reads the MRZ of one encoded image (blocking: call from a blocking thread): first as
+    /// black ink (coloured print and annotations fade), then, when that reading leaves a check
+    /// digit failing, as plain brightness (faint or tinted ink); the better reading wins.
     pub fn read(&self, bytes: &[u8]) -> Result<Reading, LocalError> {
         let started = Instant::now();
-        let gray = image::load_from_memory(bytes)?.to_luma8();
+        let decoded = image::load_from_memory(bytes)?;
         let mut best = Reading::default();
         let mut calls = 0;
-        let zones = detect::find_zones(&gray);
-        'search: for zone in &zones {
-            for flip in [false, true] {
-                let view = if flip {
-                    image::imageops::rotate180(&zone.image)
-                } else {
-                    zone.image.clone()
-                };
-                let reading = self.read_zone(&view)?;
-                calls += 1;
-                debug!(
-                    angle = zone.angle,
-                    rows = zone.rows,
-                    flip,
-                    score = reading.score(),
-                    "zone read"
-                );
-                if reading.score() > best.score() {
-                    best = reading;
-                }
-                if best.all_checks_pass() {
-                    break 'search;
-                }
+        let mut zones_seen = false;
+        for ink in [true, false] {
+            let gray = if ink {
+                detect::ink_image(&decoded)
+            } else {
+                decoded.to_luma8()
+            };
+            zones_seen |= self.search(&gray, &mut best, &mut calls)?;
+            if best.all_checks_pass() {
+                break;
             }
         }
-        if zones.is_empty() {
+        if !zones_seen {
             // No zone found: the whole page, as Tesseract sees it.
-            let reading = self.read_zone(&gray)?;
-            calls += 1;
+            let gray = decoded.to_luma8();
+            let identity = |x: f32, y: f32| Frame::IDENTITY.to_input(x, y);
+            let reading = self.read_zone(&gray, &identity, gray.dimensions())?;
+            calls += reading.ocr_calls;
             if reading.score() > best.score() {
                 best = reading;
             }
@@ -196,7 +197,63 @@ impl LocalVerifier {
         Ok(best)
     }
 
-    fn read_zone(&self, img: &image::GrayImage) -> Result<Reading, LocalError> {
+    /// Reads the zones found in `gray`, each way up, into `best` (when better); stops at a
+    /// reading whose every check digit passes, or at one where at least half pass (the zone,
+    /// the right way up: the other readings would not be better). Answers whether any
+    /// zone was found.
+    fn search(
+        &self,
+        gray: &image::GrayImage,
+        best: &mut Reading,
+        calls: &mut usize,
+    ) -> Result<bool, LocalError> {
+        let zones = detect::find_zones(gray);
+        for zone in &zones {
+            for flip in [false, true] {
+                let view = if flip {
+                    image::imageops::rotate180(&zone.image)
+                } else {
+                    zone.image.clone()
+                };
+                let (w, h) = (view.width() as f32, view.height() as f32);
+                let frame = zone.frame;
+                let to_input = move |x: f32, y: f32| {
+                    if flip {
+                        frame.to_input(w - x, h - y)
+                    } else {
+                        frame.to_input(x, y)
+                    }
+                };
+                let reading = self.read_zone(&view, &to_input, gray.dimensions())?;
+                *calls += reading.ocr_calls;
+                debug!(
+                    angle = zone.angle,
+                    rows = zone.rows,
+                    flip,
+                    score = reading.score(),
+                    "zone read"
+                );
+                let passed = reading.checks.iter().filter(|c| c.1).count();
+                let mostly = reading.mrz.is_some() && passed * 2 >= reading.checks.len();
+                if reading.score() > best.score() {
+                    *best = reading;
+                }
+                if best.all_checks_pass() || mostly {
+                    return Ok(true);
+                }
+            }
+        }
+        Ok(!zones.is_empty())
+    }
+
+    /// Reads one upright zone crop; `to_input` maps its pixels to the input image of size
+    /// `input` (for field boxes).
+    fn read_zone(
+        &self,
+        img: &image::GrayImage,
+        to_input: &dyn Fn(f32, f32) -> (f32, f32),
+        input: (u32, u32),
+    ) -> Result<Reading, LocalError> {
         let mut png = Vec::new();
         img.write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)?;
         let mut lines = self.inner.tesseract.read_lines(&png)?;
@@ -216,12 +273,27 @@ impl LocalVerifier {
                 debug!(text = %line.text(), ?xs, "ocr line");
             }
         }
-        let Some(zone) = repair::zone_text(&lines) else {
-            return Ok(Reading::default());
+        let Some(mut zone) = repair::zone_text(&lines) else {
+            return Ok(Reading {
+                ocr_calls: 1,
+                ..Reading::default()
+            });
         };
-        let Some(doc) = repair::parse(&zone) else {
+        let mut calls = 1;
+        let mut doc = repair::parse(&zone);
+        // A parsed zone with a failing check digit may have lost a character the layout needs:
+        // read those cells again on their own (an unparsed read is not worth the calls).
+        if doc.as_ref().is_some_and(|d| !d.checks.all_valid()) {
+            let more = recheck::fill_empty(&self.inner.tesseract, img, level, &mut zone)?;
+            if more > 0 {
+                calls += more;
+                doc = repair::parse(&zone);
+            }
+        }
+        let Some(doc) = doc else {
             return Ok(Reading {
                 zone: Some(zone),
+                ocr_calls: calls,
                 ..Reading::default()
             });
         };
@@ -236,14 +308,21 @@ impl LocalVerifier {
         .into_iter()
         .filter_map(|(name, v)| v.map(|v| (name, v)))
         .collect();
+        let locate = |row: usize, from: usize, to: usize| {
+            let (x0, y0, x1, y1) = zone.cells.get(row)?.span(from, to);
+            field_box(
+                [(x0, y0), (x1, y0), (x0, y1), (x1, y1)].map(|(x, y)| to_input(x, y)),
+                input,
+            )
+        };
         Ok(Reading {
-            fields: fields::extract(&doc, &zone),
+            fields: fields::extract(&doc, &zone, &locate),
             zone: Some(zone),
             mrz: Some(doc.mrz_lines.clone()),
             format: Some(format!("{:?}", doc.format)),
             checks,
             damaged_recovery: doc.damaged_recovery,
-            ocr_calls: 1,
+            ocr_calls: calls,
             seconds: 0.0,
         })
     }
@@ -292,6 +371,37 @@ impl LocalVerifier {
         }
         verdict(best, failure)
     }
+}
+
+/// The axis-aligned box around `corners`, clipped to an image of size `input`.
+fn field_box(corners: [(f32, f32); 4], input: (u32, u32)) -> Option<BoundingBox> {
+    let (w, h) = (input.0 as f32, input.1 as f32);
+    let x0 = corners
+        .iter()
+        .map(|c| c.0)
+        .fold(f32::MAX, f32::min)
+        .clamp(0.0, w);
+    let y0 = corners
+        .iter()
+        .map(|c| c.1)
+        .fold(f32::MAX, f32::min)
+        .clamp(0.0, h);
+    let x1 = corners
+        .iter()
+        .map(|c| c.0)
+        .fold(f32::MIN, f32::max)
+        .clamp(0.0, w);
+    let y1 = corners
+        .iter()
+        .map(|c| c.1)
+        .fold(f32::MIN, f32::max)
+        .clamp(0.0, h);
+    (x1 - x0 >= 1.0 && y1 - y0 >= 1.0).then(|| BoundingBox {
+        x: x0 as u32,
+        y: y0 as u32,
+        width: (x1 - x0).round() as u32,
+        height: (y1 - y0).round() as u32,
+    })
 }
 
 fn verdict(best: Option<(Side, Reading)>, failure: Option<String>) -> Verification {
@@ -355,5 +465,41 @@ mod tests {
         };
         let err = LocalVerifier::new(&config).expect_err("no such language");
         assert!(err.to_string().contains("tesseract-ocr-klingon"), "{err}");
+    }
+
+    #[test]
+    fn a_hung_tesseract_is_stopped_at_the_deadline() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let program = dir.path().join("tesseract");
+        // Answers the start-up probe, then hangs on every read.
+        std::fs::write(
+            &program,
+            "#!/bin/sh\ncase \"$*\" in\n*--list-langs*) echo 'List of available languages (1):'; \
+             echo eng; exit 0;;\n*--version*) echo 'tesseract 5.3.0'; exit 0;;\nesac\n\
+             exec sleep 120\n",
+        )
+        .expect("script");
+        std::fs::set_permissions(&program, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        let config = LocalConfig {
+            tesseract: program.display().to_string(),
+            timeout_secs: 1,
+            ..LocalConfig::default()
+        };
+        // A script just written can be briefly "busy" while another test thread forks.
+        let reader = (0..20)
+            .find_map(|_| {
+                LocalVerifier::new(&config).ok().or_else(|| {
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                    None
+                })
+            })
+            .expect("the fake tesseract starts");
+        let mut png = Vec::new();
+        image::GrayImage::from_pixel(200, 100, image::Luma([255]))
+            .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+            .expect("png");
+        let err = reader.read(&png).expect_err("the call hangs");
+        assert!(matches!(err, LocalError::Timeout(_)), "{err:?}");
     }
 }
