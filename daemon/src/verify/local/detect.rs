@@ -123,6 +123,22 @@ pub fn find_zones(img: &GrayImage) -> Vec<Zone> {
     found.into_iter().map(|(_, z)| z).take(2).collect()
 }
 
+/// The axis-aligned box (x0, y0, x1, y1) around `points`, clipped to an image of `size`.
+pub fn clipped_bounds(points: &[(f32, f32)], size: (u32, u32)) -> (f32, f32, f32, f32) {
+    let (w, h) = (size.0 as f32, size.1 as f32);
+    let (mut x0, mut y0, mut x1, mut y1) = (f32::MAX, f32::MAX, f32::MIN, f32::MIN);
+    for &(x, y) in points {
+        (x0, y0) = (x0.min(x), y0.min(y));
+        (x1, y1) = (x1.max(x), y1.max(y));
+    }
+    (
+        x0.clamp(0.0, w),
+        y0.clamp(0.0, h),
+        x1.clamp(0.0, w),
+        y1.clamp(0.0, h),
+    )
+}
+
 /// Dark-on-light ink: a pixel clearly darker than its neighbourhood's mean.
 fn text_mask(img: &GrayImage) -> GrayImage {
     let mean = imageproc::filter::box_filter(img, 15, 15);
@@ -349,26 +365,7 @@ fn cut(img: &GrayImage, quarter: bool, scale: f32, group: &[Row]) -> Option<Zone
             cy + a * half_len * uy + b * half_across * vy,
         )
     });
-    let x0 = corners
-        .iter()
-        .map(|c| c.0)
-        .fold(f32::MAX, f32::min)
-        .max(0.0);
-    let y0 = corners
-        .iter()
-        .map(|c| c.1)
-        .fold(f32::MAX, f32::min)
-        .max(0.0);
-    let x1 = corners
-        .iter()
-        .map(|c| c.0)
-        .fold(0.0, f32::max)
-        .min(img.width() as f32);
-    let y1 = corners
-        .iter()
-        .map(|c| c.1)
-        .fold(0.0, f32::max)
-        .min(img.height() as f32);
+    let (x0, y0, x1, y1) = clipped_bounds(&corners, img.dimensions());
     let mut angle = theta.to_degrees();
     if quarter {
         angle += 90.0;

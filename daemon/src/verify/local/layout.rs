@@ -1,7 +1,9 @@
 //! The fixed grid of each ICAO 9303 zone format: where the check-digit-covered fields sit, which
 //! cells hold only digits, and the repairs this allows: a letter in a digit-only cell is the
-//! digit it resembles, and runs of `O`-like letters in a checked field become zeros only when
-//! the field's check digit then agrees.
+//! digit it resembles, and runs of `O`-like letters OCR was unsure of in a checked field become
+//! zeros only when the field's check digit then agrees.
+
+use super::repair::SURE;
 
 /// A checked field: row, first column, length; its check digit follows it.
 type Checked = (usize, usize, usize);
@@ -116,12 +118,15 @@ pub fn repair(lines: &mut [String], conf: &mut [Vec<f32>]) {
     let Some(grid) = Grid::of(lines) else {
         return;
     };
+    if conf.len() < lines.len() {
+        return;
+    }
     let mut rows: Vec<Vec<char>> = lines.iter().map(|l| l.chars().collect()).collect();
     for &(row, from, to) in grid.letters() {
         for col in from..to {
             if let Some(l) = rows[row].get(col).copied().and_then(as_letter) {
                 rows[row][col] = l;
-                conf[row][col] = conf[row][col].min(0.7);
+                lower(&mut conf[row], col);
             }
         }
     }
@@ -129,7 +134,7 @@ pub fn repair(lines: &mut [String], conf: &mut [Vec<f32>]) {
         for col in from..to {
             if let Some(d) = rows[row].get(col).copied().and_then(as_digit) {
                 rows[row][col] = d;
-                conf[row][col] = conf[row][col].min(0.7);
+                lower(&mut conf[row], col);
             }
         }
     }
@@ -140,24 +145,32 @@ pub fn repair(lines: &mut [String], conf: &mut [Vec<f32>]) {
         // A check digit cell holds a digit (or, after a long TD1 number, a filler).
         if let Some(d) = as_digit(digit) {
             rows[row][from + len] = d;
-            conf[row][from + len] = conf[row][from + len].min(0.7);
+            lower(&mut conf[row], from + len);
         }
         let digit = as_digit(digit).unwrap_or(digit);
         let field: String = rows[row][from..from + len].iter().collect();
-        // Zeros read as O, Q or D: first those next to a digit, then all of them. A field that
-        // already agrees may still hide zeros (the check digit is blind to some swaps); the
-        // zeroed reading wins only when it agrees too.
+        // Zeros read as O, Q or D, among the cells OCR was unsure of (a surely read letter
+        // stays: an agreeing digit is one-in-ten evidence, not enough to rewrite a sure read):
+        // first those next to a digit, then all of them. A field that already agrees may still
+        // hide zeros (the check digit is blind to some swaps); the zeroed reading wins only
+        // when it agrees too.
+        let unsure: Vec<bool> = (from..from + len)
+            .map(|c| conf[row].get(c).is_some_and(|v| *v < SURE))
+            .collect();
         let candidates = if mrz::verify(&field, digit) {
-            vec![zero_runs(&field, true)]
+            vec![zero_runs(&field, true, &unsure)]
         } else {
-            vec![zero_runs(&field, true), zero_runs(&field, false)]
+            vec![
+                zero_runs(&field, true, &unsure),
+                zero_runs(&field, false, &unsure),
+            ]
         };
         for candidate in candidates {
             if candidate != field && mrz::verify(&candidate, digit) {
                 for (i, (a, b)) in field.chars().zip(candidate.chars()).enumerate() {
                     if a != b {
                         rows[row][from + i] = b;
-                        conf[row][from + i] = conf[row][from + i].min(0.7);
+                        lower(&mut conf[row], from + i);
                     }
                 }
                 break;
@@ -169,8 +182,16 @@ pub fn repair(lines: &mut [String], conf: &mut [Vec<f32>]) {
     }
 }
 
-/// `field` with O-like letters turned into `0`: only runs touching a digit when `touching`.
-fn zero_runs(field: &str, touching: bool) -> String {
+/// Caps a repaired cell's confidence: the repair is a guess the check digits may not cover.
+fn lower(conf: &mut [f32], col: usize) {
+    if let Some(c) = conf.get_mut(col) {
+        *c = c.min(0.7);
+    }
+}
+
+/// `field` with O-like letters in `unsure` cells turned into `0`: only runs touching a digit
+/// when `touching`.
+fn zero_runs(field: &str, touching: bool, unsure: &[bool]) -> String {
     let chars: Vec<char> = field.chars().collect();
     let o_like = |c: char| matches!(c, 'O' | 'Q' | 'D');
     let mut out = chars.clone();
@@ -187,8 +208,10 @@ fn zero_runs(field: &str, touching: bool) -> String {
         let before = start > 0 && (chars[start - 1].is_ascii_digit());
         let after = i < chars.len() && chars[i].is_ascii_digit();
         if !touching || before || after {
-            for c in &mut out[start..i] {
-                *c = '0';
+            for (j, c) in out.iter_mut().enumerate().take(i).skip(start) {
+                if unsure.get(j).copied().unwrap_or(false) {
+                    *c = '0';
+                }
             }
         }
     }
@@ -205,10 +228,23 @@ mod tests {
             "P<POLKOWALSKA<KWIATKOWSKA<<JOANNA<<<<<<<<<<<".to_string(),
             "AAQQOOOQ00POL6OO2084F1412314<<<<<<<<<<<<<<<4".to_string(),
         ];
+        // OCR is unsure of the letters in the number, sure of the rest.
         let mut conf = vec![vec![0.9; 44]; 2];
+        for c in 2..8 {
+            conf[1][c] = 0.6;
+        }
+        let mut sure = conf.clone();
         repair(&mut lines, &mut conf);
         assert_eq!(lines[1], "AA00000000POL6002084F1412314<<<<<<<<<<<<<<<4");
         assert!(conf[1][2] <= 0.7);
+        // The same letters read surely stay letters.
+        let mut lines = vec![
+            "P<POLKOWALSKA<KWIATKOWSKA<<JOANNA<<<<<<<<<<<".to_string(),
+            "AAQQOOOQ00POL6002084F1412314<<<<<<<<<<<<<<<4".to_string(),
+        ];
+        sure[1].fill(0.9);
+        repair(&mut lines, &mut sure);
+        assert!(lines[1].starts_with("AAQQOOOQ00"), "{}", lines[1]);
         // A wrong check digit is not "repaired" into a right one.
         let mut lines = vec![
             "C1USA0223456791EAC9730051220<<".to_string(),

@@ -182,6 +182,14 @@ proptest! {
         let mut chars: Vec<char> = damaged[r].chars().collect();
         chars[c] = confuse(chars[c]).expect("confusable");
         damaged[r] = chars.into_iter().collect();
+        // A confusion the check digits are blind to (G for 6: 16 and 6 agree mod 10) leaves a
+        // zone that verifies as read; no reader can catch it, so it proves nothing here.
+        let as_read = match damaged.as_slice() {
+            [a, b] => mrz::parse_td3(a, b).ok(),
+            [a, b, c] => mrz::parse_td1(a, b, c).ok(),
+            _ => None,
+        };
+        prop_assume!(!as_read.is_some_and(|d| d.checks.all_valid()));
         let unsure = if sure { vec![] } else { vec![(r, c)] };
         if let Some(doc) = read(&damaged, 0.95, &unsure)
             && doc.checks.all_valid()

@@ -186,7 +186,7 @@ pub fn parse(zone: &ZoneText) -> Option<mrz::MrzData> {
 }
 
 /// Confidence at or above which OCR's reading of a cell is not overridden by a repair.
-const SURE: f32 = 0.85;
+pub const SURE: f32 = 0.85;
 
 /// Whether `repaired` differs from the zone as read only in cells OCR was unsure of: a repair
 /// may fix a misread, never a confidently printed wrong check digit.
