@@ -201,7 +201,10 @@ proptest! {
 
     #[test]
     fn a_wrong_check_digit_read_surely_is_never_repaired_into_validity(
-        (h, passport) in holder(),
+        (h, passport) in holder()
+            .prop_filter("O-like letters get the zero repair", |(h, _)| {
+                !h.document_number.contains(['O', 'Q', 'D'])
+            }),
         which in 0usize..3,
         shift in 1u32..10,
     ) {
