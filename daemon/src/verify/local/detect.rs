@@ -54,7 +54,7 @@ impl Frame {
     };
 
     /// The input-image point under crop point (`x`, `y`).
-    pub fn to_input(&self, x: f32, y: f32) -> (f32, f32) {
+    pub fn input_point(&self, x: f32, y: f32) -> (f32, f32) {
         let a = x / self.zoom - self.half_len;
         let b = y / self.zoom - self.half_across;
         (

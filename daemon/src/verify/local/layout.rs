@@ -230,9 +230,7 @@ mod tests {
         ];
         // OCR is unsure of the letters in the number, sure of the rest.
         let mut conf = vec![vec![0.9; 44]; 2];
-        for c in 2..8 {
-            conf[1][c] = 0.6;
-        }
+        conf[1][2..8].fill(0.6);
         let mut sure = conf.clone();
         repair(&mut lines, &mut conf);
         assert_eq!(lines[1], "AA00000000POL6002084F1412314<<<<<<<<<<<<<<<4");

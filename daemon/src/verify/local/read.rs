@@ -34,7 +34,7 @@ impl LocalVerifier {
         if !zones_seen {
             // No zone found: the whole page, as Tesseract sees it.
             let gray = decoded.to_luma8();
-            let identity = |x: f32, y: f32| Frame::IDENTITY.to_input(x, y);
+            let identity = |x: f32, y: f32| Frame::IDENTITY.input_point(x, y);
             let reading = self.read_zone(&gray, &identity, gray.dimensions())?;
             calls += reading.ocr_calls;
             if reading.score() > best.score() {
@@ -68,9 +68,9 @@ impl LocalVerifier {
                 let frame = zone.frame;
                 let to_input = move |x: f32, y: f32| {
                     if flip {
-                        frame.to_input(w - x, h - y)
+                        frame.input_point(w - x, h - y)
                     } else {
-                        frame.to_input(x, y)
+                        frame.input_point(x, y)
                     }
                 };
                 let reading = self.read_zone(&view, &to_input, gray.dimensions())?;
