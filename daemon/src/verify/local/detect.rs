@@ -24,6 +24,44 @@ pub struct Zone {
     /// Axis-aligned box around the zone, in pixels of the input image.
     #[allow(dead_code)]
     pub bbox: (u32, u32, u32, u32),
+    /// Where the crop's pixels came from in the input image.
+    pub frame: Frame,
+}
+
+/// The map from a zone crop's pixels back to the input image: the crop's axes are `u` (along
+/// the rows) and `v` (across), centred on (`cx`, `cy`) and scaled by `zoom`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Frame {
+    cx: f32,
+    cy: f32,
+    u: (f32, f32),
+    v: (f32, f32),
+    zoom: f32,
+    half_len: f32,
+    half_across: f32,
+}
+
+impl Frame {
+    /// The crop is the input image itself.
+    pub const IDENTITY: Frame = Frame {
+        cx: 0.0,
+        cy: 0.0,
+        u: (1.0, 0.0),
+        v: (0.0, 1.0),
+        zoom: 1.0,
+        half_len: 0.0,
+        half_across: 0.0,
+    };
+
+    /// The input-image point under crop point (`x`, `y`).
+    pub fn input_point(&self, x: f32, y: f32) -> (f32, f32) {
+        let a = x / self.zoom - self.half_len;
+        let b = y / self.zoom - self.half_across;
+        (
+            self.cx + a * self.u.0 + b * self.v.0,
+            self.cy + a * self.u.1 + b * self.v.1,
+        )
+    }
 }
 
 /// One long blob: a candidate MRZ row.
@@ -35,6 +73,17 @@ struct Row {
     theta: f32,
     length: f32,
     thickness: f32,
+}
+
+/// The image as the MRZ printer's black ink sees it: each pixel's brightest channel, so that
+/// coloured print, backgrounds and annotations (a red box drawn round the zone, a tinted
+/// guilloche) turn light while black type stays dark.
+pub fn ink_image(img: &image::DynamicImage) -> GrayImage {
+    let rgb = img.to_rgb8();
+    GrayImage::from_fn(rgb.width(), rgb.height(), |x, y| {
+        let p = rgb.get_pixel(x, y).0;
+        image::Luma([p[0].max(p[1]).max(p[2])])
+    })
 }
 
 /// Candidate zones in `img`, most likely first (at most a few).
@@ -72,6 +121,22 @@ pub fn find_zones(img: &GrayImage) -> Vec<Zone> {
     }
     found.sort_by(|a, b| b.0.total_cmp(&a.0));
     found.into_iter().map(|(_, z)| z).take(2).collect()
+}
+
+/// The axis-aligned box (x0, y0, x1, y1) around `points`, clipped to an image of `size`.
+pub fn clipped_bounds(points: &[(f32, f32)], size: (u32, u32)) -> (f32, f32, f32, f32) {
+    let (w, h) = (size.0 as f32, size.1 as f32);
+    let (mut x0, mut y0, mut x1, mut y1) = (f32::MAX, f32::MAX, f32::MIN, f32::MIN);
+    for &(x, y) in points {
+        (x0, y0) = (x0.min(x), y0.min(y));
+        (x1, y1) = (x1.max(x), y1.max(y));
+    }
+    (
+        x0.clamp(0.0, w),
+        y0.clamp(0.0, h),
+        x1.clamp(0.0, w),
+        y1.clamp(0.0, h),
+    )
 }
 
 /// Dark-on-light ink: a pixel clearly darker than its neighbourhood's mean.
@@ -300,26 +365,7 @@ fn cut(img: &GrayImage, quarter: bool, scale: f32, group: &[Row]) -> Option<Zone
             cy + a * half_len * uy + b * half_across * vy,
         )
     });
-    let x0 = corners
-        .iter()
-        .map(|c| c.0)
-        .fold(f32::MAX, f32::min)
-        .max(0.0);
-    let y0 = corners
-        .iter()
-        .map(|c| c.1)
-        .fold(f32::MAX, f32::min)
-        .max(0.0);
-    let x1 = corners
-        .iter()
-        .map(|c| c.0)
-        .fold(0.0, f32::max)
-        .min(img.width() as f32);
-    let y1 = corners
-        .iter()
-        .map(|c| c.1)
-        .fold(0.0, f32::max)
-        .min(img.height() as f32);
+    let (x0, y0, x1, y1) = clipped_bounds(&corners, img.dimensions());
     let mut angle = theta.to_degrees();
     if quarter {
         angle += 90.0;
@@ -329,5 +375,14 @@ fn cut(img: &GrayImage, quarter: bool, scale: f32, group: &[Row]) -> Option<Zone
         rows: group.len(),
         angle,
         bbox: (x0 as u32, y0 as u32, (x1 - x0) as u32, (y1 - y0) as u32),
+        frame: Frame {
+            cx,
+            cy,
+            u: (ux, uy),
+            v: (vx, vy),
+            zoom,
+            half_len,
+            half_across,
+        },
     })
 }

@@ -3,7 +3,7 @@
 //! field's characters with what its check digit says. A field whose check digit fails is
 //! low-confidence whatever OCR says.
 
-use idreview_protocol::{Candidate, Field, FieldSource, Side};
+use idreview_protocol::{BoundingBox, Candidate, Field, FieldSource, Side};
 use mrz::{Format, MrzData, MrzDate, Sex};
 
 use super::repair::ZoneText;
@@ -37,6 +37,8 @@ pub struct Extracted {
     pub value: String,
     pub confidence: f32,
     pub check: Check,
+    /// Where the field is printed, in pixels of the input image.
+    pub bbox: Option<BoundingBox>,
 }
 
 fn spans(format: &Format) -> [(&'static str, Option<Span>); 9] {
@@ -111,8 +113,13 @@ pub fn combine(ocr: f32, check: Check, repaired: bool) -> f32 {
     if repaired { c.min(0.6) } else { c }
 }
 
-/// The card fields read from a parsed zone.
-pub fn extract(doc: &MrzData, zone: &ZoneText) -> Vec<Extracted> {
+/// The card fields read from a parsed zone; `locate` turns a span of cells into a box in the
+/// input image.
+pub fn extract(
+    doc: &MrzData,
+    zone: &ZoneText,
+    locate: &dyn Fn(usize, usize, usize) -> Option<BoundingBox>,
+) -> Vec<Extracted> {
     let checks = &doc.checks;
     let composite = Check::from(checks.composite);
     let strip = |s: &str| s.trim_end_matches('<').replace('<', " ").trim().to_string();
@@ -196,6 +203,7 @@ pub fn extract(doc: &MrzData, zone: &ZoneText) -> Vec<Extracted> {
             value,
             confidence: (confidence * 1000.0).round() / 1000.0,
             check,
+            bbox: span.and_then(|(row, from, to)| locate(row, from, to)),
         });
     }
     out
@@ -211,13 +219,13 @@ pub fn to_card_fields(extracted: &[Extracted], side: Side) -> Vec<Field> {
             confidence: e.confidence,
             source: FieldSource::Mrz,
             side,
-            bbox: None,
+            bbox: e.bbox,
             candidates: vec![Candidate {
                 value: e.value.clone(),
                 confidence: e.confidence,
                 source: FieldSource::Mrz,
                 side,
-                bbox: None,
+                bbox: e.bbox,
             }],
         })
         .collect()

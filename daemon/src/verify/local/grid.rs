@@ -21,13 +21,51 @@ pub fn pitch(rows: &[Vec<OcrChar>]) -> Option<f32> {
     gaps.get(gaps.len() / 2).copied()
 }
 
+/// A row placed on its grid: one character and confidence per cell, and where the cells lie in
+/// the zone image.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Placed {
+    pub text: String,
+    pub confidences: Vec<f32>,
+    /// Whether OCR put a character in the cell (an empty cell reads as a filler).
+    pub filled: Vec<bool>,
+    pub cells: RowCells,
+}
+
+/// Where a row's cells lie in the zone image: cell `i` is centred on `x0 + i * pitch`, and the
+/// row's ink runs from `top` to `bottom`.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct RowCells {
+    pub x0: f32,
+    pub pitch: f32,
+    pub top: u32,
+    pub bottom: u32,
+}
+
+impl RowCells {
+    /// The box (x0, y0, x1, y1) of cells `from..to` in the zone image.
+    pub fn span(&self, from: usize, to: usize) -> (f32, f32, f32, f32) {
+        (
+            self.x0 + (from as f32 - 0.5) * self.pitch,
+            self.top as f32,
+            self.x0 + (to as f32 - 0.5) * self.pitch,
+            self.bottom as f32,
+        )
+    }
+}
+
 /// The row on a grid of `n` cells, the first character in the first cell; an empty cell is a
 /// filler with confidence 0.5, and of two characters in one cell the wider one stays.
-pub fn place(row: &[OcrChar], n: usize, pitch: f32) -> (String, Vec<f32>) {
+pub fn place(row: &[OcrChar], n: usize, pitch: f32) -> Placed {
     // (char, confidence, box width)
     let mut cells: Vec<Option<(char, f32, u32)>> = vec![None; n];
     let Some(first) = row.first() else {
-        return ("<".repeat(n), vec![0.5; n]);
+        return Placed {
+            text: "<".repeat(n),
+            confidences: vec![0.5; n],
+            filled: vec![false; n],
+            cells: RowCells::default(),
+        };
     };
     let (x0, pitch) = refine(row, centre(first), pitch, n);
     for c in row {
@@ -43,9 +81,21 @@ pub fn place(row: &[OcrChar], n: usize, pitch: f32) -> (String, Vec<f32>) {
             *cell = Some((c.ch, c.confidence, width));
         }
     }
-    let text = cells.iter().map(|c| c.map_or('<', |c| c.0)).collect();
-    let conf = cells.iter().map(|c| c.map_or(0.5, |c| c.1)).collect();
-    (text, conf)
+    let mut tops: Vec<u32> = row.iter().map(|c| c.bbox.1).collect();
+    let mut bottoms: Vec<u32> = row.iter().map(|c| c.bbox.3).collect();
+    tops.sort_unstable();
+    bottoms.sort_unstable();
+    Placed {
+        text: cells.iter().map(|c| c.map_or('<', |c| c.0)).collect(),
+        confidences: cells.iter().map(|c| c.map_or(0.5, |c| c.1)).collect(),
+        filled: cells.iter().map(Option::is_some).collect(),
+        cells: RowCells {
+            x0,
+            pitch,
+            top: tops[tops.len() / 2],
+            bottom: bottoms[bottoms.len() / 2],
+        },
+    }
 }
 
 /// Least-squares fit of the first cell's centre and the pitch to the characters' centres, given
@@ -100,8 +150,10 @@ mod tests {
         let gappy = row("D231458907UTO7408122F1204159<<<<<<<6", &[29, 30, 31]);
         let p = pitch(&[full, gappy.clone()]).expect("pitch");
         assert!((p - 20.0).abs() < 0.01);
-        let (text, conf) = place(&gappy, 36, p);
-        assert_eq!(text, "D231458907UTO7408122F1204159<<<<<<<6");
-        assert_eq!(conf[30], 0.5);
+        let placed = place(&gappy, 36, p);
+        assert_eq!(placed.text, "D231458907UTO7408122F1204159<<<<<<<6");
+        assert_eq!(placed.confidences[30], 0.5);
+        assert!(!placed.filled[30] && placed.filled[28]);
+        assert!((placed.cells.x0 - 7.0).abs() < 0.01 && (placed.cells.pitch - 20.0).abs() < 0.01);
     }
 }

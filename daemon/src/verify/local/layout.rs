@@ -1,7 +1,9 @@
 //! The fixed grid of each ICAO 9303 zone format: where the check-digit-covered fields sit, which
 //! cells hold only digits, and the repairs this allows: a letter in a digit-only cell is the
-//! digit it resembles, and runs of `O`-like letters in a checked field become zeros only when
-//! the field's check digit then agrees.
+//! digit it resembles, and runs of `O`-like letters OCR was unsure of in a checked field become
+//! zeros only when the field's check digit then agrees.
+
+use super::repair::SURE;
 
 /// A checked field: row, first column, length; its check digit follows it.
 type Checked = (usize, usize, usize);
@@ -54,6 +56,36 @@ impl Grid {
     }
 }
 
+/// Cells that must hold a printed character (never an empty cell): the date digits, the check
+/// digits and the last cell of the data row.
+pub fn required_cells(lines: &[String]) -> Vec<(usize, usize)> {
+    let Some(grid) = Grid::of(lines) else {
+        return Vec::new();
+    };
+    let mut cells: Vec<(usize, usize)> = grid
+        .digits()
+        .iter()
+        .flat_map(|&(row, from, to)| (from..to).map(move |c| (row, c)))
+        .collect();
+    cells.extend(
+        grid.checked()
+            .iter()
+            .map(|&(row, from, len)| (row, from + len)),
+    );
+    // The composite check digit ends the data row (a visa's optional data ends it instead; a
+    // filler there reads back as a filler).
+    match grid {
+        Grid::Long => cells.push((1, 43)),
+        Grid::Medium => cells.push((1, 35)),
+        Grid::Card => cells.push((1, 29)),
+    }
+    cells.sort_unstable();
+    cells.dedup();
+    // Check digits last in a row are the ones line reads drop: look at the row ends first.
+    cells.sort_by_key(|&(row, col)| (std::cmp::Reverse(col), row));
+    cells
+}
+
 /// The digit a letter in a digit-only cell stands for.
 fn as_digit(c: char) -> Option<char> {
     Some(match c {
@@ -86,12 +118,15 @@ pub fn repair(lines: &mut [String], conf: &mut [Vec<f32>]) {
     let Some(grid) = Grid::of(lines) else {
         return;
     };
+    if conf.len() < lines.len() {
+        return;
+    }
     let mut rows: Vec<Vec<char>> = lines.iter().map(|l| l.chars().collect()).collect();
     for &(row, from, to) in grid.letters() {
         for col in from..to {
             if let Some(l) = rows[row].get(col).copied().and_then(as_letter) {
                 rows[row][col] = l;
-                conf[row][col] = conf[row][col].min(0.7);
+                lower(&mut conf[row], col);
             }
         }
     }
@@ -99,7 +134,7 @@ pub fn repair(lines: &mut [String], conf: &mut [Vec<f32>]) {
         for col in from..to {
             if let Some(d) = rows[row].get(col).copied().and_then(as_digit) {
                 rows[row][col] = d;
-                conf[row][col] = conf[row][col].min(0.7);
+                lower(&mut conf[row], col);
             }
         }
     }
@@ -107,22 +142,35 @@ pub fn repair(lines: &mut [String], conf: &mut [Vec<f32>]) {
         let Some(&digit) = rows[row].get(from + len) else {
             continue;
         };
+        // A check digit cell holds a digit (or, after a long TD1 number, a filler).
+        if let Some(d) = as_digit(digit) {
+            rows[row][from + len] = d;
+            lower(&mut conf[row], from + len);
+        }
         let digit = as_digit(digit).unwrap_or(digit);
         let field: String = rows[row][from..from + len].iter().collect();
-        // Zeros read as O, Q or D: first those next to a digit, then all of them. A field that
-        // already agrees may still hide zeros (the check digit is blind to some swaps); the
-        // zeroed reading wins only when it agrees too.
+        // Zeros read as O, Q or D (Tesseract's stock model reads them so, often surely): first
+        // those next to a digit, then all of them, kept when the check digit then agrees. A
+        // field that already agrees may still hide zeros (the check digit is blind to some
+        // swaps); there only unsure cells change, and only if the field still agrees.
+        let unsure: Vec<bool> = (from..from + len)
+            .map(|c| conf[row].get(c).is_some_and(|v| *v < SURE))
+            .collect();
+        let any = vec![true; len];
         let candidates = if mrz::verify(&field, digit) {
-            vec![zero_runs(&field, true)]
+            vec![zero_runs(&field, true, &unsure)]
         } else {
-            vec![zero_runs(&field, true), zero_runs(&field, false)]
+            vec![
+                zero_runs(&field, true, &any),
+                zero_runs(&field, false, &any),
+            ]
         };
         for candidate in candidates {
             if candidate != field && mrz::verify(&candidate, digit) {
                 for (i, (a, b)) in field.chars().zip(candidate.chars()).enumerate() {
                     if a != b {
                         rows[row][from + i] = b;
-                        conf[row][from + i] = conf[row][from + i].min(0.7);
+                        lower(&mut conf[row], from + i);
                     }
                 }
                 break;
@@ -134,8 +182,16 @@ pub fn repair(lines: &mut [String], conf: &mut [Vec<f32>]) {
     }
 }
 
-/// `field` with O-like letters turned into `0`: only runs touching a digit when `touching`.
-fn zero_runs(field: &str, touching: bool) -> String {
+/// Caps a repaired cell's confidence: the repair is a guess the check digits may not cover.
+fn lower(conf: &mut [f32], col: usize) {
+    if let Some(c) = conf.get_mut(col) {
+        *c = c.min(0.7);
+    }
+}
+
+/// `field` with O-like letters in `unsure` cells turned into `0`: only runs touching a digit
+/// when `touching`.
+fn zero_runs(field: &str, touching: bool, unsure: &[bool]) -> String {
     let chars: Vec<char> = field.chars().collect();
     let o_like = |c: char| matches!(c, 'O' | 'Q' | 'D');
     let mut out = chars.clone();
@@ -152,8 +208,10 @@ fn zero_runs(field: &str, touching: bool) -> String {
         let before = start > 0 && (chars[start - 1].is_ascii_digit());
         let after = i < chars.len() && chars[i].is_ascii_digit();
         if !touching || before || after {
-            for c in &mut out[start..i] {
-                *c = '0';
+            for (j, c) in out.iter_mut().enumerate().take(i).skip(start) {
+                if unsure.get(j).copied().unwrap_or(false) {
+                    *c = '0';
+                }
             }
         }
     }
@@ -170,10 +228,24 @@ mod tests {
             "P<POLKOWALSKA<KWIATKOWSKA<<JOANNA<<<<<<<<<<<".to_string(),
             "AAQQOOOQ00POL6OO2084F1412314<<<<<<<<<<<<<<<4".to_string(),
         ];
+        // OCR is unsure of the letters in the number, sure of the rest.
         let mut conf = vec![vec![0.9; 44]; 2];
+        conf[1][2..8].fill(0.6);
+        let mut sure = conf.clone();
         repair(&mut lines, &mut conf);
         assert_eq!(lines[1], "AA00000000POL6002084F1412314<<<<<<<<<<<<<<<4");
         assert!(conf[1][2] <= 0.7);
+        // A number that agrees as read keeps its surely read letters.
+        let mut lines = vec![
+            "P<POLKOWALSKA<KWIATKOWSKA<<JOANNA<<<<<<<<<<<".to_string(),
+            "AO0O000000POL6002084F1412314<<<<<<<<<<<<<<<4".to_string(),
+        ];
+        let before = lines[1].clone();
+        // Both readings agree (the two O->0 swaps cancel mod 10): nothing to decide by.
+        assert!(mrz::verify("AO0O00000", '0') && mrz::verify("A00000000", '0'));
+        sure[1].fill(0.9);
+        repair(&mut lines, &mut sure);
+        assert_eq!(lines[1], before);
         // A wrong check digit is not "repaired" into a right one.
         let mut lines = vec![
             "C1USA0223456791EAC9730051220<<".to_string(),

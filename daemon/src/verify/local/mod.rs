@@ -1,6 +1,7 @@
 //! The `local` provider: reads the machine-readable zone on this machine, no account needed.
 //! Owns the provider's settings, its start-up check, the bounded pool OCR runs in, and the
-//! read of one image (detect -> OCR -> repair -> fields); the steps live in the submodules.
+//! verdict; the read of one image (detect -> OCR -> repair -> fields) is in `read` and the
+//! steps in the other submodules.
 
 mod detect;
 pub mod eval;
@@ -9,6 +10,10 @@ mod glyph;
 mod grid;
 mod layout;
 mod ocr;
+#[cfg(test)]
+mod properties;
+mod read;
+mod recheck;
 pub mod render;
 mod repair;
 #[cfg(test)]
@@ -16,12 +21,11 @@ mod synthetic;
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Instant;
 
 use idreview_protocol::{ProviderVerdict, ProviderWarning, Severity, Side};
 use serde::{Deserialize, Serialize};
 use tokio::sync::Semaphore;
-use tracing::{debug, instrument, warn};
+use tracing::{instrument, warn};
 
 pub use fields::{Check, Extracted};
 pub use ocr::Tesseract;
@@ -41,6 +45,8 @@ pub struct LocalConfig {
     pub tessdata_dir: Option<PathBuf>,
     /// Documents read at once; 0: one per core.
     pub workers: usize,
+    /// Longest one Tesseract call may take; a call past it is killed and the read fails.
+    pub timeout_secs: u64,
 }
 
 impl Default for LocalConfig {
@@ -50,6 +56,7 @@ impl Default for LocalConfig {
             language: "eng".into(),
             tessdata_dir: None,
             workers: 0,
+            timeout_secs: 30,
         }
     }
 }
@@ -71,6 +78,8 @@ pub enum LocalError {
          `tesseract-ocr-{language}` or set [verification.local] language"
     )]
     Language { language: String, installed: String },
+    #[error("tesseract took longer than {0:?} and was stopped")]
+    Timeout(std::time::Duration),
     #[error("tesseract failed: {0}")]
     Failed(String),
     #[error("tesseract: no stdin pipe")]
@@ -137,6 +146,7 @@ impl LocalVerifier {
             program: config.tesseract.clone(),
             language: config.language.clone(),
             tessdata_dir: config.tessdata_dir.clone(),
+            timeout: std::time::Duration::from_secs(config.timeout_secs.max(1)),
         };
         let version = tesseract.probe()?;
         let workers = match config.workers {
@@ -149,102 +159,6 @@ impl LocalVerifier {
                 tesseract,
                 permits: Semaphore::new(workers),
             }),
-        })
-    }
-
-    /// Reads the MRZ of one encoded image (blocking: call from a blocking thread).
-    pub fn read(&self, bytes: &[u8]) -> Result<Reading, LocalError> {
-        let started = Instant::now();
-        let gray = image::load_from_memory(bytes)?.to_luma8();
-        let mut best = Reading::default();
-        let mut calls = 0;
-        let zones = detect::find_zones(&gray);
-        'search: for zone in &zones {
-            for flip in [false, true] {
-                let view = if flip {
-                    image::imageops::rotate180(&zone.image)
-                } else {
-                    zone.image.clone()
-                };
-                let reading = self.read_zone(&view)?;
-                calls += 1;
-                debug!(
-                    angle = zone.angle,
-                    rows = zone.rows,
-                    flip,
-                    score = reading.score(),
-                    "zone read"
-                );
-                if reading.score() > best.score() {
-                    best = reading;
-                }
-                if best.all_checks_pass() {
-                    break 'search;
-                }
-            }
-        }
-        if zones.is_empty() {
-            // No zone found: the whole page, as Tesseract sees it.
-            let reading = self.read_zone(&gray)?;
-            calls += 1;
-            if reading.score() > best.score() {
-                best = reading;
-            }
-        }
-        best.ocr_calls = calls;
-        best.seconds = started.elapsed().as_secs_f64();
-        Ok(best)
-    }
-
-    fn read_zone(&self, img: &image::GrayImage) -> Result<Reading, LocalError> {
-        let mut png = Vec::new();
-        img.write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)?;
-        let mut lines = self.inner.tesseract.read_lines(&png)?;
-        let level = glyph::ink_level(img);
-        for c in lines.iter_mut().flat_map(|l| l.chars.iter_mut()) {
-            if glyph::may_be_filler(c.ch) && glyph::is_filler(img, c.bbox, level) {
-                c.ch = '<';
-            }
-        }
-        if tracing::enabled!(tracing::Level::DEBUG) {
-            for line in &lines {
-                let xs: Vec<u32> = line
-                    .chars
-                    .iter()
-                    .map(|c| (c.bbox.0 + c.bbox.2) / 2)
-                    .collect();
-                debug!(text = %line.text(), ?xs, "ocr line");
-            }
-        }
-        let Some(zone) = repair::zone_text(&lines) else {
-            return Ok(Reading::default());
-        };
-        let Some(doc) = repair::parse(&zone) else {
-            return Ok(Reading {
-                zone: Some(zone),
-                ..Reading::default()
-            });
-        };
-        let c = &doc.checks;
-        let checks = [
-            ("document_number", c.document_number),
-            ("birth_date", c.date_of_birth),
-            ("expiry_date", c.date_of_expiry),
-            ("personal_number", c.personal_number),
-            ("composite", c.composite),
-        ]
-        .into_iter()
-        .filter_map(|(name, v)| v.map(|v| (name, v)))
-        .collect();
-        Ok(Reading {
-            fields: fields::extract(&doc, &zone),
-            zone: Some(zone),
-            mrz: Some(doc.mrz_lines.clone()),
-            format: Some(format!("{:?}", doc.format)),
-            checks,
-            damaged_recovery: doc.damaged_recovery,
-            ocr_calls: 1,
-            seconds: 0.0,
         })
     }
 
@@ -355,5 +269,41 @@ mod tests {
         };
         let err = LocalVerifier::new(&config).expect_err("no such language");
         assert!(err.to_string().contains("tesseract-ocr-klingon"), "{err}");
+    }
+
+    #[test]
+    fn a_hung_tesseract_is_stopped_at_the_deadline() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let program = dir.path().join("tesseract");
+        // Answers the start-up probe, then hangs on every read.
+        std::fs::write(
+            &program,
+            "#!/bin/sh\ncase \"$*\" in\n*--list-langs*) echo 'List of available languages (1):'; \
+             echo eng; exit 0;;\n*--version*) echo 'tesseract 5.3.0'; exit 0;;\nesac\n\
+             exec sleep 120\n",
+        )
+        .expect("script");
+        std::fs::set_permissions(&program, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        let config = LocalConfig {
+            tesseract: program.display().to_string(),
+            timeout_secs: 1,
+            ..LocalConfig::default()
+        };
+        // A script just written can be briefly "busy" while another test thread forks.
+        let reader = (0..20)
+            .find_map(|_| {
+                LocalVerifier::new(&config).ok().or_else(|| {
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                    None
+                })
+            })
+            .expect("the fake tesseract starts");
+        let mut png = Vec::new();
+        image::GrayImage::from_pixel(200, 100, image::Luma([255]))
+            .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+            .expect("png");
+        let err = reader.read(&png).expect_err("the call hangs");
+        assert!(matches!(err, LocalError::Timeout(_)), "{err:?}");
     }
 }

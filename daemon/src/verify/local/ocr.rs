@@ -1,10 +1,12 @@
 //! Tesseract as a child process: owns the command line (`OMP_THREAD_LIMIT=1`, the MRZ character
-//! whitelist, the configured language), the start-up probe, and the parsing of its hOCR output
-//! into lines of characters with a confidence each.
+//! whitelist, the configured language), the start-up probe, the deadline on each call (a hung
+//! Tesseract is killed, never waited on forever), and the parsing of its hOCR output into lines
+//! of characters with a confidence each.
 
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
 
 use super::LocalError;
 
@@ -20,6 +22,8 @@ pub struct Tesseract {
     pub language: String,
     /// `--tessdata-dir`, when the model lives outside Tesseract's own folder.
     pub tessdata_dir: Option<PathBuf>,
+    /// Longest one call may take before the process is killed.
+    pub timeout: Duration,
 }
 
 /// One character as Tesseract read it.
@@ -98,9 +102,19 @@ impl Tesseract {
     /// Reads a PNG image of a straightened zone as a block of text (`--psm 6`), restricted to
     /// the MRZ alphabet.
     pub fn read_lines(&self, png: &[u8]) -> Result<Vec<OcrLine>, LocalError> {
+        self.run(png, "6")
+    }
+
+    /// Reads a PNG image of a single character (`--psm 10`), restricted to the MRZ alphabet.
+    pub fn read_char(&self, png: &[u8]) -> Result<Option<OcrChar>, LocalError> {
+        let lines = self.run(png, "10")?;
+        Ok(lines.into_iter().flat_map(|l| l.chars).next())
+    }
+
+    fn run(&self, png: &[u8], psm: &str) -> Result<Vec<OcrLine>, LocalError> {
         let mut child = self
             .command()
-            .args(["stdin", "stdout", "--psm", "6", "-l"])
+            .args(["stdin", "stdout", "--psm", psm, "-l"])
             .arg(&self.language)
             .args(["-c", &format!("tessedit_char_whitelist={MRZ_ALPHABET}")])
             .args(["-c", "hocr_char_boxes=1", "hocr"])
@@ -114,15 +128,54 @@ impl Tesseract {
             })?;
         let mut stdin = child.stdin.take().ok_or(LocalError::Pipe)?;
         let input = png.to_vec();
+        // Pipes are fed and drained on their own threads so a full pipe never deadlocks the
+        // wait; they end when the process exits or is killed.
         let writer = std::thread::spawn(move || stdin.write_all(&input));
-        let out = child.wait_with_output().map_err(LocalError::Io)?;
+        let stdout = drain(child.stdout.take());
+        let stderr = drain(child.stderr.take());
+        let status = wait_until(&mut child, Instant::now() + self.timeout);
         let _ = writer.join();
-        if !out.status.success() {
-            return Err(LocalError::Failed(
-                String::from_utf8_lossy(&out.stderr).trim().to_string(),
-            ));
+        let stdout = stdout.join().unwrap_or_default();
+        let stderr = stderr.join().unwrap_or_default();
+        match status {
+            Ok(Some(status)) if status.success() => {
+                Ok(parse_hocr(&String::from_utf8_lossy(&stdout)))
+            }
+            Ok(Some(_)) => Err(LocalError::Failed(
+                String::from_utf8_lossy(&stderr).trim().to_string(),
+            )),
+            Ok(None) => Err(LocalError::Timeout(self.timeout)),
+            Err(e) => Err(LocalError::Io(e)),
         }
-        Ok(parse_hocr(&String::from_utf8_lossy(&out.stdout)))
+    }
+}
+
+/// Reads a pipe to its end on a thread of its own.
+fn drain<R: Read + Send + 'static>(pipe: Option<R>) -> std::thread::JoinHandle<Vec<u8>> {
+    std::thread::spawn(move || {
+        let mut out = Vec::new();
+        if let Some(mut pipe) = pipe {
+            let _ = pipe.read_to_end(&mut out);
+        }
+        out
+    })
+}
+
+/// Waits for `child` until `deadline`; past it, kills and reaps it and answers `None`.
+fn wait_until(child: &mut Child, deadline: Instant) -> std::io::Result<Option<ExitStatus>> {
+    let mut nap = Duration::from_millis(1);
+    loop {
+        if let Some(status) = child.try_wait()? {
+            return Ok(Some(status));
+        }
+        let now = Instant::now();
+        if now >= deadline {
+            let _ = child.kill();
+            child.wait()?;
+            return Ok(None);
+        }
+        std::thread::sleep(nap.min(deadline - now));
+        nap = (nap * 2).min(Duration::from_millis(10));
     }
 }
 

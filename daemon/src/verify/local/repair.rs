@@ -3,8 +3,9 @@
 //! tail of a name field), and hands the text to the `mrz` crate, whose repair pass fixes OCR
 //! confusions only where a check digit agrees. Character confidences travel with the text.
 
+use super::grid::{self, RowCells};
+use super::layout;
 use super::ocr::{OcrChar, OcrLine};
-use super::{grid, layout};
 
 /// Characters Tesseract's stock English model reads for the `<` filler.
 const FILLER_LOOKALIKES: &[char] = &['<', 'K', 'X', 'C', 'E', '«', 'L'];
@@ -15,6 +16,10 @@ const FILLER_LOOKALIKES: &[char] = &['<', 'K', 'X', 'C', 'E', '«', 'L'];
 pub struct ZoneText {
     pub lines: Vec<String>,
     pub confidences: Vec<Vec<f32>>,
+    /// Per row, which cells OCR put a character in (empty when no grid could be fitted).
+    pub filled: Vec<Vec<bool>>,
+    /// Per row, where its cells lie in the zone image (empty when no grid could be fitted).
+    pub cells: Vec<RowCells>,
 }
 
 impl ZoneText {
@@ -72,7 +77,12 @@ pub fn zone_text(lines: &[OcrLine]) -> Option<ZoneText> {
     let mut zone = ZoneText::default();
     for (i, row) in rows.iter().enumerate() {
         let (mut text, mut conf) = match pitch {
-            Some(p) => grid::place(row, nominal, p),
+            Some(p) => {
+                let placed = grid::place(row, nominal, p);
+                zone.filled.push(placed.filled);
+                zone.cells.push(placed.cells);
+                (placed.text, placed.confidences)
+            }
             _ => (
                 row.iter().map(|c| c.ch).collect(),
                 row.iter().map(|c| c.confidence).collect(),
@@ -176,7 +186,7 @@ pub fn parse(zone: &ZoneText) -> Option<mrz::MrzData> {
 }
 
 /// Confidence at or above which OCR's reading of a cell is not overridden by a repair.
-const SURE: f32 = 0.85;
+pub const SURE: f32 = 0.85;
 
 /// Whether `repaired` differs from the zone as read only in cells OCR was unsure of: a repair
 /// may fix a misread, never a confidently printed wrong check digit.

@@ -113,7 +113,33 @@ fn a_clean_passport_and_a_blurred_noisy_skewed_one_are_read() {
     let h = holder(true);
     let lines = zone_lines(&h, true);
     let clean = document(&lines, 11);
-    assert_recovered(&read(&reader, clean.clone()), &h, "clean passport");
+    let reading = read(&reader, clean.clone());
+    assert_recovered(&reading, &h, "clean passport");
+    // Each field knows where it is printed: inside the image, the data row under the name
+    // row, the birth date right of the document number.
+    let bbox = |name: &str| {
+        reading
+            .fields
+            .iter()
+            .find(|f| f.name == name)
+            .and_then(|f| f.bbox)
+            .unwrap_or_else(|| panic!("{name} has a box"))
+    };
+    for f in &reading.fields {
+        let b = f.bbox.unwrap_or_else(|| panic!("{} has a box", f.name));
+        assert!(b.width > 0 && b.height > 0, "{}: {b:?}", f.name);
+        assert!(b.x + b.width <= clean.width() && b.y + b.height <= clean.height());
+    }
+    let (number, birth, surname) = (bbox("document_number"), bbox("birth_date"), bbox("surname"));
+    assert!(
+        birth.x >= number.x + number.width - 2,
+        "{number:?} {birth:?}"
+    );
+    assert!(
+        number.y > surname.y + surname.height / 2,
+        "{surname:?} {number:?}"
+    );
+    assert!(number.height < clean.height() / 8, "{number:?}");
     let rough = smudged(&turned(&clean, 4.0), 1.0, 18);
     assert_recovered(&read(&reader, rough), &h, "4 degrees, blurred, noisy");
 }
