@@ -284,7 +284,11 @@ mod tests {
         let many: Vec<AuditEvent> = (1..=150).map(|s| event(s, Some(1))).collect();
         let batch = Batch::encode(&many).expect("encodes").expect("some");
         let keys: Vec<u64> = batch.chunks.iter().map(|(k, _)| be_u64(k)).collect();
-        assert_eq!(keys, vec![1, 65, 129], "chunks of 64 keyed by their first seq");
+        assert_eq!(
+            keys,
+            vec![1, 65, 129],
+            "chunks of 64 keyed by their first seq"
+        );
     }
 
     #[test]
