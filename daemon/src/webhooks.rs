@@ -5,7 +5,8 @@
 
 use std::time::Duration;
 
-use sha2::{Digest, Sha256};
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
@@ -15,23 +16,10 @@ use crate::store::webhook_outbox::OutboxItem;
 
 /// HMAC-SHA256 of `message` under `key` (RFC 2104), as lower-case hex.
 pub fn sign(key: &[u8], message: &[u8]) -> String {
-    const BLOCK: usize = 64;
-    let mut k = [0u8; BLOCK];
-    if key.len() > BLOCK {
-        k[..32].copy_from_slice(&Sha256::digest(key));
-    } else {
-        k[..key.len()].copy_from_slice(key);
-    }
-    let pad = |byte: u8| k.iter().map(|b| b ^ byte).collect::<Vec<u8>>();
-    let inner = Sha256::new()
-        .chain_update(pad(0x36))
-        .chain_update(message)
-        .finalize();
-    let outer = Sha256::new()
-        .chain_update(pad(0x5c))
-        .chain_update(inner)
-        .finalize();
-    hex::encode(outer)
+    // HMAC takes a key of any length; `new_from_slice` cannot fail for it.
+    let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC accepts any key length");
+    mac.update(message);
+    hex::encode(mac.finalize().into_bytes())
 }
 
 /// Why one delivery attempt failed.

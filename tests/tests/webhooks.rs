@@ -6,10 +6,11 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use hmac::{Hmac, Mac};
 use idreview_protocol::{Card, DecideRequest, Decision, IdReviewClient};
 use idreview_tests::fixtures::{jpeg, manifest, write_submission};
 use idreview_tests::{Daemon, any_version, card_of, wait_for};
-use sha2::{Digest, Sha256};
+use sha2::Sha256;
 use tarpc::context::current as ctx;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
@@ -85,19 +86,9 @@ impl Drop for Receiver {
 }
 
 fn hmac(key: &[u8], message: &[u8]) -> String {
-    let mut k = [0u8; 64];
-    k[..key.len()].copy_from_slice(key);
-    let pad = |b: u8| k.iter().map(|x| x ^ b).collect::<Vec<u8>>();
-    let inner = Sha256::new()
-        .chain_update(pad(0x36))
-        .chain_update(message)
-        .finalize();
-    hex::encode(
-        Sha256::new()
-            .chain_update(pad(0x5c))
-            .chain_update(inner)
-            .finalize(),
-    )
+    let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("any key length");
+    mac.update(message);
+    hex::encode(mac.finalize().into_bytes())
 }
 
 async fn start_daemon(dir: &std::path::Path, url: &str) -> Daemon {
