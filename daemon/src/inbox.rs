@@ -14,6 +14,7 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
+use crate::memory;
 use crate::pipeline::{Outcome, Pipeline};
 use crate::validate::{MANIFEST_FILE, Rejection};
 use crate::workarea::{self, unique_target};
@@ -89,7 +90,13 @@ pub async fn run(pipeline: Pipeline, shutdown: CancellationToken) -> Result<(), 
                 tokio::time::sleep(Duration::from_millis(50)).await;
             }
             _ = tokio::time::sleep(next_wait) => {}
-            Some(_) = claims.tasks.join_next(), if !claims.tasks.is_empty() => continue,
+            Some(_) = claims.tasks.join_next(), if !claims.tasks.is_empty() => {
+                if claims.tasks.is_empty() {
+                    // A burst is over: its decoded images' memory goes back to the system.
+                    memory::release();
+                }
+                continue;
+            }
         }
         let retry = scan(&mut claims, &inbox);
         next_wait = retry.map_or(rescan, |r| r.min(rescan));

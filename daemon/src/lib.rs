@@ -13,6 +13,7 @@ pub mod export;
 pub mod fill;
 pub mod inbox;
 pub mod lifecycle;
+pub mod memory;
 pub mod metrics;
 pub mod objects;
 pub mod pipeline;
@@ -79,6 +80,8 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Daem
         config.verification.confidence_threshold,
         config.daemon.store_cache_mb * 1024 * 1024,
     )?;
+    // The rebuild's garbage (every card decoded once) goes back before serving.
+    memory::release();
     // Before anything serves: a decision made in the first instant must still be queued.
     if !config.webhooks.urls.is_empty() {
         store.enable_webhooks();

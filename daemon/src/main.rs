@@ -128,6 +128,7 @@ fn load_config(cli: &Cli) -> Result<Config> {
 }
 
 fn main() -> Result<()> {
+    idreview_daemon::memory::tune();
     let cli = Cli::parse();
     // Generated from the flags alone: no config needed (packaging runs these at build time).
     let mut command = <Cli as clap::CommandFactory>::command();

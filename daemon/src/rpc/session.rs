@@ -23,6 +23,9 @@ use crate::store::outbox::{Job, OutboxOp, Task};
 use crate::validate::data::{self, Rules};
 use crate::verify::provider_decision;
 
+/// A bulk call naming at least this many cards hands its garbage back to the system after.
+const BIG_BULK: usize = 1000;
+
 /// The service value for one connection.
 #[derive(Clone)]
 pub struct Session {
@@ -114,7 +117,7 @@ impl Session {
         cards: Vec<CardRef>,
         change: impl FnMut(&mut Card) -> Result<Change, RpcError>,
     ) -> Vec<ItemResult> {
-        match self
+        let results = match self
             .shared
             .store
             .update_many(&cards, &self.identity, change)
@@ -122,7 +125,12 @@ impl Session {
         {
             Ok(results) => results.into_iter().map(|(r, _)| r).collect(),
             Err(e) => Self::refuse_all(&cards, e.into()),
+        };
+        if cards.len() >= BIG_BULK {
+            // The write set of thousands of cards is garbage now; hand it back.
+            crate::memory::release();
         }
+        results
     }
 
     /// Applies corrections to a card's fields; each becomes the field's value at full

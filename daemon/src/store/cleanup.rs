@@ -230,7 +230,7 @@ mod tests {
             assert_eq!(last.action, "card.deleted");
             assert_eq!(last.reason.as_deref(), Some("gdpr"));
         }
-        let store = Store::open(dir.path(), 0.8).expect("reopen");
+        let store = crate::store::reopen(dir.path());
         let pending = store.cleanup_pending(10).expect("pending");
         assert_eq!(pending.len(), 1);
         assert_eq!(pending[0].1.key, "users/u5/id-card/5/front.jpg");

@@ -11,6 +11,43 @@ use super::change::snapshot;
 use super::outbox::OutboxOp;
 use super::{Change, Store, StoreError, audit_log, record};
 
+/// A card to write, and what is known of its history.
+pub(super) struct Write<'a> {
+    card: &'a Card,
+    /// The seqs of the card's earlier events, when the caller read them under the writer lock;
+    /// `None` reads them inside the transaction.
+    history: Option<&'a [u8]>,
+}
+
+impl<'a> Write<'a> {
+    /// A card whose earlier history the transaction looks up.
+    pub(super) fn read(card: &'a Card) -> Write<'a> {
+        Write {
+            card,
+            history: None,
+        }
+    }
+
+    /// A card whose earlier history the caller read while holding the writer lock.
+    pub(super) fn known(card: &'a Card, history: &'a [u8]) -> Write<'a> {
+        Write {
+            card,
+            history: Some(history),
+        }
+    }
+}
+
+/// A card as the transaction writes it.
+struct CardRow<'a> {
+    key: [u8; 8],
+    /// The card, bincode-encoded.
+    card: Vec<u8>,
+    /// Its earlier event seqs, when known (see [`Write`]).
+    history: Option<&'a [u8]>,
+    /// The seqs of this commit's events about it.
+    new_seqs: &'a [u8],
+}
+
 impl Store {
     pub(super) fn event(
         &self,
@@ -42,7 +79,7 @@ impl Store {
     /// lock.
     pub(super) fn commit(
         &self,
-        cards: &[&Card],
+        writes: &[Write],
         events: &[AuditEvent],
         users: &[(&str, CardId)],
         outbox: &[OutboxOp],
@@ -52,26 +89,38 @@ impl Store {
             .map(OutboxOp::row)
             .collect::<Result<Vec<_>, _>>()?;
         let audit_batch = audit_log::Batch::encode(events)?;
-        let card_rows: Vec<([u8; 8], Vec<u8>, &[u8])> = cards
+        let card_rows = writes
             .iter()
-            .map(|c| {
-                let key = c.id.0.to_be_bytes();
-                let new_seqs = audit_batch.as_ref().map_or(&[][..], |b| b.seqs_of(&key));
-                Ok((key, bincode::serialize(c)?, new_seqs))
+            .map(|w| {
+                let key = w.card.id.0.to_be_bytes();
+                Ok(CardRow {
+                    key,
+                    card: bincode::serialize(w.card)?,
+                    history: w.history,
+                    new_seqs: audit_batch.as_ref().map_or(&[][..], |b| b.seqs_of(&key)),
+                })
             })
-            .collect::<Result<_, bincode::Error>>()?;
-        let webhook_rows = self.outbox_rows(cards, events)?;
+            .collect::<Result<Vec<_>, bincode::Error>>()?;
+        let cards: Vec<&Card> = writes.iter().map(|w| w.card).collect();
+        let webhook_rows = self.outbox_rows(&cards, events)?;
         let i = &self.inner;
         let trees = (&i.cards, &i.users, &i.audit, &i.outbox, &i.webhook_outbox);
         trees
             .transaction(|(cards, user_tree, audit, jobs, webhook_outbox)| {
-                for (key, card, new_seqs) in &card_rows {
-                    let old = cards.get(key)?;
-                    let history = match &old {
-                        Some(old) => record::history(old).map_err(abort)?,
-                        None => &[],
+                for row in &card_rows {
+                    let old = match row.history {
+                        Some(_) => None,
+                        None => cards.get(row.key)?,
                     };
-                    cards.insert(key, record::encode(card, &[history, new_seqs]))?;
+                    let history = match (row.history, &old) {
+                        (Some(history), _) => history,
+                        (None, Some(old)) => record::history(old).map_err(abort)?,
+                        (None, None) => &[][..],
+                    };
+                    cards.insert(
+                        &row.key,
+                        record::encode(&row.card, &[history, row.new_seqs]),
+                    )?;
                 }
                 if let Some(batch) = &audit_batch {
                     batch.write(audit)?;
@@ -92,7 +141,7 @@ impl Store {
             })
             .map_err(untx)?;
         let mut index = i.index.write().unwrap_or_else(|p| p.into_inner());
-        for card in cards {
+        for card in &cards {
             index.upsert(card);
         }
         i.changed.send_replace(index.cursor());

@@ -122,7 +122,7 @@ async fn a_restore_round_trips_into_an_empty_store_only() {
             .expect("finish");
         assert!(fresh.contents().is_some_and(|c| c.contains("3 cards")));
     }
-    let fresh = Store::open(target.path(), 0.8).expect("reopen");
+    let fresh = crate::store::reopen(target.path());
     for id in 1..=3 {
         assert_eq!(
             fresh.get(CardId(id)).expect("get"),

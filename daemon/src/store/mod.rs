@@ -20,6 +20,7 @@ mod words;
 
 pub use change::Change;
 
+use std::collections::HashSet;
 use std::path::Path;
 use std::sync::{Arc, Mutex, RwLock};
 
@@ -29,7 +30,7 @@ use idreview_protocol::{
     RpcError, Status,
 };
 
-use commit::{abort, untx};
+use commit::{Write, abort, untx};
 use index::Index;
 
 /// What went wrong inside the store.
@@ -197,7 +198,12 @@ impl Store {
                 None,
                 Some(&card),
             )?;
-            self.commit(&[&card], &[event], &[(&card.user_id, card.id)], &[])?;
+            self.commit(
+                &[Write::read(&card)],
+                &[event],
+                &[(&card.user_id, card.id)],
+                &[],
+            )?;
         }
         Ok(card)
     }
@@ -219,10 +225,10 @@ impl Store {
                     )
                 })
                 .collect::<Result<Vec<_>, _>>()?;
-            let refs: Vec<&Card> = cards.iter().collect();
+            let writes: Vec<Write> = cards.iter().map(Write::read).collect();
             let users: Vec<(&str, CardId)> =
                 cards.iter().map(|c| (c.user_id.as_str(), c.id)).collect();
-            self.commit(&refs, &events, &users, &[])?;
+            self.commit(&writes, &events, &users, &[])?;
             let top = cards.iter().map(|c| c.id.0).max().unwrap_or(0);
             self.inner.meta.fetch_and_update(NEXT_CARD_ID, |old| {
                 Some(old.map_or(top, be_u64).max(top).to_be_bytes().to_vec())
@@ -256,19 +262,21 @@ impl Store {
             let _writer = self.inner.writer.lock().map_err(|_| StoreError::Poisoned)?;
             let mut results = Vec::with_capacity(refs.len());
             let mut changed = Vec::new();
+            let mut histories = Vec::new();
+            let mut seen = HashSet::with_capacity(refs.len());
             let mut events = Vec::new();
             let mut outbox = Vec::new();
             for r in refs {
-                let outcome = match self.get(r.id)? {
+                let outcome = match self.record(r.id)? {
                     None => Err(RpcError::NotFound(r.id)),
-                    Some(card) => match r.expected_version {
+                    Some((card, history)) => match r.expected_version {
                         Some(expected) if expected != card.version => Err(RpcError::Conflict {
                             id: r.id,
                             expected,
                             actual: card.version,
                         }),
                         // A card named twice in one call: the second sees the first's change.
-                        _ if changed.iter().any(|c: &Card| c.id == r.id) => {
+                        _ if seen.contains(&r.id) => {
                             Err(RpcError::Invalid(format!("card {} is named twice", r.id)))
                         }
                         _ => {
@@ -276,13 +284,13 @@ impl Store {
                             change(&mut next).map(|what| {
                                 next.version = card.version + 1;
                                 next.updated_at = Utc::now();
-                                (card, next, what)
+                                (card, next, history, what)
                             })
                         }
                     },
                 };
                 match outcome {
-                    Ok((before, after, mut what)) => {
+                    Ok((before, after, history, mut what)) => {
                         outbox.append(&mut what.outbox);
                         events.push(self.event(
                             Some(after.id),
@@ -295,7 +303,9 @@ impl Store {
                             id: r.id,
                             result: Ok(after.version),
                         });
+                        seen.insert(r.id);
                         changed.push(after);
+                        histories.push(history);
                     }
                     Err(e) => results.push(ItemResult {
                         id: r.id,
@@ -303,8 +313,13 @@ impl Store {
                     }),
                 }
             }
-            let refs: Vec<&Card> = changed.iter().collect();
-            self.commit(&refs, &events, &[], &outbox)?;
+            // The writer lock, held since each record was read, keeps these histories current.
+            let writes: Vec<Write> = changed
+                .iter()
+                .zip(&histories)
+                .map(|(card, history)| Write::known(card, history))
+                .collect();
+            self.commit(&writes, &events, &[], &outbox)?;
             let mut changed = changed.into_iter();
             results
                 .into_iter()
@@ -341,6 +356,17 @@ impl Store {
     pub fn get(&self, id: CardId) -> Result<Option<Card>, StoreError> {
         match self.inner.cards.get(id.0.to_be_bytes())? {
             Some(bytes) => Ok(Some(record::card(&bytes)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// The whole card and the seqs of its audit events (see [`record`]).
+    fn record(&self, id: CardId) -> Result<Option<(Card, Vec<u8>)>, StoreError> {
+        match self.inner.cards.get(id.0.to_be_bytes())? {
+            Some(bytes) => Ok(Some((
+                record::card(&bytes)?,
+                record::history(&bytes)?.to_vec(),
+            ))),
             None => Ok(None),
         }
     }
@@ -424,5 +450,22 @@ fn be_u64(bytes: &[u8]) -> u64 {
     buf[..n].copy_from_slice(&bytes[..n]);
     u64::from_be_bytes(buf)
 }
+/// Opens a store a test has just closed. sled lets go of its file lock only when its last
+/// background write finishes, a moment after the last handle is dropped; on a loaded machine
+/// an immediate reopen can find the lock still held.
+#[cfg(test)]
+pub(crate) fn reopen(path: &Path) -> Store {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        match Store::open(path, 0.8) {
+            Ok(store) => return store,
+            Err(_) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(20))
+            }
+            Err(e) => panic!("reopen {}: {e}", path.display()),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests;

@@ -20,7 +20,7 @@ async fn ids_are_consecutive_and_survive_reopening() {
         assert_eq!(ids, vec![1, 2, 3]);
         store.flush().await.expect("flush");
     }
-    let store = Store::open(dir.path(), 0.8).expect("reopen");
+    let store = crate::store::reopen(dir.path());
     assert_eq!(store.next_id().expect("id"), CardId(4));
 }
 

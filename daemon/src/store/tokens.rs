@@ -334,7 +334,7 @@ mod tests {
             store.flush().await.expect("flush");
             new
         };
-        let store = Store::open(dir.path(), 0.8).expect("reopen");
+        let store = crate::store::reopen(dir.path());
         let info = store.authenticate(&token.token).expect("still valid");
         assert!(info.last_used.is_some());
         store
