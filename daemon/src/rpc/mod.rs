@@ -6,6 +6,7 @@ mod admin;
 pub mod exports;
 /// Connection, call-rate and upload-rate limits.
 pub mod limits;
+mod review;
 mod session;
 /// The TCP listener with TLS.
 pub mod tls;
