@@ -2,9 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::CardSummary;
+use crate::{CardId, CardSummary};
 
-/// Cards that changed since a cursor of the change feed.
+/// Cards that changed, or went, since a cursor of the change feed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Changes {
     /// Pass this as `since` next time.
@@ -12,6 +12,8 @@ pub struct Changes {
     /// Summaries of the cards written after `since`, oldest change first (at most
     /// [`Changes::MAX_CARDS`]; more are picked up by the next call from `cursor`).
     pub cards: Vec<CardSummary>,
+    /// Cards deleted after `since` (by an admin or by retention), oldest first.
+    pub deleted: Vec<CardId>,
 }
 
 impl Changes {

@@ -175,6 +175,7 @@ impl IdReview for Fake {
         Ok(Changes {
             cursor: since,
             cards: vec![],
+            deleted: vec![],
         })
     }
     async fn audit_events(self, _: Context, id: CardId) -> Result<Vec<AuditEvent>, RpcError> {

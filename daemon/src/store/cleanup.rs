@@ -118,6 +118,7 @@ impl Store {
                 .map_err(untx)?;
             let mut index = i.index.write().unwrap_or_else(|p| p.into_inner());
             index.remove(card.id);
+            i.changed.send_replace(index.cursor());
             (card, scrub_count)
         };
         self.flush().await?;

@@ -1,5 +1,6 @@
 //! The change feed's read side: long-polling readers wait on the watch that the store's write
-//! path (`commit`) bumps, then read the changed summaries from the index.
+//! paths (`commit`, a deletion) bump, then read the changed summaries and removals from the
+//! index.
 
 use idreview_protocol::Changes;
 
@@ -16,6 +17,7 @@ impl Store {
             return Changes {
                 cursor,
                 cards: Vec::new(),
+                deleted: Vec::new(),
             };
         }
         if cursor <= since {

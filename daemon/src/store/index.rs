@@ -5,7 +5,7 @@
 //! first is a walk from the bitmap's end. Rebuilt at start; updated by the store on every write.
 
 use std::cmp::Ordering;
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 
 use chrono::{DateTime, Utc};
 
@@ -68,7 +68,13 @@ pub struct Index {
     threshold: f32,
     /// The change-feed position of the newest write.
     cursor: u64,
+    /// The newest removals, with the feed position of each (at most [`MAX_REMOVALS`]).
+    removed: VecDeque<(u64, CardId)>,
 }
+
+/// Removals the change feed remembers. A reader further behind still sees the newest ones, so
+/// it still knows to reload.
+const MAX_REMOVALS: usize = 10_000;
 
 fn status_slot(s: Status) -> usize {
     Status::ALL.iter().position(|x| *x == s).unwrap_or(0)
@@ -166,10 +172,15 @@ impl Index {
         });
     }
 
-    /// Forgets a card.
+    /// Forgets a card, and tells the change feed.
     pub fn remove(&mut self, id: CardId) {
         if let Some(k) = key(id) {
             self.remove_row(k, true);
+            self.cursor += 1;
+            if self.removed.len() == MAX_REMOVALS {
+                self.removed.pop_front();
+            }
+            self.removed.push_back((self.cursor, id));
         }
     }
 
@@ -230,7 +241,8 @@ impl Index {
         self.cursor
     }
 
-    /// Cards written after `since`, oldest write first, at most [`Changes::MAX_CARDS`].
+    /// Cards written after `since`, oldest write first, at most [`Changes::MAX_CARDS`], and the
+    /// cards removed up to the answer's cursor.
     pub fn changes_since(&self, since: u64) -> Changes {
         let now = Utc::now();
         let mut hits: Vec<&Row> = self
@@ -245,9 +257,16 @@ impl Index {
             Changes::MAX_CARDS => hits.last().map_or(self.cursor, |r| r.changed),
             _ => self.cursor,
         };
+        let deleted = self
+            .removed
+            .iter()
+            .filter(|(at, _)| *at > since && *at <= cursor)
+            .map(|(_, id)| *id)
+            .collect();
         Changes {
             cursor,
             cards: hits.iter().map(|r| r.view(now)).collect(),
+            deleted,
         }
     }
 

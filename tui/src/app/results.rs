@@ -4,7 +4,7 @@
 
 use idreview_protocol::{AuditEvent, Card, CardId, CardPage, Changes, Health, ListQuery};
 
-use super::{App, Command};
+use super::{App, Command, Screen};
 use crate::rpc::{CallError, Request};
 
 impl App {
@@ -107,10 +107,21 @@ impl App {
                 let first = self.feed_cursor == 0;
                 self.feed_cursor = changes.cursor;
                 let mut out = Vec::new();
-                if !changes.cards.is_empty() && !first {
+                let anything = !changes.cards.is_empty() || !changes.deleted.is_empty();
+                if anything && !first {
                     let open = self.detail.as_ref().map(|d| d.id);
-                    let open_changed =
-                        open.is_some_and(|id| changes.cards.iter().any(|c| c.id == id));
+                    if let Some(id) = open.filter(|id| changes.deleted.contains(id)) {
+                        // Nothing left to show or release: back to the list.
+                        self.detail = None;
+                        if self.screen == Screen::Detail {
+                            self.screen = Screen::List;
+                        }
+                        self.info(format!("card {id} was deleted"));
+                    }
+                    let open_changed = self
+                        .detail
+                        .as_ref()
+                        .is_some_and(|d| changes.cards.iter().any(|c| c.id == d.id));
                     out = self.refresh(open_changed);
                 }
                 out.extend(self.request_changes());

@@ -7,7 +7,7 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use crate::app::{Action, App, Command, Connection, Level, Theme, fixtures};
+use crate::app::{Action, App, Command, Connection, Level, Screen, Theme, fixtures};
 use crate::keys;
 use crate::rpc::{BulkOp, CallError, Request};
 
@@ -280,6 +280,7 @@ fn the_change_feed_refreshes_and_ticks_only_rearm_it() {
     let first = idreview_protocol::Changes {
         cursor: 40,
         cards: vec![fixtures::summary(1)],
+        deleted: vec![],
     };
     let commands = app.update(Action::ChangesLoaded(Ok(first)));
     assert_eq!(
@@ -290,6 +291,7 @@ fn the_change_feed_refreshes_and_ticks_only_rearm_it() {
     let next = idreview_protocol::Changes {
         cursor: 41,
         cards: vec![fixtures::summary(2)],
+        deleted: vec![],
     };
     let commands = app.update(Action::ChangesLoaded(Ok(next)));
     assert_eq!(
@@ -306,6 +308,53 @@ fn the_change_feed_refreshes_and_ticks_only_rearm_it() {
         app.update(Action::Tick(later)),
         vec![Command::Rpc(Request::Changes(41))],
         "a tick re-arms the feed"
+    );
+}
+
+#[test]
+fn a_deleted_open_card_closes_its_detail_and_says_so() {
+    let mut app = detail();
+    // The feed's first answer only sets the cursor.
+    let first = idreview_protocol::Changes {
+        cursor: 50,
+        cards: vec![],
+        deleted: vec![],
+    };
+    app.update(Action::ChangesLoaded(Ok(first)));
+    let other = idreview_protocol::Changes {
+        cursor: 51,
+        cards: vec![],
+        deleted: vec![CardId(7)],
+    };
+    let commands = app.update(Action::ChangesLoaded(Ok(other)));
+    assert_eq!(
+        app.screen,
+        Screen::Detail,
+        "another card went: the detail stays"
+    );
+    assert!(
+        commands.contains(&Command::Rpc(Request::List(app.list.query.clone()))),
+        "the list reloads without the deleted card"
+    );
+    let gone = idreview_protocol::Changes {
+        cursor: 52,
+        cards: vec![],
+        deleted: vec![CardId(3)],
+    };
+    let commands = app.update(Action::ChangesLoaded(Ok(gone)));
+    assert_eq!(app.screen, Screen::List);
+    assert!(app.detail.is_none());
+    assert_eq!(
+        app.status.as_ref().map(|s| s.text.as_str()),
+        Some("card 3 was deleted")
+    );
+    assert!(
+        commands.contains(&Command::Rpc(Request::Changes(52))),
+        "the feed goes on"
+    );
+    assert!(
+        !commands.contains(&Command::Rpc(Request::Release(CardId(3)))),
+        "a deleted card has no claim to give back"
     );
 }
 

@@ -260,3 +260,34 @@ async fn file_bytes_reads_a_cards_file_from_the_object_store() {
         .expect_err("no such file");
     assert!(matches!(err, RpcError::Invalid(_)), "{err}");
 }
+
+#[tokio::test]
+async fn a_deletion_wakes_the_change_feed_and_names_the_card() {
+    let w = World::new(900).await;
+    let id = w.reviewable();
+    let alice = w.as_("alice", Role::Reviewer);
+    let start = alice
+        .clone()
+        .changes(context::current(), 0, 0)
+        .await
+        .expect("feed");
+    // Asks to wait 30 s, longer than the test's limit below: only a wake-up answers in time.
+    let waiting = tokio::spawn(
+        alice
+            .clone()
+            .changes(context::current(), start.cursor, 30_000),
+    );
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    w.as_("root", Role::Admin)
+        .delete_card(context::current(), any(id), "gdpr request".into())
+        .await
+        .expect("deletes");
+    let changes = tokio::time::timeout(Duration::from_secs(20), waiting)
+        .await
+        .expect("the deletion wakes the feed")
+        .expect("joins")
+        .expect("feed");
+    assert_eq!(changes.deleted, vec![id]);
+    assert!(changes.cards.is_empty());
+    assert!(changes.cursor > start.cursor);
+}

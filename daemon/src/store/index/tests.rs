@@ -166,6 +166,14 @@ fn the_change_feed_names_cards_written_after_a_cursor() {
         vec![9]
     );
     assert_eq!(index.changes_since(0).cards.len(), 30);
+    assert!(changes.deleted.is_empty());
+    index.remove(CardId(4));
+    let gone = index.changes_since(changes.cursor);
+    assert_eq!(gone.cursor, 32, "a removal moves the cursor");
+    assert!(gone.cards.is_empty());
+    assert_eq!(gone.deleted, vec![CardId(4)]);
+    assert!(index.changes_since(gone.cursor).deleted.is_empty());
+    assert_eq!(index.changes_since(cursor).deleted, vec![CardId(4)]);
 }
 
 #[test]
