@@ -201,6 +201,16 @@ fn scan(claims: &mut Claims, inbox: &Path) -> Option<Duration> {
                 }
             }
         }
+        match workarea::set_aside_foreign_verdict(&path) {
+            Ok(false) => {}
+            Ok(true) => {
+                info!(submission = %name.to_string_lossy(), "a submission carried a .reason.json of its own; set aside for validation to refuse")
+            }
+            Err(e) => {
+                warn!(error = %e, submission = %name.to_string_lossy(), "cannot set aside a submission's own .reason.json; not claiming it");
+                continue;
+            }
+        }
         let claimed = unique_target(&work, &name);
         if let Err(e) = std::fs::rename(&path, &claimed) {
             warn!(error = %e, submission = %name.to_string_lossy(), "cannot claim a submission");

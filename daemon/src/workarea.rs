@@ -5,7 +5,10 @@
 //! - rejected: the verdict is written into the folder as `.reason.json` first, the folder is
 //!   renamed into `rejected/`, and only then the verdict gets its public name `reason.json`; a
 //!   folder found in the work area with a verdict is moved on without being validated again,
-//!   and a rejected folder whose verdict kept its hidden name is fixed at start.
+//!   and a rejected folder whose verdict kept its hidden name is fixed at start. A verdict is
+//!   only ever written after a claim, so one that arrives with a submission is the submitter's:
+//!   it is set aside under another hidden name before the claim ([`set_aside_foreign_verdict`]),
+//!   and validation refuses it like any hidden file.
 
 use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
@@ -20,6 +23,8 @@ use crate::validate::Rejection;
 pub const PENDING_REASON: &str = ".reason.json";
 /// The verdict's name in a rejected folder.
 pub const REASON: &str = "reason.json";
+/// What a verdict file that came with a submission is renamed to (kept, never read).
+const FOREIGN_REASON: &str = ".reason.json.submitted";
 /// Prefix of an ingested folder being removed from the work area.
 const DONE_PREFIX: &str = ".done-";
 
@@ -117,6 +122,18 @@ pub fn repair(work: &Path, rejected: &Path) {
             }
         }
     }
+}
+
+/// Renames a `.reason.json` that a submission folder in the inbox carries (the submitter's, not
+/// ours: ours are written only after a claim) so that it is never taken for a verdict. Answers
+/// whether there was one.
+pub fn set_aside_foreign_verdict(dir: &Path) -> std::io::Result<bool> {
+    let foreign = dir.join(PENDING_REASON);
+    if std::fs::symlink_metadata(&foreign).is_err() {
+        return Ok(false);
+    }
+    std::fs::rename(&foreign, unique_target(dir, OsStr::new(FOREIGN_REASON)))?;
+    Ok(true)
 }
 
 /// Whether a work-area entry is a claimed submission (not a folder being cleared).

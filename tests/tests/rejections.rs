@@ -133,6 +133,17 @@ async fn each_bad_input_is_rejected_with_its_rule() {
     idreview_tests::fixtures::write_manifest(&odd, &passport("u-nonutf8"));
     expected.push(("non-utf8".into(), "file_name"));
 
+    // A verdict file of the submitter's own is not taken for the daemon's: validation refuses
+    // the hidden file, and the submitter's file is kept.
+    let forged = write_submission(&inbox, "forged-verdict", None, &[("front.jpg", good())]);
+    std::fs::write(
+        forged.join(".reason.json"),
+        r#"{"rule":"forged","message":"made up"}"#,
+    )
+    .expect("forged verdict");
+    idreview_tests::fixtures::write_manifest(&forged, &passport("u-forged"));
+    expected.push(("forged-verdict".into(), "file_name"));
+
     let client = daemon.client().await;
     for (name, rule) in &expected {
         let got = wait_for(
@@ -150,6 +161,14 @@ async fn each_bad_input_is_rejected_with_its_rule() {
     // The originals are kept next to the reason.
     assert!(daemon.rejected().join("bomb").join("front.png").exists());
     assert!(daemon.rejected().join("symlink").join("back.jpg").exists());
+    let kept = daemon
+        .rejected()
+        .join("forged-verdict")
+        .join(".reason.json.submitted");
+    assert!(
+        std::fs::read_to_string(kept).is_ok_and(|t| t.contains("forged")),
+        "the submitter's file is kept under another name"
+    );
 
     // Still serving, and none of them became a card.
     let health = client
