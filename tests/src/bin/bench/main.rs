@@ -2,7 +2,11 @@
 //! it, and measures ingestion, listing, search, the low-confidence list, a bulk approval and
 //! resident memory over the Unix socket. Prints one table from one run.
 //!
+//! A second table gives the floors: what one JPEG decode and sled alone cost on the machine.
+//!
 //! `cargo build --release --workspace --bins && target/release/bench [--cards N] [--ingest N]`
+
+mod floors;
 
 use std::collections::HashMap;
 use std::io::Cursor;
@@ -284,8 +288,36 @@ async fn main() {
     println!(
         "| daemon resident memory: after start / after reads / after bulk | {rss_start:.0} / {rss_reads:.0} / {rss_end:.0} MiB | <= 100 MB |"
     );
+    drop(client);
+    drop(daemon);
+
+    let decode = floors::decode(&heavy_jpeg(1), 30);
+    let per_submission = 2.0 * decode.as_secs_f64();
+    let (reads, writes) = floors::sled_bulk(cards as u64, RECORD_BYTES, bulk_n as u64);
+    println!();
+    println!("Floors: the parts alone, same machine, right after the run above");
+    println!();
+    println!("| part alone | result | what it bounds |");
+    println!("|---|---|---|");
+    println!(
+        "| full decode of one 1600x1000 JPEG (zune-jpeg, best of 30) | {} | ingest at most {:.0} submissions/s on {cpus} CPUs doing nothing but decoding |",
+        ms(decode),
+        cpus as f64 / per_submission
+    );
+    println!(
+        "| sled: {bulk_n} point reads of {cards} records of {RECORD_BYTES} B | {} | |",
+        ms(reads)
+    );
+    println!(
+        "| sled: rewrite the same {bulk_n} records in one transaction, flushed | {} | bulk approve at least {} before any audit or index work |",
+        ms(writes),
+        ms(reads + writes)
+    );
     assert_eq!(
         approved, bulk_n,
         "every card of the bulk approval succeeded"
     );
 }
+
+/// About the size of a seeded card's stored record (its bincode, length and event seqs).
+const RECORD_BYTES: usize = 512;

@@ -1,0 +1,76 @@
+//! What the parts alone cost, without the daemon around them: one full decode of the benchmark's
+//! JPEG, and sled reading and rewriting 10,000 records in one flushed transaction. They bound
+//! what the daemon can reach on the machine: ingesting a submission decodes two such images,
+//! and a bulk decision reads and rewrites each card once.
+
+use std::time::{Duration, Instant};
+
+use sled::transaction::ConflictableTransactionError;
+
+/// The fastest of `runs` full decodes of `jpeg` to RGB pixels (zune-jpeg, through `image`).
+pub fn decode(jpeg: &[u8], runs: usize) -> Duration {
+    (0..runs)
+        .map(|_| {
+            let started = Instant::now();
+            let pixels = image::load_from_memory(jpeg).expect("decodes");
+            std::hint::black_box(pixels);
+            started.elapsed()
+        })
+        .min()
+        .unwrap_or_default()
+}
+
+/// sled alone, on a tree of `records` values of `size` bytes written, flushed and reopened:
+/// `changed` point reads, then the same keys rewritten in one transaction and flushed. The
+/// keys are consecutive, newest first, as a bulk decision over a newest-first page meets them.
+pub fn sled_bulk(records: u64, size: usize, changed: u64) -> (Duration, Duration) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let open = || {
+        sled::Config::new()
+            .path(dir.path())
+            .cache_capacity(32 << 20)
+            .open()
+            .expect("opens")
+    };
+    let value = vec![0x5a_u8; size];
+    {
+        let db = open();
+        let tree = db.open_tree("cards").expect("tree");
+        for id in 1..=records {
+            tree.insert(id.to_be_bytes(), value.as_slice())
+                .expect("insert");
+        }
+        db.flush().expect("flush");
+    }
+    // sled lets go of its lock once its last background write ends.
+    let db = (0..500)
+        .find_map(|_| {
+            std::thread::sleep(Duration::from_millis(10));
+            sled::Config::new()
+                .path(dir.path())
+                .cache_capacity(32 << 20)
+                .open()
+                .ok()
+        })
+        .unwrap_or_else(open);
+    let tree = db.open_tree("cards").expect("tree");
+    for item in tree.iter() {
+        std::hint::black_box(item.expect("reads"));
+    }
+    let keys: Vec<[u8; 8]> = (0..changed).map(|i| (records - i).to_be_bytes()).collect();
+    let started = Instant::now();
+    for key in &keys {
+        std::hint::black_box(tree.get(key).expect("get"));
+    }
+    let reads = started.elapsed();
+    let started = Instant::now();
+    tree.transaction(|tx| {
+        for key in &keys {
+            tx.insert(key, value.as_slice())?;
+        }
+        Ok::<_, ConflictableTransactionError<()>>(())
+    })
+    .expect("transaction");
+    db.flush().expect("flush");
+    (reads, started.elapsed())
+}
