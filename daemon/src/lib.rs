@@ -141,6 +141,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Daem
         config.retention.clone(),
         shutdown.clone(),
     ));
+    let janitor = tokio::spawn(memory::run(shutdown.clone()));
     let inbox_result = inbox::run(pipeline, shutdown.clone()).await;
     shutdown.cancel();
     let _ = server.await;
@@ -151,6 +152,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Daem
         let _ = metrics_server.await;
     }
     let _ = expiry.await;
+    let _ = janitor.await;
     if let Some(tcp_server) = tcp_server {
         let _ = tcp_server.await;
         let _ = std::fs::remove_file(config.addr_file());

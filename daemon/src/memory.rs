@@ -2,8 +2,9 @@
 //! keeps memory it was given back: one arena per thread that ever allocated (up to eight per
 //! core), and freed chunks left inside the heap. After a burst (decoding images, a bulk
 //! decision, the index rebuild at start) that can be tens of megabytes the daemon no longer
-//! uses. [`tune`] limits the arenas; [`release`] hands free pages back after a burst.
-//! With another libc both do nothing.
+//! uses. [`tune`] limits the arenas; [`release`] hands free pages back after a burst, and
+//! [`run`] again every little while, for what is freed late (sled frees old page versions only
+//! as its epochs advance, seconds after the write). With another libc they do nothing.
 
 /// Sets the allocator up before the runtime starts its threads: two arenas for the whole
 /// process, enough for the daemon's few busy threads (`MALLOC_ARENA_MAX` in the environment
@@ -12,6 +13,20 @@ pub fn tune() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
         glibc::mallopt_arena_max(2);
+    }
+}
+
+/// How often [`run`] hands free pages back.
+const EVERY: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Hands free pages back every [`EVERY`] until `shutdown`.
+pub async fn run(shutdown: tokio_util::sync::CancellationToken) {
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = tokio::time::sleep(EVERY) => {}
+        }
+        let _ = tokio::task::spawn_blocking(release).await;
     }
 }
 
