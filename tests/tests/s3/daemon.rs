@@ -174,7 +174,7 @@ async fn an_s3_outage_delays_uploads_and_every_file_lands_once() {
     let server = S3Server::start_on(&root, port).await;
     let mut expected = Vec::new();
     for user in users {
-        let card = wait_for(Duration::from_secs(40), "card after the outage", || {
+        let card = wait_for(Duration::from_secs(90), "card after the outage", || {
             card_of(&client, user)
         })
         .await;
@@ -201,7 +201,7 @@ async fn a_pending_cleanup_survives_a_restart() {
     let mut daemon = start(&data, &env).await;
     let client = daemon.client().await;
     submit(&daemon, "erin");
-    let card = wait_for(Duration::from_secs(30), "erin's card", || {
+    let card = wait_for(Duration::from_secs(90), "erin's card", || {
         card_of(&client, "erin")
     })
     .await;
