@@ -56,6 +56,48 @@ impl Grid {
     }
 }
 
+/// Whether the layout lets cell (`row`, `col`) of `lines` hold `ch`: the document code's first
+/// letter is the format's (`I`, `A`, `C` on cards, `P` or `V` in a long zone), names and codes
+/// hold letters or fillers, check digits a digit or a filler (an empty field's), dates digits;
+/// other cells anything.
+pub fn allows(lines: &[String], row: usize, col: usize, ch: char) -> bool {
+    let Some(grid) = Grid::of(lines) else {
+        return true;
+    };
+    if (row, col) == (0, 0) {
+        return match grid {
+            Grid::Card => matches!(ch, 'I' | 'A' | 'C'),
+            Grid::Long => matches!(ch, 'P' | 'V'),
+            Grid::Medium => matches!(ch, 'I' | 'A' | 'C' | 'P' | 'V'),
+        };
+    }
+    let within = |cells: &[(usize, usize, usize)]| {
+        cells
+            .iter()
+            .any(|&(r, from, to)| r == row && (from..to).contains(&col))
+    };
+    let visa = lines[0].starts_with('V');
+    let check_digit = grid
+        .checked()
+        .iter()
+        .any(|&(r, from, len)| (r, from + len) == (row, col))
+        || match grid {
+            // The personal number's and the composite check digits; a visa has neither.
+            Grid::Long => !visa && row == 1 && col >= 42,
+            Grid::Medium => !visa && (row, col) == (1, 35),
+            Grid::Card => (row, col) == (1, 29),
+        };
+    if within(grid.letters()) {
+        ch.is_ascii_uppercase() || ch == '<'
+    } else if check_digit {
+        ch.is_ascii_digit() || ch == '<'
+    } else if within(grid.digits()) {
+        ch.is_ascii_digit()
+    } else {
+        true
+    }
+}
+
 /// Cells that must hold a printed character (never an empty cell): the date digits, the check
 /// digits and the last cell of the data row.
 pub fn required_cells(lines: &[String]) -> Vec<(usize, usize)> {
@@ -128,6 +170,22 @@ pub fn repair(lines: &mut [String], conf: &mut [Vec<f32>]) {
                 rows[row][col] = l;
                 lower(&mut conf[row], col);
             }
+        }
+    }
+    // Names are parted by at most two fillers: after a run of three the name has ended and
+    // every later cell is a filler.
+    let (name_row, name_from) = match grid {
+        Grid::Card => (2, 0),
+        Grid::Long | Grid::Medium => (0, 5),
+    };
+    if let Some(name) = rows.get_mut(name_row) {
+        let mut run = 0;
+        for col in name_from..name.len() {
+            if run >= 3 && name[col] != '<' {
+                name[col] = '<';
+                lower(&mut conf[name_row], col);
+            }
+            run = if name[col] == '<' { run + 1 } else { 0 };
         }
     }
     for &(row, from, to) in grid.digits() {
