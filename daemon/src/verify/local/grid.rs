@@ -204,6 +204,51 @@ mod tests {
     }
 
     #[test]
+    fn rows_line_up_past_a_swollen_first_box() {
+        let name = "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<";
+        let data = "L898902C36UTO7408122F1204159ZE184226B<<<<<10";
+        // A smudge swells the `P`'s box to the left: its centre sits a pitch and a half off.
+        let shifted = |text: &str| {
+            let mut r = row(text, &[]);
+            for c in &mut r {
+                c.bbox.0 += 40;
+                c.bbox.2 += 40;
+            }
+            r
+        };
+        let mut swollen = shifted(name);
+        swollen[0].bbox.0 = 0;
+        swollen[0].bbox.2 = 34;
+        let rows = [swollen, shifted(data)];
+        let p = pitch(&rows).expect("pitch");
+        let placed = place_rows(&rows, 44, p);
+        assert_eq!(placed[0].text[1..], name[1..]);
+        assert_eq!(placed[1].text, data);
+        assert!((placed[0].cells.x0 - placed[1].cells.x0).abs() < 1.0);
+    }
+
+    #[test]
+    fn a_short_row_keeps_the_pitch_of_the_full_ones() {
+        // The second row lost its last eleven characters but for the check digit.
+        let full = row("I<UTOD231458907<<<<<<<<<<<<<<<", &[]);
+        let short = row(
+            "7408122F1204159UTO<<<<<<<<<<<6",
+            &(18..29).collect::<Vec<_>>(),
+        );
+        let mut short = short;
+        // Without the fillers, its own boxes drift: a pitch fitted on them alone would be off.
+        for (i, c) in short.iter_mut().enumerate().take(18) {
+            c.bbox.0 += i as u32 / 3;
+            c.bbox.2 += i as u32 / 3;
+        }
+        let rows = [full, short, row("ERIKSSON<<ANNA<MARIA<<<<<<<<<<", &[])];
+        let p = pitch(&rows).expect("pitch");
+        let placed = place_rows(&rows, 30, p);
+        assert_eq!(placed[1].text, "7408122F1204159UTO<<<<<<<<<<<6");
+        assert!((placed[1].cells.pitch - 20.0).abs() < 0.01);
+    }
+
+    #[test]
     fn dropped_fillers_come_back_in_their_cells() {
         let full = row("I<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<", &[]);
         let gappy = row("D231458907UTO7408122F1204159<<<<<<<6", &[29, 30, 31]);

@@ -64,6 +64,10 @@ pub fn allows(lines: &[String], row: usize, col: usize, ch: char) -> bool {
     let Some(grid) = Grid::of(lines) else {
         return true;
     };
+    // The French national identity card prints two rows of 36 on a layout of its own.
+    if grid == Grid::Medium && lines[0].starts_with("IDFRA") {
+        return true;
+    }
     if (row, col) == (0, 0) {
         return match grid {
             Grid::Card => matches!(ch, 'I' | 'A' | 'C'),
@@ -180,12 +184,12 @@ pub fn repair(lines: &mut [String], conf: &mut [Vec<f32>]) {
     };
     if let Some(name) = rows.get_mut(name_row) {
         let mut run = 0;
-        for col in name_from..name.len() {
-            if run >= 3 && name[col] != '<' {
-                name[col] = '<';
+        for (col, ch) in name.iter_mut().enumerate().skip(name_from) {
+            if run >= 3 && *ch != '<' {
+                *ch = '<';
                 lower(&mut conf[name_row], col);
             }
-            run = if name[col] == '<' { run + 1 } else { 0 };
+            run = if *ch == '<' { run + 1 } else { 0 };
         }
     }
     for &(row, from, to) in grid.digits() {
@@ -279,6 +283,40 @@ fn zero_runs(field: &str, touching: bool, unsure: &[bool]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cells_allow_only_what_the_format_prints_there() {
+        let card = [
+            "I<UTOD231458907<<<<<<<<<<<<<<<".to_string(),
+            "7408122F1204159UTO<<<<<<<<<<<6".to_string(),
+            "ERIKSSON<<ANNA<MARIA<<<<<<<<<<".to_string(),
+        ];
+        // A card's document code starts with I, A or C; a passport's with P (or V, a visa).
+        assert!(allows(&card, 0, 0, 'I') && !allows(&card, 0, 0, 'L'));
+        let passport = [
+            "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<".to_string(),
+            "L898902C36UTO7408122F1204159ZE184226B<<<<<10".to_string(),
+        ];
+        assert!(allows(&passport, 0, 0, 'P') && !allows(&passport, 0, 0, 'F'));
+        // No digit in a name, no letter in a date or a check digit.
+        assert!(!allows(&card, 2, 20, '4') && allows(&card, 2, 20, '<'));
+        assert!(!allows(&card, 1, 2, 'O') && allows(&card, 1, 2, '0'));
+        assert!(!allows(&passport, 1, 43, 'G') && allows(&passport, 1, 43, '6'));
+        // A document number holds anything.
+        assert!(allows(&card, 0, 6, 'D') && allows(&card, 0, 6, '3'));
+    }
+
+    #[test]
+    fn a_name_ends_at_three_fillers() {
+        let mut lines = vec![
+            "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<W<<".to_string(),
+            "L898902C36UTO7408122F1204159ZE184226B<<<<<10".to_string(),
+        ];
+        let mut conf = vec![vec![0.9; 44]; 2];
+        repair(&mut lines, &mut conf);
+        assert_eq!(lines[0], "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<");
+        assert!(conf[0][41] <= 0.7);
+    }
 
     #[test]
     fn zeros_read_as_letters_are_repaired_only_where_the_check_digit_agrees() {

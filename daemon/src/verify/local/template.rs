@@ -218,7 +218,14 @@ mod tests {
         let (x, y) = (6.0, 6.0);
         let width = (font.line_width(line.len(), cap) + 2.0 * x) as u32;
         let mut img = RgbImage::from_pixel(width, (cap * 2.0 + 2.0 * y) as u32, Rgb([255; 3]));
-        font.draw_lines(&mut img, &[line.clone()], x, y, cap, Rgb([30, 30, 30]));
+        font.draw_lines(
+            &mut img,
+            std::slice::from_ref(&line),
+            x,
+            y,
+            cap,
+            Rgb([30, 30, 30]),
+        );
         let gray = image::DynamicImage::ImageRgb8(img).to_luma8();
         // The row's capitals, as Tesseract's box of the `H` would give them.
         let h = (x + 7.0 * advance) as u32..(x + 8.0 * advance) as u32;
