@@ -1,8 +1,8 @@
 //! Settling each cell of a zone between Tesseract's reading and the OCR-B templates': the
 //! templates decide where Tesseract put a character the layout forbids (a digit in a name, a
-//! letter in a date), where it left a cell empty, and where it was unsure and the templates
-//! clearly see another glyph. A surely read character stays unless the templates see another
-//! one by a wide margin.
+//! letter in a date), where it left a cell empty, and where they clearly see another glyph of
+//! the same kind (a letter for a letter, a digit for a digit). A read that disagrees with its
+//! layout almost everywhere is left alone: it is not a zone, or it is upside down.
 
 use image::GrayImage;
 use tracing::debug;
