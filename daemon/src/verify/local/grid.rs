@@ -33,7 +33,7 @@ pub struct Placed {
 }
 
 /// Where a row's cells lie in the zone image: cell `i` is centred on `x0 + i * pitch`, and the
-/// row's ink runs from `top` to `bottom`.
+/// row's capitals run from `top` to `bottom` (the baseline).
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct RowCells {
     pub x0: f32,
@@ -54,20 +54,71 @@ impl RowCells {
     }
 }
 
-/// The row on a grid of `n` cells, the first character in the first cell; an empty cell is a
-/// filler with confidence 0.5, and of two characters in one cell the wider one stays.
-pub fn place(row: &[OcrChar], n: usize, pitch: f32) -> Placed {
-    // (char, confidence, box width)
-    let mut cells: Vec<Option<(char, f32, u32)>> = vec![None; n];
-    let Some(first) = row.first() else {
+/// Rows on a grid of `n` cells each; see [`place_at`]. The rows of a zone are left-aligned: a
+/// row starts at its leftmost character on the row's phase (a character whose box a smudge
+/// swelled is off it), moved by whole cells to line up with the leftmost start of any row (a
+/// row whose first characters OCR lost starts right of the others).
+pub fn place_rows(rows: &[Vec<OcrChar>], n: usize, pitch: f32) -> Vec<Placed> {
+    let starts: Vec<Option<f32>> = rows.iter().map(|r| start(r, pitch)).collect();
+    let leftmost = starts.iter().flatten().copied().fold(f32::MAX, f32::min);
+    let x0s: Vec<Option<f32>> = starts
+        .iter()
+        .map(|s| s.map(|s| s - ((s - leftmost) / pitch).round() * pitch))
+        .collect();
+    let mut placed: Vec<Placed> = rows
+        .iter()
+        .zip(&x0s)
+        .map(|(row, x0)| place_at(row, n, pitch, *x0))
+        .collect();
+    // A row that lost a quarter of its characters fits its pitch over a short stretch, which
+    // drifts by its end: it takes the pitch of the fullest row (rows share the type).
+    let fullest = (0..rows.len()).max_by_key(|&i| rows[i].len());
+    if let Some(full) = fullest {
+        let shared = placed[full].cells.pitch;
+        for (i, row) in rows.iter().enumerate() {
+            if row.len() * 4 < n * 3 && rows[full].len() * 4 >= n * 3 && shared > 0.0 {
+                let x0 = placed[i].cells.x0;
+                placed[i] = place_fixed(row, n, x0, shared);
+            }
+        }
+    }
+    placed
+}
+
+/// The centre of the leftmost character of `row` on the row's phase: the first of the first few
+/// characters with one of its next two neighbours one pitch away (a character whose box a
+/// smudge swelled sits off it; a phantom box may sit between two real ones).
+fn start(row: &[OcrChar], pitch: f32) -> Option<f32> {
+    let on_phase = |a: &OcrChar, b: &OcrChar| {
+        let d = (centre(b) - centre(a)) / pitch;
+        (d - 1.0).abs() < 0.25
+    };
+    (0..row.len().min(8))
+        .find(|&i| row[i + 1..].iter().take(2).any(|b| on_phase(&row[i], b)))
+        .map(|i| centre(&row[i]))
+}
+
+/// The row on a grid of `n` cells whose first cell is centred near `x0` (by default on the
+/// first character); an empty cell is a filler with confidence 0.5, and of two characters in
+/// one cell the wider one stays.
+pub fn place_at(row: &[OcrChar], n: usize, pitch: f32, x0: Option<f32>) -> Placed {
+    let first = row.first().map_or(0.0, centre);
+    let (x0, pitch) = refine(row, x0.unwrap_or(first), pitch, n);
+    place_fixed(row, n, x0, pitch)
+}
+
+/// The row on the grid of `n` cells whose first cell is centred on `x0`, `pitch` apart.
+fn place_fixed(row: &[OcrChar], n: usize, x0: f32, pitch: f32) -> Placed {
+    if row.is_empty() {
         return Placed {
             text: "<".repeat(n),
             confidences: vec![0.5; n],
             filled: vec![false; n],
             cells: RowCells::default(),
         };
-    };
-    let (x0, pitch) = refine(row, centre(first), pitch, n);
+    }
+    // (char, confidence, box width)
+    let mut cells: Vec<Option<(char, f32, u32)>> = vec![None; n];
     for c in row {
         let col = ((centre(c) - x0) / pitch).round();
         if col < 0.0 || col >= n as f32 {
@@ -81,8 +132,16 @@ pub fn place(row: &[OcrChar], n: usize, pitch: f32) -> Placed {
             *cell = Some((c.ch, c.confidence, width));
         }
     }
-    let mut tops: Vec<u32> = row.iter().map(|c| c.bbox.1).collect();
-    let mut bottoms: Vec<u32> = row.iter().map(|c| c.bbox.3).collect();
+    // The capitals' top and baseline: from letters and digits (a filler is shorter), unless
+    // the row holds too few of them.
+    let tall: Vec<&OcrChar> = row.iter().filter(|c| c.ch != '<').collect();
+    let tall = if tall.len() >= 3 {
+        tall
+    } else {
+        row.iter().collect()
+    };
+    let mut tops: Vec<u32> = tall.iter().map(|c| c.bbox.1).collect();
+    let mut bottoms: Vec<u32> = tall.iter().map(|c| c.bbox.3).collect();
     tops.sort_unstable();
     bottoms.sort_unstable();
     Placed {
@@ -145,12 +204,57 @@ mod tests {
     }
 
     #[test]
+    fn rows_line_up_past_a_swollen_first_box() {
+        let name = "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<";
+        let data = "L898902C36UTO7408122F1204159ZE184226B<<<<<10";
+        // A smudge swells the `P`'s box to the left: its centre sits a pitch and a half off.
+        let shifted = |text: &str| {
+            let mut r = row(text, &[]);
+            for c in &mut r {
+                c.bbox.0 += 40;
+                c.bbox.2 += 40;
+            }
+            r
+        };
+        let mut swollen = shifted(name);
+        swollen[0].bbox.0 = 0;
+        swollen[0].bbox.2 = 34;
+        let rows = [swollen, shifted(data)];
+        let p = pitch(&rows).expect("pitch");
+        let placed = place_rows(&rows, 44, p);
+        assert_eq!(placed[0].text[1..], name[1..]);
+        assert_eq!(placed[1].text, data);
+        assert!((placed[0].cells.x0 - placed[1].cells.x0).abs() < 1.0);
+    }
+
+    #[test]
+    fn a_short_row_keeps_the_pitch_of_the_full_ones() {
+        // The second row lost its last eleven characters but for the check digit.
+        let full = row("I<UTOD231458907<<<<<<<<<<<<<<<", &[]);
+        let short = row(
+            "7408122F1204159UTO<<<<<<<<<<<6",
+            &(18..29).collect::<Vec<_>>(),
+        );
+        let mut short = short;
+        // Without the fillers, its own boxes drift: a pitch fitted on them alone would be off.
+        for (i, c) in short.iter_mut().enumerate().take(18) {
+            c.bbox.0 += i as u32 / 3;
+            c.bbox.2 += i as u32 / 3;
+        }
+        let rows = [full, short, row("ERIKSSON<<ANNA<MARIA<<<<<<<<<<", &[])];
+        let p = pitch(&rows).expect("pitch");
+        let placed = place_rows(&rows, 30, p);
+        assert_eq!(placed[1].text, "7408122F1204159UTO<<<<<<<<<<<6");
+        assert!((placed[1].cells.pitch - 20.0).abs() < 0.01);
+    }
+
+    #[test]
     fn dropped_fillers_come_back_in_their_cells() {
         let full = row("I<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<", &[]);
         let gappy = row("D231458907UTO7408122F1204159<<<<<<<6", &[29, 30, 31]);
         let p = pitch(&[full, gappy.clone()]).expect("pitch");
         assert!((p - 20.0).abs() < 0.01);
-        let placed = place(&gappy, 36, p);
+        let placed = place_at(&gappy, 36, p, None);
         assert_eq!(placed.text, "D231458907UTO7408122F1204159<<<<<<<6");
         assert_eq!(placed.confidences[30], 0.5);
         assert!(!placed.filled[30] && placed.filled[28]);

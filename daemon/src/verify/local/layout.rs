@@ -56,6 +56,52 @@ impl Grid {
     }
 }
 
+/// Whether the layout lets cell (`row`, `col`) of `lines` hold `ch`: the document code's first
+/// letter is the format's (`I`, `A`, `C` on cards, `P` or `V` in a long zone), names and codes
+/// hold letters or fillers, check digits a digit or a filler (an empty field's), dates digits;
+/// other cells anything.
+pub fn allows(lines: &[String], row: usize, col: usize, ch: char) -> bool {
+    let Some(grid) = Grid::of(lines) else {
+        return true;
+    };
+    // The French national identity card prints two rows of 36 on a layout of its own.
+    if grid == Grid::Medium && lines[0].starts_with("IDFRA") {
+        return true;
+    }
+    if (row, col) == (0, 0) {
+        return match grid {
+            Grid::Card => matches!(ch, 'I' | 'A' | 'C'),
+            Grid::Long => matches!(ch, 'P' | 'V'),
+            Grid::Medium => matches!(ch, 'I' | 'A' | 'C' | 'P' | 'V'),
+        };
+    }
+    let within = |cells: &[(usize, usize, usize)]| {
+        cells
+            .iter()
+            .any(|&(r, from, to)| r == row && (from..to).contains(&col))
+    };
+    let visa = lines[0].starts_with('V');
+    let check_digit = grid
+        .checked()
+        .iter()
+        .any(|&(r, from, len)| (r, from + len) == (row, col))
+        || match grid {
+            // The personal number's and the composite check digits; a visa has neither.
+            Grid::Long => !visa && row == 1 && col >= 42,
+            Grid::Medium => !visa && (row, col) == (1, 35),
+            Grid::Card => (row, col) == (1, 29),
+        };
+    if within(grid.letters()) {
+        ch.is_ascii_uppercase() || ch == '<'
+    } else if check_digit {
+        ch.is_ascii_digit() || ch == '<'
+    } else if within(grid.digits()) {
+        ch.is_ascii_digit()
+    } else {
+        true
+    }
+}
+
 /// Cells that must hold a printed character (never an empty cell): the date digits, the check
 /// digits and the last cell of the data row.
 pub fn required_cells(lines: &[String]) -> Vec<(usize, usize)> {
@@ -128,6 +174,22 @@ pub fn repair(lines: &mut [String], conf: &mut [Vec<f32>]) {
                 rows[row][col] = l;
                 lower(&mut conf[row], col);
             }
+        }
+    }
+    // Names are parted by at most two fillers: after a run of three the name has ended and
+    // every later cell is a filler.
+    let (name_row, name_from) = match grid {
+        Grid::Card => (2, 0),
+        Grid::Long | Grid::Medium => (0, 5),
+    };
+    if let Some(name) = rows.get_mut(name_row) {
+        let mut run = 0;
+        for (col, ch) in name.iter_mut().enumerate().skip(name_from) {
+            if run >= 3 && *ch != '<' {
+                *ch = '<';
+                lower(&mut conf[name_row], col);
+            }
+            run = if *ch == '<' { run + 1 } else { 0 };
         }
     }
     for &(row, from, to) in grid.digits() {
@@ -221,6 +283,40 @@ fn zero_runs(field: &str, touching: bool, unsure: &[bool]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cells_allow_only_what_the_format_prints_there() {
+        let card = [
+            "I<UTOD231458907<<<<<<<<<<<<<<<".to_string(),
+            "7408122F1204159UTO<<<<<<<<<<<6".to_string(),
+            "ERIKSSON<<ANNA<MARIA<<<<<<<<<<".to_string(),
+        ];
+        // A card's document code starts with I, A or C; a passport's with P (or V, a visa).
+        assert!(allows(&card, 0, 0, 'I') && !allows(&card, 0, 0, 'L'));
+        let passport = [
+            "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<".to_string(),
+            "L898902C36UTO7408122F1204159ZE184226B<<<<<10".to_string(),
+        ];
+        assert!(allows(&passport, 0, 0, 'P') && !allows(&passport, 0, 0, 'F'));
+        // No digit in a name, no letter in a date or a check digit.
+        assert!(!allows(&card, 2, 20, '4') && allows(&card, 2, 20, '<'));
+        assert!(!allows(&card, 1, 2, 'O') && allows(&card, 1, 2, '0'));
+        assert!(!allows(&passport, 1, 43, 'G') && allows(&passport, 1, 43, '6'));
+        // A document number holds anything.
+        assert!(allows(&card, 0, 6, 'D') && allows(&card, 0, 6, '3'));
+    }
+
+    #[test]
+    fn a_name_ends_at_three_fillers() {
+        let mut lines = vec![
+            "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<W<<".to_string(),
+            "L898902C36UTO7408122F1204159ZE184226B<<<<<10".to_string(),
+        ];
+        let mut conf = vec![vec![0.9; 44]; 2];
+        repair(&mut lines, &mut conf);
+        assert_eq!(lines[0], "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<");
+        assert!(conf[0][41] <= 0.7);
+    }
 
     #[test]
     fn zeros_read_as_letters_are_repaired_only_where_the_check_digit_agrees() {

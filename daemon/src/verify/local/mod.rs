@@ -16,8 +16,10 @@ mod read;
 mod recheck;
 pub mod render;
 mod repair;
+mod settle;
 #[cfg(test)]
 mod synthetic;
+mod template;
 
 use std::path::PathBuf;
 use std::sync::Arc;

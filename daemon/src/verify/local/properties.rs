@@ -151,7 +151,7 @@ proptest! {
             .map(|&(x, y, w)| OcrChar { ch: 'A', confidence: 0.9, bbox: (x, y, x + w, y + 30) })
             .collect();
         if let Some(p) = grid::pitch(std::slice::from_ref(&row)) {
-            let placed = grid::place(&row, n, p);
+            let placed = grid::place_at(&row, n, p, None);
             prop_assert_eq!(placed.text.chars().count(), n);
             prop_assert_eq!(placed.confidences.len(), n);
         }

@@ -8,7 +8,7 @@ use idreview_protocol::BoundingBox;
 use tracing::debug;
 
 use super::detect::{self, Frame};
-use super::{LocalError, LocalVerifier, Reading, fields, glyph, recheck, repair};
+use super::{LocalError, LocalVerifier, Reading, fields, glyph, recheck, repair, settle, template};
 
 impl LocalVerifier {
     /// Reads the MRZ of one encoded image (blocking: call from a blocking thread): first as
@@ -128,6 +128,9 @@ impl LocalVerifier {
                 ..Reading::default()
             });
         };
+        if let Some(templates) = template::templates() {
+            settle::settle(templates, img, &mut zone);
+        }
         let mut calls = 1;
         let mut doc = repair::parse(&zone);
         // A parsed zone with a failing check digit may have lost a character the layout needs:

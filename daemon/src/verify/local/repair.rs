@@ -10,6 +10,10 @@ use super::ocr::{OcrChar, OcrLine};
 /// Characters Tesseract's stock English model reads for the `<` filler.
 const FILLER_LOOKALIKES: &[char] = &['<', 'K', 'X', 'C', 'E', '«', 'L'];
 
+/// Fewest characters a line needs to count as a zone row: two thirds of a card's row (the grid
+/// puts a row that lost its trailing fillers back in place).
+const MIN_ROW: usize = 18;
+
 /// A zone's text as read, one string per row, each at its format's length, with one
 /// confidence per character.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -59,7 +63,7 @@ pub fn zone_text(lines: &[OcrLine]) -> Option<ZoneText> {
                 })
                 .collect::<Vec<_>>()
         })
-        .filter(|chars| chars.len() >= 20)
+        .filter(|chars| chars.len() >= MIN_ROW)
         .collect();
     if cleaned.len() < 2 {
         return None;
@@ -74,11 +78,11 @@ pub fn zone_text(lines: &[OcrLine]) -> Option<ZoneText> {
     let longest = rows.iter().map(Vec::len).max().unwrap_or(0);
     let nominal = nominal_length(take, longest);
     let pitch = grid::pitch(rows);
+    let mut placed = pitch.map(|p| grid::place_rows(rows, nominal, p).into_iter());
     let mut zone = ZoneText::default();
     for (i, row) in rows.iter().enumerate() {
-        let (mut text, mut conf) = match pitch {
-            Some(p) => {
-                let placed = grid::place(row, nominal, p);
+        let (mut text, mut conf) = match placed.as_mut().and_then(Iterator::next) {
+            Some(placed) => {
                 zone.filled.push(placed.filled);
                 zone.cells.push(placed.cells);
                 (placed.text, placed.confidences)

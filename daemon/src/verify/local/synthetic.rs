@@ -164,6 +164,23 @@ fn an_id_card_is_read_whichever_way_up() {
 }
 
 #[test]
+fn a_low_resolution_card_is_read_fully_right() {
+    let reader = reader();
+    let h = holder(false);
+    let lines = zone_lines(&h, false);
+    // A card photographed small: 280 pixels wide, about 5 pixels a character.
+    let card = image::imageops::resize(
+        &document(&lines, 14),
+        280,
+        196,
+        image::imageops::FilterType::Triangle,
+    );
+    let reading = read(&reader, card);
+    assert_recovered(&reading, &h, "280 pixels wide");
+    assert_eq!(reading.mrz.as_deref(), Some(lines.join("\n").as_str()));
+}
+
+#[test]
 fn a_wrong_check_digit_comes_out_low_confidence() {
     let reader = reader();
     let h = holder(true);
