@@ -34,7 +34,11 @@ pub async fn run(shutdown: tokio_util::sync::CancellationToken) {
 /// 100,000 cards) and briefly locks each arena, so it runs after bursts, not per request.
 pub fn release() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    glibc::malloc_trim();
+    {
+        let started = std::time::Instant::now();
+        glibc::malloc_trim();
+        tracing::debug!(took = ?started.elapsed(), "free memory handed back");
+    }
 }
 
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
