@@ -8,6 +8,8 @@ use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
+use crate::secret::Secret;
+
 /// Everything the daemon can be told.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -142,7 +144,8 @@ pub struct StorageConfig {
     pub force_path_style: bool,
     /// Static credentials; unset: the standard AWS environment / profile / instance chain.
     pub access_key_id: Option<String>,
-    pub secret_access_key: Option<String>,
+    /// Secret: never printed (`idreviewd config` shows `[redacted]`).
+    pub secret_access_key: Option<Secret>,
     /// Uploads in flight at once (files and multipart parts together).
     pub max_workers: usize,
     /// Files at least this large go up as a multipart upload with parallel parts.
@@ -224,8 +227,8 @@ impl Default for VerificationConfig {
 pub struct IdAnalyzerConfig {
     /// `https://api2.idanalyzer.com`, or `https://api2-eu.idanalyzer.com` for the EU region.
     pub base_url: String,
-    /// Sent as `X-Api-Key`; required when the provider is `idanalyzer`.
-    pub api_key: String,
+    /// Sent as `X-Api-Key`; required when the provider is `idanalyzer`. Secret: never printed.
+    pub api_key: Secret,
     /// The KYC profile the scan runs under, e.g. `security_medium`.
     pub profile: String,
     /// Limit on one HTTP call, connect to last byte.
@@ -244,7 +247,7 @@ impl Default for IdAnalyzerConfig {
     fn default() -> Self {
         IdAnalyzerConfig {
             base_url: "https://api2.idanalyzer.com".into(),
-            api_key: String::new(),
+            api_key: Secret::default(),
             profile: "security_medium".into(),
             timeout_secs: 60,
             attempts: 3,
@@ -304,8 +307,9 @@ impl Default for RpcConfig {
 pub struct WebhooksConfig {
     /// Receivers; each gets every decision event. Empty: no webhooks (nothing is queued).
     pub urls: Vec<String>,
-    /// HMAC-SHA256 key for `X-Idreview-Signature: sha256=<hex>` over the body.
-    pub secret: String,
+    /// HMAC-SHA256 key for `X-Idreview-Signature: sha256=<hex>` over the body. Secret: never
+    /// printed.
+    pub secret: Secret,
     /// Deadline of one delivery attempt.
     pub timeout_secs: u64,
     /// First retry delay; doubles per failed attempt up to `max_backoff_secs`.
@@ -318,7 +322,7 @@ impl Default for WebhooksConfig {
     fn default() -> Self {
         WebhooksConfig {
             urls: Vec::new(),
-            secret: String::new(),
+            secret: Secret::default(),
             timeout_secs: 10,
             initial_backoff_ms: 1000,
             max_backoff_secs: 300,
@@ -388,7 +392,34 @@ impl Config {
             figment = figment.merge(Toml::file(file));
         }
         figment = figment.merge(Env::prefixed("IDREVIEW__").split("__"));
-        figment.extract().map_err(|e| ConfigError(e.to_string()))
+        let config: Config = figment.extract().map_err(|e| ConfigError(e.to_string()))?;
+        let marker = config
+            .secrets()
+            .into_iter()
+            .find(|(_, s)| s.is_some_and(Secret::is_marker));
+        if let Some((name, _)) = marker {
+            return Err(ConfigError(format!(
+                "{name} is \"{}\", the placeholder `idreviewd config` prints; set the real \
+                 secret (better through its IDREVIEW__ environment variable)",
+                crate::secret::REDACTED
+            )));
+        }
+        Ok(config)
+    }
+
+    /// Every secret setting by its name in the file, with its value when it has one.
+    pub fn secrets(&self) -> [(&'static str, Option<&Secret>); 3] {
+        [
+            (
+                "verification.idanalyzer.api_key",
+                Some(&self.verification.idanalyzer.api_key),
+            ),
+            ("webhooks.secret", Some(&self.webhooks.secret)),
+            (
+                "storage.secret_access_key",
+                self.storage.secret_access_key.as_ref(),
+            ),
+        ]
     }
 
     /// The data dir, resolved.

@@ -20,6 +20,7 @@ pub mod pipeline;
 pub mod progress;
 pub mod retention;
 pub mod rpc;
+pub mod secret;
 pub mod store;
 pub mod validate;
 pub mod verify;

@@ -1,7 +1,7 @@
 //! The card state machine: the one function every status or flag change goes through, and the
 //! onboarding stage derived from a card's life.
 
-use idreview_protocol::{Card, Decision, OnboardingStage, RpcError, Status};
+use idreview_protocol::{Card, Decision, OnboardingStage, RpcError, Severity, Status};
 
 /// Something that happens to a card.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,6 +78,23 @@ pub fn apply(card: &mut Card, event: Event) -> Result<(), RpcError> {
     };
     card.status = next;
     Ok(())
+}
+
+/// What still speaks against approving the card: each field below `threshold` (`surname at
+/// 0.42`) and each finding of severity error (its rule, `document_expired`). An approval over
+/// doubts needs an explicit override and a reason, and its audit event names them.
+pub fn doubts(card: &Card, threshold: f32) -> Vec<String> {
+    let fields = card
+        .fields
+        .iter()
+        .filter(|f| f.confidence < threshold)
+        .map(|f| format!("{} at {:.2}", f.name, f.confidence));
+    let findings = card
+        .findings
+        .iter()
+        .filter(|f| f.severity == Severity::Error)
+        .map(|f| f.rule.clone());
+    fields.chain(findings).collect()
 }
 
 /// Where the card's user is in onboarding; `None` means no card at all.

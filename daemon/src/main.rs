@@ -1,6 +1,7 @@
 //! `idreviewd`: the daemon binary. Parses flags, loads the config, installs logging and signal
 //! handling, and runs the daemon or one of its helper commands.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
@@ -127,7 +128,20 @@ fn load_config(cli: &Cli) -> Result<Config> {
     Ok(config)
 }
 
-fn main() -> Result<()> {
+fn main() -> std::process::ExitCode {
+    match run_command() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!(
+                "idreviewd: {}",
+                idreview_protocol::error::one_line(e.as_ref())
+            );
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run_command() -> Result<()> {
     idreview_daemon::memory::tune();
     let cli = Cli::parse();
     // Generated from the flags alone: no config needed (packaging runs these at build time).
@@ -374,10 +388,13 @@ fn init_logging(config: &Config) -> Result<()> {
         .ok()
         .filter(|v| !v.is_empty())
         .unwrap_or_else(|| config.daemon.log.clone());
+    // Colour only for a person at a terminal: journald, files and pipes get plain text.
+    let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_new(&filter).context("parsing the log filter")?,
         )
+        .with_ansi(colour)
         .with_writer(std::io::stderr)
         .init();
     Ok(())
@@ -405,8 +422,6 @@ fn run(config: Config) -> Result<()> {
             tracing::info!("shutdown requested");
             signals.cancel();
         });
-        idreview_daemon::run(config, shutdown)
-            .await
-            .context("idreviewd failed")
+        Ok(idreview_daemon::run(config, shutdown).await?)
     })
 }

@@ -79,7 +79,7 @@ async fn deliver(
 ) -> bool {
     let signature = format!(
         "sha256={}",
-        sign(config.secret.as_bytes(), item.body.as_bytes())
+        sign(config.secret.expose().as_bytes(), item.body.as_bytes())
     );
     let mut backoff = Duration::from_millis(config.initial_backoff_ms.max(10));
     let max = Duration::from_secs(config.max_backoff_secs.max(1));

@@ -264,7 +264,8 @@ pub struct Card {
     pub id: CardId,
     pub user_id: String,
     pub document_type: DocumentType,
-    /// ISO 3166 alpha-2 or alpha-3 code, as submitted or extracted.
+    /// ISO 3166 alpha-2 or alpha-3 code or an ICAO Doc 9303 code (see [`crate::country`]), as
+    /// submitted or extracted.
     pub country: Option<String>,
     pub status: Status,
     /// A reviewer checked the extracted data.
@@ -352,6 +353,10 @@ pub struct DecideRequest {
     pub cards: Vec<CardRef>,
     pub decision: Decision,
     pub reason: String,
+    /// Approve cards that still have doubts (fields below the confidence threshold, findings of
+    /// severity error). Without it such a card is refused with [`crate::RpcError::Doubts`];
+    /// with it the reason is required and the audit event names the doubts overridden.
+    pub override_doubts: bool,
 }
 
 /// A new value for one field, from a reviewer or the user.

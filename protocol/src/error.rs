@@ -40,4 +40,50 @@ pub enum RpcError {
     /// Too many calls or uploaded bytes for this identity; try again after the pause.
     #[error("rate limit exceeded: {what}; retry in {retry_after_ms} ms")]
     RateLimited { what: String, retry_after_ms: u64 },
+    /// An approval of a card with unresolved doubts, without `override_doubts`.
+    #[error(
+        "card {id} has unresolved doubts: {}; approving it anyway takes an explicit override with a reason",
+        .doubts.join(", ")
+    )]
+    Doubts { id: CardId, doubts: Vec<String> },
+}
+
+/// An error and its causes on one line for a person to read, each cause once: a message that
+/// already quotes its source (`cannot decode the image: <why>`) is not followed by it again.
+/// Both binaries print their fatal errors this way.
+pub fn one_line(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut line = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !line.contains(&text) {
+            line = format!("{line}: {text}");
+        }
+        source = cause.source();
+    }
+    line
+}
+
+#[cfg(test)]
+mod tests {
+    #[derive(Debug, thiserror::Error)]
+    enum Outer {
+        #[error("cannot decode the image: {0}")]
+        Quoting(#[from] std::io::Error),
+        #[error("reading scan.jpg")]
+        Wrapping(#[source] std::io::Error),
+    }
+
+    #[test]
+    fn each_cause_is_said_once() {
+        let io = || std::io::Error::other("not an image");
+        assert_eq!(
+            super::one_line(&Outer::Quoting(io())),
+            "cannot decode the image: not an image"
+        );
+        assert_eq!(
+            super::one_line(&Outer::Wrapping(io())),
+            "reading scan.jpg: not an image"
+        );
+    }
 }

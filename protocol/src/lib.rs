@@ -9,6 +9,7 @@
 pub mod access;
 pub mod backup;
 pub mod card;
+pub mod country;
 pub mod error;
 pub mod feed;
 pub mod low_confidence;
@@ -28,4 +29,4 @@ pub use query::{AssigneeFilter, CardFilter, ListQuery, SortKey};
 pub use service::{IdReview, IdReviewClient, MAX_FILE_BYTES};
 
 /// Bumped on every incompatible change of the wire types or the service; checked in the handshake.
-pub const PROTOCOL_VERSION: u32 = 3;
+pub const PROTOCOL_VERSION: u32 = 4;

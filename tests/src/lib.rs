@@ -7,6 +7,7 @@ pub mod ledger;
 pub mod remote;
 pub mod s3;
 pub mod throttle;
+pub mod tmux;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -179,6 +180,33 @@ pub async fn card_of(client: &IdReviewClient, user: &str) -> Option<idreview_pro
         NeedsReview | AutoVerified | Approved | Rejected
     )
     .then_some(card)
+}
+
+/// The ids of the newest `n` cards matching `filter` (the query language), newest first: the
+/// console's default order.
+pub async fn newest(client: &IdReviewClient, filter: &str, n: u32) -> Vec<CardId> {
+    let query = idreview_protocol::ListQuery {
+        filter: idreview_protocol::CardFilter::parse(filter).expect("filter parses"),
+        sort: idreview_protocol::SortKey::Created,
+        descending: true,
+        offset: 0,
+        limit: n,
+    };
+    let page = client
+        .list_cards(tarpc::context::current(), query)
+        .await
+        .expect("rpc")
+        .expect("lists");
+    page.cards.iter().map(|c| c.id).collect()
+}
+
+/// Card `id` as the daemon has it now.
+pub async fn card(client: &IdReviewClient, id: CardId) -> idreview_protocol::Card {
+    client
+        .get_card(tarpc::context::current(), id)
+        .await
+        .expect("rpc")
+        .expect("card")
 }
 
 /// The rule in `rejected/<name>/reason.json`, once it is there.

@@ -114,6 +114,7 @@ async fn an_export_taken_while_ingesting_restores_to_the_same_cards_audit_log_an
             cards: cards[range].iter().map(|c| any_version(c.id)).collect(),
             decision,
             reason: reason.into(),
+            override_doubts: false,
         };
         let results = client.decide(ctx(), request).await.expect("decide");
         assert!(results.iter().all(|r| r.result.is_ok()), "{results:?}");

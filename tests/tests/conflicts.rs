@@ -46,6 +46,7 @@ async fn decide_each(
             cards: vec![card],
             decision,
             reason: "checked".into(),
+            override_doubts: false,
         };
         let mut answer = client
             .decide(context::current(), request)

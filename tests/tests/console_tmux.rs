@@ -3,129 +3,12 @@
 //! `send-keys`, the screen comes back with `capture-pane -p`, and what the console did is
 //! checked in the store over RPC: a bulk approval, a claim and a field correction.
 
-use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-use idreview_protocol::{
-    Card, CardFilter, CardId, FieldSource, IdReviewClient, ListQuery, SortKey, Status,
-};
-use idreview_tests::{Daemon, binary};
-use tarpc::context;
-
-/// A tmux server of our own, killed with its session when dropped.
-struct Tmux {
-    socket: String,
-}
-
-impl Tmux {
-    /// Starts `command` in a detached 120x40 session.
-    fn start(command: &str) -> Tmux {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.subsec_nanos());
-        let tmux = Tmux {
-            socket: format!("idreview-test-{}-{nanos}", std::process::id()),
-        };
-        let out = tmux.run(&[
-            "-f",
-            "/dev/null",
-            "new-session",
-            "-d",
-            "-x",
-            "120",
-            "-y",
-            "40",
-            "-s",
-            "console",
-            command,
-        ]);
-        assert!(
-            out.status.success(),
-            "tmux: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        tmux
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        Command::new("tmux")
-            .arg("-L")
-            .arg(&self.socket)
-            .args(args)
-            .output()
-            .expect("run tmux (install it: apt-get install tmux)")
-    }
-
-    /// Presses keys by tmux name (`Enter`, `Space`, `Escape`, `C-u`, or a plain character).
-    fn keys(&self, keys: &[&str]) {
-        for key in keys {
-            let out = self.run(&["send-keys", "-t", "console", key]);
-            assert!(out.status.success(), "send-keys {key}");
-            std::thread::sleep(Duration::from_millis(30));
-        }
-    }
-
-    /// Types text literally.
-    fn type_text(&self, text: &str) {
-        let out = self.run(&["send-keys", "-t", "console", "-l", text]);
-        assert!(out.status.success(), "send-keys -l {text}");
-    }
-
-    fn screen(&self) -> String {
-        let out = self.run(&["capture-pane", "-p", "-t", "console"]);
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    /// Waits until the screen shows every one of `wanted`.
-    fn wait_for(&self, wanted: &[&str], data_dir: &Path) -> String {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let screen = self.screen();
-            if wanted.iter().all(|w| screen.contains(w)) {
-                return screen;
-            }
-            if Instant::now() > deadline {
-                let log = std::fs::read_to_string(data_dir.join("idreview.log"));
-                panic!(
-                    "the console never showed {wanted:?}; screen:\n{screen}\nconsole log:\n{}",
-                    log.unwrap_or_default()
-                );
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = self.run(&["kill-server"]);
-    }
-}
-
-async fn newest(client: &IdReviewClient, filter: &str, n: u32) -> Vec<CardId> {
-    let query = ListQuery {
-        filter: CardFilter::parse(filter).expect("filter parses"),
-        sort: SortKey::Created,
-        descending: true,
-        offset: 0,
-        limit: n,
-    };
-    let page = client
-        .list_cards(context::current(), query)
-        .await
-        .expect("rpc")
-        .expect("lists");
-    page.cards.iter().map(|c| c.id).collect()
-}
-
-async fn card(client: &IdReviewClient, id: CardId) -> Card {
-    client
-        .get_card(context::current(), id)
-        .await
-        .expect("rpc")
-        .expect("card")
-}
+use idreview_protocol::{FieldSource, Status};
+use idreview_tests::tmux::Tmux;
+use idreview_tests::{Daemon, binary, card, newest};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bulk_approval_claim_and_correction_reach_the_store() {
@@ -169,8 +52,44 @@ async fn bulk_approval_claim_and_correction_reach_the_store() {
     tmux.type_text("documents match");
     tmux.keys(&["Enter"]);
     tmux.wait_for(&["approve 3 cards? y/n"], dir.path());
+    let mut doubtful = Vec::new();
+    for id in &first_three {
+        if card(&client, *id)
+            .await
+            .fields
+            .iter()
+            .any(|f| f.confidence < 0.8)
+        {
+            doubtful.push(*id);
+        }
+    }
     tmux.keys(&["y"]);
-    tmux.wait_for(&["approve 3 cards: 3 approved, 0 failed"], dir.path());
+    match doubtful.as_slice() {
+        [] => {
+            tmux.wait_for(&["approve 3 cards: 3 approved, 0 failed"], dir.path());
+        }
+        // Cards with unsure fields are approved only over an explicit, reasoned override.
+        [one] => {
+            tmux.wait_for(
+                &[&format!("approve card {one} over doubts - reason:")],
+                dir.path(),
+            );
+            tmux.type_text("documents match");
+            tmux.keys(&["Enter"]);
+            tmux.wait_for(&[&format!("card {one} approved")], dir.path());
+        }
+        many => {
+            let n = many.len();
+            tmux.wait_for(
+                &[&format!("approve {n} cards over doubts - reason:")],
+                dir.path(),
+            );
+            tmux.type_text("documents match");
+            tmux.keys(&["Enter"]);
+            let done = format!("approve over doubts {n} cards: {n} approved, 0 failed");
+            tmux.wait_for(&[&done], dir.path());
+        }
+    }
     for id in &first_three {
         let c = card(&client, *id).await;
         assert_eq!(c.status, Status::Approved, "card {id}");

@@ -148,3 +148,31 @@ fn config_command_shows_file_env_and_flag_layers() {
         "the error names the key"
     );
 }
+
+#[test]
+fn errors_are_said_once_and_plain_off_a_terminal() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bogus = dir.path().join("scan.jpg");
+    std::fs::write(&bogus, b"not an image at all").expect("file");
+    let out = Command::new(binary("idreviewd"))
+        .arg("--data-dir")
+        .arg(dir.path())
+        .arg("read-mrz")
+        .arg(&bogus)
+        .env("RUST_BACKTRACE", "0")
+        .output()
+        .expect("run idreviewd read-mrz");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        err.matches("could not be determined").count(),
+        1,
+        "the cause is said once:\n{err}"
+    );
+    let last = err.lines().last().unwrap_or_default();
+    assert!(
+        last.starts_with("idreviewd: reading the MRZ of ") && last.contains("cannot decode"),
+        "one line names what failed and why: {last}"
+    );
+    assert!(!err.contains('\u{1b}'), "no colour codes in a pipe:\n{err}");
+}

@@ -102,6 +102,7 @@ async fn dropped_submission_becomes_a_card_that_can_be_decided() {
         }],
         decision: Decision::Approve,
         reason: "looks fine".into(),
+        override_doubts: false,
     };
     let results = client.decide(context::current(), stale).await.expect("rpc");
     assert!(
@@ -119,6 +120,7 @@ async fn dropped_submission_becomes_a_card_that_can_be_decided() {
         }],
         decision: Decision::Approve,
         reason: "document matches the selfie".into(),
+        override_doubts: false,
     };
     let results = client
         .decide(context::current(), approve)
@@ -168,6 +170,7 @@ async fn dropped_submission_becomes_a_card_that_can_be_decided() {
         cards: vec![idreview_tests::any_version(card.id)],
         decision: Decision::Approve,
         reason: String::new(),
+        override_doubts: false,
     };
     let results = client.decide(context::current(), again).await.expect("rpc");
     assert!(

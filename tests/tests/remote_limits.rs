@@ -128,6 +128,7 @@ async fn two_hundred_concurrent_connections_read_and_decide() {
                     }],
                     decision: Decision::Approve,
                     reason: "load".into(),
+                    override_doubts: false,
                 };
                 let results = client
                     .decide(deadline(), request)

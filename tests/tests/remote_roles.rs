@@ -70,6 +70,7 @@ async fn forbidden_methods(
         cards: vec![other],
         decision: Decision::Reject,
         reason: "test".into(),
+        override_doubts: false,
     };
     let results = client.decide(ctx(), request).await.expect("rpc");
     check("decide", forbidden(unit(results[0].result.clone())));
@@ -235,6 +236,7 @@ async fn every_method_checks_the_role_on_the_server() {
                 cards: vec![any_version(sam.id)],
                 decision: Decision::Approve,
                 reason: "ok".into(),
+                override_doubts: false,
             },
         )
         .await

@@ -53,6 +53,7 @@ async fn decide(client: &IdReviewClient, card: &Card, decision: Decision, reason
         cards: vec![any_version(card.id)],
         decision,
         reason: reason.into(),
+        override_doubts: false,
     };
     let results = client.decide(ctx(), request).await.expect("decide");
     assert!(results[0].result.is_ok(), "{results:?}");

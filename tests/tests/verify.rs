@@ -182,6 +182,7 @@ async fn provider_fields_reach_reviewers_and_users_over_rpc() {
         }],
         decision: Decision::Approve,
         reason: "documents match".into(),
+        override_doubts: false,
     };
     let results = client
         .decide(context::current(), request)

@@ -126,6 +126,7 @@ async fn decide(client: &IdReviewClient, card: &Card, decision: Decision) {
         cards: vec![any_version(card.id)],
         decision,
         reason: "checked".into(),
+        override_doubts: false,
     };
     let results = client.decide(ctx(), request).await.expect("rpc");
     assert!(results[0].result.is_ok(), "{results:?}");
@@ -175,10 +176,14 @@ async fn decisions_are_posted_signed() {
 #[tokio::test]
 async fn a_receiver_that_was_down_gets_every_event_even_across_a_restart() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let port = {
-        let probe = std::net::TcpListener::bind("127.0.0.1:0").expect("probe");
-        probe.local_addr().expect("addr").port()
-    };
+    // The port stays bound (not listening: deliveries are refused) while the receiver is
+    // down, so that no other test's receiver is handed it meanwhile.
+    let reserved = tokio::net::TcpSocket::new_v4().expect("socket");
+    reserved.set_reuseaddr(true).expect("reuseaddr");
+    reserved
+        .bind("127.0.0.1:0".parse().expect("addr"))
+        .expect("reserve a port");
+    let port = reserved.local_addr().expect("addr").port();
     let url = format!("http://127.0.0.1:{port}/hooks");
     let mut daemon = start_daemon(dir.path(), &url).await;
     let client = daemon.client().await;
@@ -199,6 +204,7 @@ async fn a_receiver_that_was_down_gets_every_event_even_across_a_restart() {
     let client = daemon.client().await;
     decide(&client, &c[1], Decision::Reject).await;
     let got = Arc::new(Mutex::new(Vec::new()));
+    drop(reserved);
     let _receiver = Receiver::start(&format!("127.0.0.1:{port}"), got.clone()).await;
     let all = delivered(&got, 2).await;
     let users: Vec<String> = all

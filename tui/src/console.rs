@@ -7,13 +7,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use chrono::Utc;
-use idreview_protocol::ListQuery;
+use idreview_protocol::{CardId, ListQuery};
 use ratatui::crossterm::event::{self, Event};
+use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
 
 use crate::app::{Action, App, CHROME_ROWS, Command, Theme};
 use crate::error::Error;
-use crate::rpc::{self, Endpoint};
+use crate::rpc::{self, Endpoint, Request};
 use crate::saved::SavedView;
 use crate::settings::Settings;
 use crate::terminal::TerminalGuard;
@@ -21,6 +22,9 @@ use crate::{keys, spawn, ui};
 
 /// How often the input thread checks whether the console is closing.
 const INPUT_POLL: Duration = Duration::from_millis(200);
+
+/// How long quitting waits for the daemon to take back the claims this console holds.
+const RELEASE_WAIT: Duration = Duration::from_secs(3);
 
 /// Runs the console until the user quits.
 pub async fn run(settings: &Settings, allow_spawn: bool) -> Result<(), Error> {
@@ -68,14 +72,21 @@ pub async fn run(settings: &Settings, allow_spawn: bool) -> Result<(), Error> {
     let period = Duration::from_secs(settings.console.refresh_secs.max(1));
     let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
 
+    // Closing the terminal or `kill` quits the way `q` does, giving claims back.
+    let mut hangup = signal(SignalKind::hangup())?;
+    let mut terminate = signal(SignalKind::terminate())?;
     let mut commands = app.start();
     let result = loop {
-        if commands.contains(&Command::Quit) {
-            break Ok(());
-        }
+        let quitting = commands.contains(&Command::Quit);
+        let mut releases = Vec::new();
         for command in commands.drain(..) {
             match command {
-                Command::Rpc(request) => worker.send(request),
+                Command::Rpc(request) => {
+                    if let Request::Release(id) = &request {
+                        releases.push(*id);
+                    }
+                    worker.send(request);
+                }
                 Command::SaveView(view) => {
                     if let Err(e) = view.save(&state_file) {
                         tracing::warn!(error = %e, "cannot remember the view");
@@ -83,6 +94,10 @@ pub async fn run(settings: &Settings, allow_spawn: bool) -> Result<(), Error> {
                 }
                 Command::Quit => {}
             }
+        }
+        if quitting {
+            await_releases(&mut actions, releases).await;
+            break Ok(());
         }
         if let Err(e) = guard
             .terminal
@@ -99,11 +114,34 @@ pub async fn run(settings: &Settings, allow_spawn: bool) -> Result<(), Error> {
             },
             Some(action) = actions.recv() => app.update(action),
             _ = ticks.tick() => app.update(Action::Tick(Utc::now())),
+            _ = hangup.recv() => app.update(Action::Quit),
+            _ = terminate.recv() => app.update(Action::Quit),
         };
     };
     stop.store(true, Ordering::Relaxed);
     drop(guard);
     result
+}
+
+/// Waits (a short while at most) for the daemon to answer the releases sent on the way out, so
+/// that a reviewer who quits never leaves a card held until its lease runs out.
+async fn await_releases(actions: &mut mpsc::UnboundedReceiver<Action>, mut pending: Vec<CardId>) {
+    let deadline = tokio::time::Instant::now() + RELEASE_WAIT;
+    while !pending.is_empty() {
+        match tokio::time::timeout_at(deadline, actions.recv()).await {
+            Ok(Some(Action::Released { id, result })) => {
+                if let Err(e) = result {
+                    tracing::warn!(card = %id, error = %e, "could not give the claim back on quitting");
+                }
+                pending.retain(|p| *p != id);
+            }
+            Ok(Some(_)) => {}
+            Ok(None) | Err(_) => {
+                tracing::warn!(cards = ?pending, "quit before the daemon answered the release");
+                return;
+            }
+        }
+    }
 }
 
 /// The image protocol: asked of the terminal (`auto`, with a short timeout) or half blocks.

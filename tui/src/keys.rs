@@ -246,7 +246,6 @@ pub static BINDINGS: &[Binding] = &[
     // The typed character replaces the placeholder in `dispatch`.
     bind(K::Text,        C::Prompt,  Action::Input(' '),   "type text"),
     hint(K::Char('y'),   C::Confirm, Action::Confirm,      "yes, go ahead", "yes"),
-    bind(K::Enter,       C::Confirm, Action::Confirm,      "yes, go ahead"),
     hint(K::Char('n'),   C::Confirm, Action::Cancel,       "no, leave the cards alone", "no"),
     bind(K::Esc,         C::Confirm, Action::Cancel,       "no, leave the cards alone"),
     hint(K::Esc,         C::Results, Action::Back,         "back to the list", "back"),

@@ -13,7 +13,10 @@ async fn main() -> ExitCode {
     match run().await {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("idreview: {e}");
+            eprintln!(
+                "idreview: {}",
+                idreview_protocol::error::one_line(e.as_ref())
+            );
             ExitCode::FAILURE
         }
     }

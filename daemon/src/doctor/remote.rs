@@ -134,7 +134,7 @@ pub async fn verifier(config: &Config) -> Check {
 /// `GET /profile?limit=1`: cheap, authenticated, and changes nothing.
 async fn idanalyzer(config: &crate::config::IdAnalyzerConfig) -> Check {
     const NAME: &str = "verifier";
-    if config.api_key.trim().is_empty() {
+    if config.api_key.is_empty() {
         return Check::fail(
             NAME,
             "idanalyzer: no API key",
@@ -151,7 +151,7 @@ async fn idanalyzer(config: &crate::config::IdAnalyzerConfig) -> Check {
     };
     let response = http
         .get(&url)
-        .header("X-Api-Key", &config.api_key)
+        .header("X-Api-Key", config.api_key.expose())
         .send()
         .await;
     match response.map(|r| r.status()) {

@@ -62,7 +62,7 @@ impl S3Store {
             (Some(id), Some(secret)) => {
                 loader = loader.credentials_provider(Credentials::new(
                     id,
-                    secret,
+                    secret.expose(),
                     None,
                     None,
                     "idreview-config",

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use idreview_protocol::{
     Card, CardId, CardRef, DecideRequest, Decision, DecisionRecord, FieldCorrection, FieldSource,
-    FileRole, ItemResult, Role, RpcError,
+    ItemResult, Role, RpcError,
 };
 
 use super::Session;
@@ -19,7 +19,8 @@ use crate::verify::provider_decision;
 const BIG_BULK: usize = 1000;
 
 impl Session {
-    /// Approves or rejects cards, each with its own result; a rejection needs a reason.
+    /// Approves or rejects cards, each with its own result; a rejection needs a reason, and so
+    /// does an approval over doubts, which must also say `override_doubts`.
     pub(super) async fn decide_cards(self, request: DecideRequest) -> Vec<ItemResult> {
         if let Err(e) = self.require(Role::Reviewer) {
             return Self::refuse_all(&request.cards, e);
@@ -31,13 +32,31 @@ impl Session {
                 RpcError::Invalid("a rejection needs a reason".into()),
             );
         }
+        let overriding = request.override_doubts && request.decision == Decision::Approve;
+        if overriding && reason.is_empty() {
+            return Self::refuse_all(
+                &request.cards,
+                RpcError::Invalid("approving over doubts needs a reason".into()),
+            );
+        }
         let identity = self.identity.to_string();
         let decision = request.decision;
+        let threshold = self.shared.config.verification.confidence_threshold;
         let this = self.clone();
         let now = Utc::now();
         self.bulk(request.cards, |card| {
             Self::check_holder(card, &identity, now)?;
+            let doubts = match decision {
+                Decision::Approve => lifecycle::doubts(card, threshold),
+                Decision::Reject => Vec::new(),
+            };
             lifecycle::apply(card, Event::Decide(decision))?;
+            if !doubts.is_empty() && !overriding {
+                return Err(RpcError::Doubts {
+                    id: card.id,
+                    doubts,
+                });
+            }
             card.decision = Some(DecisionRecord {
                 decision,
                 by: identity.clone(),
@@ -49,6 +68,7 @@ impl Session {
                 Decision::Reject => "card.rejected",
             };
             let mut change = Change::new(action).because(reason.clone());
+            change.overridden_doubts = doubts;
             change.outbox.extend(this.push_job(card, decision));
             Ok(change)
         })
@@ -241,6 +261,10 @@ impl Session {
             }
             match card.fields.iter_mut().find(|f| f.name == c.name) {
                 Some(field) => {
+                    // A card's country taken from its zone follows the zone's correction.
+                    if field.name == "country" && card.country.as_deref() == Some(&field.value) {
+                        card.country = Some(c.value.clone());
+                    }
                     before.insert(c.name.clone(), field.value.clone().into());
                     field.value = c.value.clone();
                     field.confidence = 1.0;
@@ -262,8 +286,7 @@ impl Session {
             after.insert(c.name.clone(), c.value.clone().into());
         }
         // The data rules judge the corrected values, not the provider's.
-        let has_back = card.files.iter().any(|f| f.role == FileRole::Back);
-        card.findings = data::check(&card.fields, card.document_type, has_back, rules);
+        card.findings = data::check_card(card, rules);
         Ok((
             serde_json::Value::Object(before).to_string(),
             serde_json::Value::Object(after).to_string(),

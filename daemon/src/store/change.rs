@@ -17,6 +17,8 @@ pub struct Change {
     pub detail: Option<(String, String)>,
     /// Deferred work added or finished in the same transaction as the change.
     pub outbox: Vec<OutboxOp>,
+    /// Doubts an approval overrode (see `lifecycle::doubts`); named in the event's `after`.
+    pub overridden_doubts: Vec<String>,
 }
 
 impl Change {
@@ -27,6 +29,7 @@ impl Change {
             reason: None,
             detail: None,
             outbox: Vec::new(),
+            overridden_doubts: Vec::new(),
         }
     }
 
@@ -37,8 +40,9 @@ impl Change {
     }
 }
 
-/// The reviewable state of a card, as JSON, for an audit event's before/after.
-pub(super) fn snapshot(card: &Card) -> String {
+/// The reviewable state of a card, as JSON, for an audit event's before/after; `overridden`
+/// names the doubts an approval overrode, when there were any.
+pub(super) fn snapshot(card: &Card, overridden: &[String]) -> String {
     #[derive(Serialize)]
     struct Snapshot<'a> {
         status: Status,
@@ -47,6 +51,8 @@ pub(super) fn snapshot(card: &Card) -> String {
         assignee: &'a Option<String>,
         lease_until: Option<chrono::DateTime<chrono::Utc>>,
         version: u64,
+        #[serde(skip_serializing_if = "<[String]>::is_empty")]
+        overridden_doubts: &'a [String],
     }
     serde_json::to_string(&Snapshot {
         status: card.status,
@@ -55,6 +61,7 @@ pub(super) fn snapshot(card: &Card) -> String {
         assignee: &card.assignee,
         lease_until: card.lease_until,
         version: card.version,
+        overridden_doubts: overridden,
     })
     .unwrap_or_default()
 }

@@ -59,7 +59,10 @@ impl Store {
     ) -> Result<AuditEvent, StoreError> {
         let (before, after) = match change.detail {
             Some((b, a)) => (Some(b), Some(a)),
-            None => (before.map(snapshot), after.map(snapshot)),
+            None => (
+                before.map(|c| snapshot(c, &[])),
+                after.map(|c| snapshot(c, &change.overridden_doubts)),
+            ),
         };
         Ok(AuditEvent {
             // From 1, so that "events after 0" is the whole log.

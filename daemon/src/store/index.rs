@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 
 use idreview_protocol::{
     AssigneeFilter, Card, CardFilter, CardId, CardPage, CardSummary, Changes, DocumentType,
-    ListQuery, LowConfidenceCard, LowConfidencePage, SortKey, Status,
+    ListQuery, LowConfidenceCard, LowConfidencePage, SortKey, Status, country,
 };
 use roaring::RoaringBitmap;
 
@@ -135,7 +135,7 @@ impl Index {
         self.by_type[type_slot(summary.document_type)].insert(k);
         if let Some(country) = &summary.country {
             self.by_country
-                .entry(country.to_ascii_uppercase().into())
+                .entry(country::key(country).into())
                 .or_default()
                 .insert(k);
         }
@@ -196,7 +196,7 @@ impl Index {
         if let Some(ids) = s
             .country
             .as_ref()
-            .and_then(|c| self.by_country.get_mut(c.to_ascii_uppercase().as_str()))
+            .and_then(|c| self.by_country.get_mut(country::key(c).as_str()))
         {
             ids.remove(k);
         }
@@ -368,7 +368,7 @@ impl Index {
             let found = f
                 .countries
                 .iter()
-                .filter_map(|c| self.by_country.get(c.to_ascii_uppercase().as_str()));
+                .filter_map(|c| self.by_country.get(country::key(c).as_str()));
             hits &= union(found);
         }
         if f.low_confidence_only {

@@ -150,10 +150,8 @@ impl Store {
             persisted_use: None,
         };
         let change = Change {
-            action: "token.created".into(),
-            reason: None,
             detail: Some(("null".into(), summary(&info))),
-            outbox: Vec::new(),
+            ..Change::new("token.created")
         };
         self.write_token(stored, actor, change).await?;
         tracing::info!(token_id = %id, name = %info.name, role = %info.role, %actor, "token created");
@@ -179,10 +177,8 @@ impl Store {
         stored.info.revoked_at = Some(Utc::now());
         let info = stored.info.clone();
         let change = Change {
-            action: "token.revoked".into(),
-            reason: None,
             detail: Some((before, summary(&info))),
-            outbox: Vec::new(),
+            ..Change::new("token.revoked")
         };
         self.write_token(stored, actor, change).await?;
         tracing::info!(token_id = %id, %actor, "token revoked");

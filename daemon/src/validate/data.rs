@@ -5,10 +5,10 @@
 //! broken rule is a [`Finding`] with a stable rule name. A field the provider did not read is
 //! not a finding here: a reviewer sees it missing and the card is not auto-verified.
 //! Rule names: `date_format`, `age_range`, `dates_illogical`, `document_expired`,
-//! `document_number_format`, `name_format`, `country_code`, `back_missing`.
+//! `document_number_format`, `name_format`, `country_code`, `country_mismatch`, `back_missing`.
 
 use chrono::{Datelike, NaiveDate};
-use idreview_protocol::{DocumentType, Field, Finding, Severity};
+use idreview_protocol::{Card, DocumentType, Field, FileRole, Finding, Severity, Side, country};
 
 use crate::config::ValidationConfig;
 
@@ -35,11 +35,13 @@ pub const DATE_FIELDS: [&str; 3] = ["birth_date", "issue_date", "expiry_date"];
 const NAME_FIELDS: [&str; 4] = ["first_name", "middle_name", "last_name", "full_name"];
 const COUNTRY_FIELDS: [&str; 2] = ["nationality", "country"];
 
-/// Every finding on the card's data, in rule order.
+/// Every finding on the card's data, in rule order; `declared` is the country the submission
+/// named (its manifest), which the document's issuing state must match.
 pub fn check(
     fields: &[Field],
     document_type: DocumentType,
     has_back: bool,
+    declared: Option<&str>,
     rules: &Rules,
 ) -> Vec<Finding> {
     let today = rules.today;
@@ -72,8 +74,25 @@ pub fn check(
     for name in COUNTRY_FIELDS {
         out.extend(value(name).and_then(|v| country_rule(name, v)));
     }
+    let issuer = fields.iter().find(|f| f.name == "country");
+    out.extend(issuer.and_then(sides_rule));
+    let issuer = issuer.map(|f| f.value.trim());
+    out.extend(declared.zip(issuer).and_then(|(d, i)| declared_rule(d, i)));
     out.extend(back_rule(document_type, has_back));
     out
+}
+
+/// Every finding on `card`'s data: [`check`] with the card's own document type, back image
+/// and declared country.
+pub fn check_card(card: &Card, rules: &Rules) -> Vec<Finding> {
+    let has_back = card.files.iter().any(|f| f.role == FileRole::Back);
+    check(
+        &card.fields,
+        card.document_type,
+        has_back,
+        card.country.as_deref(),
+        rules,
+    )
 }
 
 /// An ISO `YYYY-MM-DD` date (the provider's `YYYY/MM/DD` too).
@@ -174,13 +193,51 @@ pub fn name_rule(field: &str, value: &str) -> Option<Finding> {
     })
 }
 
-/// `country_code`: an ISO 3166 alpha-2 or alpha-3 code in capitals.
+/// `country_code`: an ISO 3166 alpha-2 or alpha-3 code, or a code ICAO Doc 9303 adds (`D` for
+/// Germany, `GBN`, `XXA`, `UNO`, ...), in capitals.
 pub fn country_rule(field: &str, value: &str) -> Option<Finding> {
-    let ok = matches!(value.len(), 2 | 3) && value.chars().all(|c| c.is_ascii_uppercase());
+    let ok = value.chars().all(|c| c.is_ascii_uppercase()) && country::is_known(value);
     (!ok).then(|| {
         error(
             "country_code",
-            format!("{field} {value:?} is not an ISO 3166 alpha-2 or alpha-3 code"),
+            format!(
+                "{field} {value:?} is not an ISO 3166 alpha-2 or alpha-3 code nor an ICAO Doc 9303 code"
+            ),
+        )
+    })
+}
+
+/// `country_mismatch`: the document's issuing state is the country the submission declared
+/// (equivalent codes agree: `D`, `DE` and `DEU` are one country).
+pub fn declared_rule(declared: &str, issuer: &str) -> Option<Finding> {
+    let comparable = country::is_known(declared) && country::is_known(issuer);
+    (comparable && !country::same(declared, issuer)).then(|| {
+        error(
+            "country_mismatch",
+            format!("the document was issued by {issuer}, but the submission declared {declared}"),
+        )
+    })
+}
+
+/// `country_mismatch`: the zones read on the front and on the back name the same issuing state
+/// (a front and a back of two different documents do not).
+pub fn sides_rule(issuer: &Field) -> Option<Finding> {
+    let read = std::iter::once((issuer.side, issuer.value.as_str()))
+        .chain(issuer.candidates.iter().map(|c| (c.side, c.value.as_str())))
+        .filter(|(_, v)| country::is_known(v));
+    let (mut front, mut back) = (None, None);
+    for (side, value) in read {
+        let slot = match side {
+            Side::Front => &mut front,
+            Side::Back => &mut back,
+        };
+        slot.get_or_insert(value);
+    }
+    let (front, back) = front.zip(back)?;
+    (!country::same(front, back)).then(|| {
+        error(
+            "country_mismatch",
+            format!("the front names issuing state {front}, the back {back}"),
         )
     })
 }

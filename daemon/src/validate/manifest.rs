@@ -81,9 +81,10 @@ fn check_user_id(id: &str) -> Result<(), Rejection> {
 
 fn check_country(country: &str) -> Result<String, Rejection> {
     let code = country.trim();
-    if !(2..=3).contains(&code.len()) || !code.chars().all(|c| c.is_ascii_alphabetic()) {
+    if !idreview_protocol::country::is_known(code) || code.contains('<') {
         return Err(malformed(format!(
-            "country {country:?} is not valid; use a 2- or 3-letter ISO 3166 code such as DE or DEU, or leave it out"
+            "country {country:?} is not valid; use an ISO 3166 code such as DE or DEU (or an ICAO \
+             Doc 9303 code such as D), or leave it out"
         )));
     }
     Ok(code.to_ascii_uppercase())
@@ -146,10 +147,26 @@ mod tests {
     }
 
     #[test]
+    fn icao_codes_are_countries() {
+        let m = parse_manifest("user_id = \"u\"\ndocument_type = \"passport\"\ncountry = \"d\"\n")
+            .expect("D is Germany in ICAO Doc 9303");
+        assert_eq!(m.country.as_deref(), Some("D"));
+        let m =
+            parse_manifest("user_id = \"u\"\ndocument_type = \"passport\"\ncountry = \"GBN\"\n")
+                .expect("British National (Overseas)");
+        assert_eq!(m.country.as_deref(), Some("GBN"));
+    }
+
+    #[test]
     fn bad_country_is_refused() {
         assert_eq!(
-            rule("user_id = \"u\"\ndocument_type = \"passport\"\ncountry = \"D\"\n"),
+            rule("user_id = \"u\"\ndocument_type = \"passport\"\ncountry = \"ZZ\"\n"),
             "manifest_malformed"
+        );
+        assert_eq!(
+            rule("user_id = \"u\"\ndocument_type = \"passport\"\ncountry = \"UTO\"\n"),
+            "manifest_malformed",
+            "Utopia is ICAO's specimen state"
         );
         assert_eq!(
             rule("user_id = \"u\"\ndocument_type = \"passport\"\ncountry = \"D1\"\n"),

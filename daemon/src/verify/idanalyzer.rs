@@ -64,7 +64,7 @@ pub struct IdAnalyzer {
 impl IdAnalyzer {
     /// A client for `config`; fails on a missing API key or an unusable base URL.
     pub fn new(config: &IdAnalyzerConfig, verify_age: String) -> Result<IdAnalyzer, String> {
-        if config.api_key.trim().is_empty() {
+        if config.api_key.is_empty() {
             return Err("verification.idanalyzer.api_key is empty".into());
         }
         reqwest::Url::parse(&config.base_url).map_err(|e| {
@@ -158,7 +158,7 @@ impl IdAnalyzer {
         let response = self
             .http
             .request(method, &url)
-            .header("X-Api-Key", &self.config.api_key)
+            .header("X-Api-Key", self.config.api_key.expose())
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .header(reqwest::header::ACCEPT, "application/json")
             .body(body)

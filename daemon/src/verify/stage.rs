@@ -63,8 +63,7 @@ pub fn record(
         }
     }
     card.provider = Some(verification.verdict.clone());
-    let has_back = card.files.iter().any(|f| f.role == FileRole::Back);
-    card.findings = data::check(&card.fields, card.document_type, has_back, rules);
+    card.findings = data::check_card(card, rules);
     let rules_pass = !card.findings.iter().any(|f| f.severity == Severity::Error);
     let sure = Verification {
         fields: card.fields.clone(),

@@ -1,9 +1,9 @@
 //! Marking cards and acting on many at once: single, range and "all matching" marks, the
 //! reason and confirmation steps, the progress of a run and its per-card results.
 
-use idreview_protocol::{CardRef, ItemResult, ListQuery};
+use idreview_protocol::{CardId, CardRef, ItemResult, ListQuery, RpcError};
 
-use super::{App, BulkReport, BulkRun, Command, Prompt, PromptKind, Screen};
+use super::{App, BulkReport, BulkRun, CHROME_ROWS, Command, Prompt, PromptKind, Screen};
 use crate::rpc::{BulkOp, CallError, Request};
 
 impl App {
@@ -104,10 +104,13 @@ impl App {
         vec![]
     }
 
-    /// The cards an action applies to: the marked ones, else the current one.
-    fn targets(&self) -> Vec<CardRef> {
+    /// The cards an action applies to (the marked ones on the list, else the current one)
+    /// and how many of them are not on screen.
+    fn targets(&self) -> (Vec<CardRef>, usize) {
         if self.screen == Screen::List && !self.list.marks.is_empty() {
-            return self
+            let rows = usize::from(self.rows.saturating_sub(CHROME_ROWS));
+            let shown = self.list.shown(rows);
+            let cards: Vec<CardRef> = self
                 .list
                 .marks
                 .iter()
@@ -116,43 +119,58 @@ impl App {
                     expected_version: Some(*version),
                 })
                 .collect();
+            let hidden = cards
+                .iter()
+                .filter(|c| !shown.iter().any(|s| s.id == c.id))
+                .count();
+            return (cards, hidden);
         }
-        self.current_card().into_iter().collect()
+        (self.current_card().into_iter().collect(), 0)
     }
 
-    /// Starts `op`: asks for a reason for decisions, then for a confirmation when many cards.
+    /// Starts `op`: asks for a reason for decisions, then for a confirmation when it touches
+    /// any card but the highlighted one.
     pub(super) fn start_bulk(&mut self, op: BulkOp) -> Vec<Command> {
         if self.bulk_loading.busy {
             self.error("an action is still on its way; wait for its result".into());
             return vec![];
         }
-        let cards = self.targets();
+        let (cards, hidden) = self.targets();
         if cards.is_empty() {
             self.error("no card selected".into());
             return vec![];
         }
         match op {
-            BulkOp::Approve | BulkOp::Reject => {
-                let kind = PromptKind::Reason { op, cards };
+            BulkOp::Approve | BulkOp::ApproveOverDoubts | BulkOp::Reject => {
+                let kind = PromptKind::Reason { op, cards, hidden };
                 self.prompt = Some(Prompt {
                     kind,
                     text: String::new(),
                 });
                 vec![]
             }
-            BulkOp::Verify | BulkOp::Unverify => self.ask_or_send(op, cards, String::new()),
+            BulkOp::Verify | BulkOp::Unverify => self.ask_or_send(op, cards, String::new(), hidden),
         }
     }
 
-    /// Sends one card's action at once; asks before acting on many.
+    /// Sends an action on the highlighted card at once; asks before acting on any other card
+    /// (marked ones, on screen or not).
     pub(super) fn ask_or_send(
         &mut self,
         op: BulkOp,
         cards: Vec<CardRef>,
         reason: String,
+        hidden: usize,
     ) -> Vec<Command> {
-        if cards.len() > 1 {
-            let kind = PromptKind::Confirm { op, cards, reason };
+        let highlighted = self.current_card().map(|c| c.id);
+        let only_highlighted = matches!(cards.as_slice(), [one] if Some(one.id) == highlighted);
+        if !only_highlighted {
+            let kind = PromptKind::Confirm {
+                op,
+                cards,
+                reason,
+                hidden,
+            };
             self.prompt = Some(Prompt {
                 kind,
                 text: String::new(),
@@ -166,7 +184,10 @@ impl App {
     pub(super) fn confirm(&mut self) -> Vec<Command> {
         match self.prompt.take() {
             Some(Prompt {
-                kind: PromptKind::Confirm { op, cards, reason },
+                kind:
+                    PromptKind::Confirm {
+                        op, cards, reason, ..
+                    },
                 ..
             }) => self.send_bulk(op, cards, reason),
             other => {
@@ -176,10 +197,20 @@ impl App {
         }
     }
 
-    fn send_bulk(&mut self, op: BulkOp, cards: Vec<CardRef>, reason: String) -> Vec<Command> {
+    pub(super) fn send_bulk(
+        &mut self,
+        op: BulkOp,
+        cards: Vec<CardRef>,
+        reason: String,
+    ) -> Vec<Command> {
         self.bulk_loading.start();
         let total = cards.len();
-        self.bulk = Some(BulkRun { op, done: 0, total });
+        self.bulk = Some(BulkRun {
+            op,
+            done: 0,
+            total,
+            cards: cards.clone(),
+        });
         match cards.as_slice() {
             [one] => self.info(format!("sending {} for card {}...", op.verb(), one.id)),
             _ => self.info(format!("{} {total} cards...", op.verb())),
@@ -187,7 +218,9 @@ impl App {
         vec![Command::Rpc(Request::Bulk { op, cards, reason })]
     }
 
-    /// Reports a finished run: one card on the status line, many on the results screen.
+    /// Reports a finished run: one card on the status line, many on the results screen. Cards
+    /// the daemon refused for their doubts get the override prompt; failed cards stay marked,
+    /// and the status line says so.
     pub(super) fn bulk_done(
         &mut self,
         op: BulkOp,
@@ -196,7 +229,7 @@ impl App {
         error: Option<CallError>,
     ) -> Vec<Command> {
         self.bulk_loading.finish();
-        self.bulk = None;
+        let sent = self.bulk.take().map(|run| run.cards).unwrap_or_default();
         let failures: Vec<_> = results
             .iter()
             .filter_map(|r| r.result.as_ref().err().map(|e| (r.id, e.to_string())))
@@ -205,32 +238,82 @@ impl App {
         for item in results.iter().filter(|r| r.result.is_ok()) {
             self.list.marks.remove(&item.id);
         }
+        let still_marked = failures
+            .iter()
+            .filter(|(id, _)| self.list.marks.contains_key(id))
+            .count();
+        let marked_note = match still_marked {
+            0 => String::new(),
+            1 => "; the card that failed stays marked (Esc unmarks it)".to_string(),
+            n => format!("; the {n} that failed stay marked (Esc unmarks them)"),
+        };
         if total > 1 {
-            self.info(format!("{ok} of {total} cards {}", op.done()));
+            self.info(format!("{ok} of {total} cards {}{marked_note}", op.done()));
             self.report = Some(BulkReport {
                 op,
                 total,
                 ok,
                 failures,
-                error: error.map(|e| e.to_string()),
+                error: error.as_ref().map(|e| e.to_string()),
                 scroll: 0,
             });
             self.screen = Screen::Results;
             self.detail = None;
         } else {
-            match (results.first(), error) {
+            match (results.first(), &error) {
                 (_, Some(e)) => self.error(format!("{} failed: {e}", op.verb())),
                 (Some(ItemResult { id, result: Ok(v) }), None) => {
                     self.info(format!("card {id} {} (now version {v})", op.done()));
                 }
                 (Some(ItemResult { id, result: Err(e) }), None) => {
-                    self.error(format!("card {id}: {e}"));
+                    let text = e.to_string();
+                    match text.starts_with(&format!("card {id} ")) {
+                        true => self.error(format!("{text}{marked_note}")),
+                        false => self.error(format!("card {id}: {text}{marked_note}")),
+                    }
                 }
                 (None, None) => self.error("the daemon answered with no result".into()),
             }
         }
+        if op == BulkOp::Approve && error.is_none() {
+            self.offer_override(&results, &sent);
+        }
         let open = self.detail.as_ref().map(|d| d.id);
         let touched_open = open.is_some_and(|id| results.iter().any(|r| r.id == id));
         self.refresh(touched_open)
+    }
+
+    /// Opens the override prompt for the cards an approval was refused for their doubts.
+    fn offer_override(&mut self, results: &[ItemResult], sent: &[CardRef]) {
+        let doubtful: Vec<(CardId, &Vec<String>)> = results
+            .iter()
+            .filter_map(|r| match &r.result {
+                Err(RpcError::Doubts { id, doubts }) => Some((*id, doubts)),
+                _ => None,
+            })
+            .collect();
+        if doubtful.is_empty() {
+            return;
+        }
+        let cards: Vec<CardRef> = sent
+            .iter()
+            .filter(|c| doubtful.iter().any(|(id, _)| *id == c.id))
+            .copied()
+            .collect();
+        let why = match doubtful.as_slice() {
+            [(id, doubts)] => format!(
+                "card {id} has doubts: {}. Type why you approve it anyway, or Esc to leave it undecided",
+                doubts.join(", ")
+            ),
+            many => format!(
+                "{} cards have doubts (listed above). Type why you approve them anyway, or Esc to leave them undecided",
+                many.len()
+            ),
+        };
+        self.error(why);
+        self.prompt = Some(Prompt {
+            kind: PromptKind::Override { cards },
+            text: String::new(),
+        });
     }
 }

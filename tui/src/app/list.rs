@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use idreview_protocol::{CardId, CardPage, CardSummary, ListQuery, Status};
+use idreview_protocol::{CardFilter, CardId, CardPage, CardSummary, ListQuery, Status};
 
 /// The statuses the quick filter steps through, after "any".
 pub const QUICK_STATUSES: [Status; 4] = [
@@ -104,6 +104,29 @@ impl ListState {
         page.cards.get(usize::try_from(index).ok()?)
     }
 
+    /// The cards of the page the table shows in `rows` rows (the table scrolls to keep the
+    /// selection in view, as ratatui's does); the whole page when `rows` is 0 (not yet known).
+    pub fn shown(&self, rows: usize) -> &[CardSummary] {
+        let Some(page) = self.page.as_ref() else {
+            return &[];
+        };
+        let len = page.cards.len();
+        if rows == 0 || rows >= len {
+            return &page.cards;
+        }
+        let selected = self.cursor.saturating_sub(page.offset);
+        let selected = usize::try_from(selected).unwrap_or(usize::MAX).min(len - 1);
+        let start = (selected + 1).saturating_sub(rows);
+        &page.cards[start..start + rows]
+    }
+
+    /// The position of card `id` among all matching cards, when it is on the page shown.
+    pub fn position(&self, id: CardId) -> Option<u64> {
+        let page = self.page.as_ref()?;
+        let at = page.cards.iter().position(|c| c.id == id)?;
+        Some(page.offset + at as u64)
+    }
+
     /// Moves the cursor to `cursor`; `true` if a different page must be fetched.
     pub fn move_to(&mut self, cursor: u64) -> bool {
         self.cursor = cursor;
@@ -141,22 +164,20 @@ impl ListState {
         self.follow_cursor();
         true
     }
+}
 
-    /// Steps the quick status filter; the cursor goes back to the top.
-    pub fn cycle_status(&mut self) {
-        let statuses = &mut self.query.filter.statuses;
-        let next = match statuses.as_slice() {
-            [] => Some(QUICK_STATUSES[0]),
-            [one] => QUICK_STATUSES
-                .iter()
-                .position(|s| s == one)
-                .and_then(|i| QUICK_STATUSES.get(i + 1).copied()),
-            _ => None,
-        };
-        *statuses = next.into_iter().collect();
-        self.cursor = 0;
-        self.query.offset = 0;
-    }
+/// Steps the quick status filter: any, then each of [`QUICK_STATUSES`], then any again.
+pub fn cycle_status(filter: &mut CardFilter) {
+    let statuses = &mut filter.statuses;
+    let next = match statuses.as_slice() {
+        [] => Some(QUICK_STATUSES[0]),
+        [one] => QUICK_STATUSES
+            .iter()
+            .position(|s| s == one)
+            .and_then(|i| QUICK_STATUSES.get(i + 1).copied()),
+        _ => None,
+    };
+    *statuses = next.into_iter().collect();
 }
 
 #[cfg(test)]
@@ -228,11 +249,11 @@ mod tests {
 
     #[test]
     fn quick_status_cycles_back_to_any() {
-        let mut l = list(10);
+        let mut filter = CardFilter::default();
         let mut seen = Vec::new();
         for _ in 0..5 {
-            l.cycle_status();
-            seen.push(l.query.filter.statuses.clone());
+            cycle_status(&mut filter);
+            seen.push(filter.statuses.clone());
         }
         assert_eq!(seen[0], vec![Status::NeedsReview]);
         assert_eq!(seen[3], vec![Status::Rejected]);

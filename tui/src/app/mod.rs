@@ -73,6 +73,8 @@ pub struct App {
     pub health_loading: InFlight,
     /// The card request in flight.
     pub card_loading: InFlight,
+    /// The claim request in flight (a claim also loads the card).
+    pub claim_loading: InFlight,
     /// The audit request in flight.
     pub audit_loading: InFlight,
     /// The bulk run in flight (also single-card decisions).
@@ -113,6 +115,7 @@ impl App {
             rows: 0,
             health_loading: InFlight::default(),
             card_loading: InFlight::default(),
+            claim_loading: InFlight::default(),
             audit_loading: InFlight::default(),
             bulk_loading: InFlight::default(),
             bulk: None,
@@ -136,7 +139,7 @@ impl App {
     /// Applies one action; the only way the console's state changes.
     pub fn update(&mut self, action: Action) -> Vec<Command> {
         match action {
-            Action::Quit => vec![Command::Quit],
+            Action::Quit => self.quit(),
             Action::MoveUp => self.move_by(-1),
             Action::MoveDown => self.move_by(1),
             Action::PageUp => self.move_by(-self.page_step()),
@@ -158,11 +161,11 @@ impl App {
                 vec![]
             }
             Action::CycleStatus => {
-                self.list.cycle_status();
-                let statuses = &self.list.query.filter.statuses;
-                let shown = statuses.first().map_or("any", |s| s.as_str());
-                self.info(format!("status filter: {shown}"));
-                self.view_changed()
+                let mut filter = self.list.query.filter.clone();
+                list::cycle_status(&mut filter);
+                let shown = filter.statuses.first().map_or("any", |s| s.as_str());
+                let text = format!("status filter: {shown}");
+                self.set_filter(filter, Some(text))
             }
             Action::NextSort => {
                 let keys = SortKey::ALL;
@@ -219,7 +222,9 @@ impl App {
                 self.now = now;
                 // The change feed refreshes; ticks only re-arm it after a failure, which
                 // also reconnects after a daemon restart.
-                self.request_changes()
+                let mut out = self.request_changes();
+                out.extend(self.renew_claim());
+                out
             }
             Action::Resize { rows } => self.resize(rows),
             Action::Connected(welcome) => {
@@ -227,7 +232,7 @@ impl App {
                 let was_down = matches!(self.connection, Connection::Down(_));
                 self.connection = Connection::Connected { identity, role };
                 match was_down {
-                    true => self.refresh(true),
+                    true => self.reconnected(),
                     false => vec![],
                 }
             }
@@ -235,6 +240,13 @@ impl App {
                 self.connection = Connection::Down(why);
                 // A restarted daemon counts its feed afresh.
                 self.feed_cursor = 0;
+                let held = self.detail.as_ref().filter(|d| d.claimed).map(|d| d.id);
+                match held {
+                    Some(id) => self.error(format!(
+                        "lost the daemon; reconnecting (card {id} is claimed again then)"
+                    )),
+                    None => self.error("lost the daemon; reconnecting".into()),
+                }
                 vec![]
             }
             Action::HealthLoaded(result) => self.health_loaded(result),
@@ -260,6 +272,32 @@ impl App {
             } => self.bulk_done(op, total, results, error),
             Action::ChangesLoaded(result) => self.changes_loaded(result),
         }
+    }
+
+    /// Applies a new filter. Marks are cleared when the filter changes, so that no decision
+    /// reaches a card the new list does not show; the status line says how many went.
+    fn set_filter(
+        &mut self,
+        filter: idreview_protocol::CardFilter,
+        note: Option<String>,
+    ) -> Vec<Command> {
+        let changed = filter != self.list.query.filter;
+        self.list.query.filter = filter;
+        let cleared = match changed {
+            true => std::mem::take(&mut self.list.marks).len(),
+            false => 0,
+        };
+        let cleared = match cleared {
+            0 => None,
+            1 => Some("1 mark cleared (the filter changed)".to_string()),
+            n => Some(format!("{n} marks cleared (the filter changed)")),
+        };
+        match (note, cleared) {
+            (Some(note), Some(cleared)) => self.info(format!("{note}; {cleared}")),
+            (Some(text), None) | (None, Some(text)) => self.info(text),
+            (None, None) => self.status = None,
+        }
+        self.view_changed()
     }
 
     /// The filter or sort changed: back to the top, fetch, and remember the view.

@@ -69,7 +69,7 @@ impl App {
         self.screen = Screen::Detail;
         self.detail = Some(Detail::loading(id));
         let mut out = Vec::new();
-        if self.card_loading.start() {
+        if self.claim_loading.start() {
             out.push(Command::Rpc(Request::Claim(id)));
         }
         if self.audit_loading.start() {

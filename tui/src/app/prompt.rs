@@ -39,18 +39,14 @@ impl App {
         };
         match prompt.kind.clone() {
             PromptKind::Filter => match idreview_protocol::CardFilter::parse(&prompt.text) {
-                Ok(filter) => {
-                    self.list.query.filter = filter;
-                    self.status = None;
-                    self.view_changed()
-                }
+                Ok(filter) => self.set_filter(filter, None),
                 Err(why) => {
                     self.error(format!("filter not applied: {why}"));
                     self.prompt = Some(prompt);
                     vec![]
                 }
             },
-            PromptKind::Reason { op, cards } => {
+            PromptKind::Reason { op, cards, hidden } => {
                 let reason = prompt.text.trim().to_string();
                 if op == BulkOp::Reject && reason.is_empty() {
                     self.error("a reason is required to reject".into());
@@ -61,7 +57,19 @@ impl App {
                     true => op.done().to_string(),
                     false => reason,
                 };
-                self.ask_or_send(op, cards, reason)
+                self.ask_or_send(op, cards, reason, hidden)
+            }
+            PromptKind::Override { cards, .. } => {
+                let reason = prompt.text.trim().to_string();
+                if reason.is_empty() {
+                    self.error(
+                        "approving over doubts needs a reason; Esc leaves the cards undecided"
+                            .into(),
+                    );
+                    self.prompt = Some(prompt);
+                    return vec![];
+                }
+                self.send_bulk(BulkOp::ApproveOverDoubts, cards, reason)
             }
             PromptKind::Confirm { .. } => {
                 self.prompt = Some(prompt);

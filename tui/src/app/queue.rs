@@ -25,19 +25,17 @@ pub fn first_low(card: &Card, from: usize, threshold: f32) -> Option<usize> {
 impl App {
     /// Narrows the list to the queue.
     pub(super) fn queue(&mut self) -> Vec<Command> {
-        match CardFilter::parse(QUEUE_FILTER) {
-            Ok(filter) => self.list.query.filter = filter,
+        let filter = match CardFilter::parse(QUEUE_FILTER) {
+            Ok(filter) => filter,
             Err(e) => {
                 self.error(format!("queue filter: {e}"));
                 return vec![];
             }
-        }
+        };
         self.screen = Screen::List;
-        self.info(
-            "low-confidence queue: Enter opens a card; y accept · e correct · n skip · ] next card"
-                .into(),
-        );
-        self.view_changed()
+        let note =
+            "low-confidence queue: Enter opens a card; y accept · e correct · n skip · ] next card";
+        self.set_filter(filter, Some(note.into()))
     }
 
     /// Accepts the focused field's value as it is (sent as a correction to itself, which
@@ -83,8 +81,20 @@ impl App {
         }
     }
 
-    /// Closes the open card (giving its claim back) and opens the one `delta` rows away.
+    /// Closes the open card (giving its claim back) and opens the one `delta` rows away from
+    /// it. A card decided meanwhile may have left the list (the queue drops decided cards):
+    /// then the card now under the cursor is already the next one, and stepping forward
+    /// stays put instead of skipping it.
     pub(super) fn step_card(&mut self, delta: i64) -> Vec<Command> {
+        let open = self.detail.as_ref().map(|d| d.id);
+        let cursor = i64::try_from(self.list.cursor).unwrap_or(i64::MAX);
+        let delta = match open.map(|id| self.list.position(id)) {
+            // Step from where the open card is listed now.
+            Some(Some(at)) => i64::try_from(at).unwrap_or(i64::MAX) + delta - cursor,
+            // It left the list: the card under the cursor took its place.
+            Some(None) if delta > 0 => 0,
+            _ => delta,
+        };
         let mut out = self.back();
         out.extend(self.move_by(delta));
         match self.list.selected() {

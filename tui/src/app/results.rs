@@ -31,6 +31,14 @@ impl App {
                 if self.list.apply(page) || again {
                     return self.request_list();
                 }
+                // The highlight follows the open card when a refresh moved it on the page.
+                let open = self
+                    .detail
+                    .as_ref()
+                    .filter(|_| self.screen == Screen::Detail);
+                if let Some(at) = open.and_then(|d| self.list.position(d.id)) {
+                    self.list.cursor = at;
+                }
                 if std::mem::take(&mut self.pending_open) && self.screen == super::Screen::List {
                     return self.open_detail();
                 }

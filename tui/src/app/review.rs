@@ -9,7 +9,7 @@ use crate::rpc::{CallError, Request};
 impl App {
     /// Takes the claimed card; if the claim was refused, says why and loads the card to read.
     pub(super) fn claimed(&mut self, id: CardId, result: Result<Card, CallError>) -> Vec<Command> {
-        let again = self.card_loading.finish();
+        let again = self.claim_loading.finish();
         let threshold = self.theme.bands[1];
         let Some(detail) = self.detail.as_mut().filter(|d| d.id == id) else {
             // The screen closed (or moved on) meanwhile: give the claim back, and claim the
@@ -20,7 +20,7 @@ impl App {
             };
             if let Some(open) = self.detail.as_ref().map(|d| d.id)
                 && again
-                && self.card_loading.start()
+                && self.claim_loading.start()
             {
                 out.push(Command::Rpc(Request::Claim(open)));
             }
@@ -29,14 +29,24 @@ impl App {
         match result {
             Ok(card) => {
                 let until = card.lease_until.map(|t| t.format("%H:%M").to_string());
-                detail.field = super::queue::first_low(&card, 0, threshold).unwrap_or(0);
+                // A renewal keeps the reviewer's place; a first claim starts at the first
+                // unsure field.
+                let renewal = detail.claimed && detail.card().is_some();
+                if detail.card().is_none() {
+                    detail.field = super::queue::first_low(&card, 0, threshold).unwrap_or(0);
+                }
                 detail.card = Some(Ok(card));
                 detail.claimed = true;
-                let until = until.map(|t| format!(" until {t}")).unwrap_or_default();
-                self.info(format!("card {id} is yours{until}"));
+                if !renewal {
+                    let until = until.map(|t| format!(" until {t}")).unwrap_or_default();
+                    self.info(format!("card {id} is yours{until}"));
+                }
                 vec![]
             }
+            // The daemon is gone: the claim is taken again on reconnecting.
+            Err(e) if e.is_disconnect() && detail.claimed => vec![],
             Err(e) => {
+                detail.claimed = false;
                 match &e {
                     CallError::Daemon(RpcError::Held { .. }) => self.error(e.to_string()),
                     CallError::Daemon(RpcError::IllegalTransition { .. }) => {
@@ -49,6 +59,64 @@ impl App {
                     false => vec![],
                 }
             }
+        }
+    }
+
+    /// Leaves the console, giving back the claim this console holds (the event loop waits a
+    /// moment for the daemon's answer before it goes).
+    pub(super) fn quit(&mut self) -> Vec<Command> {
+        let held = self.detail.as_mut().filter(|d| d.claimed).map(|d| {
+            d.claimed = false;
+            d.id
+        });
+        let mut out: Vec<Command> = held
+            .map(|id| Command::Rpc(Request::Release(id)))
+            .into_iter()
+            .collect();
+        out.push(Command::Quit);
+        out
+    }
+
+    /// Back in touch with a (possibly restarted) daemon: reload what is on screen and claim the
+    /// open card again, so that the claim shown is one the daemon holds.
+    pub(super) fn reconnected(&mut self) -> Vec<Command> {
+        self.info("reconnected to the daemon".into());
+        let mut out = self.refresh(false);
+        let Some(detail) = self.detail.as_mut() else {
+            return out;
+        };
+        // Held again only once the daemon says so.
+        let (id, claimed) = (detail.id, std::mem::take(&mut detail.claimed));
+        if claimed {
+            if self.claim_loading.start() {
+                out.push(Command::Rpc(Request::Claim(id)));
+            }
+            if self.audit_loading.start() {
+                out.push(Command::Rpc(Request::Audit(id)));
+            }
+        } else {
+            out.extend(self.request_detail());
+        }
+        out
+    }
+
+    /// Renews the open card's claim when its lease has under two minutes left (while the
+    /// daemon answers; a reconnect claims it again anyway).
+    pub(super) fn renew_claim(&mut self) -> Vec<Command> {
+        if !matches!(self.connection, super::Connection::Connected { .. }) {
+            return vec![];
+        }
+        let Some(detail) = self.detail.as_ref().filter(|d| d.claimed) else {
+            return vec![];
+        };
+        let ending = detail
+            .card()
+            .and_then(|c| c.lease_until)
+            .is_some_and(|until| until - self.now < chrono::Duration::minutes(2));
+        let id = detail.id;
+        match ending && self.claim_loading.start() {
+            true => vec![Command::Rpc(Request::Claim(id))],
+            false => vec![],
         }
     }
 

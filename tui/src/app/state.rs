@@ -19,14 +19,23 @@ pub enum Screen {
 pub enum PromptKind {
     /// The filter bar: a query in the query language.
     Filter,
-    /// The reason for `op` on `cards`.
-    Reason { op: BulkOp, cards: Vec<CardRef> },
-    /// Yes or no to `op` on `cards`, with the reason already given.
+    /// The reason for `op` on `cards`, `hidden` of which are not on screen.
+    Reason {
+        op: BulkOp,
+        cards: Vec<CardRef>,
+        hidden: usize,
+    },
+    /// Yes or no to `op` on `cards`, with the reason already given; `hidden` of the cards are
+    /// not on screen.
     Confirm {
         op: BulkOp,
         cards: Vec<CardRef>,
         reason: String,
+        hidden: usize,
     },
+    /// The reason for approving `cards` although the daemon named doubts about them (the
+    /// status line lists them); Esc leaves them undecided.
+    Override { cards: Vec<CardRef> },
     /// A new value for `field` of `card`.
     Correct { card: CardRef, field: String },
 }
@@ -49,15 +58,26 @@ impl Prompt {
         };
         match &self.kind {
             PromptKind::Filter => "filter: ".to_string(),
-            PromptKind::Reason { op, cards } => {
+            PromptKind::Reason { op, cards, .. } => {
                 let need = match op {
-                    BulkOp::Reject => "required",
+                    BulkOp::Reject | BulkOp::ApproveOverDoubts => "required",
                     _ => "optional",
                 };
                 format!("{} {} - reason ({need}): ", op.verb(), what(cards))
             }
-            PromptKind::Confirm { op, cards, .. } => {
-                format!("{} {}? y/n ", op.verb(), what(cards))
+            PromptKind::Confirm {
+                op, cards, hidden, ..
+            } => {
+                let unseen = match (cards.len(), *hidden) {
+                    (_, 0) => String::new(),
+                    (1, _) => ", which is not on screen".to_string(),
+                    (_, n) if n == cards.len() => ", none of them on screen".to_string(),
+                    (_, n) => format!(", {n} of them not on screen"),
+                };
+                format!("{} {}{unseen}? y/n ", op.verb(), what(cards))
+            }
+            PromptKind::Override { cards, .. } => {
+                format!("approve {} over doubts - reason: ", what(cards))
             }
             PromptKind::Correct { card, field } => format!("card {} {field}: ", card.id),
         }
@@ -202,7 +222,7 @@ impl Default for Theme {
 }
 
 /// A bulk run on its way.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BulkRun {
     /// What is being done.
     pub op: BulkOp,
@@ -210,6 +230,8 @@ pub struct BulkRun {
     pub done: usize,
     /// Cards sent in all.
     pub total: usize,
+    /// The cards sent, with the versions they were sent at (an override re-sends some).
+    pub cards: Vec<CardRef>,
 }
 
 /// The outcome of a finished bulk run, for the results screen.

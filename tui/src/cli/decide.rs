@@ -5,7 +5,7 @@ use std::io::Write;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use idreview_protocol::{CardRef, DecideRequest, Decision, ItemResult};
+use idreview_protocol::{CardRef, DecideRequest, Decision, ItemResult, RpcError};
 
 use super::{DecideArgs, table};
 use crate::error::Error;
@@ -29,6 +29,9 @@ pub fn request(args: &DecideArgs) -> Result<DecideRequest, Error> {
         (Decision::Reject, true) => {
             return Err(Error::Usage("--reject needs a --reason".into()));
         }
+        (Decision::Approve, true) if args.override_doubts => {
+            return Err(Error::Usage("--override-doubts needs a --reason".into()));
+        }
         (Decision::Approve, true) => "approved".to_string(),
         (_, false) => reason.to_string(),
     };
@@ -44,6 +47,7 @@ pub fn request(args: &DecideArgs) -> Result<DecideRequest, Error> {
         cards,
         decision,
         reason,
+        override_doubts: args.override_doubts,
     })
 }
 
@@ -82,6 +86,7 @@ async fn decide_in_chunks(rpc: &Rpc, request: DecideRequest) -> Result<Vec<ItemR
             cards: cards.to_vec(),
             decision: request.decision,
             reason: request.reason.clone(),
+            override_doubts: request.override_doubts,
         };
         items.extend(rpc.with_timeout(BULK_TIMEOUT).decide(part).await?);
         progress.inc(cards.len() as u64);
@@ -110,6 +115,16 @@ pub fn human(decision: Decision, items: &[ItemResult]) -> String {
         items.len() - failed,
         crate::display::decided(decision)
     ));
+    let doubtful = items
+        .iter()
+        .filter(|i| matches!(i.result, Err(RpcError::Doubts { .. })))
+        .count();
+    if doubtful > 0 {
+        text.push_str(&format!(
+            "{doubtful} refused for their doubts: resolve them, or approve anyway with \
+             --override-doubts --reason TEXT (audited)\n"
+        ));
+    }
     text
 }
 
@@ -144,6 +159,51 @@ mod tests {
             "idreview", "decide", "1", "--reject", "--reason", "blurry",
         ]));
         assert_eq!(reject.expect("ok").decision, Decision::Reject);
+    }
+
+    #[test]
+    fn overriding_doubts_is_explicit_and_needs_a_reason() {
+        let plain = request(&args(&["idreview", "decide", "1", "--approve"])).expect("ok");
+        assert!(!plain.override_doubts, "never without the flag");
+        let line = ["idreview", "decide", "1", "--approve", "--override-doubts"];
+        assert!(
+            Cli::try_parse_from(line).is_err(),
+            "--override-doubts without --reason"
+        );
+        let line = [
+            "idreview",
+            "decide",
+            "1",
+            "--reject",
+            "--reason",
+            "x",
+            "--override-doubts",
+        ];
+        assert!(
+            Cli::try_parse_from(line).is_err(),
+            "nothing to override on a rejection"
+        );
+        let over = request(&args(&[
+            "idreview",
+            "decide",
+            "1",
+            "--approve",
+            "--override-doubts",
+            "--reason",
+            "expiry checked by phone",
+        ]))
+        .expect("ok");
+        assert!(over.override_doubts);
+        assert_eq!(over.reason, "expiry checked by phone");
+        let refused = [ItemResult {
+            id: CardId(3),
+            result: Err(RpcError::Doubts {
+                id: CardId(3),
+                doubts: vec!["document_expired".into()],
+            }),
+        }];
+        let text = human(Decision::Approve, &refused);
+        assert!(text.contains("--override-doubts --reason TEXT"), "{text}");
     }
 
     #[test]

@@ -186,9 +186,14 @@ pub struct DecideArgs {
     pub cards: Vec<CardId>,
     #[command(flatten)]
     pub verdict: Verdict,
-    /// Why; required to reject, "approved" when approving without one
+    /// Why; required to reject and to override doubts, "approved" when approving without one
     #[arg(long, value_name = "TEXT")]
     pub reason: Option<String>,
+    /// Approve cards even with doubts (fields below the confidence threshold, findings of
+    /// severity error); needs --reason, and the audit log names the doubts overridden.
+    /// Without it such cards are refused and listed with their doubts
+    #[arg(long, requires = "reason", conflicts_with = "reject")]
+    pub override_doubts: bool,
     /// JSON output
     #[arg(long)]
     pub json: bool,

@@ -23,6 +23,8 @@ const FEED_WAIT: Duration = Duration::from_secs(10);
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BulkOp {
     Approve,
+    /// Approve cards the daemon refused for their doubts, with the reviewer's reason.
+    ApproveOverDoubts,
     Reject,
     Verify,
     Unverify,
@@ -33,6 +35,7 @@ impl BulkOp {
     pub fn verb(self) -> &'static str {
         match self {
             BulkOp::Approve => "approve",
+            BulkOp::ApproveOverDoubts => "approve over doubts",
             BulkOp::Reject => "reject",
             BulkOp::Verify => "verify",
             BulkOp::Unverify => "unverify",
@@ -42,7 +45,7 @@ impl BulkOp {
     /// The past tense, for results: `approved`.
     pub fn done(self) -> &'static str {
         match self {
-            BulkOp::Approve => "approved",
+            BulkOp::Approve | BulkOp::ApproveOverDoubts => "approved",
             BulkOp::Reject => "rejected",
             BulkOp::Verify => "verified",
             BulkOp::Unverify => "unverified",
@@ -307,7 +310,7 @@ async fn bulk(
     for chunk in cards.chunks(CHUNK) {
         let chunk = chunk.to_vec();
         let answer = match op {
-            BulkOp::Approve | BulkOp::Reject => {
+            BulkOp::Approve | BulkOp::ApproveOverDoubts | BulkOp::Reject => {
                 let decision = match op {
                     BulkOp::Reject => Decision::Reject,
                     _ => Decision::Approve,
@@ -316,6 +319,7 @@ async fn bulk(
                     cards: chunk,
                     decision,
                     reason: reason.clone(),
+                    override_doubts: op == BulkOp::ApproveOverDoubts,
                 };
                 rpc.decide(request).await
             }

@@ -13,6 +13,8 @@ mod theme;
 mod review_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod triage_tests;
 
 use idreview_protocol::Status;
 use ratatui::Frame;
@@ -76,7 +78,7 @@ pub fn render_with(app: &App, frame: &mut Frame, images: &mut ImageCache) {
             }
         }
     }
-    match app.bulk.filter(|run| run.total > 1) {
+    match app.bulk.as_ref().filter(|run| run.total > 1) {
         Some(run) => {
             let ratio = run.done as f64 / run.total.max(1) as f64;
             let label = format!("{} {}/{} ", run.op.verb(), run.done, run.total);

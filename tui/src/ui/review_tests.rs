@@ -131,7 +131,7 @@ fn reject_needs_a_reason_and_mark_all_fetches_every_match() {
     assert_eq!(app.status.as_ref().map(|s| s.level), Some(Level::Error));
     type_text(&mut app, "duplicate");
     press(&mut app, KeyCode::Enter);
-    let commands = press(&mut app, KeyCode::Enter);
+    let commands = press(&mut app, KeyCode::Char('y'));
     let [Command::Rpc(Request::Bulk { op, cards, reason })] = commands.as_slice() else {
         panic!("no bulk request: {commands:?}");
     };

@@ -96,10 +96,12 @@ async fn a_claim_keeps_others_off_until_released() {
         "{err}"
     );
     assert!(err.to_string().contains("held by alice"), "{err}");
+    // The filled card has fields below the threshold: approving it is an override.
     let request = DecideRequest {
         cards: vec![any(id)],
         decision: Decision::Approve,
         reason: "ok".into(),
+        override_doubts: true,
     };
     let results = bob.clone().decide(ctx(), request.clone()).await;
     assert!(matches!(results[0].result, Err(RpcError::Held { .. })));
@@ -140,6 +142,118 @@ async fn a_claim_keeps_others_off_until_released() {
 }
 
 #[tokio::test]
+async fn approving_over_doubts_takes_an_override_and_a_reason_and_is_audited() {
+    let w = World::new(0).await;
+    let id = w.reviewable();
+    let card = w.shared.store.get(id).expect("reads").expect("card");
+    let low: Vec<String> = card
+        .fields
+        .iter()
+        .filter(|f| f.confidence < 0.8)
+        .map(|f| format!("{} at {:.2}", f.name, f.confidence))
+        .collect();
+    assert!(!low.is_empty(), "the filled card has unsure fields");
+    let alice = w.as_("alice", Role::Reviewer);
+    let approve = |override_doubts: bool, reason: &str| DecideRequest {
+        cards: vec![any(id)],
+        decision: Decision::Approve,
+        reason: reason.into(),
+        override_doubts,
+    };
+
+    let results = alice
+        .clone()
+        .decide(context::current(), approve(false, "looks fine"))
+        .await;
+    let Err(RpcError::Doubts {
+        id: refused,
+        doubts,
+    }) = &results[0].result
+    else {
+        panic!("refused for its doubts: {results:?}");
+    };
+    assert_eq!((*refused, doubts), (id, &low));
+    let message = results[0].result.clone().expect_err("refused").to_string();
+    assert!(message.contains("override"), "{message}");
+
+    let results = alice
+        .clone()
+        .decide(context::current(), approve(true, " "))
+        .await;
+    assert!(
+        matches!(&results[0].result, Err(RpcError::Invalid(why)) if why.contains("reason")),
+        "{results:?}"
+    );
+    assert_eq!(
+        w.shared.store.summary(id).map(|s| s.status),
+        Some(Status::NeedsReview)
+    );
+
+    let results = alice
+        .decide(context::current(), approve(true, "checked by phone"))
+        .await;
+    assert!(results[0].result.is_ok(), "{results:?}");
+    let events = w.shared.store.audit_for(id).expect("audit");
+    let approved = events.last().expect("an event");
+    assert_eq!(approved.action, "card.approved");
+    assert_eq!(approved.reason.as_deref(), Some("checked by phone"));
+    let after: serde_json::Value =
+        serde_json::from_str(approved.after.as_deref().unwrap_or("null")).expect("json");
+    let named: Vec<String> = after["overridden_doubts"]
+        .as_array()
+        .expect("the doubts overridden are named")
+        .iter()
+        .filter_map(|d| d.as_str().map(String::from))
+        .collect();
+    assert_eq!(named, low);
+}
+
+#[tokio::test]
+async fn a_card_without_doubts_is_approved_without_an_override() {
+    let w = World::new(0).await;
+    let id = w.reviewable();
+    let reviewer = w.as_("alice", Role::Reviewer);
+    let card = reviewer
+        .clone()
+        .claim_card(context::current(), any(id))
+        .await
+        .expect("claims");
+    // The reviewer settles every unsure field by accepting it as read.
+    let corrections = card
+        .fields
+        .iter()
+        .map(|f| idreview_protocol::FieldCorrection {
+            name: f.name.clone(),
+            value: f.value.clone(),
+        })
+        .collect();
+    let card = reviewer
+        .clone()
+        .correct_fields(context::current(), any(id), corrections)
+        .await
+        .expect("corrects");
+    let errors: Vec<&str> = card
+        .findings
+        .iter()
+        .filter(|f| f.severity == idreview_protocol::Severity::Error)
+        .map(|f| f.rule.as_str())
+        .collect();
+    let request = DecideRequest {
+        cards: vec![any(id)],
+        decision: Decision::Approve,
+        reason: String::new(),
+        override_doubts: false,
+    };
+    let results = reviewer.decide(context::current(), request).await;
+    // Corrected fields are sure; what may remain are the error findings, and only those.
+    match (&results[0].result, errors.is_empty()) {
+        (Ok(_), true) => {}
+        (Err(RpcError::Doubts { doubts, .. }), false) => assert_eq!(doubts, &errors),
+        (other, _) => panic!("{other:?} with error findings {errors:?}"),
+    }
+}
+
+#[tokio::test]
 async fn lapsed_leases_count_as_unassigned() {
     let w = World::new(0).await;
     let id = w.reviewable();
@@ -164,6 +278,7 @@ async fn decided_cards_cannot_be_claimed() {
         cards: vec![any(id)],
         decision: Decision::Reject,
         reason: "blurry".into(),
+        override_doubts: false,
     };
     let admin = w.as_("root", Role::Admin);
     assert!(

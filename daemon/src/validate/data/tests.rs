@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::config::ValidationConfig;
-use idreview_protocol::{FieldSource, Side};
+use idreview_protocol::{Candidate, FieldSource, Side};
 
 fn today() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 11, 25).expect("date")
@@ -47,8 +47,8 @@ fn clean() -> Vec<Field> {
 
 #[test]
 fn a_clean_document_has_no_findings() {
-    assert!(check(&clean(), DocumentType::Passport, false, &rules()).is_empty());
-    assert!(check(&[], DocumentType::Passport, false, &rules()).is_empty());
+    assert!(check(&clean(), DocumentType::Passport, false, None, &rules()).is_empty());
+    assert!(check(&[], DocumentType::Passport, false, None, &rules()).is_empty());
 }
 
 #[test]
@@ -111,7 +111,7 @@ fn expired_means_expiry_not_after_today() {
     assert!(expired_rule(d("2026-11-26"), today()).is_none());
     let mut fields = clean();
     fields[4] = field("expiry_date", "2024-01-09");
-    let found = check(&fields, DocumentType::Passport, false, &rules());
+    let found = check(&fields, DocumentType::Passport, false, None, &rules());
     assert_eq!(names(&found), vec!["document_expired"]);
     assert_eq!(found[0].severity, Severity::Error);
 }
@@ -121,7 +121,13 @@ fn unparseable_dates_are_findings_not_panics() {
     let mut fields = clean();
     fields[2] = field("birth_date", "17.05.1990");
     assert_eq!(
-        names(&check(&fields, DocumentType::Passport, false, &rules())),
+        names(&check(
+            &fields,
+            DocumentType::Passport,
+            false,
+            None,
+            &rules()
+        )),
         vec!["date_format"]
     );
     assert_eq!(parse_date("1990/05/17"), Some(d("1990-05-17")));
@@ -149,7 +155,7 @@ fn document_numbers_names_and_countries_have_formats() {
     fields[6] = field("nationality", "D1");
     fields[5] = field("document_number", "12");
     fields[0] = field("first_name", "4nna");
-    let found = check(&fields, DocumentType::Passport, false, &rules());
+    let found = check(&fields, DocumentType::Passport, false, None, &rules());
     assert_eq!(
         names(&found),
         vec!["document_number_format", "name_format", "country_code"]
@@ -166,8 +172,82 @@ fn card_shaped_documents_need_a_back() {
         DocumentType::ResidencePermit,
     ] {
         assert_eq!(
-            names(&check(&clean(), t, false, &rules())),
+            names(&check(&clean(), t, false, None, &rules())),
             vec!["back_missing"]
         );
     }
+}
+
+#[test]
+fn icao_codes_are_valid_countries() {
+    for code in [
+        "D", "GBD", "GBN", "GBO", "GBP", "GBS", "EUE", "UNO", "XXA", "XXC", "XOM",
+    ] {
+        assert!(country_rule("nationality", code).is_none(), "{code}");
+    }
+    assert!(
+        country_rule("country", "UTO").is_some(),
+        "ICAO's specimen state"
+    );
+    assert!(country_rule("country", "ZZ").is_some());
+    let mut fields = clean();
+    fields[6] = field("nationality", "D");
+    fields[7] = field("country", "D");
+    assert!(check(&fields, DocumentType::Passport, false, Some("DE"), &rules()).is_empty());
+}
+
+#[test]
+fn a_document_of_another_country_than_declared_is_flagged() {
+    let found = check(
+        &clean(),
+        DocumentType::Passport,
+        false,
+        Some("FR"),
+        &rules(),
+    );
+    assert_eq!(names(&found), vec!["country_mismatch"]);
+    assert!(
+        found[0].message.contains("issued by DEU"),
+        "{}",
+        found[0].message
+    );
+    for same in ["DE", "DEU", "D", "deu"] {
+        let found = check(
+            &clean(),
+            DocumentType::Passport,
+            false,
+            Some(same),
+            &rules(),
+        );
+        assert!(found.is_empty(), "{same}: {found:?}");
+    }
+    let mut fields = clean();
+    fields[7] = field("country", "GBN");
+    assert!(check(&fields, DocumentType::Passport, false, Some("GB"), &rules()).is_empty());
+}
+
+#[test]
+fn front_and_back_zones_must_name_one_issuer() {
+    let candidate = |value: &str, side| Candidate {
+        value: value.into(),
+        confidence: 0.9,
+        source: FieldSource::Mrz,
+        side,
+        bbox: None,
+    };
+    let mut issuer = field("country", "DEU");
+    issuer.candidates = vec![candidate("D", Side::Back)];
+    assert!(sides_rule(&issuer).is_none(), "D and DEU are one country");
+    issuer.candidates.push(candidate("AUT", Side::Back));
+    assert!(
+        sides_rule(&issuer).is_none(),
+        "the back's first read counts"
+    );
+    issuer.candidates = vec![candidate("AUT", Side::Back)];
+    let finding = sides_rule(&issuer).expect("two documents");
+    assert_eq!(finding.rule, "country_mismatch");
+    assert_eq!(
+        finding.message,
+        "the front names issuing state DEU, the back AUT"
+    );
 }
