@@ -17,7 +17,7 @@ use sled::transaction::{ConflictableTransactionError, TransactionalTree};
 use super::{Store, StoreError, be_u64};
 
 /// One commit's events, encoded in chunks of at most [`CHUNK`] events, each chunk one key:
-/// `[n: u32][n x (seq: u64, end: u32)][bincode events...]` (little-endian), where `end` is where
+/// `[n: u32][n x (seq: u64, end: u32)][stored events...]` (little-endian), where `end` is where
 /// each event's bytes stop. Chunks keep an erasure's rewrite of a few events small.
 pub(super) struct Batch {
     /// (first seq BE, encoded chunk)
@@ -40,7 +40,7 @@ fn frame(events: &[AuditEvent]) -> Result<Vec<u8>, StoreError> {
     table.extend_from_slice(&(events.len() as u32).to_le_bytes());
     let mut body = Vec::with_capacity(events.len() * 320);
     for event in events {
-        bincode::serialize_into(&mut body, event)?;
+        super::stored::audit::event::encode_into(&mut body, event)?;
         table.extend_from_slice(&event.seq.to_le_bytes());
         table.extend_from_slice(&(body.len() as u32).to_le_bytes());
     }
@@ -113,7 +113,7 @@ fn decode(bytes: &[u8], range: std::ops::Range<usize>) -> Result<AuditEvent, Sto
     let slice = bytes
         .get(range)
         .ok_or_else(|| StoreError::Damaged("an audit batch is shorter than it says".into()))?;
-    Ok(bincode::deserialize(slice)?)
+    Ok(super::stored::audit::event::decode(slice)?)
 }
 
 impl Store {

@@ -40,7 +40,7 @@ impl<'a> Write<'a> {
 /// A card as the transaction writes it.
 struct CardRow<'a> {
     key: [u8; 8],
-    /// The card, bincode-encoded.
+    /// The card, encoded as the store lays it out.
     card: Vec<u8>,
     /// Its earlier event seqs, when known (see [`Write`]).
     history: Option<&'a [u8]>,
@@ -98,7 +98,7 @@ impl Store {
                 let key = w.card.id.0.to_be_bytes();
                 Ok(CardRow {
                     key,
-                    card: bincode::serialize(w.card)?,
+                    card: super::stored::card::encode(w.card)?,
                     history: w.history,
                     new_seqs: audit_batch.as_ref().map_or(&[][..], |b| b.seqs_of(&key)),
                 })

@@ -193,7 +193,7 @@ impl Store {
             match line {
                 Line::Header(_) => {}
                 Line::Card(card) => {
-                    let raw = super::record::encode(&bincode::serialize(card)?, &[]);
+                    let raw = super::record::encode(&super::stored::card::encode(card)?, &[]);
                     sled::Batch::insert(&mut cards, &card.id.0.to_be_bytes(), raw);
                     let top = newest.entry(&card.user_id).or_default();
                     *top = (*top).max(card.id.0);

@@ -14,6 +14,7 @@ mod jobs;
 pub mod outbox;
 mod record;
 pub mod retention;
+mod stored;
 pub mod tokens;
 pub mod webhook_outbox;
 mod words;

@@ -1,5 +1,5 @@
-//! How a card is stored in the `cards` tree: `[n: u32 LE][n bytes of bincode Card][the seqs of
-//! the card's audit events, u64 BE each]`. Keeping a card's history in its own record means a
+//! How a card is stored in the `cards` tree: `[n: u32 LE][n bytes of the stored card (see
+//! `stored::card`)][the seqs of the card's audit events, u64 BE each]`. Keeping a card's history in its own record means a
 //! change rewrites one key per card (the card) instead of adding index keys, which is what makes
 //! a bulk decision cheap.
 
@@ -22,7 +22,7 @@ pub(super) fn encode(card: &[u8], history: &[&[u8]]) -> Vec<u8> {
 /// The card in a record.
 pub(super) fn card(record: &[u8]) -> Result<Card, StoreError> {
     let (card, _) = split(record)?;
-    Ok(bincode::deserialize(card)?)
+    Ok(super::stored::card::decode(card)?)
 }
 
 /// The encoded card in a record, as it is.
@@ -52,7 +52,7 @@ mod tests {
     #[test]
     fn a_record_keeps_the_card_and_appends_history() {
         let c = sample(Status::NeedsReview);
-        let bytes = bincode::serialize(&c).expect("encodes");
+        let bytes = crate::store::stored::card::encode(&c).expect("encodes");
         let record = encode(&bytes, &[&1u64.to_be_bytes(), &[0, 0, 0, 0, 0, 0, 0, 9]]);
         assert_eq!(card(&record).expect("decodes"), c);
         assert_eq!(history(&record).expect("history").len(), 16);

@@ -21,6 +21,7 @@ const LAST_USED_EVERY_SECS: i64 = 60;
 /// What the store keeps of one token.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(super) struct StoredToken {
+    #[serde(with = "super::stored::audit::token_info")]
     pub(super) info: TokenInfo,
     /// SHA-256 of the secret part.
     pub(super) secret_sha256: [u8; 32],

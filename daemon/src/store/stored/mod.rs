@@ -1,0 +1,73 @@
+//! The store's own on-disk layout of the wire types it keeps: cards ([`card`]), audit events
+//! and token records ([`audit`]). The protocol may change its types (add a field, a variant)
+//! without changing a byte on disk: only the conversions here change, and a layout change
+//! bumps the store's format version with a reader for the old one.
+//!
+//! Format 2, the one written now, is exactly the layout protocol 3's types had under bincode,
+//! so every store written before this split is read in place. Writing borrows the wire value
+//! (`*Out<'_>`, nothing copied); reading decodes the owned twin (`*In`) and moves it into the
+//! wire type. Enums are stored by their position in the stored enum, which only ever grows at
+//! the end.
+
+pub mod audit;
+pub mod card;
+
+use idreview_protocol::{
+    Decision, DocumentType, FieldSource, FileRole, Role, Severity, Side, Status,
+};
+use serde::{Deserialize, Serialize, Serializer};
+
+/// A wire type with a stored form that borrows from it.
+pub(super) trait ToStored {
+    type Out<'a>: Serialize
+    where
+        Self: 'a;
+
+    /// The value as it is laid out on disk, borrowing every string.
+    fn stored(&self) -> Self::Out<'_>;
+}
+
+/// A slice written as a sequence of its stored forms, without building them all first.
+pub(super) struct Seq<'a, T>(pub(super) &'a [T]);
+
+impl<T: ToStored> Serialize for Seq<'_, T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.iter().map(ToStored::stored))
+    }
+}
+
+/// Declares a stored enum (positions fixed, new variants only at the end) and its conversions
+/// to and from the wire enum; a wire variant without a stored one does not compile.
+macro_rules! stored_enum {
+    ($stored:ident <=> $wire:ident { $($variant:ident),+ $(,)? }) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+        pub(super) enum $stored { $($variant),+ }
+
+        impl From<$wire> for $stored {
+            fn from(value: $wire) -> Self {
+                match value { $($wire::$variant => $stored::$variant),+ }
+            }
+        }
+
+        impl From<$stored> for $wire {
+            fn from(value: $stored) -> Self {
+                match value { $($stored::$variant => $wire::$variant),+ }
+            }
+        }
+    };
+}
+
+stored_enum!(DocumentTypeCode <=> DocumentType {
+    Passport, NationalId, DriverLicense, ResidencePermit,
+});
+stored_enum!(StatusCode <=> Status {
+    Received, Uploading, Verifying, NeedsReview, AutoVerified, Approved, Rejected,
+});
+stored_enum!(FieldSourceCode <=> FieldSource {
+    Mrz, Visual, Barcode, Reviewer, User,
+});
+stored_enum!(SideCode <=> Side { Front, Back });
+stored_enum!(FileRoleCode <=> FileRole { Front, Back, Selfie, Extra });
+stored_enum!(DecisionCode <=> Decision { Approve, Reject });
+stored_enum!(SeverityCode <=> Severity { Info, Warning, Error });
+stored_enum!(RoleCode <=> Role { Submitter, Reviewer, Admin });
