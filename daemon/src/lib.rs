@@ -3,6 +3,7 @@
 //!
 //! [`run`] wires the parts together and runs them until the shutdown token fires.
 
+pub mod card;
 pub mod certs;
 pub mod cleanup;
 pub mod cli_tokens;
@@ -12,7 +13,6 @@ pub mod doctor;
 pub mod export;
 pub mod fill;
 pub mod inbox;
-pub mod lifecycle;
 pub mod memory;
 pub mod metrics;
 pub mod objects;
@@ -97,7 +97,9 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Daem
         cleanup_pending = store.cleanup_len(),
         "idreviewd ready"
     );
+    let cards = card::Cards::new(store.clone(), config.clone());
     let shared = rpc::Shared {
+        cards: cards.clone(),
         store: store.clone(),
         config: config.clone(),
         provider: verifier.name(),
@@ -108,6 +110,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Daem
         exports: Arc::default(),
     };
     let worker = verify::retry::Worker {
+        cards: cards.clone(),
         store: store.clone(),
         objects: objects.clone(),
         verifier: verifier.clone(),
@@ -120,6 +123,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Daem
         shutdown.clone(),
     ));
     let pipeline = Pipeline {
+        cards: cards.clone(),
         store: store.clone(),
         objects,
         verifier,
@@ -138,7 +142,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Daem
     let retries = tokio::spawn(verify::retry::run(worker, shutdown.clone()));
     notify_ready();
     let expiry = tokio::spawn(retention::run(
-        store.clone(),
+        cards.clone(),
         config.retention.clone(),
         shutdown.clone(),
     ));

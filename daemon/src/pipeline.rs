@@ -10,15 +10,13 @@ use std::time::Duration;
 use backon::{BackoffBuilder, ExponentialBuilder};
 use tokio_util::sync::CancellationToken;
 
-use chrono::Utc;
-use idreview_protocol::{Card, CardRef, FileMeta, Status};
+use idreview_protocol::{Card, FileMeta, Status};
 use tracing::{error, info, instrument, warn};
 
+use crate::card::{CardError, Cards, NewCard};
 use crate::config::Config;
-use crate::lifecycle::{self, Event};
 use crate::objects::{ObjectStore, Upload, object_key};
-use crate::store::{Change, Store, StoreError};
-use crate::validate::data::Rules;
+use crate::store::{Store, StoreError};
 use crate::validate::{self, Rejection, ValidSubmission};
 use crate::verify::{Verifier, stage};
 use crate::workarea;
@@ -41,6 +39,9 @@ pub enum Outcome {
 /// Everything the pipeline needs; cheap to clone.
 #[derive(Clone)]
 pub struct Pipeline {
+    /// Creates cards and moves them through their steps.
+    pub cards: Cards,
+    /// Ingestion jobs and card ids.
     pub store: Store,
     pub objects: ObjectStore,
     pub verifier: Verifier,
@@ -150,29 +151,20 @@ impl Pipeline {
                 card
             }
         };
+        // Each step is buffered: a crash before the final flush leaves the submission in the
+        // work area, and the resumed run redoes the lost steps.
         if card.status == Status::Received {
-            card = self.step(&card, |c| {
-                lifecycle::apply(c, Event::StartUpload)?;
-                Ok(Change::new("card.uploading"))
-            })?;
+            card = self.cards.start_upload(PIPELINE_ACTOR, &card)?;
         }
         if card.status == Status::Uploading {
             let _timer = crate::metrics::StageTimer::start("upload");
             let etags = self.upload_all(dir, &valid, &card).await?;
-            card = self.step(&card, |c| {
-                for (meta, etag) in c.files.iter_mut().zip(&etags) {
-                    meta.etag = etag.clone();
-                }
-                lifecycle::apply(c, Event::StartVerify)?;
-                Ok(Change::new("card.stored"))
-            })?;
+            card = self.cards.stored(PIPELINE_ACTOR, &card, &etags)?;
         }
         if card.status == Status::Verifying {
             let _timer = crate::metrics::StageTimer::start("verify");
             let verification = stage::ask(&self.objects, &self.verifier, &card).await;
-            let config = &self.config.verification;
-            let rules = Rules::new(&self.config.validation, Utc::now().date_naive());
-            card = self.step(&card, |c| stage::record(c, &verification, config, &rules))?;
+            card = self.cards.verified(PIPELINE_ACTOR, &card, &verification)?;
         }
         // Durable before the caller removes the submission from the work area.
         self.store.flush().await?;
@@ -278,52 +270,22 @@ impl Pipeline {
                 etag: None,
             })
             .collect();
-        let now = Utc::now();
-        let card = Card {
+        let new = NewCard {
             id,
             user_id: user,
             document_type: valid.manifest.document_type,
             country: valid.manifest.country.clone(),
-            status: Status::Received,
-            verified: false,
-            confirmed: false,
-            fields: Vec::new(),
             files,
-            findings: Vec::new(),
-            provider: None,
-            decision: None,
-            assignee: None,
-            lease_until: None,
-            version: 1,
             source,
-            created_at: now,
-            updated_at: now,
         };
-        match self.store.create_buffered(card, PIPELINE_ACTOR) {
-            Err(e @ StoreError::ActiveCard { .. }) => Err(IngestError::Refused(Rejection {
+        match self.cards.create(PIPELINE_ACTOR, new) {
+            Err(e @ CardError::ActiveCard { .. }) => Err(IngestError::Refused(Rejection {
                 rule: "active_card_exists",
                 file: Some("submission.toml".into()),
                 message: e.to_string(),
             })),
             other => Ok(other?),
         }
-    }
-
-    /// One buffered step of a card through the pipeline. Steps are not flushed one by one: a
-    /// crash before the final flush leaves the submission in the work area, and the resumed
-    /// run redoes the lost steps. [`Pipeline::ingest`] flushes once at the end.
-    fn step(
-        &self,
-        card: &Card,
-        change: impl FnMut(&mut Card) -> Result<Change, idreview_protocol::RpcError>,
-    ) -> Result<Card, IngestError> {
-        let at = CardRef {
-            id: card.id,
-            expected_version: Some(card.version),
-        };
-        self.store
-            .update_buffered(at, PIPELINE_ACTOR, change)
-            .map_err(|e| IngestError::Deferred(e.to_string()))
     }
 
     /// Removes the originals of an ingested submission, or keeps them in `processed/`; then
@@ -409,6 +371,12 @@ enum IngestError {
 
 impl From<StoreError> for IngestError {
     fn from(e: StoreError) -> Self {
+        IngestError::Deferred(e.to_string())
+    }
+}
+
+impl From<CardError> for IngestError {
+    fn from(e: CardError) -> Self {
         IngestError::Deferred(e.to_string())
     }
 }

@@ -1,5 +1,5 @@
 //! The retention job: at start and then every `[retention] interval_secs`, removes decided
-//! cards past their keep time through the store (tombstones in the audit log, files through
+//! cards past their keep time through the card domain (tombstones in the audit log, files through
 //! the cleanup queue). Off while both keep times are 0.
 //!
 //! Tests shift the job's clock with the environment variable [`CLOCK_SKEW_ENV`] (whole days,
@@ -11,15 +11,14 @@ use chrono::Utc;
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
+use crate::card::{Cards, Keep};
 use crate::config::RetentionConfig;
-use crate::store::Store;
-use crate::store::retention::Keep;
 
 /// Days added to the job's idea of now (tests only).
 pub const CLOCK_SKEW_ENV: &str = "IDREVIEWD_RETENTION_CLOCK_SKEW_DAYS";
 
 /// Runs the job until `shutdown`.
-pub async fn run(store: Store, config: RetentionConfig, shutdown: CancellationToken) {
+pub async fn run(cards: Cards, config: RetentionConfig, shutdown: CancellationToken) {
     let keep = Keep {
         approved_days: config.approved_days,
         rejected_days: config.rejected_days,
@@ -39,7 +38,7 @@ pub async fn run(store: Store, config: RetentionConfig, shutdown: CancellationTo
         "retention job started"
     );
     loop {
-        match store.purge_expired(keep, Utc::now() + skew).await {
+        match cards.expire(keep, Utc::now() + skew).await {
             Ok(0) => {}
             Ok(removed) => info!(
                 removed,

@@ -7,6 +7,7 @@ mod common;
 
 use chrono::Utc;
 use common::{env, fixture};
+use idreview_daemon::card::CardError;
 use idreview_daemon::store::Change;
 use idreview_daemon::store::outbox::{Job, OutboxOp, Task};
 use idreview_protocol::{CardRef, FieldSource, Status};
@@ -69,7 +70,7 @@ async fn provider_down_then_up_reverifies_the_card() {
                     bbox: None,
                     candidates: vec![],
                 });
-                Ok(Change::new("field.corrected"))
+                Ok::<_, CardError>(Change::new("field.corrected"))
             },
         )
         .await
@@ -139,7 +140,7 @@ async fn a_decided_card_is_not_reverified() {
             "rev",
             |c| {
                 c.status = Status::Rejected;
-                Ok(Change::new("card.rejected"))
+                Ok::<_, CardError>(Change::new("card.rejected"))
             },
         )
         .await
@@ -169,7 +170,7 @@ async fn decisions_are_pushed_until_the_provider_takes_them() {
                 change
                     .outbox
                     .push(OutboxOp::Put(Job::new(card.id, push.clone(), Utc::now())));
-                Ok(change)
+                Ok::<_, CardError>(change)
             },
         )
         .await
@@ -220,7 +221,7 @@ async fn queued_jobs_survive_a_restart() {
                 |_| {
                     let mut change = Change::new("card.verification_failed");
                     change.outbox.push(OutboxOp::Put(job.clone()));
-                    Ok(change)
+                    Ok::<_, CardError>(change)
                 },
             )
             .await

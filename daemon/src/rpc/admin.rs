@@ -3,8 +3,8 @@
 //! store errors onto the wire.
 
 use idreview_protocol::{
-    AuditEvent, ErasureReport, ExportCursor, ExportHeader, ExportPage, NewToken, RpcError,
-    TokenInfo, TokenSpec,
+    AuditEvent, ErasureReport, ExportCursor, ExportHeader, ExportPage, ItemResult, NewToken,
+    RpcError, TokenInfo, TokenSpec,
 };
 use tracing::info;
 
@@ -75,17 +75,24 @@ impl Session {
         user_id: &str,
         reason: &str,
     ) -> Result<ErasureReport, RpcError> {
-        let (user_id, reason) = (user_id.trim(), reason.trim());
-        if user_id.is_empty() || reason.is_empty() {
-            return Err(RpcError::Invalid(
-                "an erasure needs a user id and a reason".into(),
-            ));
-        }
-        let report = self
+        let erasure = self
             .shared
-            .store
-            .erase_user(user_id, &self.identity, reason)
+            .cards
+            .erase(&self.identity, user_id, reason)
             .await?;
+        let report = ErasureReport {
+            cards: erasure
+                .cards
+                .into_iter()
+                .map(|(id, result)| ItemResult {
+                    id,
+                    result: result.map_err(RpcError::from),
+                })
+                .collect(),
+            files_queued: erasure.files_queued,
+            events_scrubbed: erasure.events_scrubbed,
+            tokens_revoked: erasure.tokens_revoked,
+        };
         // The user id is not logged either: the log outlives the erasure.
         info!(cards = report.cards.len(), files = report.files_queued, events_scrubbed = report.events_scrubbed, by = %self.identity, "user data erased");
         Ok(report)

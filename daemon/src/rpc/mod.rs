@@ -11,6 +11,7 @@ mod session;
 /// The TCP listener with TLS.
 pub mod tls;
 mod upload;
+mod wire;
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -49,6 +50,9 @@ pub struct Caller {
 /// What every connection's session shares; cheap to clone.
 #[derive(Clone)]
 pub struct Shared {
+    /// Every change to a card goes through the domain.
+    pub cards: crate::card::Cards,
+    /// Reads, tokens, exports and uploads' inbox.
     pub store: Store,
     pub config: Arc<Config>,
     pub provider: &'static str,

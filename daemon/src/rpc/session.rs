@@ -16,7 +16,6 @@ use tarpc::context::Context;
 use tracing::info;
 
 use super::{Caller, Shared};
-use crate::lifecycle;
 use crate::objects::ObjectError;
 
 /// The service value for one connection.
@@ -146,7 +145,7 @@ impl IdReview for Session {
         user_id: String,
     ) -> Result<OnboardingStage, RpcError> {
         self.require_user(&user_id)?;
-        Ok(lifecycle::onboarding_stage(
+        Ok(crate::card::onboarding_stage(
             self.shared.store.card_for_user(&user_id)?.as_ref(),
         ))
     }
@@ -224,14 +223,10 @@ impl IdReview for Session {
 
     async fn delete_card(self, _: Context, card: CardRef, reason: String) -> Result<(), RpcError> {
         self.require(Role::Admin)?;
-        let reason = reason.trim();
-        if reason.is_empty() {
-            return Err(RpcError::Invalid("a deletion needs a reason".into()));
-        }
         let deleted = self
             .shared
-            .store
-            .delete_card(card, &self.identity, reason)
+            .cards
+            .delete(&self.identity, card, &reason)
             .await?;
         info!(card_id = %deleted.id, user = %deleted.user_id, by = %self.identity, files = deleted.files.len(), "card deleted; its objects are queued for cleanup");
         Ok(())

@@ -1,7 +1,7 @@
 use idreview_protocol::{CardId, CardRef, ExportCursor, Role, Status, TokenSpec};
 
 use super::*;
-use crate::store::retention::tests::card;
+use crate::card::removal_tests::card;
 use crate::store::{Change, Store};
 
 /// Every line of the snapshot, paged `max_bytes` at a time.
@@ -75,7 +75,7 @@ async fn a_snapshot_leaves_out_what_was_written_after_it() {
     store
         .update(at, "t", |c| {
             c.verified = true;
-            Ok(Change::new("card.verified"))
+            Ok::<_, crate::card::CardError>(Change::new("card.verified"))
         })
         .await
         .expect("update");

@@ -27,8 +27,7 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use chrono::Utc;
 use idreview_protocol::{
-    Card, CardId, CardPage, CardRef, CardSummary, ItemResult, ListQuery, LowConfidencePage,
-    RpcError, Status,
+    Card, CardId, CardPage, CardRef, CardSummary, ListQuery, LowConfidencePage, Status,
 };
 
 use commit::{Write, abort, untx};
@@ -53,13 +52,24 @@ pub enum StoreError {
     Format { found: u64 },
 }
 
-impl From<StoreError> for RpcError {
-    fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::ActiveCard { .. } => RpcError::Invalid(e.to_string()),
-            other => RpcError::Internal(other.to_string()),
-        }
-    }
+/// Each named card of an update with its outcome: the changed card, or why not.
+pub type Outcomes<E> = Vec<(CardId, Result<Card, E>)>;
+
+/// Why the store would not apply a change to one card: the caller's rules never ran.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refused {
+    #[error("card {0} not found")]
+    NotFound(CardId),
+    #[error(
+        "conflict: card {id} is at version {actual}, the change was based on {expected}; reload and try again"
+    )]
+    Conflict {
+        id: CardId,
+        expected: u64,
+        actual: u64,
+    },
+    #[error("card {0} is named twice in one call")]
+    NamedTwice(CardId),
 }
 
 /// Key in `meta` of the last card id handed out.
@@ -240,116 +250,100 @@ impl Store {
     }
 
     /// Applies `change` to each named card whose version matches, all in one transaction and
-    /// one flush; each card gets its own result. `change` sees a copy and returns what to audit.
-    pub async fn update_many(
+    /// one flush; each card gets its own result, the changed card or why not (a [`Refused`]
+    /// from the store, or the caller's own error). `change` sees a copy and returns what to
+    /// audit.
+    pub async fn update_many<E: From<Refused>>(
         &self,
         refs: &[CardRef],
         actor: &str,
-        change: impl FnMut(&mut Card) -> Result<Change, RpcError>,
-    ) -> Result<Vec<(ItemResult, Option<Card>)>, StoreError> {
+        change: impl FnMut(&mut Card) -> Result<Change, E>,
+    ) -> Result<Outcomes<E>, StoreError> {
         let results = self.update_many_buffered(refs, actor, change)?;
         self.flush().await?;
         Ok(results)
     }
 
     /// [`Store::update_many`] without waiting for the disk; see [`Store::create_buffered`].
-    pub fn update_many_buffered(
+    pub fn update_many_buffered<E: From<Refused>>(
         &self,
         refs: &[CardRef],
         actor: &str,
-        mut change: impl FnMut(&mut Card) -> Result<Change, RpcError>,
-    ) -> Result<Vec<(ItemResult, Option<Card>)>, StoreError> {
-        let results = {
-            let _writer = self.inner.writer.lock().map_err(|_| StoreError::Poisoned)?;
-            let mut results = Vec::with_capacity(refs.len());
-            let mut changed = Vec::new();
-            let mut histories = Vec::new();
-            let mut seen = HashSet::with_capacity(refs.len());
-            let mut events = Vec::new();
-            let mut outbox = Vec::new();
-            for r in refs {
-                let outcome = match self.record(r.id)? {
-                    None => Err(RpcError::NotFound(r.id)),
-                    Some((card, history)) => match r.expected_version {
-                        Some(expected) if expected != card.version => Err(RpcError::Conflict {
-                            id: r.id,
-                            expected,
-                            actual: card.version,
-                        }),
-                        // A card named twice in one call: the second sees the first's change.
-                        _ if seen.contains(&r.id) => {
-                            Err(RpcError::Invalid(format!("card {} is named twice", r.id)))
-                        }
-                        _ => {
-                            let mut next = card.clone();
-                            change(&mut next).map(|what| {
-                                next.version = card.version + 1;
-                                next.updated_at = Utc::now();
-                                (card, next, history, what)
-                            })
-                        }
-                    },
-                };
-                match outcome {
-                    Ok((before, after, history, mut what)) => {
-                        outbox.append(&mut what.outbox);
-                        events.push(self.event(
-                            Some(after.id),
-                            actor,
-                            what,
-                            Some(&before),
-                            Some(&after),
-                        )?);
-                        results.push(ItemResult {
-                            id: r.id,
-                            result: Ok(after.version),
-                        });
-                        seen.insert(r.id);
-                        changed.push(after);
-                        histories.push(history);
-                    }
-                    Err(e) => results.push(ItemResult {
+        mut change: impl FnMut(&mut Card) -> Result<Change, E>,
+    ) -> Result<Outcomes<E>, StoreError> {
+        let _writer = self.inner.writer.lock().map_err(|_| StoreError::Poisoned)?;
+        let mut results: Vec<(CardId, Result<Card, E>)> = Vec::with_capacity(refs.len());
+        let mut histories = Vec::new();
+        let mut seen = HashSet::with_capacity(refs.len());
+        let mut events = Vec::new();
+        let mut outbox = Vec::new();
+        for r in refs {
+            let outcome = match self.record(r.id)? {
+                None => Err(Refused::NotFound(r.id).into()),
+                Some((card, history)) => match r.expected_version {
+                    Some(expected) if expected != card.version => Err(Refused::Conflict {
                         id: r.id,
-                        result: Err(e),
-                    }),
+                        expected,
+                        actual: card.version,
+                    }
+                    .into()),
+                    // A card named twice in one call: the second sees the first's change.
+                    _ if seen.contains(&r.id) => Err(Refused::NamedTwice(r.id).into()),
+                    _ => {
+                        let mut next = card.clone();
+                        change(&mut next).map(|what| {
+                            next.version = card.version + 1;
+                            next.updated_at = Utc::now();
+                            (card, next, history, what)
+                        })
+                    }
+                },
+            };
+            match outcome {
+                Ok((before, after, history, mut what)) => {
+                    outbox.append(&mut what.outbox);
+                    events.push(self.event(
+                        Some(after.id),
+                        actor,
+                        what,
+                        Some(&before),
+                        Some(&after),
+                    )?);
+                    seen.insert(r.id);
+                    histories.push(history);
+                    results.push((r.id, Ok(after)));
                 }
+                Err(e) => results.push((r.id, Err(e))),
             }
-            // The writer lock, held since each record was read, keeps these histories current.
-            let writes: Vec<Write> = changed
-                .iter()
-                .zip(&histories)
-                .map(|(card, history)| Write::known(card, history))
-                .collect();
-            self.commit(&writes, &events, &[], &outbox)?;
-            let mut changed = changed.into_iter();
-            results
-                .into_iter()
-                .map(|r| {
-                    let card = r.result.is_ok().then(|| changed.next()).flatten();
-                    (r, card)
-                })
-                .collect::<Vec<_>>()
-        };
+        }
+        // The writer lock, held since each record was read, keeps these histories current.
+        let writes: Vec<Write> = results
+            .iter()
+            .filter_map(|(_, r)| r.as_ref().ok())
+            .zip(&histories)
+            .map(|(card, history)| Write::known(card, history))
+            .collect();
+        self.commit(&writes, &events, &[], &outbox)?;
         Ok(results)
     }
 
     /// [`Store::update_many_buffered`] for one card, answering with the changed card.
-    pub fn update_buffered(
+    pub fn update_buffered<E: From<Refused> + From<StoreError>>(
         &self,
         card: CardRef,
         actor: &str,
-        change: impl FnMut(&mut Card) -> Result<Change, RpcError>,
-    ) -> Result<Card, RpcError> {
+        change: impl FnMut(&mut Card) -> Result<Change, E>,
+    ) -> Result<Card, E> {
         one(self.update_many_buffered(&[card], actor, change)?)
     }
 
     /// [`Store::update_many`] for one card, answering with the changed card.
-    pub async fn update(
+    pub async fn update<E: From<Refused> + From<StoreError>>(
         &self,
         card: CardRef,
         actor: &str,
-        change: impl FnMut(&mut Card) -> Result<Change, RpcError>,
-    ) -> Result<Card, RpcError> {
+        change: impl FnMut(&mut Card) -> Result<Change, E>,
+    ) -> Result<Card, E> {
         one(self.update_many(&[card], actor, change).await?)
     }
 
@@ -423,11 +417,10 @@ impl Store {
 }
 
 /// The changed card of a one-card update, or why it did not change.
-fn one(mut results: Vec<(ItemResult, Option<Card>)>) -> Result<Card, RpcError> {
+fn one<E: From<StoreError>>(mut results: Outcomes<E>) -> Result<Card, E> {
     match results.pop() {
-        Some((ItemResult { result: Ok(_), .. }, Some(card))) => Ok(card),
-        Some((ItemResult { result: Err(e), .. }, _)) => Err(e),
-        _ => Err(RpcError::Internal("update produced no result".into())),
+        Some((_, result)) => result,
+        None => Err(StoreError::Damaged("an update produced no result".into()).into()),
     }
 }
 

@@ -46,7 +46,7 @@ fn split(record: &[u8]) -> Result<(&[u8], &[u8]), StoreError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lifecycle::tests::card as sample;
+    use crate::card::state::tests::card as sample;
     use idreview_protocol::Status;
 
     #[test]

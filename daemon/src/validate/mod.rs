@@ -2,8 +2,8 @@
 //! content (type by magic bytes, size limits, a full bounded image decode, a structural container
 //! check for videos). Pure and synchronous; the pipeline calls it inside `spawn_blocking`.
 //! Data rules on extracted fields (age from date of birth, issue/expiry dates, document number
-//! and name formats) cannot run at intake, where nothing has been extracted yet: [`data`] holds
-//! them, called after verification and after corrections, on the extracted fields.
+//! and name formats) cannot run at intake, where nothing has been extracted yet: they belong to
+//! the card domain (`crate::card::rules`), which runs them after verification and corrections.
 //! Every failure is a [`Rejection`] carrying a stable snake_case rule name, so the inbox can write
 //! it to `reason.json` and the console can group by it. Rule names in use:
 //! - manifest: `manifest_missing`, `manifest_malformed`, `unknown_document_type`;
@@ -12,7 +12,6 @@
 //! - content: `empty_file`, `file_type`, `image_too_large`, `video_too_large`, `file_too_large`,
 //!   `decompression_bomb`, `image_corrupt`, `image_too_small`, `video_corrupt`, `pdf_corrupt`.
 
-pub mod data;
 mod folder;
 mod images;
 mod manifest;

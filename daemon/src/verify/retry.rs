@@ -8,16 +8,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
-use idreview_protocol::{CardRef, Status};
+use idreview_protocol::Status;
 use tokio_util::sync::CancellationToken;
 use tracing::{info, instrument, warn};
 
 use super::{Verifier, stage};
+use crate::card::Cards;
 use crate::config::Config;
 use crate::objects::ObjectStore;
 use crate::store::Store;
 use crate::store::outbox::{Job, Task};
-use crate::validate::data::Rules;
 
 /// The identity the worker's changes are audited under.
 pub const VERIFIER_ACTOR: &str = "idreviewd:verifier";
@@ -29,6 +29,9 @@ const BATCH: usize = 16;
 /// What the worker needs; cheap to clone.
 #[derive(Clone)]
 pub struct Worker {
+    /// Records re-verifications.
+    pub cards: Cards,
+    /// Its queue of jobs.
     pub store: Store,
     pub objects: ObjectStore,
     pub verifier: Verifier,
@@ -94,17 +97,9 @@ impl Worker {
         if let Some(failure) = verification.verdict.failure {
             return Err(failure);
         }
-        let at = CardRef {
-            id: card.id,
-            expected_version: Some(card.version),
-        };
-        let config = &self.config.verification;
-        let rules = Rules::new(&self.config.validation, Utc::now().date_naive());
         let card = self
-            .store
-            .update(at, VERIFIER_ACTOR, |c| {
-                stage::record(c, &verification, config, &rules)
-            })
+            .cards
+            .reverified(VERIFIER_ACTOR, &card, &verification)
             .await
             .map_err(|e| e.to_string())?;
         info!(status = %card.status, fields = card.fields.len(), "re-verified");

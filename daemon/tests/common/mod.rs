@@ -7,13 +7,13 @@
 use std::sync::Arc;
 
 use chrono::Utc;
+use idreview_daemon::card::Cards;
 use idreview_daemon::config::{Config, VerificationConfig};
 use idreview_daemon::objects::ObjectStore;
 use idreview_daemon::store::Store;
-use idreview_daemon::validate::data::Rules;
 use idreview_daemon::verify::retry::Worker;
 use idreview_daemon::verify::{Verifier, stage};
-use idreview_protocol::{Card, CardId, CardRef, DocumentType, FileMeta, FileRole, Status};
+use idreview_protocol::{Card, CardId, DocumentType, FileMeta, FileRole, Status};
 use wiremock::MockServer;
 
 pub const API_KEY: &str = "test-key";
@@ -129,23 +129,21 @@ impl Env {
     /// The pipeline's verification step on `card`, as the pipeline runs it.
     pub async fn verify(&self, card: &Card) -> Card {
         let verification = stage::ask(&self.objects, &self.verifier, card).await;
-        let at = CardRef {
-            id: card.id,
-            expected_version: Some(card.version),
-        };
-        let config = &self.config.verification;
-        let rules = Rules::new(&self.config.validation, Utc::now().date_naive());
-        self.store
-            .update(at, "idreviewd:pipeline", |c| {
-                stage::record(c, &verification, config, &rules)
-            })
+        self.cards()
+            .reverified("idreviewd:pipeline", card, &verification)
             .await
             .expect("recorded")
+    }
+
+    /// The card domain over this environment.
+    pub fn cards(&self) -> Cards {
+        Cards::new(self.store.clone(), self.config.clone())
     }
 
     /// The outbox worker over this environment.
     pub fn worker(&self) -> Worker {
         Worker {
+            cards: self.cards(),
             store: self.store.clone(),
             objects: self.objects.clone(),
             verifier: self.verifier.clone(),

@@ -29,6 +29,7 @@ impl World {
         let config = Arc::new(config);
         let shared = Shared {
             objects: crate::objects::ObjectStore::local(dir.path().join("objects")),
+            cards: crate::card::Cards::new(store.clone(), config.clone()),
             store,
             limits: Arc::new(crate::rpc::limits::Limits::new(&config.rpc)),
             uploads: Arc::new(crate::rpc::Uploads::new(&config)),
@@ -358,7 +359,7 @@ async fn file_bytes_reads_a_cards_file_from_the_object_store() {
         .store
         .update(any(id), "test", |c| {
             c.files.push(meta.clone());
-            Ok(crate::store::Change::new("test.file_added"))
+            Ok::<_, crate::card::CardError>(crate::store::Change::new("test.file_added"))
         })
         .await
         .expect("adds the file");

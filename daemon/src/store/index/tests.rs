@@ -1,7 +1,7 @@
 //! The index's listing, filtering, sorting, claims and change feed over thirty small cards.
 
 use super::*;
-use crate::lifecycle::tests::card;
+use crate::card::state::tests::card;
 use idreview_protocol::{DocumentType, Field, FieldSource, Side};
 
 fn index() -> Index {

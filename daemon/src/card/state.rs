@@ -1,7 +1,9 @@
 //! The card state machine: the one function every status or flag change goes through, and the
 //! onboarding stage derived from a card's life.
 
-use idreview_protocol::{Card, Decision, OnboardingStage, RpcError, Severity, Status};
+use idreview_protocol::{Card, Decision, OnboardingStage, Severity, Status};
+
+use super::CardError;
 
 /// Something that happens to a card.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,7 +50,7 @@ impl Event {
 
 /// Applies `event` to the card's status and flags, or says why it may not happen. Does not bump
 /// the version or touch timestamps: the store does that for every write.
-pub fn apply(card: &mut Card, event: Event) -> Result<(), RpcError> {
+pub fn apply(card: &mut Card, event: Event) -> Result<(), CardError> {
     use Status::*;
     let reviewable = matches!(card.status, NeedsReview | AutoVerified);
     let next = match (card.status, event) {
@@ -70,7 +72,7 @@ pub fn apply(card: &mut Card, event: Event) -> Result<(), RpcError> {
         }
         (_, Event::Correct | Event::Claim) if !card.status.is_decided() => card.status,
         (from, event) => {
-            return Err(RpcError::IllegalTransition {
+            return Err(CardError::IllegalTransition {
                 from,
                 action: event.verb().to_string(),
             });
@@ -178,7 +180,7 @@ pub(crate) mod tests {
             ] {
                 let mut c = card(status);
                 let err = apply(&mut c, event).expect_err("illegal");
-                assert!(matches!(err, RpcError::IllegalTransition { from, .. } if from == status));
+                assert!(matches!(err, CardError::IllegalTransition { from, .. } if from == status));
                 assert_eq!(c.status, status);
             }
         }

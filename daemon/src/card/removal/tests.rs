@@ -1,3 +1,8 @@
+//! Deletion, retention and erasure through the domain, on a real store: what goes, what the
+//! cleanup queue and the audit log keep, and what is refused.
+
+use std::sync::Arc;
+
 use chrono::{Duration, Utc};
 use idreview_protocol::{
     Card, CardId, CardRef, Decision, DecisionRecord, DocumentType, Field, FieldSource, FileMeta,
@@ -5,7 +10,12 @@ use idreview_protocol::{
 };
 
 use super::*;
+use crate::config::Config;
 use crate::store::Store;
+
+fn domain(store: &Store) -> Cards {
+    Cards::new(store.clone(), Arc::new(Config::default()))
+}
 
 /// A card of `user` in `status` with one file and one field; decided `days_ago` when decided.
 pub(crate) fn card(id: u64, user: &str, status: Status, days_ago: i64) -> Card {
@@ -67,6 +77,10 @@ fn keep(approved_days: u32, rejected_days: u32) -> Keep {
     }
 }
 
+fn card_at(store: &Store, id: u64) -> Option<Card> {
+    store.get(CardId(id)).expect("get")
+}
+
 /// A store with: 1 approved 40 days ago, 2 approved 10 days ago, 3 rejected 40 days ago,
 /// 4 in review since 400 days.
 async fn store() -> (tempfile::TempDir, Store) {
@@ -85,19 +99,11 @@ async fn store() -> (tempfile::TempDir, Store) {
 #[tokio::test]
 async fn expired_decided_cards_go_with_their_files_and_leave_tombstones() {
     let (_dir, store) = store().await;
+    let cards = domain(&store);
     let now = Utc::now();
-    assert!(
-        store
-            .expired_cards(Keep::default(), now)
-            .expect("none")
-            .is_empty()
-    );
-    let expired = store.expired_cards(keep(30, 0), now).expect("scan");
-    assert_eq!(
-        expired.iter().map(|(r, _)| r.id.0).collect::<Vec<_>>(),
-        vec![1]
-    );
-    let removed = store.purge_expired(keep(30, 60), now).await.expect("purge");
+    assert_eq!(cards.expire(Keep::default(), now).await.expect("none"), 0);
+    assert!(card_at(&store, 1).is_some());
+    let removed = cards.expire(keep(30, 60), now).await.expect("expire");
     assert_eq!(removed, 1, "only card 1 is past its time");
     assert!(store.get(CardId(1)).expect("get").is_none());
     for id in [2, 3, 4] {
@@ -129,13 +135,7 @@ async fn expired_decided_cards_go_with_their_files_and_leave_tombstones() {
     );
     // A later clock removes the rejected card too; the one in review never goes.
     let later = now + Duration::days(100);
-    assert_eq!(
-        store
-            .purge_expired(keep(30, 60), later)
-            .await
-            .expect("purge"),
-        2
-    );
+    assert_eq!(cards.expire(keep(30, 60), later).await.expect("expire"), 2);
     assert!(store.get(CardId(4)).expect("get").is_some());
 }
 
@@ -147,12 +147,13 @@ async fn a_card_changed_since_the_scan_waits_for_the_next_run() {
         expected_version: Some(1),
     };
     let change = Change::new("card.expired");
-    assert!(
-        store
-            .remove_card(stale, RETENTION_ACTOR, change, Trail::Scrub(&[]))
-            .await
-            .is_err()
+    let removal = store.remove_card(
+        stale,
+        RETENTION_ACTOR,
+        |_| Ok::<_, CardError>(change),
+        Trail::Scrub(&[]),
     );
+    assert!(matches!(removal.await, Err(CardError::Conflict { .. })));
     assert!(store.get(CardId(1)).expect("get").is_some());
 }
 
@@ -173,13 +174,13 @@ async fn erasing_a_user_removes_only_their_cards_files_and_personal_audit_data()
         .create_token(&spec, "local:root")
         .await
         .expect("token");
-    let report = store
-        .erase_user("ann", "token:dpo", "request 2026-11")
+    let report = domain(&store)
+        .erase("token:dpo", "ann", "request 2026-11")
         .await
         .expect("erase");
-    let erased: Vec<u64> = report.cards.iter().map(|c| c.id.0).collect();
+    let erased: Vec<u64> = report.cards.iter().map(|c| c.0.0).collect();
     assert_eq!(erased, vec![1, 5]);
-    assert!(report.cards.iter().all(|c| c.result.is_ok()));
+    assert!(report.cards.iter().all(|c| c.1.is_ok()));
     assert_eq!((report.files_queued, report.tokens_revoked), (2, 1));
     assert!(store.get(CardId(1)).expect("get").is_none());
     assert!(store.card_for_user("ann").expect("user").is_none());
@@ -224,4 +225,53 @@ async fn erasing_a_user_removes_only_their_cards_files_and_personal_audit_data()
         && t.before.is_none()));
     let bob = store.audit_for(CardId(2)).expect("audit");
     assert!(bob[0].after.is_some(), "other users' events are untouched");
+}
+
+#[tokio::test]
+async fn deleting_needs_a_reason_spares_cards_in_the_pipeline_and_queues_cleanup() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    {
+        let store = Store::open(dir.path(), 0.8).expect("open");
+        store
+            .import(
+                &[
+                    card(5, "u5", Status::NeedsReview, 0),
+                    card(6, "u6", Status::Uploading, 0),
+                ],
+                "t",
+            )
+            .await
+            .expect("import");
+        let cards = domain(&store);
+        let at = |id, version| CardRef {
+            id: CardId(id),
+            expected_version: version,
+        };
+        assert!(matches!(
+            cards.delete("admin", at(6, None), "gdpr").await,
+            Err(CardError::IllegalTransition { .. })
+        ));
+        assert!(matches!(
+            cards.delete("admin", at(5, None), " ").await,
+            Err(CardError::Invalid(_))
+        ));
+        cards
+            .delete("admin", at(5, Some(3)), "gdpr")
+            .await
+            .expect("delete");
+        assert!(card_at(&store, 5).is_none());
+        assert!(store.card_for_user("u5").expect("user").is_none());
+        assert_eq!(store.card_count(), 1);
+        let audit = store.audit_for(CardId(5)).expect("audit");
+        let last = audit.last().expect("an event");
+        assert_eq!(last.action, "card.deleted");
+        assert_eq!(last.reason.as_deref(), Some("gdpr"));
+    }
+    let store = crate::store::reopen(dir.path());
+    let pending = store.cleanup_pending(10).expect("pending");
+    assert_eq!(pending.len(), 1);
+    assert_eq!(pending[0].1.key, "users/u5/id-card/5/front.jpg");
+    store.cleanup_done(pending[0].0).expect("done");
+    store.flush().await.expect("flush");
+    assert_eq!(store.cleanup_len(), 0);
 }

@@ -1,0 +1,212 @@
+//! A card's way in: created from a validated submission, moved through the pipeline's steps
+//! (files being stored, then verified), and given the provider's answer, first time or on a
+//! re-verification after a failure. The pipeline's steps are buffered: a crash before its
+//! final flush leaves the submission in the work area, and the resumed run redoes them.
+
+use chrono::Utc;
+use idreview_protocol::{
+    Card, CardId, CardRef, DocumentType, Field, FieldSource, FileMeta, Severity, Status,
+};
+
+use super::state::{self, Event};
+use super::{CardError, CardStore, Cards, rules};
+use crate::store::Change;
+use crate::store::outbox::{Job, OutboxOp, Task};
+use crate::verify::Verification;
+
+/// What a validated submission says about its card.
+#[derive(Debug, Clone)]
+pub struct NewCard {
+    /// Handed out before the files are stored, so their object keys name it.
+    pub id: CardId,
+    pub user_id: String,
+    pub document_type: DocumentType,
+    /// As declared in the submission, if it was.
+    pub country: Option<String>,
+    pub files: Vec<FileMeta>,
+    /// The inbox folder or upload it came from.
+    pub source: String,
+}
+
+impl<S: CardStore> Cards<S> {
+    /// Creates the card of a submission, `received`; refuses a second active card for the
+    /// user ([`CardError::ActiveCard`]). Buffered.
+    pub fn create(&self, actor: &str, new: NewCard) -> Result<Card, CardError> {
+        let now = Utc::now();
+        let card = Card {
+            id: new.id,
+            user_id: new.user_id,
+            document_type: new.document_type,
+            country: new.country,
+            status: Status::Received,
+            verified: false,
+            confirmed: false,
+            fields: Vec::new(),
+            files: new.files,
+            findings: Vec::new(),
+            provider: None,
+            decision: None,
+            assignee: None,
+            lease_until: None,
+            version: 1,
+            source: new.source,
+            created_at: now,
+            updated_at: now,
+        };
+        self.store.create(card, actor)
+    }
+
+    /// `received` -> `uploading`: the card's files are being stored. Buffered.
+    pub fn start_upload(&self, actor: &str, card: &Card) -> Result<Card, CardError> {
+        self.step(actor, card, |c| {
+            state::apply(c, Event::StartUpload)?;
+            Ok(Change::new("card.uploading"))
+        })
+    }
+
+    /// `uploading` -> `verifying`: every file is stored, with the ETag the object store gave
+    /// each (in the card's file order). Buffered.
+    pub fn stored(
+        &self,
+        actor: &str,
+        card: &Card,
+        etags: &[Option<String>],
+    ) -> Result<Card, CardError> {
+        self.step(actor, card, |c| {
+            for (meta, etag) in c.files.iter_mut().zip(etags) {
+                meta.etag = etag.clone();
+            }
+            state::apply(c, Event::StartVerify)?;
+            Ok(Change::new("card.stored"))
+        })
+    }
+
+    /// The provider's answer for a card being verified. Buffered.
+    pub fn verified(
+        &self,
+        actor: &str,
+        card: &Card,
+        verification: &Verification,
+    ) -> Result<Card, CardError> {
+        let rules = self.rules();
+        let threshold = self.threshold();
+        let retry_secs = self.config.verification.retry_initial_secs;
+        self.step(actor, card, |c| {
+            record(c, verification, threshold, retry_secs, &rules)
+        })
+    }
+
+    /// The provider's answer, asked again for a card in review after a failure (the retry
+    /// worker); durable when it answers.
+    pub async fn reverified(
+        &self,
+        actor: &str,
+        card: &Card,
+        verification: &Verification,
+    ) -> Result<Card, CardError> {
+        let card = self.verified(actor, card, verification)?;
+        self.store.flush().await?;
+        Ok(card)
+    }
+
+    /// One buffered step on `card` at the version the caller has.
+    fn step(
+        &self,
+        actor: &str,
+        card: &Card,
+        change: impl FnMut(&mut Card) -> Result<Change, CardError>,
+    ) -> Result<Card, CardError> {
+        let at = CardRef {
+            id: card.id,
+            expected_version: Some(card.version),
+        };
+        let mut results = self.store.change(&[at], actor, change)?;
+        match results.pop() {
+            Some((_, result)) => result,
+            None => Err(CardError::NotFound(card.id)),
+        }
+    }
+}
+
+/// Writes a provider's answer onto the card and moves it on: `verifying` -> `auto_verified` /
+/// `needs_review`, or a re-verification while in review. Auto-verifies only when the provider
+/// accepted, no data rule failed and every field is at or above the threshold. A failed answer
+/// queues a re-verification in the same transaction, so the card is never lost or left in
+/// `verifying`; a good one finishes any queued re-verification.
+fn record(
+    card: &mut Card,
+    verification: &Verification,
+    threshold: f32,
+    retry_initial_secs: u64,
+    rules: &rules::Rules,
+) -> Result<Change, CardError> {
+    let failure = verification.verdict.failure.clone();
+    if failure.is_none() {
+        card.fields = merge(&card.fields, &verification.fields);
+        if card.country.is_none() {
+            card.country = card.field("country").map(|f| f.value.clone());
+        }
+    }
+    card.provider = Some(verification.verdict.clone());
+    card.findings = rules::check_card(card, rules);
+    let rules_pass = !card.findings.iter().any(|f| f.severity == Severity::Error);
+    let sure = Verification {
+        fields: card.fields.clone(),
+        verdict: verification.verdict.clone(),
+    }
+    .is_confident(threshold);
+    let auto = sure && rules_pass;
+    let reverify = card.status != Status::Verifying;
+    state::apply(
+        card,
+        if reverify {
+            Event::Reverified { auto }
+        } else {
+            Event::VerificationDone { auto }
+        },
+    )?;
+    Ok(match failure {
+        Some(reason) => {
+            let wait = i64::try_from(retry_initial_secs).unwrap_or(i64::MAX / 1000);
+            let due = Utc::now() + chrono::Duration::seconds(wait);
+            let mut change = Change::new("card.verification_failed").because(reason);
+            change
+                .outbox
+                .push(OutboxOp::Put(Job::new(card.id, Task::Reverify, due)));
+            change
+        }
+        None => {
+            let mut change = Change::new(if reverify {
+                "card.reverified_by_provider"
+            } else {
+                "card.verified_by_provider"
+            });
+            change
+                .outbox
+                .push(OutboxOp::Remove(card.id, Task::Reverify));
+            change
+        }
+    })
+}
+
+/// The provider's fields, with every value a reviewer or the user set kept over the provider's
+/// (the provider's candidates stay beside it).
+fn merge(current: &[Field], read: &[Field]) -> Vec<Field> {
+    let mut fields = read.to_vec();
+    let corrected = current
+        .iter()
+        .filter(|f| matches!(f.source, FieldSource::Reviewer | FieldSource::User));
+    for kept in corrected {
+        match fields.iter_mut().find(|f| f.name == kept.name) {
+            Some(field) => {
+                let candidates = std::mem::take(&mut field.candidates);
+                *field = Field {
+                    candidates,
+                    ..kept.clone()
+                };
+            }
+            None => fields.push(kept.clone()),
+        }
+    }
+    fields
+}
