@@ -10,8 +10,8 @@ use chrono::{TimeZone, Utc};
 use futures::StreamExt;
 use idreview_protocol::transport::{self, Hello, HelloReply, Welcome};
 use idreview_protocol::*;
-use idreview_tui::app::Action;
-use idreview_tui::rpc::{Endpoint, Request, spawn_worker};
+use idreview_tui::message::{Action, Request};
+use idreview_tui::rpc::{Endpoint, spawn_worker};
 use tarpc::context::Context;
 use tarpc::server::{BaseChannel, Channel};
 

@@ -6,7 +6,8 @@ use std::process::ExitCode;
 
 use idreview_protocol::{TokenInfo, TokenSpec};
 
-use super::{TokenCommand, table};
+use super::args::TokenCommand;
+use super::table;
 use crate::error::Error;
 use crate::rpc::Rpc;
 
