@@ -3,12 +3,15 @@
 //! Everything that crosses the wire lives here and nowhere else: the domain types ([`card`]),
 //! list queries and their text form ([`query`]), the wire error ([`error`]), the `tarpc`
 //! service ([`service`]) and the handshake plus framed transport both ends speak ([`transport`]).
+//! With the `clap` feature, the token commands' flags both binaries share (`cli`).
 //! Types are plain serde structs and enums because bincode cannot carry untagged, flattened or
 //! skipped fields.
 
 pub mod access;
 pub mod backup;
 pub mod card;
+#[cfg(feature = "clap")]
+pub mod cli;
 pub mod country;
 pub mod error;
 pub mod feed;

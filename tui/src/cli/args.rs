@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
+use idreview_protocol::cli::TokenCommand;
 use idreview_protocol::{CardId, SortKey};
 
 use crate::error::Error;
@@ -91,37 +92,6 @@ pub struct EraseArgs {
     /// JSON output
     #[arg(long)]
     pub json: bool,
-}
-
-/// `idreview token ...`.
-#[derive(Debug, Subcommand)]
-pub enum TokenCommand {
-    /// Create a token and print it (shown only now) on standard output
-    Create {
-        /// A name for lists and the audit log
-        #[arg(long)]
-        name: String,
-        /// submitter, reviewer or admin
-        #[arg(long)]
-        role: idreview_protocol::Role,
-        /// The token stops working after this many days
-        #[arg(long, value_name = "D")]
-        expires_days: Option<u32>,
-        /// Submitter tokens: the only user id the token acts for
-        #[arg(long, value_name = "USER_ID")]
-        user: Option<String>,
-    },
-    /// List tokens (never their secrets)
-    List {
-        /// JSON output
-        #[arg(long)]
-        json: bool,
-    },
-    /// Revoke a token by id
-    Revoke {
-        /// The token's id
-        id: String,
-    },
 }
 
 /// `idreview audit ...`.

@@ -12,9 +12,7 @@ mod show;
 mod table;
 mod tokens;
 
-pub use args::{
-    AuditCommand, Cli, CliCommand, DecideArgs, EraseArgs, ListArgs, ShowArgs, TokenCommand, Verdict,
-};
+pub use args::{AuditCommand, Cli, CliCommand, DecideArgs, EraseArgs, ListArgs, ShowArgs, Verdict};
 
 use std::io::Write;
 use std::process::ExitCode;
