@@ -69,10 +69,7 @@ pub(super) fn detail() -> App {
             Command::Rpc(Request::Audit(CardId(3)))
         ]
     );
-    let card = idreview_protocol::Card {
-        id: CardId(3),
-        ..fixtures::card(3)
-    };
+    let card = fixtures::card(3);
     app.update(Action::Claimed {
         id: CardId(3),
         result: Ok(card),

@@ -5,7 +5,7 @@
 //! for an override reason; quitting and reconnecting keep claims honest.
 
 use idreview_protocol::transport::Welcome;
-use idreview_protocol::{Card, CardId, CardPage, ItemResult, Role, RpcError};
+use idreview_protocol::{CardId, CardPage, ItemResult, Role, RpcError};
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::tests::{draw, loaded, press, type_text};
@@ -38,10 +38,7 @@ fn claimed(commands: &[Command]) -> Option<u64> {
 }
 
 fn claim_ok(app: &mut App, id: u64) {
-    let card = Card {
-        id: CardId(id),
-        ..fixtures::card(id)
-    };
+    let card = fixtures::card(id);
     app.update(Action::Claimed {
         id: CardId(id),
         result: Ok(card),
