@@ -1,12 +1,13 @@
 //! Test data for every crate's tests (feature `test-fixtures`): a fixed clock ([`now`]), a
-//! [`CardBuilder`] that starts from a plain valid card and changes one thing at a time, the
-//! parts cards are made of ([`field`], [`file`]), and a card's list row ([`summary`]).
+//! [`CardBuilder`] that starts from a plain valid card and changes one thing at a time, and
+//! the parts cards are made of ([`field`], [`file`]). A card's list row is
+//! [`CardSummary::of`](crate::CardSummary::of).
 
 use chrono::{DateTime, TimeZone, Utc};
 
 use crate::{
-    Card, CardId, CardSummary, DecisionRecord, DocumentType, Field, FieldSource, FileMeta,
-    FileRole, Finding, ProviderVerdict, Side, Status,
+    Card, CardId, DecisionRecord, DocumentType, Field, FieldSource, FileMeta, FileRole, Finding,
+    ProviderVerdict, Side, Status,
 };
 
 /// The fixed "now" of tests: 2026-03-01 12:00 UTC.
@@ -45,26 +46,6 @@ pub fn file(role: FileRole, name: &str, object_key: &str) -> FileMeta {
         media_type: "image/jpeg".into(),
         dimensions: Some((1600, 1000)),
         etag: None,
-    }
-}
-
-/// The list row of `card`, with fields below `threshold` counted as the daemon counts them.
-pub fn summary(card: &Card, threshold: f32) -> CardSummary {
-    CardSummary {
-        id: card.id,
-        user_id: card.user_id.clone(),
-        document_type: card.document_type,
-        country: card.country.clone(),
-        status: card.status,
-        verified: card.verified,
-        confirmed: card.confirmed,
-        confidence: card.confidence(),
-        low_confidence: u32::try_from(card.low_confidence_fields(threshold).len())
-            .unwrap_or(u32::MAX),
-        assignee: card.assignee.clone(),
-        version: card.version,
-        created_at: card.created_at,
-        updated_at: card.updated_at,
     }
 }
 
@@ -249,7 +230,7 @@ mod tests {
             },
             plain
         );
-        let row = summary(&changed, 0.8);
+        let row = crate::CardSummary::of(&changed, 0.8);
         assert_eq!(row.confidence, Some(0.4));
         assert_eq!(row.low_confidence, 1);
         assert_eq!(row.assignee.as_deref(), Some("alice"));

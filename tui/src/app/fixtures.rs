@@ -31,7 +31,7 @@ pub fn summary(id: u64) -> CardSummary {
     CardSummary {
         confidence: confidences[(id as usize) % confidences.len()],
         low_confidence: (id % 3) as u32,
-        ..fixtures::summary(&card, 0.8)
+        ..CardSummary::of(&card, 0.8)
     }
 }
 
