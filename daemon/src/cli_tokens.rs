@@ -4,39 +4,13 @@
 
 use std::io::Write;
 
+use idreview_protocol::cli::TokenCommand;
 use idreview_protocol::transport::connect_unix;
-use idreview_protocol::{IdReviewClient, NewToken, Role, RpcError, TokenInfo, TokenSpec};
+use idreview_protocol::{IdReviewClient, NewToken, RpcError, TokenInfo, TokenSpec};
 
 use crate::config::Config;
 use crate::store::Store;
 use crate::store::tokens::TokenError;
-
-/// `idreviewd token ...`.
-#[derive(Debug, Clone, clap::Subcommand)]
-pub enum TokenCommand {
-    /// Create a token and print it (only now; it is stored hashed) on standard output
-    Create {
-        /// A name for lists and the audit log, e.g. alice-laptop
-        #[arg(long)]
-        name: String,
-        /// submitter, reviewer or admin
-        #[arg(long)]
-        role: Role,
-        /// The token stops working after this many days
-        #[arg(long, value_name = "D")]
-        expires_days: Option<u32>,
-        /// Submitter tokens: the only user id the token acts for
-        #[arg(long, value_name = "USER_ID")]
-        user: Option<String>,
-    },
-    /// List tokens (never their secrets)
-    List,
-    /// Revoke a token; open connections using it fail their next call
-    Revoke {
-        /// The token's id (the part after `idr_`)
-        id: String,
-    },
-}
 
 /// Why a token command failed.
 #[derive(Debug, thiserror::Error)]
@@ -51,6 +25,8 @@ pub enum TokenCliError {
     Store(#[from] crate::store::StoreError),
     #[error("writing output: {0}")]
     Io(#[from] std::io::Error),
+    #[error("writing JSON: {0}")]
+    Json(#[from] serde_json::Error),
 }
 
 /// What the command does to tokens, wherever they live.
@@ -80,18 +56,8 @@ pub async fn run(
     let call = |e: tarpc::client::RpcError| TokenCliError::Call(e.to_string());
     let ctx = tarpc::context::current;
     match command {
-        TokenCommand::Create {
-            name,
-            role,
-            expires_days,
-            user,
-        } => {
-            let spec = TokenSpec {
-                name,
-                role,
-                expires_days,
-                user_id: user,
-            };
+        TokenCommand::Create(args) => {
+            let spec = TokenSpec::from(args);
             let new: NewToken = match &target {
                 Target::Daemon(c) => c.create_token(ctx(), spec).await.map_err(call)??,
                 Target::Store(s) => s.create_token(&spec, &actor).await?,
@@ -103,11 +69,16 @@ pub async fn run(
             )?;
             writeln!(out, "{}", new.token)?;
         }
-        TokenCommand::List => {
+        TokenCommand::List { json } => {
             let all: Vec<TokenInfo> = match &target {
                 Target::Daemon(c) => c.list_tokens(ctx()).await.map_err(call)??,
                 Target::Store(s) => s.list_tokens(),
             };
+            if json {
+                serde_json::to_writer_pretty(&mut *out, &all)?;
+                writeln!(out)?;
+                return finish(target).await;
+            }
             writeln!(
                 out,
                 "{:<12}  {:<20}  {:<9}  {:<12}  {:<10}  {:<10}  {:<16}  state",
@@ -147,6 +118,11 @@ pub async fn run(
             writeln!(out, "revoked token {} ({})", info.id, info.name)?;
         }
     }
+    finish(target).await
+}
+
+/// Flushes a store opened for the command.
+async fn finish(target: Target) -> Result<(), TokenCliError> {
     if let Target::Store(s) = target {
         s.flush().await?;
     }

@@ -62,7 +62,7 @@ enum Command {
     },
     /// Manage bearer tokens for remote clients (over the socket when the daemon runs)
     #[command(subcommand)]
-    Token(idreview_daemon::cli_tokens::TokenCommand),
+    Token(idreview_protocol::cli::TokenCommand),
     /// Generate a CA and a server certificate for the TLS listener
     GenCert {
         /// Folder for ca.pem, ca.key, server.pem and server.key

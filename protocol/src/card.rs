@@ -331,6 +331,28 @@ pub struct CardSummary {
     pub updated_at: DateTime<Utc>,
 }
 
+impl CardSummary {
+    /// The list row of `card`, counting its fields below `threshold` as unsure.
+    pub fn of(card: &Card, threshold: f32) -> CardSummary {
+        CardSummary {
+            id: card.id,
+            user_id: card.user_id.clone(),
+            document_type: card.document_type,
+            country: card.country.clone(),
+            status: card.status,
+            verified: card.verified,
+            confirmed: card.confirmed,
+            confidence: card.confidence(),
+            low_confidence: u32::try_from(card.low_confidence_fields(threshold).len())
+                .unwrap_or(u32::MAX),
+            assignee: card.assignee.clone(),
+            version: card.version,
+            created_at: card.created_at,
+            updated_at: card.updated_at,
+        }
+    }
+}
+
 /// One page of a list, with the number of cards matching the filter in all.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CardPage {

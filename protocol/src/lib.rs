@@ -3,15 +3,21 @@
 //! Everything that crosses the wire lives here and nowhere else: the domain types ([`card`]),
 //! list queries and their text form ([`query`]), the wire error ([`error`]), the `tarpc`
 //! service ([`service`]) and the handshake plus framed transport both ends speak ([`transport`]).
+//! With the `clap` feature, the token commands' flags both binaries share (`cli`); with
+//! `test-fixtures`, test data for every crate's tests (`fixtures`).
 //! Types are plain serde structs and enums because bincode cannot carry untagged, flattened or
 //! skipped fields.
 
 pub mod access;
 pub mod backup;
 pub mod card;
+#[cfg(feature = "clap")]
+pub mod cli;
 pub mod country;
 pub mod error;
 pub mod feed;
+#[cfg(feature = "test-fixtures")]
+pub mod fixtures;
 pub mod low_confidence;
 pub mod paths;
 pub mod query;

@@ -31,6 +31,23 @@ pub fn binary(name: &str) -> PathBuf {
     })
 }
 
+/// Writes `count` synthetic cards (users `PREFIX-00001` and up, a spread of statuses, types
+/// and field confidences, each with its audit event) straight into the store of `data_dir`
+/// with `idreviewd fill`; no daemon may run on it.
+pub fn fill(data_dir: &Path, count: usize, prefix: &str) {
+    let out = Command::new(binary("idreviewd"))
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(["fill", "--count", &count.to_string(), "--prefix", prefix])
+        .output()
+        .expect("run idreviewd fill");
+    assert!(
+        out.status.success(),
+        "idreviewd fill: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// A running daemon on its own data dir; killed when dropped.
 pub struct Daemon {
     pub data_dir: PathBuf,

@@ -1,12 +1,19 @@
 //! The console's scriptable commands against the real daemon: list, show and decide, in JSON
-//! and as tables, with their exit codes.
+//! and as tables, with their exit codes, on submitted cards and on thousands of filled ones;
+//! and what they say when no daemon answers.
 
+use std::collections::BTreeSet;
 use std::process::{Command, Output};
 use std::time::Duration;
 
-use idreview_protocol::{Card, CardPage, ItemResult, Status};
+use idreview_protocol::{
+    Card, CardFilter, CardId, CardPage, IdReviewClient, ItemResult, ListQuery, Status,
+};
 use idreview_tests::fixtures::{jpeg, manifest, write_submission};
-use idreview_tests::{Daemon, binary, card_of, wait_for};
+use idreview_tests::{Daemon, binary, card_of, fill, newest, wait_for};
+
+/// Cards of the filled daemon: more than two of the largest pages.
+const CARDS: u64 = 2500;
 
 fn idreview(daemon: &Daemon, args: &[&str]) -> Output {
     Command::new(binary("idreview"))
@@ -105,15 +112,137 @@ async fn list_show_and_decide_from_scripts() {
 }
 
 #[test]
-fn commands_without_a_daemon_say_how_to_start_one() {
+fn commands_and_the_console_name_the_socket_when_no_daemon_answers() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let out = Command::new(binary("idreview"))
-        .arg("--data-dir")
-        .arg(dir.path())
-        .arg("list")
-        .output()
-        .expect("run idreview");
+    let data = dir.path().to_string_lossy().into_owned();
+    let run = |args: &[&str]| {
+        Command::new(binary("idreview"))
+            .args(["--data-dir", &data])
+            .args(args)
+            .env_remove("IDREVIEW_CONFIG")
+            .env_remove("IDREVIEW_SOCKET")
+            .output()
+            .expect("run idreview")
+    };
+    let out = run(&["list"]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("idreviewd --data-dir"), "{err}");
+    assert!(
+        err.contains(&format!("no daemon at {data}/idreviewd.sock")),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("start it with `idreviewd --data-dir {data}`")),
+        "{err}"
+    );
+    let out = run(&["--no-spawn"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no daemon at"));
+}
+
+/// A daemon on `dir` holding [`CARDS`] filled cards.
+async fn filled(dir: &std::path::Path) -> Daemon {
+    fill(dir, CARDS as usize, "cli");
+    Daemon::start(dir).await
+}
+
+/// How many cards match `filter`, as the daemon counts them.
+async fn total(client: &IdReviewClient, filter: &str) -> u64 {
+    let query = ListQuery {
+        filter: CardFilter::parse(filter).expect("filter parses"),
+        limit: 1,
+        ..ListQuery::default()
+    };
+    client
+        .list_cards(tarpc::context::current(), query)
+        .await
+        .expect("rpc")
+        .expect("lists")
+        .total
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn list_pages_through_every_card_or_stops_at_the_limit() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let daemon = filled(dir.path()).await;
+    let out = idreview(&daemon, &["list", "--json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let page: CardPage = serde_json::from_slice(&out.stdout).expect("json page");
+    assert_eq!(page.total, CARDS);
+    assert_eq!(page.cards.len() as u64, CARDS);
+    let ids: BTreeSet<CardId> = page.cards.iter().map(|c| c.id).collect();
+    assert_eq!(ids.len() as u64, CARDS, "every card once");
+    // Newest first: the fill creates card 1 first.
+    assert_eq!(page.cards.last().map(|c| c.id), Some(CardId(1)));
+
+    let reviewable = total(&daemon.client().await, "status:needs_review").await;
+    assert!(reviewable > 3 && reviewable < CARDS, "{reviewable}");
+    let out = idreview(
+        &daemon,
+        &["list", "--limit", "3", "--filter", "status:needs_review"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = stdout(&out);
+    assert_eq!(text.lines().count(), 5, "header, 3 rows, count:\n{text}");
+    assert!(
+        text.ends_with(&format!("3 of {reviewable} cards\n")),
+        "{text}"
+    );
+
+    let out = idreview(&daemon, &["list", "--filter", "status:done"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--filter"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn show_and_decide_report_per_card_and_fail_on_any_failure() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let daemon = filled(dir.path()).await;
+    let client = daemon.client().await;
+    let out = idreview(&daemon, &["show", "7", "--json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let shown: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(shown["card"]["id"], 7);
+    assert_eq!(shown["audit"][0]["action"], "card.imported");
+
+    let out = idreview(&daemon, &["show", "99999"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("card 99999 not found"));
+
+    // Cards without doubts are approved as they are; a decided card cannot be rejected.
+    let sure = newest(&client, "status:needs_review conf:>=0.8", 2).await;
+    let [first, second] = sure[..] else {
+        panic!("the fill makes cards without doubts: {sure:?}")
+    };
+    let open = newest(&client, "status:needs_review conf:<0.8", 1).await[0];
+    let (first, second, open) = (first.to_string(), second.to_string(), open.to_string());
+    let out = idreview(&daemon, &["decide", &first, &second, "--approve"]);
+    assert!(out.status.success(), "{}", stdout(&out));
+    let out = idreview(
+        &daemon,
+        &["decide", &first, &open, "--reject", "--reason", "blurry"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    assert!(
+        text.contains("FAILED") && text.contains("1 rejected, 1 failed"),
+        "{text}"
+    );
+    let out = idreview(&daemon, &["decide", &first, "--reject", "--json"]);
+    assert!(
+        !out.status.success(),
+        "a reject without a reason is refused"
+    );
 }

@@ -8,22 +8,12 @@ use std::time::{Duration, Instant};
 
 use idreview_protocol::{FieldSource, Status};
 use idreview_tests::tmux::Tmux;
-use idreview_tests::{Daemon, binary, card, newest};
+use idreview_tests::{Daemon, binary, card, fill, newest};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bulk_approval_claim_and_correction_reach_the_store() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let fill = Command::new(binary("idreviewd"))
-        .arg("--data-dir")
-        .arg(dir.path())
-        .args(["fill", "--count", "30", "--prefix", "tmux"])
-        .output()
-        .expect("run idreviewd fill");
-    assert!(
-        fill.status.success(),
-        "{}",
-        String::from_utf8_lossy(&fill.stderr)
-    );
+    fill(dir.path(), 30, "tmux");
     let daemon = Daemon::start(dir.path()).await;
     let client = daemon.client().await;
     let reviewable = newest(&client, "status:needs_review", 1000).await.len();

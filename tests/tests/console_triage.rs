@@ -5,27 +5,12 @@
 //! clears the marks; quitting with Ctrl-C gives the claim back; after a daemon restart the open
 //! card is claimed again and the status line and the title agree.
 
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use idreview_protocol::Status;
 use idreview_tests::tmux::Tmux;
-use idreview_tests::{Daemon, binary, card, newest};
+use idreview_tests::{Daemon, binary, card, fill, newest};
 use tarpc::context;
-
-fn fill(dir: &std::path::Path, count: usize) {
-    let fill = Command::new(binary("idreviewd"))
-        .arg("--data-dir")
-        .arg(dir)
-        .args(["fill", "--count", &count.to_string(), "--prefix", "tri"])
-        .output()
-        .expect("run idreviewd fill");
-    assert!(
-        fill.status.success(),
-        "{}",
-        String::from_utf8_lossy(&fill.stderr)
-    );
-}
 
 fn console(dir: &std::path::Path) -> String {
     format!(
@@ -46,7 +31,7 @@ async fn wait_until(what: &str, mut done: impl AsyncFnMut() -> bool) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_queue_steps_to_the_next_card_and_doubts_need_a_reason_at_80x24() {
     let dir = tempfile::tempdir().expect("tempdir");
-    fill(dir.path(), 30);
+    fill(dir.path(), 30, "tri");
     let daemon = Daemon::start(dir.path()).await;
     let client = daemon.client().await;
     let queue = newest(&client, "status:needs_review low:yes", 1000).await;
@@ -110,7 +95,7 @@ async fn the_queue_steps_to_the_next_card_and_doubts_need_a_reason_at_80x24() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unseen_cards_are_asked_about_and_claims_survive_a_restart_at_200x50() {
     let dir = tempfile::tempdir().expect("tempdir");
-    fill(dir.path(), 120);
+    fill(dir.path(), 120, "tri");
     let lease = [("IDREVIEW__REVIEW__LEASE_SECS", "4")];
     let daemon = Daemon::start_with(dir.path(), &lease).await;
     let client = daemon.client().await;

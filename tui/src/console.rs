@@ -12,13 +12,14 @@ use ratatui::crossterm::event::{self, Event};
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
 
-use crate::app::{Action, App, CHROME_ROWS, Command, Theme};
+use crate::app::{App, CHROME_ROWS, Theme};
 use crate::error::Error;
-use crate::rpc::{self, Endpoint, Request};
+use crate::message::{Action, Command, Request};
+use crate::rpc::{self, Endpoint};
 use crate::saved::SavedView;
 use crate::settings::Settings;
 use crate::terminal::TerminalGuard;
-use crate::{keys, spawn, ui};
+use crate::{spawn, ui};
 
 /// How often the input thread checks whether the console is closing.
 const INPUT_POLL: Duration = Duration::from_millis(200);
@@ -107,7 +108,7 @@ pub async fn run(settings: &Settings, allow_spawn: bool) -> Result<(), Error> {
         }
         commands = tokio::select! {
             event = events.recv() => match event {
-                Some(Event::Key(key)) => keys::press(&mut app, key),
+                Some(Event::Key(key)) => app.press(key),
                 Some(Event::Resize(_, rows)) => app.update(Action::Resize { rows }),
                 Some(_) => vec![],
                 None => break Err(Error::Io(std::io::Error::other("the terminal input closed"))),

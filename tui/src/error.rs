@@ -1,9 +1,11 @@
-//! The console library's error type: everything that can stop a command or the console, with a
-//! message a person can act on.
+//! The console library's error types: everything that can stop a command or the console
+//! ([`Error`]), including why a local daemon could not be started ([`SpawnError`]), each with
+//! a message a person can act on.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
-use crate::rpc::CallError;
+use crate::message::CallError;
 
 /// Why a command or the console could not do its job.
 #[derive(Debug, thiserror::Error)]
@@ -22,7 +24,7 @@ pub enum Error {
     Remote { addr: String, message: String },
     /// Starting a local daemon failed.
     #[error(transparent)]
-    Spawn(#[from] crate::spawn::SpawnError),
+    Spawn(#[from] SpawnError),
     /// An RPC failed, either on the way or in the daemon.
     #[error(transparent)]
     Call(#[from] CallError),
@@ -35,4 +37,32 @@ pub enum Error {
     /// Encoding JSON output failed.
     #[error("cannot encode JSON: {0}")]
     Json(#[from] serde_json::Error),
+}
+
+/// Why a local daemon could not be started.
+#[derive(Debug, thiserror::Error)]
+pub enum SpawnError {
+    #[error("cannot create the data dir {dir}: {source}")]
+    DataDir {
+        dir: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot open the daemon log {log}: {source}")]
+    Log {
+        log: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot start {binary} (looked next to this program, then on PATH): {source}")]
+    Start {
+        binary: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("the daemon exited ({status}) before it answered; see {log}")]
+    Exited { status: String, log: PathBuf },
+    #[error("the daemon did not answer on {socket} within {waited:?}; see {log}")]
+    NoAnswer {
+        socket: PathBuf,
+        waited: Duration,
+        log: PathBuf,
+    },
 }

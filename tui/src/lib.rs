@@ -9,6 +9,7 @@ pub mod display;
 pub mod error;
 pub mod image;
 pub mod keys;
+pub mod message;
 pub mod rpc;
 pub mod saved;
 pub mod settings;

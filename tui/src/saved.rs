@@ -1,6 +1,6 @@
 //! The console's memory between runs: the last filter and sort, in a small TOML file
 //! (`DATA/console-state.toml`). A missing or unreadable file means a fresh start, never an
-//! error; the event loop writes it whenever the app asks with [`crate::app::Command::SaveView`].
+//! error; the event loop writes it whenever the app asks with [`crate::message::Command::SaveView`].
 
 use std::path::Path;
 

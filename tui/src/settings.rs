@@ -10,6 +10,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::error::Error;
+use crate::keys::{Binding, custom};
 
 /// The parts of `config.toml` the console cares about.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
@@ -78,7 +79,7 @@ pub enum KeyList {
 
 impl ConsoleConfig {
     /// The key table in force: the defaults with `[console.keys]` applied.
-    pub fn key_table(&self) -> Result<Vec<crate::keys::Binding>, String> {
+    pub fn key_table(&self) -> Result<Vec<Binding>, String> {
         let overrides = self
             .keys
             .iter()
@@ -90,7 +91,7 @@ impl ConsoleConfig {
                 (name.clone(), keys)
             })
             .collect();
-        crate::keys::custom::customized(&overrides)
+        custom::customized(&overrides)
     }
 }
 

@@ -8,39 +8,11 @@ use std::time::{Duration, Instant};
 
 use idreview_protocol::transport::Welcome;
 
-use crate::error::Error;
+use crate::error::{Error, SpawnError};
 use crate::rpc::{Endpoint, Rpc};
 
 /// The daemon's binary name.
 const DAEMON: &str = "idreviewd";
-
-/// Why a local daemon could not be started.
-#[derive(Debug, thiserror::Error)]
-pub enum SpawnError {
-    #[error("cannot create the data dir {dir}: {source}")]
-    DataDir {
-        dir: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("cannot open the daemon log {log}: {source}")]
-    Log {
-        log: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("cannot start {binary} (looked next to this program, then on PATH): {source}")]
-    Start {
-        binary: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("the daemon exited ({status}) before it answered; see {log}")]
-    Exited { status: String, log: PathBuf },
-    #[error("the daemon did not answer on {socket} within {waited:?}; see {log}")]
-    NoAnswer {
-        socket: PathBuf,
-        waited: Duration,
-        log: PathBuf,
-    },
-}
 
 /// `idreviewd` beside the running executable if it is there, else the bare name for `PATH`.
 pub fn daemon_binary() -> PathBuf {

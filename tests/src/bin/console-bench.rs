@@ -11,9 +11,9 @@ use anyhow::{Context, Result};
 use chrono::Utc;
 use idreview_daemon::config::Config;
 use idreview_protocol::ListQuery;
-use idreview_tui::app::{Action, App, Command, Theme};
-use idreview_tui::keys;
-use idreview_tui::rpc::{Endpoint, Request, RpcHandle, spawn_worker};
+use idreview_tui::app::{App, Theme};
+use idreview_tui::message::{Action, Command, Request};
+use idreview_tui::rpc::{Endpoint, RpcHandle, spawn_worker};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -207,7 +207,7 @@ fn ms(d: Duration) -> String {
 }
 
 fn press_commands(app: &mut App, code: KeyCode) -> Vec<Command> {
-    keys::press(app, KeyEvent::new(code, KeyModifiers::NONE))
+    app.press(KeyEvent::new(code, KeyModifiers::NONE))
 }
 
 fn press(app: &mut App, worker: &RpcHandle, code: KeyCode) {

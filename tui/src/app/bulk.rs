@@ -3,8 +3,8 @@
 
 use idreview_protocol::{CardId, CardRef, ItemResult, ListQuery, RpcError};
 
-use super::{App, BulkReport, BulkRun, CHROME_ROWS, Command, Prompt, PromptKind, Screen};
-use crate::rpc::{BulkOp, CallError, Request};
+use super::{App, BulkReport, BulkRun, CHROME_ROWS, Prompt, PromptKind, Screen};
+use crate::message::{Action, BulkOp, CallError, Command, Request};
 
 impl App {
     /// Marks or unmarks the selected card and moves down.
@@ -17,7 +17,7 @@ impl App {
             self.list.marks.insert(id, version);
         }
         self.list.anchor = Some(self.list.cursor);
-        self.update(super::Action::MoveDown)
+        self.update(Action::MoveDown)
     }
 
     /// Marks the selected card, moves by `delta` and marks the card there once its page is in.

@@ -1,14 +1,12 @@
-//! Fake cards, pages and a fixed clock for the console's tests, so that snapshots are stable.
+//! The console's test data, built on `idreview_protocol::fixtures`: a spread of list rows, a
+//! card with fields of every band, its audit history and counts, at a fixed clock, so that
+//! snapshots are stable.
 
-use chrono::{DateTime, Duration, TimeZone, Utc};
+use chrono::Duration;
+use idreview_protocol::fixtures::{self, field};
 use idreview_protocol::*;
 
-/// The fixed "now" of every test.
-pub fn now() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0)
-        .single()
-        .expect("valid date")
-}
+pub use idreview_protocol::fixtures::now;
 
 /// A summary of card `id`, created `id` hours (well, a spread of ages) before [`now`].
 pub fn summary(id: u64) -> CardSummary {
@@ -22,20 +20,18 @@ pub fn summary(id: u64) -> CardSummary {
         Status::Rejected,
     ];
     let confidences = [Some(0.42), Some(0.65), Some(0.93), None];
+    let card = fixtures::card(id)
+        .document_type(types[(id as usize) % types.len()])
+        .country((!id.is_multiple_of(3)).then(|| ["DE", "FR", "NL"][(id % 3) as usize]))
+        .status(statuses[(id as usize) % statuses.len()])
+        .assignee(id.is_multiple_of(2).then_some("alice"), None)
+        .version(id + 1)
+        .created_at(now() - Duration::seconds(age))
+        .build();
     CardSummary {
-        id: CardId(id),
-        user_id: format!("user-{id:03}"),
-        document_type: types[(id as usize) % types.len()],
-        country: (!id.is_multiple_of(3)).then(|| ["DE", "FR", "NL"][(id % 3) as usize].to_string()),
-        status: statuses[(id as usize) % statuses.len()],
-        verified: false,
-        confirmed: false,
         confidence: confidences[(id as usize) % confidences.len()],
         low_confidence: (id % 3) as u32,
-        assignee: id.is_multiple_of(2).then(|| "alice".to_string()),
-        version: id + 1,
-        created_at: now() - Duration::seconds(age),
-        updated_at: now(),
+        ..CardSummary::of(&card, 0.8)
     }
 }
 
@@ -48,65 +44,41 @@ pub fn page(offset: u64, len: u64, total: u64) -> CardPage {
     }
 }
 
-fn field(name: &str, value: &str, confidence: f32, source: FieldSource) -> Field {
-    Field {
-        name: name.into(),
-        value: value.into(),
-        confidence,
-        source,
-        side: Side::Front,
-        bbox: None,
-        candidates: vec![],
-    }
-}
-
 /// A whole card with fields of every band, files, findings and a provider verdict.
 pub fn card(id: u64) -> Card {
-    let s = summary(id);
-    Card {
-        id: s.id,
-        user_id: s.user_id,
-        document_type: DocumentType::Passport,
-        country: Some("DE".into()),
-        status: Status::NeedsReview,
-        verified: false,
-        confirmed: true,
-        fields: vec![
-            field("surname", "MUSTERMANN", 0.97, FieldSource::Mrz),
-            field("given_names", "ERIKA", 0.71, FieldSource::Visual),
-            field("document_number", "C01X00T47", 0.38, FieldSource::Visual),
-            field("birth_date", "1964-08-12", 0.88, FieldSource::Mrz),
-        ],
-        files: vec![FileMeta {
-            role: FileRole::Front,
-            name: "front.jpg".into(),
-            object_key: format!("users/user-{id:03}/id-card/{id}/front.jpg"),
-            sha256: "ab".repeat(32),
-            size: 1_843_200,
-            media_type: "image/jpeg".into(),
-            dimensions: Some((1600, 1000)),
-            etag: None,
-        }],
-        findings: vec![Finding {
+    fixtures::card(id)
+        .confirmed(true)
+        .field(field("surname", "MUSTERMANN", 0.97, FieldSource::Mrz))
+        .field(field("given_names", "ERIKA", 0.71, FieldSource::Visual))
+        .field(field(
+            "document_number",
+            "C01X00T47",
+            0.38,
+            FieldSource::Visual,
+        ))
+        .field(field("birth_date", "1964-08-12", 0.88, FieldSource::Mrz))
+        .file(fixtures::file(
+            FileRole::Front,
+            "front.jpg",
+            &format!("users/user-{id:03}/id-card/{id}/front.jpg"),
+        ))
+        .finding(Finding {
             rule: "document_expired".into(),
             severity: Severity::Warning,
             message: "expired on 2025-12-31".into(),
-        }],
-        provider: Some(ProviderVerdict {
+        })
+        .provider(ProviderVerdict {
             provider: "local".into(),
             decision: "review".into(),
             warnings: vec![],
             transaction_id: None,
             failure: None,
-        }),
-        decision: None,
-        assignee: None,
-        lease_until: None,
-        version: 3,
-        source: "inbox/user-001".into(),
-        created_at: now() - Duration::hours(5),
-        updated_at: now() - Duration::minutes(4),
-    }
+        })
+        .version(3)
+        .source("inbox/user-001")
+        .created_at(now() - Duration::hours(5))
+        .updated_at(now() - Duration::minutes(4))
+        .build()
 }
 
 /// The card's audit history.

@@ -13,6 +13,9 @@ pub const QUICK_STATUSES: [Status; 4] = [
     Status::Rejected,
 ];
 
+/// The query the low-confidence queue lists.
+pub const QUEUE_FILTER: &str = "status:needs_review low:yes";
+
 /// One kind of request: whether it is out, and whether another was wanted meanwhile.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct InFlight {

@@ -1,10 +1,13 @@
 //! The console's state and the one place it changes: [`App::update`] takes an [`Action`] and
-//! returns the [`Command`]s it calls for. Rendering reads `&App`; nothing else writes it.
+//! returns the [`Command`]s it calls for. Rendering reads `&App`; nothing else writes it. The
+//! child files add `impl App` blocks and import [`App`] from here, so this file re-exports only
+//! from children that do not (`list`, `state`): no file imports itself through others
+//! (`tui/tests/import_cycles.rs`).
 
-mod action;
 mod bulk;
 #[cfg(test)]
 pub mod fixtures;
+mod input;
 mod list;
 mod navigate;
 mod picture;
@@ -14,9 +17,7 @@ mod results;
 mod review;
 mod state;
 
-pub use action::{Action, Command};
-pub use list::{InFlight, ListState, QUICK_STATUSES, rows_label};
-pub use queue::{QUEUE_FILTER, first_low};
+pub use list::{InFlight, ListState, QUEUE_FILTER, QUICK_STATUSES, rows_label};
 pub use state::{
     BulkReport, BulkRun, Connection, Detail, DocImage, Level, Prompt, PromptKind, Screen,
     StatusLine, Theme,
@@ -25,7 +26,8 @@ pub use state::{
 use chrono::{DateTime, Utc};
 use idreview_protocol::{Health, ListQuery, SortKey};
 
-use crate::rpc::{BulkOp, Request};
+use crate::keys::{BINDINGS, Binding};
+use crate::message::{Action, BulkOp, Command, Request};
 use crate::saved::SavedView;
 
 /// Rows of the list screen that are not table rows: header, filter line, column titles,
@@ -64,7 +66,7 @@ pub struct App {
     /// Colours and confidence bands.
     pub theme: Theme,
     /// The key table in force: the defaults with `[console.keys]` applied.
-    pub keys: std::sync::Arc<Vec<crate::keys::Binding>>,
+    pub keys: std::sync::Arc<Vec<Binding>>,
     /// Page size follows the window (config `page_size = 0`).
     pub fit_page: bool,
     /// The terminal's height; 0 until the first resize.
@@ -110,7 +112,7 @@ impl App {
             list: ListState::new(query),
             detail: None,
             theme,
-            keys: std::sync::Arc::new(crate::keys::BINDINGS.to_vec()),
+            keys: std::sync::Arc::new(BINDINGS.to_vec()),
             fit_page,
             rows: 0,
             health_loading: InFlight::default(),

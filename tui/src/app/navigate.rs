@@ -1,8 +1,9 @@
 //! Moving around: the list cursor and its pages, scrolling the detail, help and results
 //! screens, opening a card (with its claim) and closing screens (giving the claim back).
 
-use super::{App, CHROME_ROWS, Command, DETAIL_CHROME_ROWS, DETAIL_PAGE, Detail, Screen};
-use crate::rpc::Request;
+use super::{App, CHROME_ROWS, DETAIL_CHROME_ROWS, DETAIL_PAGE, Detail, Screen};
+use crate::keys;
+use crate::message::{Command, Request};
 
 impl App {
     pub(super) fn page_step(&self) -> i64 {
@@ -12,7 +13,7 @@ impl App {
     pub(super) fn move_by(&mut self, delta: i64) -> Vec<Command> {
         let visible = self.rows.saturating_sub(DETAIL_CHROME_ROWS);
         if self.help {
-            let last = crate::ui::help_lines(&self.keys).saturating_sub(usize::from(visible));
+            let last = keys::help_lines(&self.keys).saturating_sub(usize::from(visible));
             let last = u16::try_from(last).unwrap_or(u16::MAX);
             self.help_scroll = match delta.is_negative() {
                 true => self.help_scroll.saturating_sub(1),

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use idreview_protocol::{Card, CardId};
 use image::DynamicImage;
 
-use super::{App, Command, DocImage};
-use crate::rpc::Request;
+use super::{App, DocImage};
+use crate::message::{Command, Request};
 
 /// The card's image files, front first.
 pub fn image_files(card: &Card) -> Vec<&str> {

@@ -3,8 +3,8 @@
 
 use idreview_protocol::CardRef;
 
-use super::{App, Command, PromptKind, Screen};
-use crate::rpc::BulkOp;
+use super::{App, PromptKind, Screen};
+use crate::message::{BulkOp, Command};
 
 impl App {
     /// The card an action acts on, with the version on screen.

@@ -4,13 +4,12 @@
 
 use idreview_protocol::{Card, CardFilter, CardId, CardRef};
 
-use super::{App, Command, Screen};
+use super::list::QUEUE_FILTER;
+use super::{App, Screen};
+use crate::message::Command;
 
 /// What the status line says when a card has no unsure field left.
 pub const SETTLED: &str = "no more fields to check; a approve · r reject · ] next card";
-
-/// The query the queue lists.
-pub const QUEUE_FILTER: &str = "status:needs_review low:yes";
 
 /// The first field at or after `from` whose confidence is below `threshold`.
 pub fn first_low(card: &Card, from: usize, threshold: f32) -> Option<usize> {

@@ -4,8 +4,9 @@
 
 use idreview_protocol::{AuditEvent, Card, CardId, CardPage, Changes, Health, ListQuery};
 
-use super::{App, Command, Screen};
-use crate::rpc::{CallError, Request};
+use super::queue::first_low;
+use super::{App, Screen};
+use crate::message::{CallError, Command, Request};
 
 impl App {
     /// Takes new counts.
@@ -39,7 +40,7 @@ impl App {
                 if let Some(at) = open.and_then(|d| self.list.position(d.id)) {
                     self.list.cursor = at;
                 }
-                if std::mem::take(&mut self.pending_open) && self.screen == super::Screen::List {
+                if std::mem::take(&mut self.pending_open) && self.screen == Screen::List {
                     return self.open_detail();
                 }
                 vec![]
@@ -71,7 +72,7 @@ impl App {
                 && let Ok(card) = &result
             {
                 let threshold = self.theme.bands[1];
-                detail.field = super::queue::first_low(card, 0, threshold).unwrap_or(0);
+                detail.field = first_low(card, 0, threshold).unwrap_or(0);
             }
             detail.card = Some(result);
             if !again {

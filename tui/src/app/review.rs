@@ -3,8 +3,9 @@
 
 use idreview_protocol::{Card, CardId, CardRef, RpcError};
 
-use super::{App, Command, Prompt, PromptKind, Screen};
-use crate::rpc::{CallError, Request};
+use super::queue::{SETTLED, first_low};
+use super::{App, Prompt, PromptKind, Screen};
+use crate::message::{CallError, Command, Request};
 
 impl App {
     /// Takes the claimed card; if the claim was refused, says why and loads the card to read.
@@ -33,7 +34,7 @@ impl App {
                 // unsure field.
                 let renewal = detail.claimed && detail.card().is_some();
                 if detail.card().is_none() {
-                    detail.field = super::queue::first_low(&card, 0, threshold).unwrap_or(0);
+                    detail.field = first_low(&card, 0, threshold).unwrap_or(0);
                 }
                 detail.card = Some(Ok(card));
                 detail.claimed = true;
@@ -220,10 +221,7 @@ impl App {
                     detail.card = Some(Ok(card));
                 }
                 match self.advance_field() {
-                    Some(_) => self.info(format!(
-                        "corrected {field} of card {id}; {}",
-                        super::queue::SETTLED
-                    )),
+                    Some(_) => self.info(format!("corrected {field} of card {id}; {}", SETTLED)),
                     None => self.info(format!("corrected {field} of card {id}")),
                 }
                 let mut out = self.request_list();

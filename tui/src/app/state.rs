@@ -3,7 +3,7 @@
 
 use idreview_protocol::{AuditEvent, Card, CardId, CardRef, Role};
 
-use crate::rpc::{BulkOp, CallError};
+use crate::message::{BulkOp, CallError};
 
 /// The screen under any prompt or help.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

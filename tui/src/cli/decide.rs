@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use idreview_protocol::{CardRef, DecideRequest, Decision, ItemResult, RpcError};
 
-use super::{DecideArgs, table};
+use super::args::DecideArgs;
+use super::table;
 use crate::error::Error;
 use crate::rpc::Rpc;
 
@@ -131,7 +132,7 @@ pub fn human(decision: Decision, items: &[ItemResult]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cli::{Cli, CliCommand};
+    use crate::cli::args::{Cli, CliCommand};
     use clap::Parser;
     use idreview_protocol::{CardId, RpcError};
 

@@ -8,7 +8,8 @@ use std::process::ExitCode;
 use chrono::Utc;
 use idreview_protocol::{CardFilter, CardPage, CardSummary, ListQuery};
 
-use super::{ListArgs, table};
+use super::args::ListArgs;
+use super::table;
 use crate::display;
 use crate::error::Error;
 use crate::rpc::Rpc;

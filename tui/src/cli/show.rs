@@ -7,7 +7,8 @@ use std::process::ExitCode;
 use idreview_protocol::{AuditEvent, Card};
 use serde::Serialize;
 
-use super::{ShowArgs, table};
+use super::args::ShowArgs;
+use super::table;
 use crate::display;
 use crate::error::Error;
 use crate::rpc::Rpc;

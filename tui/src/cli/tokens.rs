@@ -4,9 +4,10 @@
 use std::io::Write;
 use std::process::ExitCode;
 
+use idreview_protocol::cli::TokenCommand;
 use idreview_protocol::{TokenInfo, TokenSpec};
 
-use super::{TokenCommand, table};
+use super::table;
 use crate::error::Error;
 use crate::rpc::Rpc;
 
@@ -17,19 +18,8 @@ pub async fn run(
     out: &mut impl Write,
 ) -> Result<ExitCode, Error> {
     match command {
-        TokenCommand::Create {
-            name,
-            role,
-            expires_days,
-            user,
-        } => {
-            let spec = TokenSpec {
-                name,
-                role,
-                expires_days,
-                user_id: user,
-            };
-            let new = rpc.create_token(spec).await?;
+        TokenCommand::Create(args) => {
+            let new = rpc.create_token(TokenSpec::from(args)).await?;
             eprintln!(
                 "created token {} ({}, role {}); it is shown only now:",
                 new.info.id, new.info.name, new.info.role

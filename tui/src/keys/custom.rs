@@ -4,8 +4,8 @@
 
 use std::collections::BTreeMap;
 
-use super::{BINDINGS, Binding, Context, Key};
-use crate::app::Action;
+use super::table::{BINDINGS, Binding, Context, Key};
+use crate::message::Action;
 
 /// The config name of every action a key may be bound to.
 pub fn action_name(action: &Action) -> Option<&'static str> {

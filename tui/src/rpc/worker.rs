@@ -5,90 +5,17 @@
 
 use std::time::Duration;
 
-use idreview_protocol::{
-    CardId, CardRef, DecideRequest, Decision, FieldCorrection, ItemResult, ListQuery,
-};
+use idreview_protocol::{CardRef, DecideRequest, Decision, FieldCorrection, ItemResult, ListQuery};
 use tokio::sync::mpsc;
 
-use super::{CallError, Endpoint, Rpc};
-use crate::app::Action;
+use super::client::{Endpoint, Rpc};
+use crate::message::{Action, BulkOp, CallError, Request};
 
 /// Cards per `decide` / `set_verified` call of a bulk run; progress is reported between chunks.
 pub const CHUNK: usize = 500;
 
 /// How long one change-feed call waits on the daemon.
 const FEED_WAIT: Duration = Duration::from_secs(10);
-
-/// A bulk action on many cards.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BulkOp {
-    Approve,
-    /// Approve cards the daemon refused for their doubts, with the reviewer's reason.
-    ApproveOverDoubts,
-    Reject,
-    Verify,
-    Unverify,
-}
-
-impl BulkOp {
-    /// The verb, for prompts: `approve`.
-    pub fn verb(self) -> &'static str {
-        match self {
-            BulkOp::Approve => "approve",
-            BulkOp::ApproveOverDoubts => "approve over doubts",
-            BulkOp::Reject => "reject",
-            BulkOp::Verify => "verify",
-            BulkOp::Unverify => "unverify",
-        }
-    }
-
-    /// The past tense, for results: `approved`.
-    pub fn done(self) -> &'static str {
-        match self {
-            BulkOp::Approve | BulkOp::ApproveOverDoubts => "approved",
-            BulkOp::Reject => "rejected",
-            BulkOp::Verify => "verified",
-            BulkOp::Unverify => "unverified",
-        }
-    }
-}
-
-/// What the console asks the worker for. Each answer comes back as one [`Action`] (a bulk run
-/// also sends progress on the way).
-#[derive(Debug, Clone, PartialEq)]
-pub enum Request {
-    Health,
-    List(ListQuery),
-    Card(CardId),
-    Audit(CardId),
-    /// Claim the card and load it.
-    Claim(CardId),
-    Release(CardId),
-    Correct {
-        card: CardRef,
-        field: String,
-        value: String,
-    },
-    /// The references of the cards at positions `from..to` of `query`'s order.
-    Collect {
-        query: ListQuery,
-        from: u64,
-        to: u64,
-    },
-    /// `op` on every card, in chunks of [`CHUNK`].
-    Bulk {
-        op: BulkOp,
-        cards: Vec<CardRef>,
-        reason: String,
-    },
-    /// One long-poll of the change feed after cursor `since`.
-    Changes(u64),
-    /// A card's image file, fetched and decoded off the UI thread.
-    Image {
-        id: CardId,
-        name: String,
-    },
-}
 
 /// The console's side of the worker.
 #[derive(Debug, Clone)]

@@ -7,6 +7,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
+use super::image::ImageCache;
 use super::theme;
 use crate::app::{App, Detail, Theme};
 use crate::display;
@@ -54,7 +55,7 @@ fn holder(app: &App, card: &Card) -> String {
 }
 
 /// Draws the page, scrolled as far as the app says but never past its end.
-pub fn render(app: &App, frame: &mut Frame, area: Rect, images: &mut super::ImageCache) {
+pub fn render(app: &App, frame: &mut Frame, area: Rect, images: &mut ImageCache) {
     let Some(detail) = &app.detail else {
         return;
     };

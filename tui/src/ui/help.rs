@@ -8,43 +8,16 @@ use ratatui::widgets::Paragraph;
 
 use super::theme;
 use crate::app::App;
-use crate::keys::{self, Context};
-
-/// Contexts in the left and the right column.
-const COLUMNS: [&[Context]; 2] = [
-    &[Context::List, Context::Detail],
-    &[
-        Context::Cards,
-        Context::Prompt,
-        Context::Confirm,
-        Context::Results,
-        Context::Help,
-        Context::Global,
-    ],
-];
+use crate::keys::{self, Context, HELP_COLUMNS};
 
 /// Draws every binding of the app's key table, grouped by context, in two columns scrolled
 /// together.
 pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     let halves = Layout::horizontal([Constraint::Fill(1), Constraint::Fill(1)]).split(area);
-    for (contexts, half) in COLUMNS.iter().zip(halves.iter()) {
+    for (contexts, half) in HELP_COLUMNS.iter().zip(halves.iter()) {
         let column = column(app, contexts).scroll((app.help_scroll, 0));
         frame.render_widget(column, *half);
     }
-}
-
-/// The lines of the taller column, for the furthest the help scrolls.
-pub fn line_count(table: &[keys::Binding]) -> usize {
-    COLUMNS
-        .iter()
-        .map(|contexts| {
-            contexts
-                .iter()
-                .map(|c| keys::help_rows(table, *c).len() + 2)
-                .sum::<usize>()
-        })
-        .max()
-        .unwrap_or(0)
 }
 
 fn column<'a>(app: &App, contexts: &[Context]) -> Paragraph<'a> {

@@ -23,12 +23,6 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::LineGauge;
 
 use crate::app::{App, Connection, Prompt, Screen};
-use crate::keys;
-
-/// Lines of the help screen's taller column, for scrolling.
-pub fn help_lines(table: &[keys::Binding]) -> usize {
-    help::line_count(table)
-}
 
 pub use image::ImageCache;
 
@@ -144,7 +138,7 @@ fn status_line(app: &App) -> Line<'_> {
 
 fn hint_line(app: &App) -> Line<'static> {
     let mut spans = Vec::new();
-    for (i, (key, word)) in keys::hints(app).into_iter().enumerate() {
+    for (i, (key, word)) in app.hints().into_iter().enumerate() {
         if i > 0 {
             spans.push(Span::styled(" · ", theme::dim()));
         }

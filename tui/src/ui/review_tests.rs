@@ -5,9 +5,8 @@ use idreview_protocol::{CardId, CardRef, ItemResult, RpcError, SortKey, Status};
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::tests::{detail, draw, draw_sized, loaded, press, type_text};
-use crate::app::{Action, Command, Level, PromptKind, Screen};
-use crate::keys;
-use crate::rpc::{BulkOp, CallError, Request};
+use crate::app::{Level, PromptKind, Screen};
+use crate::message::{Action, BulkOp, CallError, Command, Request};
 
 fn version_of(id: u64) -> Option<u64> {
     Some(id + 1)
@@ -95,14 +94,14 @@ fn marks_then_bulk_approve_confirms_shows_progress_and_results() {
 fn shift_arrows_extend_the_marks() {
     let mut app = loaded();
     let shift_down = KeyEvent::new(KeyCode::Down, KeyModifiers::SHIFT);
-    keys::press(&mut app, shift_down);
-    keys::press(&mut app, shift_down);
+    app.press(shift_down);
+    app.press(shift_down);
     let marked: Vec<u64> = app.list.marks.keys().map(|id| id.0).collect();
     assert_eq!(marked, vec![1, 2, 3]);
     assert_eq!(app.list.cursor, 2);
     press(&mut app, KeyCode::Down);
     assert_eq!(app.list.marks.len(), 3, "a plain arrow only moves");
-    keys::press(&mut app, KeyEvent::new(KeyCode::Up, KeyModifiers::SHIFT));
+    app.press(KeyEvent::new(KeyCode::Up, KeyModifiers::SHIFT));
     assert_eq!(app.list.marks.len(), 4);
 }
 
@@ -157,7 +156,7 @@ fn sort_keys_step_and_flip_and_the_view_is_remembered() {
     }
     assert_eq!(app.list.query.sort, SortKey::Confidence);
     let shift_o = KeyEvent::new(KeyCode::Char('O'), KeyModifiers::SHIFT);
-    keys::press(&mut app, shift_o);
+    app.press(shift_o);
     assert!(!app.list.query.descending);
     let query = app.list.query.clone();
     app.update(Action::PageLoaded {
@@ -179,7 +178,7 @@ fn correcting_the_focused_field() {
         Some("C01X00T47")
     );
     let ctrl_u = KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL);
-    keys::press(&mut app, ctrl_u);
+    app.press(ctrl_u);
     type_text(&mut app, "C01X00T48");
     insta::assert_snapshot!("correction_prompt", draw(&app));
     let commands = press(&mut app, KeyCode::Enter);

@@ -7,9 +7,8 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use crate::app::{Action, App, Command, Connection, Level, Screen, Theme, fixtures};
-use crate::keys;
-use crate::rpc::{BulkOp, CallError, Request};
+use crate::app::{App, Connection, Level, Screen, Theme, fixtures};
+use crate::message::{Action, BulkOp, CallError, Command, Request};
 
 pub(super) fn draw(app: &App) -> TestBackend {
     draw_sized(app, 30)
@@ -24,7 +23,7 @@ pub(super) fn draw_sized(app: &App, rows: u16) -> TestBackend {
 }
 
 pub(super) fn press(app: &mut App, code: KeyCode) -> Vec<Command> {
-    keys::press(app, KeyEvent::new(code, KeyModifiers::NONE))
+    app.press(KeyEvent::new(code, KeyModifiers::NONE))
 }
 
 pub(super) fn type_text(app: &mut App, text: &str) {
@@ -70,10 +69,7 @@ pub(super) fn detail() -> App {
             Command::Rpc(Request::Audit(CardId(3)))
         ]
     );
-    let card = idreview_protocol::Card {
-        id: CardId(3),
-        ..fixtures::card(3)
-    };
+    let card = fixtures::card(3);
     app.update(Action::Claimed {
         id: CardId(3),
         result: Ok(card),
@@ -370,7 +366,7 @@ fn quit_from_the_list_and_back_from_the_detail() {
     assert_eq!(press(&mut app, KeyCode::Char('q')), vec![Command::Quit]);
     let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
     press(&mut app, KeyCode::Char('/'));
-    assert_eq!(keys::press(&mut app, ctrl_c), vec![Command::Quit]);
+    assert_eq!(app.press(ctrl_c), vec![Command::Quit]);
 }
 
 #[test]

@@ -5,13 +5,12 @@
 //! for an override reason; quitting and reconnecting keep claims honest.
 
 use idreview_protocol::transport::Welcome;
-use idreview_protocol::{Card, CardId, CardPage, ItemResult, Role, RpcError};
+use idreview_protocol::{CardId, CardPage, ItemResult, Role, RpcError};
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::tests::{draw, loaded, press, type_text};
-use crate::app::{Action, App, Command, PromptKind, Screen, fixtures};
-use crate::keys;
-use crate::rpc::{BulkOp, CallError, Request};
+use crate::app::{App, PromptKind, Screen, fixtures};
+use crate::message::{Action, BulkOp, CallError, Command, Request};
 
 /// A page of the given card ids (the queue after some decisions).
 fn page_of(ids: &[u64]) -> CardPage {
@@ -39,10 +38,7 @@ fn claimed(commands: &[Command]) -> Option<u64> {
 }
 
 fn claim_ok(app: &mut App, id: u64) {
-    let card = Card {
-        id: CardId(id),
-        ..fixtures::card(id)
-    };
+    let card = fixtures::card(id);
     app.update(Action::Claimed {
         id: CardId(id),
         result: Ok(card),
@@ -157,10 +153,7 @@ fn a_filter_change_clears_the_marks_and_says_so() {
     press(&mut app, KeyCode::Char(' '));
     assert_eq!(app.list.marks.len(), 2);
     press(&mut app, KeyCode::Char('/'));
-    keys::press(
-        &mut app,
-        KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL),
-    );
+    app.press(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL));
     type_text(&mut app, "status:needs_review");
     press(&mut app, KeyCode::Enter);
     assert!(app.list.marks.is_empty());
@@ -315,7 +308,7 @@ fn quitting_gives_the_claim_back_first() {
     press(&mut app, KeyCode::Enter);
     claim_ok(&mut app, 1);
     assert_eq!(
-        keys::press(&mut app, ctrl_c()),
+        app.press(ctrl_c()),
         vec![Command::Rpc(Request::Release(CardId(1))), Command::Quit]
     );
     // Nothing held: nothing to give back.
@@ -392,7 +385,7 @@ fn after_a_reconnect_the_open_card_is_claimed_again() {
     assert_eq!(app.screen, Screen::Detail);
     assert!(!app.detail.as_ref().is_some_and(|d| d.claimed));
     assert_eq!(
-        keys::press(&mut app, ctrl_c()),
+        app.press(ctrl_c()),
         vec![Command::Quit],
         "a card not held is not released on quitting"
     );

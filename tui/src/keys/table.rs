@@ -1,11 +1,9 @@
-//! The key table: every binding of the console in one place. Dispatch, the help screen and the
-//! hint bar all read the app's table ([`BINDINGS`], with `[console.keys]` from [`custom`]
-//! applied), and tests press keys through [`press`], the same path the
-//! event loop takes.
+//! The default key table ([`BINDINGS`]) and its words: where a binding applies
+//! ([`Context`]), the key ([`Key`]) and the row ([`Binding`]).
 
-use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use crate::app::{Action, App, Command, Screen};
+use crate::message::Action;
 
 /// Where a binding applies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -107,7 +105,7 @@ impl Key {
     }
 
     /// The character a terminal event carries when it matches this key.
-    fn matches(self, event: &KeyEvent) -> Option<char> {
+    pub(super) fn matches(self, event: &KeyEvent) -> Option<char> {
         let ctrl_or_alt = event
             .modifiers
             .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT);
@@ -243,7 +241,7 @@ pub static BINDINGS: &[Binding] = &[
     hint(K::Esc,         C::Prompt,  Action::Cancel,       "cancel", "cancel"),
     bind(K::Backspace,   C::Prompt,  Action::DeleteChar,   "delete the last character"),
     bind(K::Ctrl('u'),   C::Prompt,  Action::ClearInput,   "clear the line"),
-    // The typed character replaces the placeholder in `dispatch`.
+    // The typed character replaces the placeholder in `lookup`.
     bind(K::Text,        C::Prompt,  Action::Input(' '),   "type text"),
     hint(K::Char('y'),   C::Confirm, Action::Confirm,      "yes, go ahead", "yes"),
     hint(K::Char('n'),   C::Confirm, Action::Cancel,       "no, leave the cards alone", "no"),
@@ -264,79 +262,3 @@ pub static BINDINGS: &[Binding] = &[
     bind(K::Char('q'),   C::Help,    Action::Back,         "close the help"),
     bind(K::Char('?'),   C::Help,    Action::Back,         "close the help"),
 ];
-
-/// The contexts in force for `app`, most specific first.
-pub fn active_contexts(app: &App) -> &'static [Context] {
-    match (&app.prompt, app.help, app.screen) {
-        (Some(p), _, _) if !p.takes_text() => &[C::Confirm, C::Global],
-        (Some(_), _, _) => &[C::Prompt, C::Global],
-        (None, true, _) => &[C::Help, C::Global],
-        (None, false, Screen::Detail) => &[C::Detail, C::Cards, C::Global],
-        (None, false, Screen::List) => &[C::List, C::Cards, C::Global],
-        (None, false, Screen::Results) => &[C::Results, C::Global],
-    }
-}
-
-/// The action a key press means in `app`'s current context, if any.
-pub fn dispatch(app: &App, event: &KeyEvent) -> Option<Action> {
-    if event.kind == KeyEventKind::Release {
-        return None;
-    }
-    active_contexts(app).iter().find_map(|context| {
-        app.keys
-            .iter()
-            .filter(|b| b.context == *context)
-            .find_map(|b| {
-                let c = b.key.matches(event)?;
-                Some(match (&b.action, b.key) {
-                    (Action::Input(_), _) | (_, Key::Text) => Action::Input(c),
-                    (action, _) => action.clone(),
-                })
-            })
-    })
-}
-
-/// Presses a key: dispatch through the table, then update. The event loop and tests both
-/// come through here.
-pub fn press(app: &mut App, event: KeyEvent) -> Vec<Command> {
-    match dispatch(app, &event) {
-        Some(action) => app.update(action),
-        None => vec![],
-    }
-}
-
-/// The bindings shown in the hint bar for `app`: one per hint word, most specific first.
-pub fn hints(app: &App) -> Vec<(String, &'static str)> {
-    let mut out: Vec<(String, &'static str)> = Vec::new();
-    for context in active_contexts(app) {
-        for b in app.keys.iter().filter(|b| b.context == *context) {
-            if let Some(word) = b.hint.filter(|w| out.iter().all(|(_, seen)| seen != w)) {
-                out.push((b.key.label(), word));
-            }
-        }
-    }
-    out
-}
-
-/// The help screen's rows of `table` for `context`: keys that do the same thing joined, in
-/// table order.
-pub fn help_rows(table: &[Binding], context: Context) -> Vec<(String, &'static str)> {
-    let mut rows: Vec<(Vec<String>, &Action, &'static str)> = Vec::new();
-    for b in table.iter().filter(|b| b.context == context) {
-        match rows
-            .iter_mut()
-            .find(|(_, action, help)| **action == b.action && *help == b.help)
-        {
-            Some((keys, _, _)) => keys.push(b.key.label()),
-            None => rows.push((vec![b.key.label()], &b.action, b.help)),
-        }
-    }
-    rows.into_iter()
-        .map(|(keys, _, help)| (keys.join(", "), help))
-        .collect()
-}
-
-pub mod custom;
-
-#[cfg(test)]
-mod tests;

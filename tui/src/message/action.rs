@@ -1,6 +1,5 @@
-//! The vocabulary of the console: every [`Action`] that may change its state (from keys, the
-//! clock, the terminal and RPC answers) and every [`Command`] the state asks the outside world
-//! to carry out.
+//! Every [`Action`] that may change the console's state (from keys, the clock, the terminal
+//! and RPC answers) and every [`Command`] the state asks the outside world to carry out.
 
 use std::sync::Arc;
 
@@ -11,7 +10,8 @@ use idreview_protocol::{
 };
 use image::DynamicImage;
 
-use crate::rpc::{BulkOp, CallError, Request};
+use super::call_error::CallError;
+use super::request::{BulkOp, Request};
 use crate::saved::SavedView;
 
 /// One change to the console's state. [`crate::app::App::update`] is the only consumer.
