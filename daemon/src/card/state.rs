@@ -126,30 +126,16 @@ pub fn onboarding_stage(card: Option<&Card>) -> OnboardingStage {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use chrono::Utc;
-    use idreview_protocol::{CardId, DocumentType};
 
     pub(crate) fn card(status: Status) -> Card {
-        Card {
-            id: CardId(1),
-            user_id: "u".into(),
-            document_type: DocumentType::Passport,
-            country: None,
-            status,
-            verified: false,
-            confirmed: false,
-            fields: vec![],
-            files: vec![],
-            findings: vec![],
-            provider: None,
-            decision: None,
-            assignee: None,
-            lease_until: None,
-            version: 1,
-            source: "s".into(),
-            created_at: Utc::now(),
-            updated_at: Utc::now(),
-        }
+        idreview_protocol::fixtures::card(1)
+            .user("u")
+            .country(None)
+            .status(status)
+            .source("s")
+            .created_at(chrono::Utc::now())
+            .updated_at(chrono::Utc::now())
+            .build()
     }
 
     #[test]

@@ -99,21 +99,7 @@ impl Index {
 
     /// The summary the index would hold for `card`.
     pub fn summarize(&self, card: &Card) -> CardSummary {
-        CardSummary {
-            id: card.id,
-            user_id: card.user_id.clone(),
-            document_type: card.document_type,
-            country: card.country.clone(),
-            status: card.status,
-            verified: card.verified,
-            confirmed: card.confirmed,
-            confidence: card.confidence(),
-            low_confidence: card.low_confidence_fields(self.threshold).len() as u32,
-            assignee: card.assignee.clone(),
-            version: card.version,
-            created_at: card.created_at,
-            updated_at: card.updated_at,
-        }
+        CardSummary::of(card, self.threshold)
     }
 
     /// Adds or replaces a card; an older version never replaces a newer one.

@@ -6,7 +6,6 @@
 
 use std::sync::Arc;
 
-use chrono::Utc;
 use idreview_daemon::card::Cards;
 use idreview_daemon::config::{Config, VerificationConfig};
 use idreview_daemon::objects::ObjectStore;
@@ -32,27 +31,13 @@ pub fn fixture(name: &str) -> serde_json::Value {
 
 /// A national id card in `verifying` without files.
 pub fn bare_card(id: CardId) -> Card {
-    let now = Utc::now();
-    Card {
-        id,
-        user_id: "u".into(),
-        document_type: DocumentType::NationalId,
-        country: None,
-        status: Status::Verifying,
-        verified: false,
-        confirmed: false,
-        fields: vec![],
-        files: vec![],
-        findings: vec![],
-        provider: None,
-        decision: None,
-        assignee: None,
-        lease_until: None,
-        version: 1,
-        source: "test".into(),
-        created_at: now,
-        updated_at: now,
-    }
+    idreview_protocol::fixtures::card(id.0)
+        .user("u")
+        .document_type(DocumentType::NationalId)
+        .country(None)
+        .status(Status::Verifying)
+        .source("test")
+        .build()
 }
 
 /// Everything one test needs.

@@ -4,9 +4,9 @@
 use std::sync::Arc;
 
 use chrono::{Duration, Utc};
+use idreview_protocol::fixtures::{field, file};
 use idreview_protocol::{
-    Card, CardId, CardRef, Decision, DecisionRecord, DocumentType, Field, FieldSource, FileMeta,
-    FileRole, Role, Side, Status, TokenSpec,
+    Card, CardId, CardRef, Decision, DecisionRecord, FieldSource, FileRole, Role, Status, TokenSpec,
 };
 
 use super::*;
@@ -26,47 +26,34 @@ pub(crate) fn card(id: u64, user: &str, status: Status, days_ago: i64) -> Card {
         Status::Rejected => Some(Decision::Reject),
         _ => None,
     };
-    Card {
-        id: CardId(id),
-        user_id: user.into(),
-        document_type: DocumentType::Passport,
-        country: Some("DE".into()),
-        status,
-        verified: false,
-        confirmed: false,
-        fields: vec![Field {
-            name: "surname".into(),
-            value: format!("SURNAME-OF-{user}"),
-            confidence: 0.9,
-            source: FieldSource::Mrz,
-            side: Side::Front,
-            bbox: None,
-            candidates: Vec::new(),
-        }],
-        files: vec![FileMeta {
-            role: FileRole::Front,
-            name: "front.jpg".into(),
-            object_key: format!("users/{user}/id-card/{id}/front.jpg"),
-            sha256: "00".into(),
-            size: 1,
-            media_type: "image/jpeg".into(),
-            dimensions: None,
-            etag: None,
-        }],
-        findings: Vec::new(),
-        provider: None,
-        decision: decision.map(|decision| DecisionRecord {
-            decision,
-            by: "token:rita".into(),
-            at: decided,
-            reason: format!("checked {user}"),
-        }),
-        assignee: Some("token:rita".into()),
-        lease_until: None,
-        version: 3,
-        source: "inbox".into(),
-        created_at: decided - Duration::days(1),
-        updated_at: decided,
+    let builder = idreview_protocol::fixtures::card(id)
+        .user(user)
+        .status(status)
+        .field(field(
+            "surname",
+            &format!("SURNAME-OF-{user}"),
+            0.9,
+            FieldSource::Mrz,
+        ))
+        .file(file(
+            FileRole::Front,
+            "front.jpg",
+            &format!("users/{user}/id-card/{id}/front.jpg"),
+        ))
+        .assignee(Some("token:rita"), None)
+        .version(3)
+        .created_at(decided - Duration::days(1))
+        .updated_at(decided);
+    match decision {
+        Some(decision) => builder
+            .decision(DecisionRecord {
+                decision,
+                by: "token:rita".into(),
+                at: decided,
+                reason: format!("checked {user}"),
+            })
+            .build(),
+        None => builder.build(),
     }
 }
 
