@@ -4,11 +4,11 @@
 
 use std::time::Duration;
 
-use backon::{BackoffBuilder, ExponentialBuilder};
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
 use crate::objects::ObjectStore;
+use crate::retry::Backoff;
 use crate::store::Store;
 
 /// Jobs taken from the queue per round.
@@ -24,16 +24,12 @@ pub async fn run(
     max_backoff: Duration,
     shutdown: CancellationToken,
 ) {
-    let backoff = ExponentialBuilder::default()
-        .with_min_delay(Duration::from_millis(200))
-        .with_max_delay(max_backoff.max(Duration::from_millis(200)))
-        .without_max_times()
-        .with_jitter();
-    let mut delays = backoff.build();
+    let backoff = Backoff::doubling(Duration::from_millis(200), max_backoff).jittered();
+    let mut delays = backoff.delays();
     loop {
         let wait = match drain(&store, &objects, &shutdown).await {
             Round::Empty => {
-                delays = backoff.build();
+                delays = backoff.delays();
                 None
             }
             Round::More => Some(Duration::ZERO),

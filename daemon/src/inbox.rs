@@ -16,6 +16,7 @@ use tracing::{debug, info, warn};
 
 use crate::memory;
 use crate::pipeline::{Outcome, Pipeline};
+use crate::retry::Backoff;
 use crate::validate::{MANIFEST_FILE, Rejection};
 use crate::workarea::{self, unique_target};
 
@@ -127,7 +128,7 @@ impl Claims {
         let workers = self.workers.clone();
         let shutdown = self.shutdown.clone();
         self.tasks.spawn(async move {
-            let mut backoff = RETRY_FIRST;
+            let mut delays = Backoff::doubling(RETRY_FIRST, RETRY_MAX).delays();
             loop {
                 let Ok(permit) = workers.clone().acquire_owned().await else {
                     return;
@@ -137,11 +138,11 @@ impl Claims {
                 if !matches!(outcome, Outcome::Deferred(_)) {
                     return;
                 }
+                let wait = delays.next().unwrap_or(RETRY_MAX);
                 tokio::select! {
                     _ = shutdown.cancelled() => return,
-                    _ = tokio::time::sleep(backoff) => {}
+                    _ = tokio::time::sleep(wait) => {}
                 }
-                backoff = (backoff * 2).min(RETRY_MAX);
             }
         });
     }

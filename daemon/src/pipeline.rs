@@ -7,7 +7,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use backon::{BackoffBuilder, ExponentialBuilder};
 use tokio_util::sync::CancellationToken;
 
 use idreview_protocol::{Card, FileMeta, Status};
@@ -16,6 +15,7 @@ use tracing::{error, info, instrument, warn};
 use crate::card::{CardError, Cards, NewCard};
 use crate::config::Config;
 use crate::objects::{ObjectStore, Upload, object_key};
+use crate::retry::Backoff;
 use crate::store::{Store, StoreError};
 use crate::validate::{self, Rejection, ValidSubmission};
 use crate::verify::{Verifier, stage};
@@ -182,12 +182,9 @@ impl Pipeline {
         card: &Card,
     ) -> Result<Vec<Option<String>>, IngestError> {
         let mut stored: Vec<Option<Option<String>>> = vec![None; card.files.len()];
-        let mut delays = ExponentialBuilder::default()
-            .with_min_delay(Duration::from_millis(500))
-            .with_max_delay(self.outage_max_wait())
-            .without_max_times()
-            .with_jitter()
-            .build();
+        let mut delays = Backoff::doubling(Duration::from_millis(500), self.outage_max_wait())
+            .jittered()
+            .delays();
         loop {
             let pending: Vec<(usize, Upload)> = valid
                 .files

@@ -11,6 +11,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
 use crate::config::WebhooksConfig;
+use crate::retry::Backoff;
 use crate::store::Store;
 use crate::store::webhook_outbox::OutboxItem;
 
@@ -81,8 +82,11 @@ async fn deliver(
         "sha256={}",
         sign(config.secret.expose().as_bytes(), item.body.as_bytes())
     );
-    let mut backoff = Duration::from_millis(config.initial_backoff_ms.max(10));
-    let max = Duration::from_secs(config.max_backoff_secs.max(1));
+    let mut delays = Backoff::doubling(
+        Duration::from_millis(config.initial_backoff_ms.max(10)),
+        Duration::from_secs(config.max_backoff_secs.max(1)),
+    )
+    .delays();
     for attempt in 1u32.. {
         let sent = client
             .post(url)
@@ -104,14 +108,14 @@ async fn deliver(
                 return true;
             }
             Err(e) => {
-                warn!(%url, seq = item.seq, attempt, retry_in_ms = backoff.as_millis() as u64, error = %e, "webhook delivery failed");
+                let wait = delays.next().unwrap_or(Duration::from_secs(1));
+                warn!(%url, seq = item.seq, attempt, retry_in_ms = wait.as_millis() as u64, error = %e, "webhook delivery failed");
+                tokio::select! {
+                    _ = shutdown.cancelled() => return false,
+                    _ = tokio::time::sleep(wait) => {}
+                }
             }
         }
-        tokio::select! {
-            _ = shutdown.cancelled() => return false,
-            _ = tokio::time::sleep(backoff) => {}
-        }
-        backoff = (backoff * 2).min(max);
     }
     false
 }

@@ -13,12 +13,12 @@ use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use tokio::net::TcpListener;
-use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
 use super::{CARDS, QUEUE_DEPTH, STAGE_BUCKETS, STAGE_SECONDS};
 use crate::config::Config;
+use crate::retry::AcceptPacer;
 use crate::store::Store;
 
 /// Why the metrics endpoint could not start.
@@ -96,13 +96,14 @@ impl Scrape {
     }
 }
 
-/// Installs the recorder and serves `/metrics` on `[metrics] listen` until `shutdown`; `None`
-/// when metrics are off. Port 0 picks a free port, written to `DATA/idreviewd.metrics-addr`.
+/// Installs the recorder and binds `[metrics] listen`; answers the server to run (it serves
+/// `/metrics` until `shutdown`), or `None` when metrics are off. Port 0 picks a free port,
+/// written to `DATA/idreviewd.metrics-addr`.
 pub async fn start(
     config: &Arc<Config>,
     store: Store,
     shutdown: CancellationToken,
-) -> Result<Option<JoinHandle<()>>, MetricsError> {
+) -> Result<Option<impl Future<Output = ()> + Send + use<>>, MetricsError> {
     let listen = config.metrics.listen.trim();
     if listen.is_empty() {
         return Ok(None);
@@ -126,18 +127,25 @@ pub async fn start(
         config: config.clone(),
     };
     info!(%bound, "serving metrics at /metrics");
-    Ok(Some(tokio::spawn(serve(listener, scrape, shutdown))))
+    Ok(Some(serve(listener, scrape, shutdown)))
 }
 
 async fn serve(listener: TcpListener, scrape: Scrape, shutdown: CancellationToken) {
+    let mut pacer = AcceptPacer::default();
     loop {
         let stream = tokio::select! {
             _ = shutdown.cancelled() => break,
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
+                Ok((stream, _)) => {
+                    pacer.accepted();
+                    stream
+                }
                 Err(e) => {
-                    warn!(error = %e, "metrics accept failed");
-                    continue;
+                    let wait = pacer.failed("metrics", &e);
+                    tokio::select! {
+                        _ = shutdown.cancelled() => break,
+                        _ = tokio::time::sleep(wait) => continue,
+                    }
                 }
             },
         };

@@ -1,4 +1,4 @@
-//! The retry policy for S3 requests (exponential backoff with jitter, via `backon`) and the
+//! The retry policy for S3 requests (the daemon's [`Backoff`], with jitter) and the
 //! mapping of SDK errors onto [`ObjectError`], which decides what counts as transient.
 
 use std::time::Duration;
@@ -9,6 +9,7 @@ use tracing::warn;
 
 use super::ObjectError;
 use crate::config::StorageConfig;
+use crate::retry::Backoff;
 
 /// How often and how patiently a request is retried.
 #[derive(Debug, Clone, Copy)]
@@ -31,11 +32,10 @@ impl RetryPolicy {
     }
 
     fn backoff(&self) -> ExponentialBuilder {
-        ExponentialBuilder::default()
-            .with_min_delay(self.min_delay)
-            .with_max_delay(self.max_delay)
-            .with_max_times(self.attempts.saturating_sub(1))
-            .with_jitter()
+        Backoff::doubling(self.min_delay, self.max_delay)
+            .times(self.attempts.saturating_sub(1))
+            .jittered()
+            .builder()
     }
 
     /// Runs `op` until it succeeds, fails permanently, or the attempts are used up.

@@ -29,6 +29,7 @@ use tracing::{info, warn};
 
 use crate::config::Config;
 use crate::objects::ObjectStore;
+use crate::retry::AcceptPacer;
 use crate::store::Store;
 
 pub use session::Session;
@@ -65,6 +66,10 @@ pub struct Shared {
     pub uploads: Arc<Uploads>,
     /// Open export snapshots.
     pub exports: Arc<exports::Exports>,
+    /// Every connection and every call runs here, so that shutdown drains them.
+    pub tasks: tokio_util::task::TaskTracker,
+    /// Fires when the daemon stops: long polls answer at once.
+    pub shutdown: CancellationToken,
 }
 
 /// Why the RPC server could not start.
@@ -109,14 +114,21 @@ pub async fn bind_unix(path: &Path) -> Result<UnixListener, RpcServerError> {
 /// Serves the Unix socket until `shutdown`. Local users are known by their uid; the socket's
 /// mode already limits it to the daemon's own user, who is an admin.
 pub async fn serve_unix(listener: UnixListener, shared: Shared, shutdown: CancellationToken) {
+    let mut pacer = AcceptPacer::default();
     loop {
         let stream = tokio::select! {
             _ = shutdown.cancelled() => break,
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
+                Ok((stream, _)) => {
+                    pacer.accepted();
+                    stream
+                }
                 Err(e) => {
-                    warn!(error = %e, "accept failed");
-                    continue;
+                    let wait = pacer.failed("unix socket", &e);
+                    tokio::select! {
+                        _ = shutdown.cancelled() => break,
+                        _ = tokio::time::sleep(wait) => continue,
+                    }
                 }
             },
         };
@@ -124,9 +136,11 @@ pub async fn serve_unix(listener: UnixListener, shared: Shared, shutdown: Cancel
             Ok(cred) => format!("local:{}", user_name(cred.uid())),
             Err(_) => "local:unknown".to_string(),
         };
+        let tasks = shared.tasks.clone();
         let shared = shared.clone();
         let shutdown = shutdown.clone();
-        tokio::spawn(async move {
+        // The connection stops reading calls at shutdown; calls already taken finish.
+        tasks.spawn(async move {
             tokio::select! {
                 _ = shutdown.cancelled() => {}
                 _ = serve_connection(stream, shared, Some(identity)) => {}
@@ -177,6 +191,7 @@ where
     let identity = caller.identity.clone();
     info!(%identity, role = %caller.role, client = %hello.client, "connected");
     let idle = shared.limits.idle_timeout;
+    let tasks = shared.tasks.clone();
     let session = Session::new(shared, caller);
     let calls = BaseChannel::with_defaults(transport::transport(stream))
         .execute(crate::metrics::rpc::Measured(session.serve()));
@@ -184,7 +199,7 @@ where
     loop {
         match tokio::time::timeout(idle, calls.next()).await {
             Ok(Some(call)) => {
-                tokio::spawn(call);
+                tasks.spawn(call);
             }
             Ok(None) => break,
             Err(_) => {

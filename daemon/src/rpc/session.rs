@@ -235,7 +235,12 @@ impl IdReview for Session {
     async fn changes(self, _: Context, since: u64, wait_ms: u32) -> Result<Changes, RpcError> {
         self.require(Role::Reviewer)?;
         let wait = std::time::Duration::from_millis(u64::from(wait_ms.min(MAX_WAIT_MS)));
-        Ok(self.shared.store.changes(since, wait).await)
+        let store = &self.shared.store;
+        // A long poll does not hold up shutdown: it answers with what there is.
+        Ok(tokio::select! {
+            changes = store.changes(since, wait) => changes,
+            _ = self.shared.shutdown.cancelled() => store.changes(since, Duration::ZERO).await,
+        })
     }
 
     async fn create_token(self, _: Context, spec: TokenSpec) -> Result<NewToken, RpcError> {

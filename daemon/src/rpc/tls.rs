@@ -17,6 +17,7 @@ use tracing::{info, warn};
 
 use super::{RpcServerError, Shared, serve_connection};
 use crate::config::Config;
+use crate::retry::AcceptPacer;
 
 /// A bound TCP listener and how it secures its connections.
 pub struct TcpServer {
@@ -92,21 +93,29 @@ pub async fn bind_tcp(config: &Config) -> Result<Option<TcpServer>, RpcServerErr
 
 /// Serves the TCP listener until `shutdown`.
 pub async fn serve_tcp(server: TcpServer, shared: Shared, shutdown: CancellationToken) {
+    let mut pacer = AcceptPacer::default();
     loop {
         let (stream, peer) = tokio::select! {
             _ = shutdown.cancelled() => break,
             accepted = server.listener.accept() => match accepted {
-                Ok(accepted) => accepted,
+                Ok(accepted) => {
+                    pacer.accepted();
+                    accepted
+                }
                 Err(e) => {
-                    warn!(error = %e, "TCP accept failed");
-                    continue;
+                    let wait = pacer.failed("tcp", &e);
+                    tokio::select! {
+                        _ = shutdown.cancelled() => break,
+                        _ = tokio::time::sleep(wait) => continue,
+                    }
                 }
             },
         };
         let _ = stream.set_nodelay(true);
         let (shared, shutdown, acceptor) =
             (shared.clone(), shutdown.clone(), server.acceptor.clone());
-        tokio::spawn(async move {
+        let tasks = shared.tasks.clone();
+        tasks.spawn(async move {
             let serve = async {
                 match acceptor {
                     Some(acceptor) => {

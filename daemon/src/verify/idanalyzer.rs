@@ -6,6 +6,7 @@
 
 use std::time::Duration;
 
+use backon::Retryable;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use idreview_protocol::CardId;
@@ -15,6 +16,7 @@ use tracing::{debug, instrument, warn};
 use super::Documents;
 use super::idanalyzer_wire::{Answer, DecisionRequest, ScanRequest};
 use crate::config::IdAnalyzerConfig;
+use crate::retry::Backoff;
 
 /// Why a call to the provider did not give an answer.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -131,21 +133,18 @@ impl IdAnalyzer {
         path: &str,
         body: Vec<u8>,
     ) -> Result<Answer, ProviderFailure> {
-        let attempts = self.config.attempts.max(1);
-        let mut pause = Duration::from_millis(self.config.backoff_ms);
-        let mut attempt = 1;
-        loop {
-            match self.once(method.clone(), path, body.clone()).await {
-                Err(e) if e.transient() && attempt < attempts => {
-                    crate::metrics::verifier_retry();
-                    warn!(attempt, error = %e, pause_ms = pause.as_millis() as u64, "provider call failed; trying again");
-                    tokio::time::sleep(pause).await;
-                    pause = pause.saturating_mul(2);
-                    attempt += 1;
-                }
-                other => return other,
-            }
-        }
+        let retries = usize::try_from(self.config.attempts.max(1) - 1).unwrap_or(0);
+        let first = Duration::from_millis(self.config.backoff_ms);
+        let policy = Backoff::doubling(first, first.saturating_mul(64)).times(retries);
+        (|| self.once(method.clone(), path, body.clone()))
+            .retry(policy.builder())
+            .sleep(tokio::time::sleep)
+            .when(ProviderFailure::transient)
+            .notify(|e, pause| {
+                crate::metrics::verifier_retry();
+                warn!(error = %e, pause_ms = pause.as_millis() as u64, "provider call failed; trying again");
+            })
+            .await
     }
 
     async fn once(

@@ -16,6 +16,7 @@ use super::{Verifier, stage};
 use crate::card::Cards;
 use crate::config::Config;
 use crate::objects::ObjectStore;
+use crate::retry::Backoff;
 use crate::store::Store;
 use crate::store::outbox::{Job, Task};
 
@@ -109,11 +110,12 @@ impl Worker {
     /// Puts the job back with a doubled wait.
     async fn later(&self, job: &Job, why: String) -> Result<(), crate::store::StoreError> {
         let config = &self.config.verification;
-        let wait = backoff_secs(
-            job.attempts,
-            config.retry_initial_secs,
-            config.retry_max_secs,
-        );
+        let wait = Backoff::doubling(
+            Duration::from_secs(config.retry_initial_secs.max(1)),
+            Duration::from_secs(config.retry_max_secs.max(1)),
+        )
+        .nth(job.attempts)
+        .as_secs();
         warn!(card_id = %job.card, attempts = job.attempts + 1, wait_secs = wait, error = %why, "outbox job failed; trying again later");
         let next = Job {
             attempts: job.attempts + 1,
@@ -122,27 +124,5 @@ impl Worker {
             ..job.clone()
         };
         self.store.reschedule(job, &next).await
-    }
-}
-
-/// The wait after the `attempts`-th failure: `initial` doubled per earlier failure, at most
-/// `max`, at least a second.
-fn backoff_secs(attempts: u32, initial: u64, max: u64) -> u64 {
-    initial
-        .max(1)
-        .saturating_mul(1u64 << attempts.min(30))
-        .min(max.max(1))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::backoff_secs;
-
-    #[test]
-    fn waits_double_up_to_the_cap() {
-        let waits: Vec<u64> = (0..8).map(|a| backoff_secs(a, 30, 3600)).collect();
-        assert_eq!(waits, vec![30, 60, 120, 240, 480, 960, 1920, 3600]);
-        assert_eq!(backoff_secs(u32::MAX, 30, 3600), 3600, "no overflow");
-        assert_eq!(backoff_secs(0, 0, 0), 1, "never a busy loop");
     }
 }

@@ -34,6 +34,8 @@ impl World {
             limits: Arc::new(crate::rpc::limits::Limits::new(&config.rpc)),
             uploads: Arc::new(crate::rpc::Uploads::new(&config)),
             exports: Arc::default(),
+            tasks: tokio_util::task::TaskTracker::new(),
+            shutdown: tokio_util::sync::CancellationToken::new(),
             config,
             provider: "manual",
             started: Instant::now(),

@@ -1,0 +1,327 @@
+//! [`Daemon`]: builds every part once and owns every task. The long-running tasks (the
+//! listeners, the inbox, the workers) and every RPC call run under one `TaskTracker`; the
+//! `CancellationToken` is the shutdown signal every loop selects on.
+//!
+//! A task that panics or fails is logged and stops the daemon, which then exits non-zero (a
+//! daemon missing its inbox or its listener must not look healthy). Shutdown, whether asked
+//! for or caused by a failure, goes in order: every loop stops taking work (listeners stop
+//! accepting, the inbox stops claiming), the work in flight drains (submissions being
+//! ingested, RPC calls being answered) up to [`DRAIN`], then the store is flushed.
+
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use futures::FutureExt;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tracing::{error, info, warn};
+
+use crate::card::Cards;
+use crate::config::Config;
+use crate::objects::ObjectStore;
+use crate::pipeline::Pipeline;
+use crate::store::Store;
+use crate::verify::Verifier;
+use crate::{cleanup, inbox, memory, metrics, retention, rpc, store, verify, webhooks};
+
+/// How long shutdown waits for work in flight before it flushes the store anyway; what did not
+/// finish resumes at the next start (submissions stay in the work area, a client retries).
+pub const DRAIN: Duration = Duration::from_secs(15);
+
+/// Why the daemon stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum DaemonError {
+    #[error("cannot create the data dir {path}: {source}")]
+    DataDir {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot open the store (is another idreviewd using this data dir?): {0}")]
+    Store(#[from] store::StoreError),
+    #[error(transparent)]
+    Provider(#[from] verify::ProviderError),
+    #[error(transparent)]
+    Rpc(#[from] rpc::RpcServerError),
+    #[error(transparent)]
+    Objects(#[from] crate::objects::ObjectError),
+    #[error(transparent)]
+    Metrics(#[from] metrics::MetricsError),
+    /// A task stopped the daemon: it failed or panicked.
+    #[error("the {task} task failed: {why}")]
+    Task { task: &'static str, why: String },
+}
+
+/// The running daemon: its parts and its tasks.
+pub struct Daemon {
+    config: Arc<Config>,
+    store: Store,
+    tasks: TaskTracker,
+    shutdown: CancellationToken,
+    /// The first task that failed, if one did.
+    failed: Arc<Mutex<Option<(&'static str, String)>>>,
+}
+
+/// Runs the daemon until `shutdown` is cancelled (or a task fails): [`Daemon::start`], then
+/// [`Daemon::wait`].
+pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), DaemonError> {
+    Daemon::start(config, shutdown).await?.wait().await
+}
+
+impl Daemon {
+    /// Builds every part (provider, object store, listeners, store, card domain) and starts
+    /// every task; answers once the socket listens.
+    pub async fn start(config: Config, shutdown: CancellationToken) -> Result<Daemon, DaemonError> {
+        let config = Arc::new(config);
+        let data_dir = config.data_dir();
+        std::fs::create_dir_all(&data_dir).map_err(|source| DaemonError::DataDir {
+            path: data_dir.clone(),
+            source,
+        })?;
+        restrict(&data_dir);
+        let verifier = Verifier::from_config(&config)?;
+        let objects = ObjectStore::from_config(&config.storage, config.objects_dir()).await?;
+        let listener = rpc::bind_unix(&config.socket_path()).await?;
+        let tcp = rpc::tls::bind_tcp(&config).await?;
+        let store = Store::open_with_cache(
+            &config.store_dir(),
+            config.verification.confidence_threshold,
+            config.daemon.store_cache_mb * 1024 * 1024,
+        )?;
+        // The rebuild's garbage (every card decoded once) goes back before serving.
+        memory::release();
+        // Before anything serves: a decision made in the first instant must still be queued.
+        if !config.webhooks.urls.is_empty() {
+            store.enable_webhooks();
+        }
+        let metrics = metrics::start(&config, store.clone(), shutdown.clone()).await?;
+        let cards = Cards::new(store.clone(), config.clone());
+        let daemon = Daemon {
+            config: config.clone(),
+            store: store.clone(),
+            tasks: TaskTracker::new(),
+            shutdown: shutdown.clone(),
+            failed: Arc::default(),
+        };
+        info!(
+            data_dir = %data_dir.display(),
+            socket = %config.socket_path().display(),
+            cards = store.card_count(),
+            provider = verifier.name(),
+            storage = objects.backend(),
+            cleanup_pending = store.cleanup_len(),
+            "idreviewd ready"
+        );
+        let shared = rpc::Shared {
+            cards: cards.clone(),
+            store: store.clone(),
+            config: config.clone(),
+            provider: verifier.name(),
+            started: Instant::now(),
+            objects: objects.clone(),
+            limits: Arc::new(rpc::limits::Limits::new(&config.rpc)),
+            uploads: Arc::new(rpc::Uploads::new(&config)),
+            exports: Arc::default(),
+            tasks: daemon.tasks.clone(),
+            shutdown: shutdown.clone(),
+        };
+        let worker = verify::retry::Worker {
+            cards: cards.clone(),
+            store: store.clone(),
+            objects: objects.clone(),
+            verifier: verifier.clone(),
+            config: config.clone(),
+        };
+        let pipeline = Pipeline {
+            cards: cards.clone(),
+            store: store.clone(),
+            objects: objects.clone(),
+            verifier,
+            config: config.clone(),
+            shutdown: shutdown.clone(),
+        };
+        let outage_wait = Duration::from_secs(config.storage.outage_retry_max_secs);
+        daemon.spawn(
+            "cleanup",
+            cleanup::run(store.clone(), objects, outage_wait, shutdown.clone()),
+        );
+        if let Some(tcp) = tcp {
+            daemon.spawn(
+                "tcp listener",
+                rpc::tls::serve_tcp(tcp, shared.clone(), shutdown.clone()),
+            );
+        }
+        daemon.spawn(
+            "socket listener",
+            rpc::serve_unix(listener, shared, shutdown.clone()),
+        );
+        // Runs even without receivers, so events queued under an earlier config are cleared.
+        daemon.spawn(
+            "webhooks",
+            webhooks::run(store.clone(), config.webhooks.clone(), shutdown.clone()),
+        );
+        daemon.spawn(
+            "verification retries",
+            verify::retry::run(worker, shutdown.clone()),
+        );
+        daemon.spawn(
+            "retention",
+            retention::run(cards, config.retention.clone(), shutdown.clone()),
+        );
+        daemon.spawn("memory janitor", memory::run(shutdown.clone()));
+        if let Some(metrics) = metrics {
+            daemon.spawn("metrics", metrics);
+        }
+        daemon.spawn_fallible("inbox", inbox::run(pipeline, shutdown));
+        notify_ready();
+        Ok(daemon)
+    }
+
+    /// Waits for the shutdown signal (or a failed task), then stops in order: no new work,
+    /// the work in flight drained (up to [`DRAIN`]), the store flushed. Answers the failure
+    /// that stopped the daemon, if one did.
+    pub async fn wait(self) -> Result<(), DaemonError> {
+        self.shutdown.cancelled().await;
+        info!("stopping: no new work; finishing what is in flight");
+        self.tasks.close();
+        if tokio::time::timeout(DRAIN, self.tasks.wait())
+            .await
+            .is_err()
+        {
+            warn!(
+                still_running = self.tasks.len(),
+                drain_secs = DRAIN.as_secs(),
+                "work still in flight after the drain time; it resumes at the next start"
+            );
+        }
+        if self.config.rpc.tcp_listen.is_some() {
+            let _ = std::fs::remove_file(self.config.addr_file());
+        }
+        let _ = std::fs::remove_file(self.config.socket_path());
+        self.store.flush().await?;
+        info!("idreviewd stopped");
+        let failed = self.failed.lock().map(|mut f| f.take()).unwrap_or_default();
+        match failed {
+            Some((task, why)) => Err(DaemonError::Task { task, why }),
+            None => Ok(()),
+        }
+    }
+
+    /// Runs a task that ends with the daemon; a panic stops the daemon.
+    fn spawn(&self, name: &'static str, task: impl Future<Output = ()> + Send + 'static) {
+        self.spawn_fallible(name, task.map(Ok::<(), std::convert::Infallible>));
+    }
+
+    /// Runs a task that ends with the daemon; an error or a panic stops the daemon.
+    fn spawn_fallible<E: std::fmt::Display>(
+        &self,
+        name: &'static str,
+        task: impl Future<Output = Result<(), E>> + Send + 'static,
+    ) {
+        let (shutdown, failed) = (self.shutdown.clone(), self.failed.clone());
+        self.tasks.spawn(async move {
+            let why = match AssertUnwindSafe(task).catch_unwind().await {
+                Ok(Ok(())) => return,
+                Ok(Err(e)) => e.to_string(),
+                Err(panic) => panic_message(panic.as_ref()),
+            };
+            error!(task = name, error = %why, "a task failed; stopping the daemon");
+            if let Ok(mut first) = failed.lock() {
+                first.get_or_insert((name, why));
+            }
+            shutdown.cancel();
+        });
+    }
+}
+
+/// What a panic said.
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    let text = panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".into());
+    format!("panicked: {text}")
+}
+
+/// Tells systemd (`Type=notify`) the daemon is serving; a no-op without `NOTIFY_SOCKET`.
+fn notify_ready() {
+    if let Err(e) = sd_notify::notify(&[sd_notify::NotifyState::Ready]) {
+        warn!(error = %e, "cannot report readiness to systemd");
+    }
+}
+
+/// Identity documents are private: the data dir is for the daemon's user only.
+fn restrict(dir: &std::path::Path) {
+    use std::os::unix::fs::PermissionsExt;
+    if let Err(e) = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)) {
+        warn!(error = %e, dir = %dir.display(), "cannot restrict the data dir to its owner");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn daemon() -> Daemon {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(dir.path(), 0.8).expect("store");
+        std::mem::forget(dir);
+        Daemon {
+            config: Arc::new(Config::default()),
+            store,
+            tasks: TaskTracker::new(),
+            shutdown: CancellationToken::new(),
+            failed: Arc::default(),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_panicking_task_stops_the_daemon_with_its_name() {
+        let d = daemon();
+        d.spawn("sleeper", {
+            let shutdown = d.shutdown.clone();
+            async move { shutdown.cancelled().await }
+        });
+        d.spawn("faulty", async { panic!("boom") });
+        let result = tokio::time::timeout(Duration::from_secs(5), d.wait()).await;
+        let err = result.expect("stops by itself").expect_err("fails");
+        assert!(
+            matches!(&err, DaemonError::Task { task: "faulty", why } if why.contains("boom")),
+            "{err}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_failing_task_stops_the_daemon_and_others_drain_first() {
+        let d = daemon();
+        let drained = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        d.spawn("worker", {
+            let (shutdown, drained) = (d.shutdown.clone(), drained.clone());
+            async move {
+                shutdown.cancelled().await;
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                drained.store(true, std::sync::atomic::Ordering::SeqCst);
+            }
+        });
+        d.spawn_fallible("inbox", async { Err::<(), _>("cannot watch the inbox") });
+        let err = d.wait().await.expect_err("fails");
+        assert!(err.to_string().contains("the inbox task failed"), "{err}");
+        assert!(
+            drained.load(std::sync::atomic::Ordering::SeqCst),
+            "work in flight finished before the daemon stopped"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_clean_stop_is_ok() {
+        let d = daemon();
+        d.spawn("loop", {
+            let shutdown = d.shutdown.clone();
+            async move { shutdown.cancelled().await }
+        });
+        d.shutdown.cancel();
+        assert!(d.wait().await.is_ok());
+    }
+}
