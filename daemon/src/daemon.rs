@@ -20,11 +20,11 @@ use tracing::{error, info, warn};
 
 use crate::card::Cards;
 use crate::config::Config;
+use crate::ingest::Pipeline;
 use crate::objects::ObjectStore;
-use crate::pipeline::Pipeline;
 use crate::store::Store;
 use crate::verify::Verifier;
-use crate::{cleanup, inbox, memory, metrics, retention, rpc, store, verify, webhooks};
+use crate::{cleanup, ingest, memory, metrics, retention, rpc, store, verify, webhooks};
 
 /// How long shutdown waits for work in flight before it flushes the store anyway; what did not
 /// finish resumes at the next start (submissions stay in the work area, a client retries).
@@ -173,7 +173,7 @@ impl Daemon {
         if let Some(metrics) = metrics {
             daemon.spawn("metrics", metrics);
         }
-        daemon.spawn_fallible("inbox", inbox::run(pipeline, shutdown));
+        daemon.spawn_fallible("inbox", ingest::run(pipeline, shutdown));
         notify_ready();
         Ok(daemon)
     }

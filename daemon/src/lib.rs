@@ -5,21 +5,14 @@
 //! the whole life of a daemon.
 
 pub mod card;
-pub mod certs;
 pub mod cleanup;
-pub mod cli_tokens;
+pub mod cli;
 pub mod config;
 pub mod daemon;
-pub mod demo;
-pub mod doctor;
-pub mod export;
-pub mod fill;
-pub mod inbox;
+pub mod ingest;
 pub mod memory;
 pub mod metrics;
 pub mod objects;
-pub mod pipeline;
-pub mod progress;
 pub mod retention;
 pub mod retry;
 pub mod rpc;
@@ -28,6 +21,5 @@ pub mod store;
 pub mod validate;
 pub mod verify;
 pub mod webhooks;
-pub mod workarea;
 
 pub use daemon::{Daemon, DaemonError, run};

@@ -178,8 +178,8 @@ fn run_command() -> Result<()> {
             let inbox = config.inbox_dir();
             std::fs::create_dir_all(&inbox)
                 .with_context(|| format!("creating {}", inbox.display()))?;
-            let progress = idreview_daemon::progress::bar(count as u64, "demo");
-            let written = idreview_daemon::demo::write_demo_submissions_with_progress(
+            let progress = idreview_daemon::cli::progress::bar(count as u64, "demo");
+            let written = idreview_daemon::cli::demo::write_demo_submissions_with_progress(
                 &inbox, count, seed, &progress,
             )
             .with_context(|| format!("writing demo submissions into {}", inbox.display()))?;
@@ -203,11 +203,12 @@ fn run_command() -> Result<()> {
                     config.verification.confidence_threshold,
                 )
                 .context("opening the store (is idreviewd running on this data dir?)")?;
-                let progress = idreview_daemon::progress::bar(count as u64, "fill");
-                let written =
-                    idreview_daemon::fill::fill_with_progress(&store, count, &prefix, &progress)
-                        .await
-                        .context("filling the store");
+                let progress = idreview_daemon::cli::progress::bar(count as u64, "fill");
+                let written = idreview_daemon::cli::fill::fill_with_progress(
+                    &store, count, &prefix, &progress,
+                )
+                .await
+                .context("filling the store");
                 progress.finish_and_clear();
                 written
             })?;
@@ -221,7 +222,7 @@ fn run_command() -> Result<()> {
         Command::Run => run(config),
         Command::Token(command) => {
             let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-            runtime.block_on(idreview_daemon::cli_tokens::run(
+            runtime.block_on(idreview_daemon::cli::tokens::run(
                 &config,
                 command,
                 &mut std::io::stdout(),
@@ -230,7 +231,7 @@ fn run_command() -> Result<()> {
             Ok(())
         }
         Command::GenCert { out, hosts } => {
-            let made = idreview_daemon::certs::generate(&out, &hosts)?;
+            let made = idreview_daemon::cli::certs::generate(&out, &hosts)?;
             println!(
                 "CA certificate (give to clients, --ca): {}",
                 made.ca_cert.display()
@@ -251,11 +252,15 @@ fn run_command() -> Result<()> {
         }
         Command::ReadMrz { images, json } => {
             init_logging(&config)?;
-            read_mrz(&config, &images, json)
+            let reader = LocalVerifier::new(&config.verification.local)?;
+            let mut out = std::io::stdout().lock();
+            Ok(idreview_daemon::cli::read_mrz::run(
+                &reader, &images, json, &mut out,
+            )?)
         }
         Command::Export { out } => backup(|| async {
             let started = std::time::Instant::now();
-            let header = idreview_daemon::export::export(&config, &out).await?;
+            let header = idreview_daemon::cli::backup::export(&config, &out).await?;
             let lines = header.cards + header.tokens + header.audit_events;
             eprintln!(
                 "exported {} cards, {} tokens, {} audit events (up to seq {}) to {} in {:.1}s ({:.0} lines/s)",
@@ -271,7 +276,7 @@ fn run_command() -> Result<()> {
         }),
         Command::Import { file } => backup(|| async {
             let started = std::time::Instant::now();
-            let n = idreview_daemon::export::import(&config, &file).await?;
+            let n = idreview_daemon::cli::backup::import(&config, &file).await?;
             eprintln!(
                 "imported {} cards, {} tokens, {} audit events into {} in {:.1}s; start idreviewd on it",
                 n.cards,
@@ -296,87 +301,22 @@ fn run_command() -> Result<()> {
 /// Prints one line per check; fails (exit status 1) when any check failed.
 fn doctor(config: &Config) -> Result<()> {
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-    let checks = runtime.block_on(idreview_daemon::doctor::run(config));
+    let checks = runtime.block_on(idreview_daemon::cli::doctor::run(config));
     for check in &checks {
         println!("{check}");
     }
-    if idreview_daemon::doctor::passed(&checks) {
+    if idreview_daemon::cli::doctor::passed(&checks) {
         Ok(())
     } else {
         std::process::exit(1);
     }
 }
 
-fn read_mrz(config: &Config, images: &[PathBuf], json: bool) -> Result<()> {
-    let reader = LocalVerifier::new(&config.verification.local)?;
-    for path in images {
-        let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-        let reading = reader
-            .read(&bytes)
-            .with_context(|| format!("reading the MRZ of {}", path.display()))?;
-        if json {
-            let fields: serde_json::Map<String, serde_json::Value> = reading
-                .fields
-                .iter()
-                .map(|f| {
-                    (
-                        f.name.to_string(),
-                        serde_json::json!({
-                            "value": f.value,
-                            "confidence": f.confidence,
-                            "check_digit": format!("{:?}", f.check).to_lowercase(),
-                        }),
-                    )
-                })
-                .collect();
-            let checks: serde_json::Map<String, serde_json::Value> = reading
-                .checks
-                .iter()
-                .map(|(name, ok)| (name.to_string(), serde_json::Value::Bool(*ok)))
-                .collect();
-            let out = serde_json::json!({
-                "image": path.display().to_string(),
-                "format": reading.format,
-                "mrz": reading.mrz.as_ref().map(|m| m.lines().collect::<Vec<_>>()),
-                "ocr": reading.zone.as_ref().map(|z| z.lines.clone()),
-                "fields": fields,
-                "check_digits": checks,
-                "all_check_digits_pass": reading.all_checks_pass(),
-                "damaged_recovery": reading.damaged_recovery,
-                "seconds": reading.seconds,
-            });
-            println!("{out}");
-        } else {
-            println!("{}", path.display());
-            match &reading.mrz {
-                Some(mrz) => {
-                    println!("  format {}", reading.format.as_deref().unwrap_or("?"));
-                    for line in mrz.lines() {
-                        println!("  {line}");
-                    }
-                }
-                None => println!("  no machine-readable zone found"),
-            }
-            for f in &reading.fields {
-                println!(
-                    "  {:<16} {:<24} confidence {:.2}  check digit {:?}",
-                    f.name, f.value, f.confidence, f.check
-                );
-            }
-            for (name, ok) in &reading.checks {
-                println!("  check {:<16} {}", name, if *ok { "pass" } else { "FAIL" });
-            }
-            println!("  {:.2} s", reading.seconds);
-        }
-    }
-    Ok(())
-}
-
 /// Runs an export or import on a runtime of its own.
 fn backup<F, Fut>(work: F) -> Result<()>
 where
     F: FnOnce() -> Fut,
-    Fut: std::future::Future<Output = Result<(), idreview_daemon::export::BackupCliError>>,
+    Fut: std::future::Future<Output = Result<(), idreview_daemon::cli::backup::BackupCliError>>,
 {
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(work())?;

@@ -8,7 +8,7 @@ use image::{ExtendedColorType, ImageEncoder};
 
 /// A valid JPEG of the given size.
 pub fn jpeg(width: u32, height: u32, seed: u64) -> Vec<u8> {
-    crate::demo::demo_image(width, height, seed)
+    crate::cli::demo::demo_image(width, height, seed)
 }
 
 /// A valid RGB PNG of the given size with a gradient.

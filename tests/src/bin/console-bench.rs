@@ -52,7 +52,7 @@ async fn main() -> Result<()> {
             &config.store_dir(),
             config.verification.confidence_threshold,
         )?;
-        idreview_daemon::fill::fill(&store, cards, "bench").await?;
+        idreview_daemon::cli::fill::fill(&store, cards, "bench").await?;
     }
     rows.push((
         "fill the store (not the console)".into(),

@@ -23,7 +23,7 @@ impl World {
     async fn new(lease_secs: u64) -> World {
         let dir = tempfile::tempdir().expect("tempdir");
         let store = Store::open(dir.path(), 0.8).expect("store");
-        crate::fill::fill(&store, 4, "u").await.expect("fills");
+        crate::cli::fill::fill(&store, 4, "u").await.expect("fills");
         let mut config = Config::default();
         config.review.lease_secs = lease_secs;
         let config = Arc::new(config);

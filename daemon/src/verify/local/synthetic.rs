@@ -10,7 +10,7 @@ use serde::Deserialize;
 use super::ocr::{OcrChar, OcrLine};
 use super::render::{Holder, spoil_birth_check_digit, zone_lines};
 use super::{LocalConfig, LocalVerifier, Reading, repair};
-use crate::demo::{Band, demo_document};
+use crate::cli::demo::{Band, demo_document};
 
 fn reader() -> LocalVerifier {
     LocalVerifier::new(&LocalConfig::default())

@@ -117,7 +117,7 @@ async fn ingest(daemon: &Daemon, client: &IdReviewClient, n: usize) -> (Duration
         written.insert(name.clone(), Instant::now());
     }
     let mut latencies = Vec::new();
-    let progress = idreview_daemon::progress::bar(n as u64, "ingest");
+    let progress = idreview_daemon::cli::progress::bar(n as u64, "ingest");
     let query = ListQuery {
         filter: CardFilter::parse("status:needs_review bench").expect("query"),
         sort: SortKey::Created,

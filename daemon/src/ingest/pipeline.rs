@@ -1,8 +1,8 @@
 //! The ingestion pipeline for one claimed submission folder: validate -> create the card ->
-//! store its files -> verify -> review. A submission ends as a card or as a folder in
-//! `rejected/` with a `reason.json`; nothing is dropped.
+//! store its files -> verify -> review. It owns the claim from start to end: a submission ends
+//! as a card or as a folder in `rejected/` with a `reason.json`, or the claim is handed back
+//! (deferred) to be tried again; nothing is dropped.
 
-use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,21 +19,23 @@ use crate::retry::Backoff;
 use crate::store::{Store, StoreError};
 use crate::validate::{self, Rejection, ValidSubmission};
 use crate::verify::{Verifier, stage};
-use crate::workarea;
+
+use super::Claimed;
 
 /// The identity the pipeline's own changes are audited under.
 pub const PIPELINE_ACTOR: &str = "idreviewd:pipeline";
 
 /// What became of a submission.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug)]
 pub enum Outcome {
     Card(idreview_protocol::CardId),
     Rejected {
         rule: String,
         at: PathBuf,
     },
-    /// Left in the work area to be retried at the next start (e.g. the store's disk failed).
-    Deferred(String),
+    /// Still in the work area, its claim handed back, to be tried again (e.g. the store's disk
+    /// failed); a restart resumes it too.
+    Deferred(Claimed, String),
 }
 
 /// Everything the pipeline needs; cheap to clone.
@@ -51,33 +53,33 @@ pub struct Pipeline {
 }
 
 impl Pipeline {
-    /// Takes a submission folder already moved into the work area through to its end.
-    #[instrument(skip(self, dir), fields(submission = %name.to_string_lossy()))]
-    pub async fn process(&self, dir: PathBuf, name: OsString) -> Outcome {
+    /// Takes a claimed submission through to its end.
+    #[instrument(skip(self, claimed), fields(submission = %claimed.name().to_string_lossy()))]
+    pub async fn process(&self, claimed: Claimed) -> Outcome {
         let _timer = crate::metrics::StageTimer::start("total");
         // A verdict already in the folder: a rejection a killed daemon did not finish.
-        if dir.join(workarea::PENDING_REASON).exists() {
-            return self.moved_to_rejected(&dir, &name, None);
+        if claimed.has_verdict() {
+            let rule = claimed.verdict_rule().unwrap_or_default();
+            return self.move_to_rejected(claimed, rule);
         }
         // A complete card: the folder was ingested but not yet cleared when the daemon died.
-        match self.finished_card(&dir) {
+        match self.finished_card(&claimed) {
             Ok(Some(card)) => {
-                self.finish(&dir, &name);
                 info!(card_id = %card.id, "cleared a submission ingested before a restart");
-                return Outcome::Card(card.id);
+                return self.finish(claimed, card.id);
             }
             Ok(None) => {}
-            Err(e) => return Outcome::Deferred(e.to_string()),
+            Err(e) => return Outcome::Deferred(claimed, e.to_string()),
         }
         let limits = self.config.validation.clone();
         let checked = {
             let _timer = crate::metrics::StageTimer::start("validate");
-            let dir = dir.clone();
+            let dir = claimed.dir().to_path_buf();
             tokio::task::spawn_blocking(move || validate::validate_submission(&dir, &limits)).await
         };
         let valid = match checked {
             Ok(Ok(valid)) => valid,
-            Ok(Err(rejection)) => return self.reject(&dir, &name, &rejection),
+            Ok(Err(rejection)) => return self.reject(claimed, &rejection),
             Err(panic) => {
                 let rejection = Rejection {
                     rule: "internal_error",
@@ -86,28 +88,27 @@ impl Pipeline {
                         "validation crashed ({panic}); the submission is kept for inspection"
                     ),
                 };
-                return self.reject(&dir, &name, &rejection);
+                return self.reject(claimed, &rejection);
             }
         };
-        match self.ingest(&dir, &name, valid).await {
+        match self.ingest(&claimed, valid).await {
             Ok(card) => {
-                self.finish(&dir, &name);
                 crate::metrics::ingested();
                 info!(card_id = %card.id, user = %card.user_id, status = %card.status, "ingested");
-                Outcome::Card(card.id)
+                self.finish(claimed, card.id)
             }
-            Err(IngestError::Refused(rejection)) => self.reject(&dir, &name, &rejection),
+            Err(IngestError::Refused(rejection)) => self.reject(claimed, &rejection),
             Err(IngestError::Deferred(why)) => {
                 error!(error = %why, "submission kept in the work area to be tried again");
-                Outcome::Deferred(why)
+                Outcome::Deferred(claimed, why)
             }
         }
     }
 
     /// The card of a claimed folder whose job is recorded and whose card has left the
     /// pipeline: nothing is left to do but clear the folder.
-    fn finished_card(&self, dir: &Path) -> Result<Option<Card>, StoreError> {
-        let Some(id) = self.store.job(claim(dir))? else {
+    fn finished_card(&self, claimed: &Claimed) -> Result<Option<Card>, StoreError> {
+        let Some(id) = self.store.job(claimed.key())? else {
             return Ok(None);
         };
         Ok(self.store.get(id)?.filter(|c| !in_pipeline(c.status)))
@@ -117,14 +118,9 @@ impl Pipeline {
     /// through upload and verification. The job and the new card are durable before the first
     /// file is stored, so a resumed run stores the same files under the same keys; later steps
     /// are buffered and flushed once at the end.
-    async fn ingest(
-        &self,
-        dir: &Path,
-        name: &OsString,
-        valid: ValidSubmission,
-    ) -> Result<Card, IngestError> {
-        let source = name.to_string_lossy().into_owned();
-        let claim = claim(dir);
+    async fn ingest(&self, claimed: &Claimed, valid: ValidSubmission) -> Result<Card, IngestError> {
+        let source = claimed.name().to_string_lossy().into_owned();
+        let claim = claimed.key();
         let mut card = match self.store.job(claim)? {
             Some(id) => match self.store.get(id)? {
                 Some(card) => card,
@@ -158,7 +154,7 @@ impl Pipeline {
         }
         if card.status == Status::Uploading {
             let _timer = crate::metrics::StageTimer::start("upload");
-            let etags = self.upload_all(dir, &valid, &card).await?;
+            let etags = self.upload_all(claimed.dir(), &valid, &card).await?;
             card = self.cards.stored(PIPELINE_ACTOR, &card, &etags)?;
         }
         if card.status == Status::Verifying {
@@ -285,69 +281,65 @@ impl Pipeline {
         }
     }
 
-    /// Removes the originals of an ingested submission, or keeps them in `processed/`; then
-    /// forgets its job.
-    fn finish(&self, dir: &Path, name: &OsString) {
+    /// Ends the claim of an ingested submission: its originals go (or are kept in
+    /// `processed/`), then its job is forgotten. A folder that cannot be cleared is left for
+    /// the next start, which finds its card done and clears it.
+    fn finish(&self, claimed: Claimed, card: idreview_protocol::CardId) -> Outcome {
         let processed = self.config.processed_dir();
         let keep = self
             .config
             .inbox
             .keep_processed
             .then_some(processed.as_path());
-        if let Err(e) = workarea::clear_ingested(dir, name, keep) {
-            warn!(error = %e, dir = %dir.display(), "could not clear an ingested submission");
-            return;
+        let key = claimed.key().to_os_string();
+        match claimed.ingested(keep) {
+            Ok(()) => self.forget(&key),
+            Err((claimed, e)) => {
+                warn!(error = %e, dir = %claimed.dir().display(), "could not clear an ingested submission");
+            }
         }
-        self.forget(dir);
+        Outcome::Card(card)
     }
 
-    /// Moves the folder to `rejected/` with a `reason.json` naming the rule.
-    pub fn reject(&self, dir: &Path, name: &OsString, rejection: &Rejection) -> Outcome {
-        let pending = dir.join(workarea::PENDING_REASON);
-        if let Err(e) = workarea::write_reason(&pending, name, rejection) {
+    /// Ends a claim in `rejected/` with a `reason.json` naming the rule.
+    pub fn reject(&self, claimed: Claimed, rejection: &Rejection) -> Outcome {
+        if let Err(e) = claimed.write_verdict(rejection) {
             let why = format!("could not write the reason of a rejection: {e}");
             warn!(rule = rejection.rule, "{why}");
-            return Outcome::Deferred(why);
+            return Outcome::Deferred(claimed, why);
         }
         warn!(rule = rejection.rule, file = ?rejection.file, "rejected: {}", rejection.message);
-        self.moved_to_rejected(dir, name, Some(rejection.rule))
+        self.move_to_rejected(claimed, rejection.rule.to_string())
     }
 
-    /// Moves a folder carrying its verdict into `rejected/`, then forgets its job.
-    fn moved_to_rejected(&self, dir: &Path, name: &OsString, rule: Option<&str>) -> Outcome {
+    /// Moves a claim carrying its verdict into `rejected/`, then forgets its job.
+    fn move_to_rejected(&self, claimed: Claimed, rule: String) -> Outcome {
         let rejected = self.config.rejected_dir();
-        let rule = rule.map(str::to_string).unwrap_or_else(|| {
-            workarea::verdict_rule(&dir.join(workarea::PENDING_REASON)).unwrap_or_default()
-        });
-        match workarea::finish_rejection(dir, name, &rejected) {
+        let key = claimed.key().to_os_string();
+        match claimed.rejected(&rejected) {
             Ok(at) => {
-                self.forget(dir);
+                self.forget(&key);
                 crate::metrics::rejected(&rule);
                 Outcome::Rejected { rule, at }
             }
-            Err(e) => {
+            Err((claimed, e)) => {
                 let why = format!(
                     "could not move a rejected submission to {}: {e}",
                     rejected.display()
                 );
                 error!(rule, "{why}");
-                Outcome::Deferred(why)
+                Outcome::Deferred(claimed, why)
             }
         }
     }
 
-    /// Drops the job of a folder that has left the work area (buffered: a job outliving a
-    /// crash is pruned at the next start, as its folder is gone).
-    fn forget(&self, dir: &Path) {
-        if let Err(e) = self.store.remove_job(claim(dir)) {
-            warn!(error = %e, dir = %dir.display(), "could not forget an ingestion job");
+    /// Drops the job of a claim that has ended (buffered: a job outliving a crash is pruned at
+    /// the next start, as its folder is gone).
+    fn forget(&self, key: &std::ffi::OsStr) {
+        if let Err(e) = self.store.remove_job(key) {
+            warn!(error = %e, claim = %key.to_string_lossy(), "could not forget an ingestion job");
         }
     }
-}
-
-/// The claimed folder's name in the work area, which keys its job.
-fn claim(dir: &Path) -> &OsStr {
-    dir.file_name().unwrap_or(dir.as_os_str())
 }
 
 /// Whether a card is still on its way through the pipeline.

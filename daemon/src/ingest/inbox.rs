@@ -1,7 +1,8 @@
 //! The inbox: a watched folder where producers drop submissions. inotify (via `notify`) wakes a
 //! scan; a periodic rescan catches missed events and network mounts. A submission folder is
-//! complete once its `submission.toml` exists (written last); it is then claimed by renaming it
-//! into the work area and handed to the pipeline. Half-written folders are left alone.
+//! complete once its `submission.toml` exists (written last); it is then claimed (a
+//! [`Claimed`], renamed into the work area) and handed to the pipeline, which owns it from
+//! there. Half-written folders are left alone.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -14,11 +15,11 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
+use super::pipeline::{Outcome, Pipeline};
+use super::{Claimed, workarea};
 use crate::memory;
-use crate::pipeline::{Outcome, Pipeline};
 use crate::retry::Backoff;
 use crate::validate::{MANIFEST_FILE, Rejection};
-use crate::workarea::{self, unique_target};
 
 /// How long a loose file or symlink may sit at the top of the inbox (perhaps still being
 /// moved into a folder) before it is rejected as not being a submission.
@@ -77,9 +78,9 @@ pub async fn run(pipeline: Pipeline, shutdown: CancellationToken) -> Result<(), 
         pipeline,
         shutdown: shutdown.clone(),
     };
-    for (dir, name) in leftovers(&work) {
-        info!(submission = %name.to_string_lossy(), "resuming a submission claimed before a restart");
-        claims.spawn(dir, name);
+    for claimed in Claimed::leftovers(&work) {
+        info!(submission = %claimed.name().to_string_lossy(), "resuming a submission claimed before a restart");
+        claims.spawn(claimed);
     }
     let rescan = Duration::from_secs(config.inbox.rescan_secs.max(1));
     let mut next_wait = Duration::ZERO;
@@ -123,21 +124,23 @@ struct Claims {
 impl Claims {
     /// Processes a claimed folder; a deferred one (our side failed, e.g. the disk) is retried
     /// with backoff, without holding a worker, until it ends or the daemon stops.
-    fn spawn(&mut self, dir: PathBuf, name: OsString) {
+    fn spawn(&mut self, claimed: Claimed) {
         let pipeline = self.pipeline.clone();
         let workers = self.workers.clone();
         let shutdown = self.shutdown.clone();
         self.tasks.spawn(async move {
             let mut delays = Backoff::doubling(RETRY_FIRST, RETRY_MAX).delays();
+            let mut claimed = claimed;
             loop {
                 let Ok(permit) = workers.clone().acquire_owned().await else {
                     return;
                 };
-                let outcome = pipeline.process(dir.clone(), name.clone()).await;
+                let outcome = pipeline.process(claimed).await;
                 drop(permit);
-                if !matches!(outcome, Outcome::Deferred(_)) {
+                let Outcome::Deferred(again, _) = outcome else {
                     return;
-                }
+                };
+                claimed = again;
                 let wait = delays.next().unwrap_or(RETRY_MAX);
                 tokio::select! {
                     _ = shutdown.cancelled() => return,
@@ -202,22 +205,12 @@ fn scan(claims: &mut Claims, inbox: &Path) -> Option<Duration> {
                 }
             }
         }
-        match workarea::set_aside_foreign_verdict(&path) {
-            Ok(false) => {}
-            Ok(true) => {
-                info!(submission = %name.to_string_lossy(), "a submission carried a .reason.json of its own; set aside for validation to refuse")
-            }
+        match Claimed::take(&path, name.clone(), &work) {
+            Ok(claimed) => claims.spawn(claimed),
             Err(e) => {
-                warn!(error = %e, submission = %name.to_string_lossy(), "cannot set aside a submission's own .reason.json; not claiming it");
-                continue;
+                warn!(error = %e, submission = %name.to_string_lossy(), "cannot claim a submission");
             }
         }
-        let claimed = unique_target(&work, &name);
-        if let Err(e) = std::fs::rename(&path, &claimed) {
-            warn!(error = %e, submission = %name.to_string_lossy(), "cannot claim a submission");
-            continue;
-        }
-        claims.spawn(claimed, name);
     }
     retry
 }
@@ -238,11 +231,10 @@ fn newest_age(dir: &Path, meta: &std::fs::Metadata) -> Duration {
         .fold(age(meta), Duration::min)
 }
 
-/// A file or symlink at the top of the inbox is not a submission: it is moved into a folder of
-/// its own in the work area and rejected from there like any submission, so it lands in
-/// `rejected/<name>/` with a reason (and a restart in between finishes the move).
+/// A file or symlink at the top of the inbox is not a submission: it is claimed in a folder of
+/// its own and rejected from there like any submission, so it lands in `rejected/<name>/` with
+/// a reason (and a restart in between finishes the move).
 fn reject_loose(pipeline: &Pipeline, path: &Path, name: &OsString, symlink: bool) {
-    let folder = unique_target(&pipeline.config.work_dir(), name);
     let rejection = Rejection {
         rule: if symlink {
             "symlink"
@@ -256,24 +248,10 @@ fn reject_loose(pipeline: &Pipeline, path: &Path, name: &OsString, symlink: bool
             if symlink { "symlink" } else { "file" },
         ),
     };
-    let moved =
-        std::fs::create_dir_all(&folder).and_then(|_| std::fs::rename(path, folder.join(name)));
-    match moved {
-        Ok(()) => {
-            pipeline.reject(&folder, name, &rejection);
+    match Claimed::take_loose(path, name.clone(), &pipeline.config.work_dir()) {
+        Ok(claimed) => {
+            pipeline.reject(claimed, &rejection);
         }
         Err(e) => warn!(error = %e, "cannot move a loose inbox entry to rejected/"),
     }
-}
-
-/// Submissions claimed before a restart and not finished.
-fn leftovers(work: &Path) -> Vec<(PathBuf, OsString)> {
-    let Ok(entries) = std::fs::read_dir(work) else {
-        return Vec::new();
-    };
-    entries
-        .flatten()
-        .filter(|e| workarea::is_claim(&e.file_name()))
-        .map(|e| (e.path(), e.file_name()))
-        .collect()
 }

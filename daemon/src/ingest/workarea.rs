@@ -54,7 +54,9 @@ pub fn clear_ingested(dir: &Path, name: &OsStr, processed: Option<&Path>) -> std
 }
 
 /// Moves the folder to `rejected/` with the verdict as `reason.json`; see the module header.
-/// Answers where it went.
+/// Answers where it went. (A claim does it in two steps, `Claimed::write_verdict` then
+/// `Claimed::rejected`, so that a crash between them is finished at the next start.)
+#[cfg(test)]
 pub fn reject_folder(
     dir: &Path,
     name: &OsStr,
