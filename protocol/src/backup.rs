@@ -26,6 +26,11 @@ pub struct ExportHeader {
     pub cards: u64,
     pub tokens: u64,
     pub audit_events: u64,
+    /// Ranges of seqs (first, last, inclusive) below `audit_high_seq` that no event has: numbers
+    /// older daemons skipped (their audit seqs shared a counter with other queues), never a
+    /// deleted event. Empty for a log numbered without gaps (and in files from before it).
+    #[serde(default)]
+    pub audit_gaps: Vec<(u64, u64)>,
 }
 
 /// Where the next page of an export starts.

@@ -194,6 +194,23 @@ impl Store {
         })
     }
 
+    /// The seqs up to `high` that no event has, as inclusive ranges (reads only the chunks'
+    /// tables).
+    pub(super) fn audit_gaps(&self, high: u64) -> Result<Vec<(u64, u64)>, StoreError> {
+        let mut gaps = Vec::new();
+        let mut expected = 1;
+        for item in self.inner.audit.range(..=high.to_be_bytes()) {
+            let (_, bytes) = item?;
+            for (seq, _) in entries(&bytes).filter(|(seq, _)| *seq <= high) {
+                if seq > expected {
+                    gaps.push((expected, seq - 1));
+                }
+                expected = expected.max(seq + 1);
+            }
+        }
+        Ok(gaps)
+    }
+
     /// How many audit events have `seq <= high` (reads only the chunks' tables).
     pub(super) fn audit_count(&self, high: u64) -> Result<u64, StoreError> {
         let mut n = 0;

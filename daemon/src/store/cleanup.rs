@@ -38,6 +38,7 @@ impl Store {
     ) -> Result<(Card, u64), E> {
         let removed = {
             let _writer = self.inner.writer.lock().map_err(|_| StoreError::Poisoned)?;
+            self.start_events()?;
             let card = self.get(at.id)?.ok_or(Refused::NotFound(at.id))?;
             if let Some(expected) = at.expected_version
                 && expected != card.version

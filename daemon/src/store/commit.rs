@@ -49,6 +49,30 @@ struct CardRow<'a> {
 }
 
 impl Store {
+    /// The seq of the next audit event: one after the last, gapless. Callers hold the writer
+    /// lock and have called [`Store::start_events`].
+    fn next_seq(&self) -> u64 {
+        self.inner
+            .audit_seq
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+            + 1
+    }
+
+    /// Starts numbering a write's events after the last event the log holds, so that a write
+    /// that failed before it committed leaves no gap. Callers hold the writer lock.
+    pub(super) fn start_events(&self) -> Result<(), StoreError> {
+        let last = self.audit_last_seq()?;
+        self.set_last_seq(last);
+        Ok(())
+    }
+
+    /// Numbers the next event `last + 1`.
+    pub(super) fn set_last_seq(&self, last: u64) {
+        self.inner
+            .audit_seq
+            .store(last, std::sync::atomic::Ordering::SeqCst);
+    }
+
     pub(super) fn event(
         &self,
         card_id: Option<CardId>,
@@ -65,8 +89,7 @@ impl Store {
             ),
         };
         Ok(AuditEvent {
-            // From 1, so that "events after 0" is the whole log.
-            seq: self.inner.db.generate_id()? + 1,
+            seq: self.next_seq(),
             card_id,
             at: Utc::now(),
             actor: actor.to_string(),

@@ -96,6 +96,7 @@ impl Store {
         };
         // Append-only below `high`: counted after the lock is released.
         let audit_events = self.audit_count(high)?;
+        let audit_gaps = self.audit_gaps(high)?;
         Ok(ExportSnapshot {
             header: ExportHeader {
                 export_id,
@@ -107,6 +108,7 @@ impl Store {
                 cards: cards.len() as u64,
                 tokens: tokens.len() as u64,
                 audit_events,
+                audit_gaps,
             },
             cards,
             tokens,
@@ -278,8 +280,8 @@ impl Store {
         let last = header.last_card_id.max(top_card);
         i.meta.insert(NEXT_CARD_ID, &last.to_be_bytes())?;
         let top_seq = self.audit_last_seq()?;
-        // New events get `generate_id() + 1`; sled's id counter only moves forward.
-        while i.db.generate_id()? < top_seq.max(header.audit_high_seq) {}
+        // New events continue after the highest restored seq.
+        self.set_last_seq(top_seq.max(header.audit_high_seq));
         self.flush().await
     }
 }

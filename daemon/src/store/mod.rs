@@ -121,6 +121,9 @@ struct Inner {
     writer: Mutex<()>,
     /// The change-feed cursor after every write, for long-polling readers of [`Store::changes`].
     changed: tokio::sync::watch::Sender<u64>,
+    /// The seq of the last audit event numbered: the log's own gapless counter (from 1, so that
+    /// "events after 0" is the whole log), restarted from the log at every write.
+    audit_seq: std::sync::atomic::AtomicU64,
 }
 
 impl Store {
@@ -165,6 +168,7 @@ impl Store {
             changed: tokio::sync::watch::Sender::new(index.cursor()),
             index: RwLock::new(index),
             writer: Mutex::new(()),
+            audit_seq: std::sync::atomic::AtomicU64::new(0),
         };
         Ok(Store {
             inner: Arc::new(inner),
@@ -194,6 +198,7 @@ impl Store {
     pub fn create_buffered(&self, card: Card, actor: &str) -> Result<Card, StoreError> {
         {
             let _writer = self.inner.writer.lock().map_err(|_| StoreError::Poisoned)?;
+            self.start_events()?;
             if let Some(existing) = self.card_for_user(&card.user_id)?
                 && existing.status != Status::Rejected
             {
@@ -224,6 +229,7 @@ impl Store {
     pub async fn import(&self, cards: &[Card], actor: &str) -> Result<(), StoreError> {
         {
             let _writer = self.inner.writer.lock().map_err(|_| StoreError::Poisoned)?;
+            self.start_events()?;
             let events = cards
                 .iter()
                 .map(|c| {
@@ -272,6 +278,7 @@ impl Store {
         mut change: impl FnMut(&mut Card) -> Result<Change, E>,
     ) -> Result<Outcomes<E>, StoreError> {
         let _writer = self.inner.writer.lock().map_err(|_| StoreError::Poisoned)?;
+        self.start_events()?;
         let mut results: Vec<(CardId, Result<Card, E>)> = Vec::with_capacity(refs.len());
         let mut histories = Vec::new();
         let mut seen = HashSet::with_capacity(refs.len());

@@ -3,7 +3,7 @@
 use super::*;
 use crate::card::CardError;
 use crate::card::state::tests::card;
-use idreview_protocol::CardRef;
+use idreview_protocol::{AuditEvent, CardRef};
 
 fn new_card(store: &Store, user: &str) -> Card {
     let mut c = card(Status::NeedsReview);
@@ -113,4 +113,95 @@ async fn bulk_updates_answer_per_card_and_audit_each_change() {
         Some(true),
         "the index follows the write"
     );
+}
+
+#[tokio::test]
+async fn audit_seqs_are_gapless_across_queues_and_restarts() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    {
+        let store = Store::open(dir.path(), 0.8).expect("open");
+        let a = store.create(new_card(&store, "a"), "t").await.expect("a");
+        // A deletion queues cleanup jobs, which draw numbers of their own.
+        let mut gone = new_card(&store, "b");
+        gone.files.push(idreview_protocol::fixtures::file(
+            idreview_protocol::FileRole::Front,
+            "front.jpg",
+            "users/b/id-card/2/front.jpg",
+        ));
+        let gone = store.create(gone, "t").await.expect("b");
+        let at = CardRef {
+            id: gone.id,
+            expected_version: None,
+        };
+        store
+            .remove_card(
+                at,
+                "admin",
+                |_| Ok::<_, CardError>(Change::new("card.deleted")),
+                retention::Trail::Keep,
+            )
+            .await
+            .expect("deleted");
+        // A refused change numbers nothing.
+        let stale = CardRef {
+            id: a.id,
+            expected_version: Some(99),
+        };
+        let refused = store
+            .update(stale, "t", |_| {
+                Ok::<_, CardError>(Change::new("card.verified"))
+            })
+            .await;
+        assert!(refused.is_err());
+        store.flush().await.expect("flush");
+    }
+    let store = crate::store::reopen(dir.path());
+    let c = store.create(new_card(&store, "c"), "t").await.expect("c");
+    let seqs: Vec<u64> = store
+        .audit_since(0, 100)
+        .expect("audit")
+        .iter()
+        .map(|e| e.seq)
+        .collect();
+    assert_eq!(
+        seqs,
+        vec![1, 2, 3, 4],
+        "created a, created b, deleted b, created c"
+    );
+    assert_eq!(store.audit_gaps(4).expect("gaps"), vec![]);
+    assert!(store.audit_for(c.id).expect("audit")[0].seq == 4);
+}
+
+#[tokio::test]
+async fn an_older_logs_gaps_are_listed_and_numbering_continues_after_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(dir.path(), 0.8).expect("open");
+    // A log as an older daemon numbered it, its seqs drawn from a counter shared with the
+    // cleanup queue: 1, 2, then 5.
+    let event = |seq| AuditEvent {
+        seq,
+        card_id: None,
+        at: Utc::now(),
+        actor: "t".into(),
+        action: "token.created".into(),
+        reason: None,
+        before: None,
+        after: None,
+    };
+    let batch = audit_log::Batch::encode(&[event(1), event(2), event(5)])
+        .expect("encodes")
+        .expect("a batch");
+    store
+        .inner
+        .audit
+        .transaction(|audit| {
+            batch.write(audit)?;
+            Ok::<_, sled::transaction::ConflictableTransactionError<StoreError>>(())
+        })
+        .expect("written");
+    assert_eq!(store.audit_gaps(5).expect("gaps"), vec![(3, 4)]);
+    let c = store.create(new_card(&store, "c"), "t").await.expect("c");
+    assert_eq!(store.audit_for(c.id).expect("audit")[0].seq, 6);
+    let snapshot = store.export_snapshot(1).expect("snapshot");
+    assert_eq!(snapshot.header.audit_gaps, vec![(3, 4)]);
 }

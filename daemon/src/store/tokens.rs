@@ -280,6 +280,7 @@ impl Store {
     ) -> Result<(), TokenError> {
         {
             let _writer = self.inner.writer.lock().map_err(|_| StoreError::Poisoned)?;
+            self.start_events()?;
             let event = self.event(None, actor, change, None, None)?;
             let batch = Batch::encode(std::slice::from_ref(&event))?;
             let token_bytes = bincode::serialize(&stored).map_err(StoreError::Codec)?;
