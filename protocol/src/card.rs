@@ -325,6 +325,12 @@ pub struct CardSummary {
     pub confidence: Option<f32>,
     /// How many fields are below the daemon's confidence threshold.
     pub low_confidence: u32,
+    /// How many fields were extracted (0: nothing was read, e.g. no zone found).
+    pub fields: u32,
+    /// How many findings of severity error the card has (an expired document, a bad date...).
+    pub error_findings: u32,
+    /// The verification provider failed (the card waits for a re-verification or a person).
+    pub provider_failed: bool,
     pub assignee: Option<String>,
     pub version: u64,
     pub created_at: DateTime<Utc>,
@@ -345,6 +351,15 @@ impl CardSummary {
             confidence: card.confidence(),
             low_confidence: u32::try_from(card.low_confidence_fields(threshold).len())
                 .unwrap_or(u32::MAX),
+            fields: u32::try_from(card.fields.len()).unwrap_or(u32::MAX),
+            error_findings: u32::try_from(
+                card.findings
+                    .iter()
+                    .filter(|f| f.severity == Severity::Error)
+                    .count(),
+            )
+            .unwrap_or(u32::MAX),
+            provider_failed: card.provider.as_ref().is_some_and(|p| p.failure.is_some()),
             assignee: card.assignee.clone(),
             version: card.version,
             created_at: card.created_at,

@@ -65,6 +65,9 @@ pub async fn run(settings: &Settings, allow_spawn: bool) -> Result<(), Error> {
     if let Ok(table) = settings.console.key_table() {
         app.keys = Arc::new(table);
     }
+    app.next_after_decision =
+        settings.console.after_decision == crate::settings::AfterDecision::Next;
+    app.reasons = Arc::new(settings.console.reasons.clone());
     app.update(Action::Connected(welcome));
     app.update(Action::Resize { rows });
 

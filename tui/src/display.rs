@@ -26,6 +26,32 @@ pub fn band(confidence: Option<f32>, bands: [f32; 2]) -> Band {
     }
 }
 
+/// Why a card waits for a person, most pressing first: `provider failed`, `nothing read`,
+/// `2 findings`, `3 unsure`; empty when nothing speaks against it (or it is decided).
+pub fn attention(card: &idreview_protocol::CardSummary) -> String {
+    if card.status != idreview_protocol::Status::NeedsReview {
+        return String::new();
+    }
+    let mut why = Vec::new();
+    if card.provider_failed {
+        why.push("provider failed".to_string());
+    } else if card.fields == 0 {
+        why.push("nothing read".to_string());
+    }
+    match card.error_findings {
+        0 => {}
+        1 => why.push("1 finding".into()),
+        n => why.push(format!("{n} findings")),
+    }
+    if card.low_confidence > 0 {
+        why.push(format!("{} unsure", card.low_confidence));
+    }
+    match why.is_empty() {
+        true => "to decide".into(),
+        false => why.join(", "),
+    }
+}
+
 /// `0.82` as `0.82`; `-` when there is none.
 pub fn confidence(confidence: Option<f32>) -> String {
     confidence.map_or_else(|| "-".to_string(), |c| format!("{c:.2}"))
@@ -117,5 +143,49 @@ mod tests {
         assert_eq!(bar(0.8, 10), "████████░░");
         assert_eq!(confidence(None), "-");
         assert_eq!(percent(0.82), "82%");
+    }
+
+    #[test]
+    fn the_reason_a_card_waits_names_what_needs_a_person() {
+        use idreview_protocol::fixtures::{card, field};
+        use idreview_protocol::{
+            CardSummary, FieldSource, Finding, ProviderVerdict, Severity, Status,
+        };
+        let waiting = |c: idreview_protocol::Card| attention(&CardSummary::of(&c, 0.8));
+        assert_eq!(waiting(card(1).build()), "nothing read");
+        let unsure = card(2)
+            .field(field("surname", "X", 0.4, FieldSource::Mrz))
+            .field(field("given_names", "Y", 0.5, FieldSource::Mrz))
+            .build();
+        assert_eq!(waiting(unsure), "2 unsure");
+        let expired = card(3)
+            .field(field("surname", "X", 0.95, FieldSource::Mrz))
+            .finding(Finding {
+                rule: "document_expired".into(),
+                severity: Severity::Error,
+                message: "expired".into(),
+            })
+            .build();
+        assert_eq!(
+            waiting(expired),
+            "1 finding",
+            "an error finding at high confidence"
+        );
+        let failed = card(4)
+            .provider(ProviderVerdict {
+                provider: "idanalyzer".into(),
+                decision: "review".into(),
+                warnings: vec![],
+                transaction_id: None,
+                failure: Some("timed out".into()),
+            })
+            .build();
+        assert_eq!(waiting(failed), "provider failed");
+        let clean = card(5)
+            .field(field("surname", "X", 0.95, FieldSource::Mrz))
+            .build();
+        assert_eq!(waiting(clean), "to decide");
+        let decided = card(6).status(Status::Approved).build();
+        assert_eq!(waiting(decided), "");
     }
 }

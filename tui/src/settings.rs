@@ -67,6 +67,21 @@ pub struct ConsoleConfig {
     pub image_protocol: String,
     /// `[console.keys]`: action name -> its keys, replacing the defaults.
     pub keys: BTreeMap<String, KeyList>,
+    /// After deciding the open card: `next` opens the next card of the list (in the review
+    /// queue, the next card waiting), `stay` keeps the decided card open.
+    pub after_decision: AfterDecision,
+    /// Reasons offered in the reason prompts (Tab steps through them; any text still goes).
+    pub reasons: Vec<String>,
+}
+
+/// What the console does after deciding the open card.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AfterDecision {
+    /// Open the next card of the list.
+    Next,
+    /// Keep the decided card open.
+    Stay,
 }
 
 /// One key or several, as `[console.keys]` takes them.
@@ -109,6 +124,16 @@ impl Default for ConsoleConfig {
             ca: None,
             pin: None,
             token_file: None,
+            after_decision: AfterDecision::Next,
+            reasons: [
+                "document expired",
+                "photo unreadable",
+                "data does not match the document",
+                "document altered or not genuine",
+                "not an accepted document",
+            ]
+            .map(String::from)
+            .to_vec(),
         }
     }
 }

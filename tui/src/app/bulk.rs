@@ -280,6 +280,19 @@ impl App {
         }
         let open = self.detail.as_ref().map(|d| d.id);
         let touched_open = open.is_some_and(|id| results.iter().any(|r| r.id == id));
+        let decided_open = matches!(
+            results.as_slice(),
+            [ItemResult { id, result: Ok(_) }] if Some(*id) == open
+        ) && matches!(
+            op,
+            BulkOp::Approve | BulkOp::ApproveOverDoubts | BulkOp::Reject
+        );
+        if decided_open && self.next_after_decision && self.screen == Screen::Detail {
+            // On to the next card: the decided one leaves the queue, its place is taken.
+            let mut out = self.refresh(false);
+            out.extend(self.step_card(1));
+            return out;
+        }
         self.refresh(touched_open)
     }
 

@@ -14,7 +14,7 @@ pub const QUICK_STATUSES: [Status; 4] = [
 ];
 
 /// The query the low-confidence queue lists.
-pub const QUEUE_FILTER: &str = "status:needs_review low:yes";
+pub const QUEUE_FILTER: &str = "status:needs_review";
 
 /// One kind of request: whether it is out, and whether another was wanted meanwhile.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

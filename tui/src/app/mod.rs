@@ -65,6 +65,11 @@ pub struct App {
     pub detail: Option<Detail>,
     /// Colours and confidence bands.
     pub theme: Theme,
+    /// After a decision on the open card, open the next card of the list (`[console]
+    /// after_decision = "next"`).
+    pub next_after_decision: bool,
+    /// Reasons the reason prompts offer (`[console] reasons`).
+    pub reasons: std::sync::Arc<Vec<String>>,
     /// The key table in force: the defaults with `[console.keys]` applied.
     pub keys: std::sync::Arc<Vec<Binding>>,
     /// Page size follows the window (config `page_size = 0`).
@@ -112,6 +117,8 @@ impl App {
             list: ListState::new(query),
             detail: None,
             theme,
+            next_after_decision: false,
+            reasons: std::sync::Arc::default(),
             keys: std::sync::Arc::new(BINDINGS.to_vec()),
             fit_page,
             rows: 0,
@@ -194,6 +201,7 @@ impl App {
                 self.list.anchor = None;
                 vec![]
             }
+            Action::NextPreset => self.next_preset(),
             Action::NextField => self.focus_field(1),
             Action::PrevField => self.focus_field(-1),
             Action::EditField => self.edit_field(),

@@ -26,6 +26,25 @@ impl App {
         })
     }
 
+    /// Fills a reason prompt with the preset after the one it holds (the first when it holds
+    /// none of them).
+    pub(super) fn next_preset(&mut self) -> Vec<Command> {
+        let reasons = self.reasons.clone();
+        let Some(prompt) = self.prompt.as_mut().filter(|p| {
+            matches!(
+                p.kind,
+                PromptKind::Reason { .. } | PromptKind::Override { .. }
+            )
+        }) else {
+            return vec![];
+        };
+        let at = reasons.iter().position(|r| *r == prompt.text);
+        if let Some(next) = reasons.get(at.map_or(0, |i| (i + 1) % reasons.len())) {
+            prompt.text = next.clone();
+        }
+        vec![]
+    }
+
     pub(super) fn edit(&mut self, change: impl FnOnce(&mut String)) -> Vec<Command> {
         if let Some(prompt) = self.prompt.as_mut() {
             change(&mut prompt.text);

@@ -1,6 +1,7 @@
-//! The low-confidence queue: the list narrowed to cards waiting for review with fields below
-//! the threshold (the upper confidence band), and in a card one keystroke per field: accept it
-//! as it is, correct it, or skip it, then decide and step to the next card.
+//! The review queue: every card that needs a person (waiting for review for any reason: unsure
+//! fields, nothing read, a failed provider, an error finding), oldest first; and in a card one
+//! keystroke per unsure field: accept it as it is, correct it, or skip it, then decide and step
+//! to the next card. (`low:yes` still narrows the list to unsure fields only.)
 
 use idreview_protocol::{Card, CardFilter, CardId, CardRef};
 
@@ -22,7 +23,7 @@ pub fn first_low(card: &Card, from: usize, threshold: f32) -> Option<usize> {
 }
 
 impl App {
-    /// Narrows the list to the queue.
+    /// Narrows the list to the queue, oldest first.
     pub(super) fn queue(&mut self) -> Vec<Command> {
         let filter = match CardFilter::parse(QUEUE_FILTER) {
             Ok(filter) => filter,
@@ -32,8 +33,9 @@ impl App {
             }
         };
         self.screen = Screen::List;
-        let note =
-            "low-confidence queue: Enter opens a card; y accept · e correct · n skip · ] next card";
+        self.list.query.sort = idreview_protocol::SortKey::Created;
+        self.list.query.descending = false;
+        let note = "review queue, oldest first: Enter opens a card; y accept · e correct · n skip · ] next card";
         self.set_filter(filter, Some(note.into()))
     }
 

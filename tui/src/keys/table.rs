@@ -205,7 +205,7 @@ pub static BINDINGS: &[Binding] = &[
     bind(K::Char('V'),   C::List,    Action::MarkRange,    "mark from the last mark to here"),
     bind(K::Char('A'),   C::List,    Action::MarkAll,      "mark all cards matching the filter"),
     bind(K::Esc,         C::List,    Action::ClearMarks,   "unmark every card"),
-    hint(K::Char('w'),   C::List,    Action::Queue,        "the low-confidence queue (status:needs_review low:yes)", "queue"),
+    hint(K::Char('w'),   C::List,    Action::Queue,        "the review queue: every card needing a person, oldest first", "queue"),
     hint(K::Char('q'),   C::List,    Action::Quit,         "quit the console", "quit"),
     hint(K::Esc,         C::Detail,  Action::Back,         "back to the list, releasing the claim", "back"),
     bind(K::Char('q'),   C::Detail,  Action::Back,         "back to the list, releasing the claim"),
@@ -241,6 +241,7 @@ pub static BINDINGS: &[Binding] = &[
     hint(K::Esc,         C::Prompt,  Action::Cancel,       "cancel", "cancel"),
     bind(K::Backspace,   C::Prompt,  Action::DeleteChar,   "delete the last character"),
     bind(K::Ctrl('u'),   C::Prompt,  Action::ClearInput,   "clear the line"),
+    bind(K::Tab,         C::Prompt,  Action::NextPreset,   "a reason prompt: the next preset reason"),
     // The typed character replaces the placeholder in `lookup`.
     bind(K::Text,        C::Prompt,  Action::Input(' '),   "type text"),
     hint(K::Char('y'),   C::Confirm, Action::Confirm,      "yes, go ahead", "yes"),

@@ -67,6 +67,8 @@ pub enum Action {
     ClearMarks,
     /// Focus the next field of the open card.
     NextField,
+    /// Put the next preset reason into the reason prompt.
+    NextPreset,
     /// Focus the previous field of the open card.
     PrevField,
     /// Edit the focused field's value (sent as a correction).

@@ -75,6 +75,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
         Constraint::Length(8),
         Constraint::Length(13),
         Constraint::Length(5),
+        Constraint::Length(16),
         Constraint::Length(4),
         Constraint::Length(12),
     ];
@@ -93,7 +94,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
 }
 
 /// Column titles and the sort key each shows; the first column holds the mark.
-const COLUMNS: [(&str, Option<SortKey>); 9] = [
+const COLUMNS: [(&str, Option<SortKey>); 10] = [
     ("", None),
     ("id", None),
     ("user", Some(SortKey::User)),
@@ -101,6 +102,7 @@ const COLUMNS: [(&str, Option<SortKey>); 9] = [
     ("country", Some(SortKey::Country)),
     ("status", Some(SortKey::Status)),
     ("conf", Some(SortKey::Confidence)),
+    ("needs", None),
     ("age", Some(SortKey::Created)),
     ("assignee", Some(SortKey::Assignee)),
 ];
@@ -119,6 +121,7 @@ fn row<'a>(app: &App, card: &'a CardSummary) -> Row<'a> {
         Cell::from(card.status.as_str()).style(theme::status(&app.theme, card.status)),
         Cell::from(display::confidence(card.confidence))
             .style(theme::confidence(&app.theme, card.confidence)),
+        Cell::from(display::attention(card)),
         Cell::from(display::age(card.created_at, app.now)),
         Cell::from(display::or_dash(card.assignee.as_deref())),
     ])

@@ -390,3 +390,59 @@ fn after_a_reconnect_the_open_card_is_claimed_again() {
         "a card not held is not released on quitting"
     );
 }
+
+#[test]
+fn with_after_decision_next_the_queue_moves_on_by_itself() {
+    let mut app = loaded();
+    app.next_after_decision = true;
+    show(&mut app, &[15, 13, 11]);
+    press(&mut app, KeyCode::Enter);
+    claim_ok(&mut app, 15);
+    press(&mut app, KeyCode::Char('r'));
+    type_text(&mut app, "blurry");
+    let commands = press(&mut app, KeyCode::Enter);
+    let Some(Command::Rpc(Request::Bulk { op, cards, .. })) = commands.first() else {
+        panic!("{commands:?}");
+    };
+    let done = app.update(Action::BulkDone {
+        op: *op,
+        total: 1,
+        results: vec![ItemResult {
+            id: cards[0].id,
+            result: Ok(5),
+        }],
+        error: None,
+    });
+    assert_eq!(claimed(&done), Some(13), "the next card opens: {done:?}");
+    assert!(
+        done.contains(&Command::Rpc(Request::Release(CardId(15)))),
+        "the decided card's claim goes back"
+    );
+}
+
+#[test]
+fn tab_steps_through_the_preset_reasons() {
+    let mut app = loaded();
+    app.reasons = std::sync::Arc::new(vec!["document expired".into(), "photo unreadable".into()]);
+    press(&mut app, KeyCode::Char('r'));
+    press(&mut app, KeyCode::Tab);
+    assert_eq!(
+        app.prompt.as_ref().map(|p| p.text.as_str()),
+        Some("document expired")
+    );
+    press(&mut app, KeyCode::Tab);
+    assert_eq!(
+        app.prompt.as_ref().map(|p| p.text.as_str()),
+        Some("photo unreadable")
+    );
+    press(&mut app, KeyCode::Tab);
+    assert_eq!(
+        app.prompt.as_ref().map(|p| p.text.as_str()),
+        Some("document expired")
+    );
+    let commands = press(&mut app, KeyCode::Enter);
+    assert!(
+        matches!(commands.as_slice(), [Command::Rpc(Request::Bulk { reason, .. })] if reason == "document expired"),
+        "{commands:?}"
+    );
+}
