@@ -1,5 +1,6 @@
 //! `idreview audit export`: the whole audit log (or what follows a sequence number) as JSON
-//! lines, paged through the admin-only `audit_export` call.
+//! lines (the shape of `cli::json::EventJson`), paged through the admin-only `audit_export`
+//! call.
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -20,7 +21,7 @@ pub async fn export(rpc: &Rpc, since: u64, out: &mut impl Write) -> Result<ExitC
         };
         after = last.seq;
         for event in &page {
-            serde_json::to_writer(&mut *out, event)?;
+            serde_json::to_writer(&mut *out, &super::json::EventJson::from(event))?;
             writeln!(out)?;
         }
     }

@@ -59,7 +59,13 @@ pub async fn run(rpc: &Rpc, args: &DecideArgs, out: &mut impl Write) -> Result<E
     let items = decide_in_chunks(rpc, request).await?;
     match args.json {
         true => {
-            serde_json::to_writer_pretty(&mut *out, &items)?;
+            let json = super::json::DecideJson {
+                decision: decision.as_str(),
+                requested: items.len(),
+                decided: items.iter().filter(|i| i.result.is_ok()).count(),
+                results: items.iter().map(super::json::ItemJson::from).collect(),
+            };
+            serde_json::to_writer_pretty(&mut *out, &json)?;
             writeln!(out)?;
         }
         false => write!(out, "{}", human(decision, &items))?,

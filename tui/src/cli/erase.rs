@@ -32,7 +32,7 @@ pub async fn run(
         .await?;
     match json {
         true => {
-            serde_json::to_writer_pretty(&mut *out, &report)?;
+            serde_json::to_writer_pretty(&mut *out, &super::json::ErasureJson::of(user, &report))?;
             writeln!(out)?;
         }
         false => write!(out, "{}", human(user, &report))?,

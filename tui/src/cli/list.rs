@@ -63,7 +63,7 @@ pub async fn run(rpc: &Rpc, args: &ListArgs, out: &mut impl Write) -> Result<Exi
     };
     match args.json {
         true => {
-            serde_json::to_writer_pretty(&mut *out, &page)?;
+            serde_json::to_writer_pretty(&mut *out, &super::json::PageJson::from(&page))?;
             writeln!(out)?;
         }
         false => write!(out, "{}", human(&page, Utc::now()))?,

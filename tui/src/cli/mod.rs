@@ -7,6 +7,7 @@ mod audit;
 mod decide;
 mod docs;
 mod erase;
+mod json;
 mod list;
 mod show;
 mod table;

@@ -5,7 +5,6 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use idreview_protocol::{AuditEvent, Card};
-use serde::Serialize;
 
 use super::args::ShowArgs;
 use super::table;
@@ -13,8 +12,8 @@ use crate::display;
 use crate::error::Error;
 use crate::rpc::Rpc;
 
-/// The JSON shape of `show --json`.
-#[derive(Debug, Serialize)]
+/// A card with its history (`show --json` prints it as `cli::json::CardJson`).
+#[derive(Debug)]
 pub struct Shown {
     /// The whole card.
     pub card: Card,
@@ -28,7 +27,8 @@ pub async fn run(rpc: &Rpc, args: &ShowArgs, out: &mut impl Write) -> Result<Exi
     let shown = Shown { card, audit };
     match args.json {
         true => {
-            serde_json::to_writer_pretty(&mut *out, &shown)?;
+            let json = super::json::CardJson::of(&shown.card, &shown.audit);
+            serde_json::to_writer_pretty(&mut *out, &json)?;
             writeln!(out)?;
         }
         false => write!(out, "{}", human(&shown))?,
