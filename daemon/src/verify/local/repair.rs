@@ -24,6 +24,8 @@ pub struct ZoneText {
     pub filled: Vec<Vec<bool>>,
     /// Per row, where its cells lie in the zone image (empty when no grid could be fitted).
     pub cells: Vec<RowCells>,
+    /// Cells (row, column) a check-digit-guided repair changed.
+    pub repaired: Vec<(usize, usize)>,
 }
 
 impl ZoneText {

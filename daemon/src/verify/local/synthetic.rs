@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use super::ocr::{OcrChar, OcrLine};
 use super::render::{Holder, spoil_birth_check_digit, zone_lines};
-use super::{LocalConfig, LocalVerifier, Reading, repair};
+use super::{LocalConfig, LocalVerifier, Reading, confusion, repair};
 use crate::demo::{Band, demo_document};
 
 fn reader() -> LocalVerifier {
@@ -178,6 +178,59 @@ fn a_low_resolution_card_is_read_fully_right() {
     let reading = read(&reader, card);
     assert_recovered(&reading, &h, "280 pixels wide");
     assert_eq!(reading.mrz.as_deref(), Some(lines.join("\n").as_str()));
+    // A passport page 400 pixels wide: characters about 9 pixels high. Only the zone's band is
+    // enlarged and read, a few times at most.
+    let h = holder(true);
+    let lines = zone_lines(&h, true);
+    let page = image::imageops::resize(
+        &document(&lines, 15),
+        400,
+        280,
+        image::imageops::FilterType::Triangle,
+    );
+    let reading = read(&reader, page);
+    assert_recovered(&reading, &h, "400 pixels wide");
+    assert!(reading.ocr_calls <= 4, "{} calls", reading.ocr_calls);
+}
+
+/// Deterministic camera noise: grey levels scattered around mid-grey.
+fn noise(width: u32, height: u32) -> GrayImage {
+    let mut state = 0x9E37_79B9_u32;
+    GrayImage::from_fn(width, height, |_, _| {
+        state ^= state << 13;
+        state ^= state >> 17;
+        state ^= state << 5;
+        Luma([(96 + state % 64) as u8])
+    })
+}
+
+/// A selfie's shapes: a lit background, a face-sized oval, dark hair above it.
+fn selfie(width: u32, height: u32) -> GrayImage {
+    let (cx, cy) = (width as f32 / 2.0, height as f32 * 0.55);
+    GrayImage::from_fn(width, height, |x, y| {
+        let (dx, dy) = ((x as f32 - cx) / 180.0, (y as f32 - cy) / 240.0);
+        let d = dx * dx + dy * dy;
+        let v = if d < 1.0 {
+            200.0 - 40.0 * d
+        } else if d < 1.6 && dy < 0.0 {
+            40.0
+        } else {
+            120.0 + 60.0 * (x as f32 / width as f32)
+        };
+        Luma([v as u8])
+    })
+}
+
+#[test]
+fn an_image_without_a_zone_is_given_up_on_after_a_cheap_look() {
+    let reader = reader();
+    for (case, img) in [("noise", noise(1600, 1000)), ("selfie", selfie(900, 1200))] {
+        let reading = read(&reader, img);
+        assert!(reading.mrz.is_none() && reading.zone.is_none(), "{case}");
+        // Nothing zone-shaped: Tesseract is never asked (it would spend seconds on the page).
+        assert_eq!(reading.ocr_calls, 0, "{case}");
+        assert!(reading.seconds < 5.0, "{case}: {} s", reading.seconds);
+    }
 }
 
 #[test]
@@ -243,7 +296,10 @@ fn mrz_text_vectors_parse_flag_and_repair_as_expected() {
         } else {
             0.95
         };
-        let zone = repair::zone_text(&ocr_of(&v.lines, confidence));
+        let zone = repair::zone_text(&ocr_of(&v.lines, confidence)).map(|mut z| {
+            z.repaired = confusion::repair(&mut z.lines, &mut z.confidences);
+            z
+        });
         let doc = zone.as_ref().and_then(repair::parse);
         let outcome = match (&v.expected_after_autocorrect, v.independent_ok, doc) {
             // An invalid zone the parser refuses outright is flagged too.
