@@ -154,6 +154,37 @@ fn letter_runs(rows: &[Vec<char>], cells: &[(usize, usize, bool)], conf: &[Vec<f
     out
 }
 
+/// Runs of two or more of one confusable character in one field, each swapped whole for every
+/// other character of its group (`00` as `OO`, `SS` as `55`): the changes a check digit may
+/// be blind to (see [`blind_spots`]).
+fn uniform_runs(rows: &[Vec<char>], cells: &[(usize, usize, bool)]) -> Vec<Swap> {
+    let at = |i: usize| rows[cells[i].0][cells[i].1];
+    let next = |i: usize, j: usize| cells[i].0 == cells[j].0 && cells[j].1 == cells[i].1 + 1;
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < cells.len() {
+        let start = i;
+        while i + 1 < cells.len() && next(i, i + 1) && at(i + 1) == at(start) {
+            i += 1;
+        }
+        let end = i;
+        i += 1;
+        if end > start {
+            let run: Vec<(usize, usize)> =
+                (start..=end).map(|k| (cells[k].0, cells[k].1)).collect();
+            for to in alternatives(at(start)) {
+                out.push(Swap {
+                    cells: run.clone(),
+                    to,
+                    cost: 0.0,
+                    own: cells[start].2,
+                });
+            }
+        }
+    }
+    out
+}
+
 /// `rows` with `chosen` applied.
 fn apply(rows: &[Vec<char>], chosen: &[&Swap]) -> Vec<Vec<char>> {
     let mut out = rows.to_vec();
@@ -170,13 +201,20 @@ fn apply(rows: &[Vec<char>], chosen: &[&Swap]) -> Vec<Vec<char>> {
 /// letters touching digits are tried first (each run one decision, the likeliest misread);
 /// then single swaps, then pairs among cells OCR was unsure of, each tier only when the one
 /// before found nothing. Answers the cells changed (empty when nothing was repaired).
+#[cfg(test)]
 pub fn repair(lines: &mut [String], conf: &mut [Vec<f32>]) -> Vec<(usize, usize)> {
+    repair_tier(lines, conf).0
+}
+
+/// [`repair`], also answering whether the repair came from the lone-swap or pair tiers (a
+/// weaker proof than a run of zeros read as `O`s: worth looking for a reading that needs none).
+pub fn repair_tier(lines: &mut [String], conf: &mut [Vec<f32>]) -> (Vec<(usize, usize)>, bool) {
     let Some(doc) = parse_direct(lines) else {
-        return Vec::new();
+        return (Vec::new(), false);
     };
     let c = &doc.checks;
     if c.all_valid() || c.date_of_birth == Some(false) || c.date_of_expiry == Some(false) {
-        return Vec::new();
+        return (Vec::new(), false);
     }
     let rows: Vec<Vec<char>> = lines.iter().map(|l| l.chars().collect()).collect();
     let cells: Vec<(usize, usize, bool)> = checked_cells(lines)
@@ -211,7 +249,7 @@ pub fn repair(lines: &mut [String], conf: &mut [Vec<f32>]) -> Vec<(usize, usize)
     let runs = letter_runs(&rows, &cells, conf);
     let tiers: [(&[Swap], usize); 3] = [(&runs, 1), (&singles, 1), (&singles, MAX_SWAPS)];
     let mut tried = 0;
-    for (pool, size) in tiers {
+    for (tier, (pool, size)) in tiers.into_iter().enumerate() {
         let pool: Vec<&Swap> = pool.iter().filter(|s| s.allowed(size)).collect();
         let mut hits: Vec<Vec<&Swap>> = Vec::new();
         let mut stack: Vec<usize> = Vec::new();
@@ -247,13 +285,64 @@ pub fn repair(lines: &mut [String], conf: &mut [Vec<f32>]) -> Vec<(usize, usize)
                     }
                     lines[r] = new.iter().collect();
                 }
-                return changed;
+                return (changed, tier > 0);
             }
             // Two combinations pass (or the search was cut short): nothing tells them apart.
-            _ => return Vec::new(),
+            _ => return (Vec::new(), false),
         }
     }
-    Vec::new()
+    (Vec::new(), false)
+}
+
+/// Cells of a zone whose every check digit passes that OCR was unsure of and that a lookalike
+/// would fit as well: swapped (alone, or as a run of digit-like letters), every check digit
+/// still passes (`G` for `6`, or `OO` for `00` in cells weighted 7 and 3, change no check
+/// digit). Nothing tells the two readings apart but the glyphs, so the field is left as read
+/// and marked doubtful for the reviewer.
+pub fn blind_spots(lines: &[String], conf: &[Vec<f32>]) -> Vec<(usize, usize)> {
+    if !parse_direct(lines).is_some_and(|d| d.checks.all_valid()) {
+        return Vec::new();
+    }
+    let rows: Vec<Vec<char>> = lines.iter().map(|l| l.chars().collect()).collect();
+    let cells: Vec<(usize, usize, bool)> = checked_cells(lines)
+        .into_iter()
+        .filter(|&(r, c, _)| rows.get(r).is_some_and(|row| c < row.len()))
+        .collect();
+    let unsure = |r: usize, c: usize| {
+        conf.get(r)
+            .and_then(|v| v.get(c))
+            .is_some_and(|v| *v < SURE)
+    };
+    let mut swaps = uniform_runs(&rows, &cells);
+    for &(row, col, own) in &cells {
+        for to in alternatives(rows[row][col]) {
+            swaps.push(Swap {
+                cells: vec![(row, col)],
+                to,
+                cost: 0.0,
+                own,
+            });
+        }
+    }
+    let mut out: Vec<(usize, usize)> = Vec::new();
+    for swap in &swaps {
+        if !swap.cells.iter().all(|&(r, c)| unsure(r, c)) {
+            continue;
+        }
+        let text: Vec<String> = apply(&rows, &[swap])
+            .iter()
+            .map(|r| r.iter().collect())
+            .collect();
+        if parse_direct(&text).is_some_and(|d| d.checks.all_valid()) {
+            for cell in &swap.cells {
+                if !out.contains(cell) {
+                    out.push(*cell);
+                }
+            }
+        }
+    }
+    out.sort_unstable();
+    out
 }
 
 /// Calls `visit` with every `size`-subset of `0..n` (indices ascending) until it answers false;
@@ -332,16 +421,16 @@ mod tests {
     #[test]
     fn two_swaps_are_made_only_where_ocr_was_unsure() {
         let truth = printed("PS2235925", true);
-        let read = misread(&misread(&truth, 1, 6, 'Z'), 1, 8, 'S');
+        let read = misread(&misread(&truth, 1, 7, 'Z'), 1, 8, 'S');
         let mut sure = vec![vec![0.95; 44]; 2];
         let mut lines = read.clone();
         assert!(repair(&mut lines, &mut sure).is_empty());
         assert_eq!(lines, read);
         let mut unsure = sure.clone();
-        unsure[1][6] = 0.5;
+        unsure[1][7] = 0.5;
         unsure[1][8] = 0.6;
         let mut lines = read.clone();
-        assert_eq!(repair(&mut lines, &mut unsure), vec![(1, 6), (1, 8)]);
+        assert_eq!(repair(&mut lines, &mut unsure), vec![(1, 7), (1, 8)]);
         assert_eq!(lines, truth);
     }
 
@@ -384,6 +473,23 @@ mod tests {
                 assert!(!all_pass(&lines), "{lines:?} at {confidence}");
             }
         }
+    }
+
+    #[test]
+    fn a_lookalike_the_check_digits_cannot_see_is_doubted_not_guessed() {
+        // `OO` for `00` in cells weighted 7 and 3 changes no check digit (24 x 10).
+        let truth = printed("OO3674083", true);
+        let read = misread(&misread(&truth, 1, 0, '0'), 1, 1, '0');
+        assert!(all_pass(&read) && all_pass(&truth));
+        let mut conf = vec![vec![0.95; 44]; 2];
+        // Read surely: nothing to doubt. Read unsure: doubted, and left as read.
+        assert!(blind_spots(&read, &conf).is_empty());
+        conf[1][0] = 0.7;
+        conf[1][1] = 0.7;
+        let mut lines = read.clone();
+        assert!(repair(&mut lines, &mut conf.clone()).is_empty());
+        assert_eq!(lines, read);
+        assert_eq!(blind_spots(&read, &conf), vec![(1, 0), (1, 1)]);
     }
 
     #[test]

@@ -150,9 +150,11 @@ pub fn extract(
     let mut out = Vec::new();
     for (name, span) in spans(&doc.format) {
         let ocr = ocr_confidence(zone, span);
+        // A repaired field, or one the check digits cannot vouch for cell by cell.
         let repaired = span.is_some_and(|(row, from, to)| {
             zone.repaired
                 .iter()
+                .chain(&zone.doubtful)
                 .any(|&(r, c)| r == row && (from..to).contains(&c))
         });
         let (value, check, confidence) = match name {

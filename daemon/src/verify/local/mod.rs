@@ -120,11 +120,19 @@ impl Reading {
         !self.checks.is_empty() && self.checks.iter().all(|c| c.1) && !self.damaged_recovery
     }
 
-    /// How good a reading is, to pick between orientations and zones.
+    /// Whether a check-digit-guided repair swapped single cells of the zone as read.
+    pub fn repaired(&self) -> bool {
+        self.zone.as_ref().is_some_and(|z| z.guessed)
+    }
+
+    /// How good a reading is, to pick between orientations, zones, views and scales: one that
+    /// needed no repair beats an equal one that did.
     fn score(&self) -> i32 {
         let passed = self.checks.iter().filter(|c| c.1).count() as i32;
         let failed = self.checks.len() as i32 - passed;
-        i32::from(self.mrz.is_some()) * 2 + passed * 3 - failed + i32::from(self.zone.is_some())
+        (i32::from(self.mrz.is_some()) * 2 + passed * 3 - failed + i32::from(self.zone.is_some()))
+            * 2
+            - i32::from(self.repaired())
     }
 }
 

@@ -40,7 +40,6 @@ pub struct OcrLine {
 
 impl OcrLine {
     /// The line's text.
-    #[cfg_attr(not(test), allow(dead_code))]
     pub fn text(&self) -> String {
         self.chars.iter().map(|c| c.ch).collect()
     }
@@ -96,9 +95,7 @@ impl Engine {
         engine.set("hocr_char_boxes", "1")?;
         // An unsure line is otherwise read a second time, inverted (white on black): zones are
         // never printed so, and the retry doubles the time of every poor read.
-        if std::env::var_os("IDREVIEW_INVERT").is_none() {
-            engine.set("tessedit_do_invert", "0")?;
-        }
+        engine.set("tessedit_do_invert", "0")?;
         Ok(engine)
     }
 
@@ -125,12 +122,7 @@ impl Engine {
             .set_image(img.as_raw(), w, h, 1, w)
             .map_err(|e| LocalError::Failed(e.to_string()))?;
         // Tesseract guesses a resolution from the text size otherwise, and says so on stderr.
-        if let Some(dpi) = std::env::var("IDREVIEW_DPI")
-            .ok()
-            .and_then(|v| v.parse().ok())
-        {
-            self.api.set_source_resolution(dpi);
-        }
+        self.api.set_source_resolution(300);
         self.api.set_page_seg_mode(match mode {
             Mode::Lines => TessPageSegMode_PSM_SINGLE_BLOCK,
             Mode::Char => TessPageSegMode_PSM_SINGLE_CHAR,

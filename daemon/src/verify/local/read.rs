@@ -101,7 +101,8 @@ impl LocalVerifier {
                 if settled.is_some_and(|s| s != (attempt.zone, attempt.flip)) {
                     continue;
                 }
-                if Instant::now() >= search.deadline {
+                // The first read always happens; the budget bounds the further ones.
+                if search.calls > 0 && Instant::now() >= search.deadline {
                     debug!("read budget spent");
                     break;
                 }
@@ -111,7 +112,8 @@ impl LocalVerifier {
                     luma.get_or_insert_with(|| decoded.to_luma8())
                 };
                 let reading = self.attempt(&mut search, view, &zones[attempt.zone], attempt)?;
-                let done = reading.all_checks_pass();
+                // A repaired reading is kept, but the search goes on for one needing no repair.
+                let done = reading.all_checks_pass() && !reading.repaired();
                 let passed = reading.checks.iter().filter(|c| c.1).count();
                 if reading.mrz.is_some() && passed * 2 >= reading.checks.len() {
                     settled = Some((attempt.zone, attempt.flip));
@@ -183,14 +185,13 @@ impl LocalVerifier {
         let mark = Instant::now();
         let level = glyph::ink_level(img);
         search.timings.binarise += mark.elapsed().as_secs_f64();
-        if let Some(dir) = std::env::var_os("IDREVIEW_DUMP_CROPS") {
-            let n = search.calls;
-            let _ = img.save(std::path::Path::new(&dir).join(format!("crop{n}.png")));
-        }
         let mark = Instant::now();
         let mut lines = search.lease.read_lines(img.clone())?;
         search.calls += 1;
         search.timings.recognise += mark.elapsed().as_secs_f64();
+        for line in &lines {
+            debug!(text = %line.text(), "ocr line");
+        }
         let mark = Instant::now();
         for c in lines.iter_mut().flat_map(|l| l.chars.iter_mut()) {
             if glyph::may_be_filler(c.ch) && glyph::is_filler(img, c.bbox, level) {
@@ -213,7 +214,9 @@ impl LocalVerifier {
             search.timings.recognise += mark.elapsed().as_secs_f64();
         }
         let mark = Instant::now();
-        zone.repaired = confusion::repair(&mut zone.lines, &mut zone.confidences);
+        (zone.repaired, zone.guessed) =
+            confusion::repair_tier(&mut zone.lines, &mut zone.confidences);
+        zone.doubtful = confusion::blind_spots(&zone.lines, &zone.confidences);
         let reading = reading_of(zone, to_input, input);
         search.timings.repair += mark.elapsed().as_secs_f64();
         Ok(reading)

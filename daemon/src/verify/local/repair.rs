@@ -26,6 +26,10 @@ pub struct ZoneText {
     pub cells: Vec<RowCells>,
     /// Cells (row, column) a check-digit-guided repair changed.
     pub repaired: Vec<(usize, usize)>,
+    /// That repair swapped single cells (not a run of zeros read as letters).
+    pub guessed: bool,
+    /// Cells the check digits cannot tell from a lookalike (see `confusion::blind_spots`).
+    pub doubtful: Vec<(usize, usize)>,
 }
 
 impl ZoneText {

@@ -195,6 +195,8 @@ mod tests {
             filled: vec![vec![true; 44]; 2],
             cells,
             repaired: Vec::new(),
+            guessed: false,
+            doubtful: Vec::new(),
         };
         zone.filled[1][43] = false;
         zone.confidences[1][43] = 0.5;
