@@ -12,9 +12,6 @@ use imageproc::region_labelling::{Connectivity, connected_components};
 
 /// Longest side of the downscaled image the search runs on.
 const WORK_SIZE: u32 = 1000;
-/// A group of rows whose lengths add up to this share of the image's width is taken without
-/// also searching the image turned a quarter.
-const CONVINCING: f32 = 0.6;
 
 /// A zone found in an image: where it lies, ready to be cut out upright (or upside down; see
 /// the module doc).
@@ -162,17 +159,10 @@ pub fn find_zones(img: &GrayImage) -> Vec<Zone> {
             groups.extend(group_rows(&rows));
         }
         groups.sort_by(|a, b| b.0.total_cmp(&a.0));
-        // Rows across most of the image the right way round: no need to look sideways.
-        let convincing = groups
-            .first()
-            .is_some_and(|g| g.0 >= CONVINCING * view.width() as f32);
         for (score, group) in groups.into_iter().take(2) {
             if let Some(zone) = place(img, quarter, scale, &group) {
                 found.push((score, zone));
             }
-        }
-        if convincing {
-            break;
         }
     }
     found.sort_by(|a, b| b.0.total_cmp(&a.0));

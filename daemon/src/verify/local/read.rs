@@ -57,6 +57,15 @@ struct Attempt {
     row_height: f32,
 }
 
+/// The views of one image a zone is cut from.
+struct Views<'a> {
+    decoded: &'a image::DynamicImage,
+    /// Black ink (see `detect::ink_image`).
+    ink: &'a GrayImage,
+    /// Plain brightness, made when first needed.
+    luma: Option<GrayImage>,
+}
+
 /// Where the steps of one read keep their state.
 struct Search<'a> {
     lease: Lease<'a>,
@@ -91,46 +100,65 @@ impl LocalVerifier {
             best: Reading::default(),
             deadline: started + Duration::from_millis(self.inner.budget_ms),
         };
-        // No zone-shaped band: a driver licence, a selfie, a photo of something else.
-        if !zones.is_empty() {
-            let views_ink = luma.is_none();
-            // Once a reading parses with most check digits passing, its zone and way up are
-            // the right ones: only other views and scales of it may still do better.
-            let mut settled: Option<(usize, bool)> = None;
-            for attempt in plan(&zones, views_ink) {
-                if settled.is_some_and(|s| s != (attempt.zone, attempt.flip)) {
-                    continue;
-                }
-                // The first read always happens; the budget bounds the further ones.
-                if search.calls > 0 && Instant::now() >= search.deadline {
-                    debug!("read budget spent");
-                    break;
-                }
-                let view = if attempt.ink {
-                    &ink
-                } else {
-                    luma.get_or_insert_with(|| decoded.to_luma8())
-                };
-                let reading = self.attempt(&mut search, view, &zones[attempt.zone], attempt)?;
-                // A repaired reading is kept, but the search goes on for one needing no repair.
-                let done = reading.all_checks_pass() && !reading.repaired();
-                let passed = reading.checks.iter().filter(|c| c.1).count();
-                if reading.mrz.is_some() && passed * 2 >= reading.checks.len() {
-                    settled = Some((attempt.zone, attempt.flip));
-                }
-                if reading.score() > search.best.score() {
-                    search.best = reading;
-                }
-                if done {
-                    break;
-                }
-            }
-        }
+        let ink_first = luma.is_none();
+        let mut views = Views {
+            decoded: &decoded,
+            ink: &ink,
+            luma,
+        };
+        // No zone-shaped band (a driver licence, a selfie, a photo of something else): done.
+        self.read_zones(&mut search, &mut views, &zones, ink_first)?;
         let mut best = search.best;
         best.ocr_calls = search.calls;
         best.timings = search.timings;
         best.seconds = started.elapsed().as_secs_f64();
         Ok(best)
+    }
+
+    /// Reads `zones` as [`plan`] orders, into `search.best`, until a reading passes every
+    /// check digit without a guessed repair or the budget is spent.
+    fn read_zones(
+        &self,
+        search: &mut Search<'_>,
+        views: &mut Views<'_>,
+        zones: &[Zone],
+        ink_first: bool,
+    ) -> Result<(), LocalError> {
+        if zones.is_empty() {
+            return Ok(());
+        }
+        // Once a reading parses with most check digits passing, its zone and way up are the
+        // right ones: only other views and scales of it may still do better.
+        let mut settled: Option<(usize, bool)> = None;
+        for attempt in plan(zones, ink_first) {
+            if settled.is_some_and(|s| s != (attempt.zone, attempt.flip)) {
+                continue;
+            }
+            // The first read always happens; the budget bounds the further ones.
+            if search.calls > 0 && Instant::now() >= search.deadline {
+                debug!("read budget spent");
+                break;
+            }
+            let view = if attempt.ink {
+                views.ink
+            } else {
+                let decoded = views.decoded;
+                &*views.luma.get_or_insert_with(|| decoded.to_luma8())
+            };
+            let reading = self.attempt(search, view, &zones[attempt.zone], attempt)?;
+            // A guessed repair is kept, but the search goes on for a reading needing none.
+            let done = reading.all_checks_pass() && !reading.repaired();
+            if mostly(&reading) {
+                settled = Some((attempt.zone, attempt.flip));
+            }
+            if reading.score() > search.best.score() {
+                search.best = reading;
+            }
+            if done {
+                break;
+            }
+        }
+        Ok(())
     }
 
     /// Cuts `zone` out of `view` as `attempt` says and reads it.
@@ -221,6 +249,13 @@ impl LocalVerifier {
         search.timings.repair += mark.elapsed().as_secs_f64();
         Ok(reading)
     }
+}
+
+/// Whether `reading` parsed with at least half its check digits passing: the zone, the right
+/// way up.
+fn mostly(reading: &Reading) -> bool {
+    let passed = reading.checks.iter().filter(|c| c.1).count();
+    reading.mrz.is_some() && !reading.checks.is_empty() && passed * 2 >= reading.checks.len()
 }
 
 /// The order to try reads in: for each view (black ink first, unless the zones were found in
