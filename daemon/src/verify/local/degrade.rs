@@ -94,7 +94,7 @@ pub fn variant(img: &DynamicImage, scale: f32, harm: Harm, seed: u64) -> Vec<u8>
         Harm::Perspective => rgb = tilt(&rgb, &mut rng),
         Harm::Glare => glare(&mut rgb, &mut rng),
         Harm::Quarter => {
-            rgb = if rng.next() % 2 == 0 {
+            rgb = if rng.next().is_multiple_of(2) {
                 imageops::rotate90(&rgb)
             } else {
                 imageops::rotate270(&rgb)
@@ -122,7 +122,7 @@ fn tilt(img: &RgbImage, rng: &mut Rng) -> RgbImage {
     let tilt = rng.range(4.0, 10.0).to_radians();
     // A tilt about the vertical axis shortens the far edge by about tan(tilt) of the half width.
     let shrink = (tilt.tan() * 0.5).min(0.2) * h;
-    let far_right = rng.next() % 2 == 0;
+    let far_right = rng.next().is_multiple_of(2);
     let (l, r) = if far_right {
         (0.0, shrink)
     } else {

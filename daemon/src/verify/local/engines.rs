@@ -36,8 +36,28 @@ pub struct Engines {
 /// An engine's thread, reached through a pair of channels.
 #[derive(Debug)]
 struct Worker {
-    jobs: Sender<Job>,
+    /// Jobs for the engine; dropping it ends the thread after its current job.
+    jobs: Option<Sender<Job>>,
     answers: Receiver<Answer>,
+    /// Joined on drop, so the engine is torn down before the process exits (Tesseract
+    /// complains about models still loaded at exit); taken (detached) from an abandoned one.
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Worker {
+    /// Lets the thread finish its stuck call on its own.
+    fn abandon(mut self) {
+        self.thread = None;
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        self.jobs = None;
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
 }
 
 impl Worker {
@@ -46,7 +66,7 @@ impl Worker {
         let (jobs, job_rx) = mpsc::channel::<Job>();
         let (answer_tx, answers) = mpsc::channel::<Answer>();
         let (language, dir) = (config.language.clone(), config.tessdata_dir.clone());
-        std::thread::Builder::new()
+        let thread = std::thread::Builder::new()
             .name("tesseract".into())
             .spawn(move || {
                 let mut engine = match Engine::new(&language, dir.as_deref()) {
@@ -68,7 +88,11 @@ impl Worker {
             .map_err(LocalError::Io)?;
         // Loading a model takes a fraction of a second; a generous wait for a busy box.
         match answers.recv_timeout(config.timeout.max(Duration::from_secs(30))) {
-            Ok(Ok(_)) => Ok(Worker { jobs, answers }),
+            Ok(Ok(_)) => Ok(Worker {
+                jobs: Some(jobs),
+                answers,
+                thread: Some(thread),
+            }),
             Ok(Err(e)) => Err(e),
             Err(_) => Err(LocalError::Failed(
                 "the Tesseract engine did not start".into(),
@@ -115,15 +139,22 @@ impl Lease<'_> {
         let Some(worker) = &self.worker else {
             return Err(LocalError::Timeout(timeout));
         };
-        if worker.jobs.send((img, mode)).is_err() {
-            self.worker = None;
-            return Err(LocalError::Failed("the Tesseract engine stopped".into()));
-        }
-        match worker.answers.recv_timeout(timeout) {
+        let sent = worker
+            .jobs
+            .as_ref()
+            .is_some_and(|j| j.send((img, mode)).is_ok());
+        let answer = if sent {
+            worker.answers.recv_timeout(timeout)
+        } else {
+            Err(RecvTimeoutError::Disconnected)
+        };
+        match answer {
             Ok(answer) => answer,
             Err(RecvTimeoutError::Timeout) => {
                 // The engine is still busy with the call: never lend it again.
-                self.worker = None;
+                if let Some(worker) = self.worker.take() {
+                    worker.abandon();
+                }
                 Err(LocalError::Timeout(timeout))
             }
             Err(RecvTimeoutError::Disconnected) => {

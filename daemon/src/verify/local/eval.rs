@@ -234,7 +234,7 @@ impl Report {
         let mut out = String::new();
         let _ = writeln!(out, "| step | median s | mean s | worst s |");
         let _ = writeln!(out, "|---|---|---|---|");
-        let steps: [(&str, fn(&ImageScore) -> f64); 8] = [
+        let steps: [Step; 8] = [
             ("decode", |s| s.timings.decode),
             ("locate (ink view, zone search)", |s| s.timings.locate),
             ("binarise (cut, scale, threshold)", |s| s.timings.binarise),
@@ -282,6 +282,9 @@ impl Report {
         t
     }
 }
+
+/// A row of the time table: its name and where its seconds come from.
+type Step = (&'static str, fn(&ImageScore) -> f64);
 
 /// The benchmark's totals.
 #[derive(Debug, Clone, Default)]
