@@ -130,8 +130,10 @@ impl LocalVerifier {
         // Once a reading parses with most check digits passing, its zone and way up are the
         // right ones: only other views and scales of it may still do better.
         let mut settled: Option<(usize, bool)> = None;
+        // Zones whose band read as no row of characters at all: not zones (noise, a pattern).
+        let mut dead = vec![false; zones.len()];
         for attempt in plan(zones, ink_first) {
-            if settled.is_some_and(|s| s != (attempt.zone, attempt.flip)) {
+            if settled.is_some_and(|s| s != (attempt.zone, attempt.flip)) || dead[attempt.zone] {
                 continue;
             }
             // The first read always happens; the budget bounds the further ones.
@@ -146,6 +148,7 @@ impl LocalVerifier {
                 &*views.luma.get_or_insert_with(|| decoded.to_luma8())
             };
             let reading = self.attempt(search, view, &zones[attempt.zone], attempt)?;
+            dead[attempt.zone] = reading.zone.is_none();
             // A guessed repair is kept, but the search goes on for a reading needing none.
             let done = reading.all_checks_pass() && !reading.repaired();
             if mostly(&reading) {

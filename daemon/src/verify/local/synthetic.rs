@@ -207,14 +207,14 @@ fn a_low_resolution_card_is_read_fully_right() {
     );
 }
 
-/// Deterministic camera noise: grey levels scattered around mid-grey.
-fn noise(width: u32, height: u32) -> GrayImage {
+/// Deterministic camera noise: grey levels scattered `spread` wide around mid-grey.
+fn noise(width: u32, height: u32, spread: u32) -> GrayImage {
     let mut state = 0x9E37_79B9_u32;
     GrayImage::from_fn(width, height, |_, _| {
         state ^= state << 13;
         state ^= state >> 17;
         state ^= state << 5;
-        Luma([(96 + state % 64) as u8])
+        Luma([(128 - spread / 2 + state % spread) as u8])
     })
 }
 
@@ -238,11 +238,17 @@ fn selfie(width: u32, height: u32) -> GrayImage {
 #[test]
 fn an_image_without_a_zone_is_given_up_on_after_a_cheap_look() {
     let reader = reader();
-    for (case, img) in [("noise", noise(1600, 1000)), ("selfie", selfie(900, 1200))] {
+    for (case, img, calls) in [
+        ("noise", noise(1600, 1000, 64), 0),
+        ("selfie", selfie(900, 1200), 0),
+        // Harsh grain merges into row-like blobs: each reads as no row, once, and is dropped.
+        ("harsh noise", noise(1600, 1000, 140), 2),
+    ] {
         let reading = read(&reader, img);
         assert!(reading.mrz.is_none() && reading.zone.is_none(), "{case}");
-        // Nothing zone-shaped: Tesseract is never asked (it would spend seconds on the page).
-        assert_eq!(reading.ocr_calls, 0, "{case}");
+        // Nothing zone-shaped: Tesseract is never asked (it would spend seconds on the page),
+        // or once per band that turns out to hold no row of characters.
+        assert!(reading.ocr_calls <= calls, "{case}: {} calls", reading.ocr_calls);
         // The goal is a second on one core in a release build; a debug build is many times
         // slower at the image work.
         let limit = if cfg!(debug_assertions) { 20.0 } else { 1.0 };
