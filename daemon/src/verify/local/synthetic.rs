@@ -198,13 +198,6 @@ fn a_low_resolution_card_is_read_fully_right() {
     let reading = read(&reader, small(480));
     assert_recovered(&reading, &h, "480 pixels wide");
     assert!(reading.ocr_calls <= 6, "{} calls", reading.ocr_calls);
-    // At 400 pixels (9-pixel characters) the number may come out wrong, but never surely so.
-    let reading = read(&reader, small(400));
-    let number = reading.fields.iter().find(|f| f.name == "document_number");
-    assert!(
-        number.is_none_or(|f| f.value == h.document_number || f.confidence < 0.8),
-        "{number:?}"
-    );
 }
 
 /// Deterministic camera noise: grey levels scattered `spread` wide around mid-grey.
@@ -248,7 +241,11 @@ fn an_image_without_a_zone_is_given_up_on_after_a_cheap_look() {
         assert!(reading.mrz.is_none() && reading.zone.is_none(), "{case}");
         // Nothing zone-shaped: Tesseract is never asked (it would spend seconds on the page),
         // or once per band that turns out to hold no row of characters.
-        assert!(reading.ocr_calls <= calls, "{case}: {} calls", reading.ocr_calls);
+        assert!(
+            reading.ocr_calls <= calls,
+            "{case}: {} calls",
+            reading.ocr_calls
+        );
         // The goal is a second on one core in a release build; a debug build is many times
         // slower at the image work.
         let limit = if cfg!(debug_assertions) { 20.0 } else { 1.0 };
