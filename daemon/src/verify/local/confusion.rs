@@ -294,11 +294,12 @@ pub fn repair_tier(lines: &mut [String], conf: &mut [Vec<f32>]) -> (Vec<(usize, 
     (Vec::new(), false)
 }
 
-/// Cells of a zone whose every check digit passes that OCR was unsure of and that a lookalike
-/// would fit as well: swapped (alone, or as a run of digit-like letters), every check digit
-/// still passes (`G` for `6`, or `OO` for `00` in cells weighted 7 and 3, change no check
-/// digit). Nothing tells the two readings apart but the glyphs, so the field is left as read
-/// and marked doubtful for the reviewer.
+/// Cells of a zone whose every check digit passes that a lookalike would fit as well: swapped
+/// (alone, or as a run of one character), every check digit still passes (`G` for `6`, or `OO`
+/// for `00` in cells weighted 7 and 3, change no check digit). Cells OCR was unsure of count,
+/// and so does a run of digit-like letters next to a digit however surely read (`A00000OO<0`
+/// as `AOOOOO00<0`: Tesseract's commonest misread of zeros). Nothing tells the two readings
+/// apart but the glyphs, so the field is left as read and marked doubtful for the reviewer.
 pub fn blind_spots(lines: &[String], conf: &[Vec<f32>]) -> Vec<(usize, usize)> {
     if !parse_direct(lines).is_some_and(|d| d.checks.all_valid()) {
         return Vec::new();
@@ -324,9 +325,10 @@ pub fn blind_spots(lines: &[String], conf: &[Vec<f32>]) -> Vec<(usize, usize)> {
             });
         }
     }
+    let runs = letter_runs(&rows, &cells, conf);
     let mut out: Vec<(usize, usize)> = Vec::new();
-    for swap in &swaps {
-        if !swap.cells.iter().all(|&(r, c)| unsure(r, c)) {
+    for (i, swap) in swaps.iter().chain(&runs).enumerate() {
+        if i < swaps.len() && !swap.cells.iter().all(|&(r, c)| unsure(r, c)) {
             continue;
         }
         let text: Vec<String> = apply(&rows, &[swap])

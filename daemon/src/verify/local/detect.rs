@@ -12,6 +12,8 @@ use imageproc::region_labelling::{Connectivity, connected_components};
 
 /// Longest side of the downscaled image the search runs on.
 const WORK_SIZE: u32 = 1000;
+/// Largest crop (width, height) handed to OCR.
+const MAX_CROP: (f32, f32) = (3000.0, 600.0);
 
 /// A zone found in an image: where it lies, ready to be cut out upright (or upside down; see
 /// the module doc).
@@ -47,10 +49,14 @@ impl Zone {
     /// pixels) and turned upright, scaled so its rows are `row_height` pixels high; with the
     /// map from the crop back to `img`. `None` when the crop would be absurdly small or large.
     pub fn cut(&self, img: &GrayImage, row_height: f32) -> Option<(GrayImage, Frame)> {
-        let zoom = row_height / self.row_height.max(1.0);
+        // A row height misjudged small (a blob thinner than its characters) would ask for a
+        // crop too large to read: the crop is held to a size Tesseract reads in one go.
+        let zoom = (row_height / self.row_height.max(1.0))
+            .min(MAX_CROP.0 / (2.0 * self.half_len).max(1.0))
+            .min(MAX_CROP.1 / (2.0 * self.half_across).max(1.0));
         let out_w = (2.0 * self.half_len * zoom).round() as u32;
         let out_h = (2.0 * self.half_across * zoom).round() as u32;
-        if out_w < 20 || out_h < 10 || out_w > 6000 || out_h > 2000 {
+        if out_w < 20 || out_h < 10 {
             return None;
         }
         let (w, h) = (img.width() as f32, img.height() as f32);
@@ -154,7 +160,9 @@ pub fn find_zones(img: &GrayImage) -> Vec<Zone> {
         };
         let mask = text_mask(&view);
         let mut groups: Vec<(f32, Vec<Row>)> = Vec::new();
-        for gap in [4, 8, 14, 22] {
+        // The widest gap joins a large print's letters across an open pair (`L<`: a stem,
+        // then a chevron's point almost a pitch away).
+        for gap in [4, 8, 14, 22, 34] {
             let rows = long_rows(&fill_gaps(&mask, gap), &mask, view.width());
             groups.extend(group_rows(&rows));
         }

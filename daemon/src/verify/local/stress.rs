@@ -26,6 +26,9 @@ pub struct Cell {
     /// Variants whose read passed every check digit with a number, date or optional data
     /// other than the printed one: a wrong reading the check digits vouch for.
     pub false_valid: usize,
+    /// Of those, the ones with every field at 0.8 confidence or more (nothing marked for the
+    /// reviewer: the card could be auto-verified).
+    pub false_valid_unmarked: usize,
     pub seconds: Vec<f64>,
 }
 
@@ -88,6 +91,17 @@ pub fn stress(reader: &LocalVerifier, dir: &Path) -> Result<StressReport, EvalEr
                     cell.wrong_unchecked += 1;
                 } else {
                     cell.false_valid += 1;
+                    let marked = reading.fields.iter().any(|f| f.confidence < 0.8);
+                    if !marked {
+                        cell.false_valid_unmarked += 1;
+                    }
+                    eprintln!(
+                        "stress: {} {} {height} px: valid but wrong{}: {:?}",
+                        truth.file,
+                        harm.name(),
+                        if marked { " (marked)" } else { "" },
+                        reading.mrz
+                    );
                 }
             }
         }
@@ -155,12 +169,14 @@ impl StressReport {
         }
         let unchecked: usize = self.cells.iter().map(|c| c.2.wrong_unchecked).sum();
         let false_valid: usize = self.cells.iter().map(|c| c.2.false_valid).sum();
+        let unmarked: usize = self.cells.iter().map(|c| c.2.false_valid_unmarked).sum();
         let total: usize = self.cells.iter().map(|c| c.2.total).sum();
         let _ = writeln!(
             out,
             "\nOf {total} reads, every check digit passed on a zone other than the printed one in \
              {unchecked} only in fields no check digit covers (names, codes), and in {false_valid} \
-             with a wrong number, date or optional data."
+             with a wrong number, date or optional data ({unmarked} of them with every field at \
+             0.8 confidence or more, so nothing marked for the reviewer)."
         );
         if !self.skipped.is_empty() {
             let skipped: Vec<String> = self
