@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(tmux tesseract-ocr tesseract-ocr-eng fonts-ocr-b)
+# libtesseract-dev, libleptonica-dev, clang and pkg-config build the linked-in Tesseract.
+packages=(tmux tesseract-ocr tesseract-ocr-eng fonts-ocr-b libtesseract-dev libleptonica-dev clang pkg-config)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -85,6 +85,13 @@ enum Command {
     EvalMrz {
         /// The specimen folder
         dir: PathBuf,
+        /// Also read degraded variants of the valid specimens (made in memory: 8-14 px
+        /// characters, JPEG, blur, perspective, glare, rotation) and report them per harm
+        #[arg(long)]
+        stress: bool,
+        /// With --stress: draw the per-harm rates into this PNG
+        #[arg(long, value_name = "PNG", requires = "stress")]
+        plot: Option<PathBuf>,
     },
     /// Check the configuration and what it points at (data dir, inbox, S3, verifier, TLS,
     /// socket); one line per check with a fix; exits non-zero when a check fails
@@ -287,12 +294,22 @@ fn run_command() -> Result<()> {
             );
             Ok(())
         }),
-        Command::EvalMrz { dir } => {
+        Command::EvalMrz { dir, stress, plot } => {
+            use idreview_daemon::verify::local::{eval, plot as plotting, stress as stressing};
             init_logging(&config)?;
             let reader = LocalVerifier::new(&config.verification.local)?;
-            let report = idreview_daemon::verify::local::eval::evaluate(&reader, &dir)
+            let report = eval::evaluate(&reader, &dir)
                 .with_context(|| format!("evaluating on {}", dir.display()))?;
             print!("{}", report.to_markdown());
+            if stress {
+                let report = stressing::stress(&reader, &dir)
+                    .with_context(|| format!("stress benchmark on {}", dir.display()))?;
+                print!("\n{}", report.to_markdown());
+                if let Some(path) = plot {
+                    plotting::plot(&report, &path)?;
+                    eprintln!("plot written to {}", path.display());
+                }
+            }
             Ok(())
         }
     }

@@ -180,53 +180,31 @@ async fn idanalyzer(config: &crate::config::IdAnalyzerConfig) -> Check {
     }
 }
 
-/// `tesseract --list-langs` runs and names every configured language.
+/// The linked-in Tesseract loads every configured language.
 async fn tesseract(config: &crate::verify::local::LocalConfig) -> Check {
     const NAME: &str = "tesseract";
-    let mut command = tokio::process::Command::new(&config.tesseract);
-    if let Some(dir) = &config.tessdata_dir {
-        command.arg("--tessdata-dir").arg(dir);
-    }
-    let output = match command.arg("--list-langs").output().await {
-        Ok(output) => output,
-        Err(e) => {
-            return Check::fail(
-                NAME,
-                format!("cannot run {:?}: {e}", config.tesseract),
-                "install the Debian package tesseract-ocr, set [verification.local] tesseract, or use provider = \"manual\"",
-            );
-        }
+    let probe = {
+        let config = config.clone();
+        tokio::task::spawn_blocking(move || crate::verify::local::probe(&config)).await
     };
-    // Older versions list the languages on stderr.
-    let listed = format!(
-        "{}\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let installed: Vec<&str> = listed.lines().map(str::trim).collect();
-    let missing: Vec<&str> = config
-        .language
-        .split('+')
-        .filter(|lang| !installed.contains(lang))
-        .collect();
-    if missing.is_empty() {
-        Check::ok(
+    match probe {
+        Ok(Ok(version)) => Check::ok(
             NAME,
-            format!("{} with language {}", config.tesseract, config.language),
-        )
-    } else {
-        Check::fail(
+            format!("Tesseract {version} with language {}", config.language),
+        ),
+        Ok(Err(e)) => Check::fail(
             NAME,
-            format!(
-                "{} lacks the language {}",
-                config.tesseract,
-                missing.join("+")
-            ),
+            format!("lacks the language {}: {e}", config.language),
             format!(
                 "install tesseract-ocr-{} or set [verification.local] language / tessdata_dir",
-                missing.join(" tesseract-ocr-")
+                config.language.replace('+', " tesseract-ocr-")
             ),
-        )
+        ),
+        Err(e) => Check::fail(
+            NAME,
+            format!("the check did not finish: {e}"),
+            "report this",
+        ),
     }
 }
 

@@ -1,8 +1,10 @@
 //! Finding the machine-readable zone in a photo or scan and straightening it: a text mask,
 //! horizontal gap filling that turns each MRZ row into one long thin blob, blob orientation
 //! from second moments (small skew), both quarter turns (90/270-degree photos), and a group of
-//! two or three parallel rows of equal length. The output is an upright crop sized for OCR; the
-//! 180-degree ambiguity is left to the reader, which tries the crop both ways up.
+//! two or three parallel rows of equal length. A zone found is cut out upright, its rows scaled
+//! to the height asked for (a small print is enlarged, only that band), from the view it was
+//! found in or another view of the same pixels; the 180-degree ambiguity is left to the reader,
+//! which tries the crop both ways up.
 
 use image::GrayImage;
 use image::imageops::{self, FilterType};
@@ -10,22 +12,83 @@ use imageproc::region_labelling::{Connectivity, connected_components};
 
 /// Longest side of the downscaled image the search runs on.
 const WORK_SIZE: u32 = 1000;
-/// Height in pixels of one MRZ row in the crop handed to OCR.
-const ROW_HEIGHT: f32 = 44.0;
+/// Largest crop (width, height) handed to OCR.
+const MAX_CROP: (f32, f32) = (3000.0, 600.0);
 
-/// A zone found in an image, cut out and turned upright (or upside down; see the module doc).
+/// A zone found in an image: where it lies, ready to be cut out upright (or upside down; see
+/// the module doc).
 #[derive(Debug, Clone)]
 pub struct Zone {
-    pub image: GrayImage,
     /// Rows the detector saw (2 or 3).
     pub rows: usize,
     /// Degrees the zone was turned to make it horizontal.
     pub angle: f32,
-    /// Axis-aligned box around the zone, in pixels of the input image.
-    #[allow(dead_code)]
-    pub bbox: (u32, u32, u32, u32),
-    /// Where the crop's pixels came from in the input image.
-    pub frame: Frame,
+    /// Height of one row in pixels of the input image (about a character's height).
+    pub row_height: f32,
+    /// Centre, axes (along and across the rows) and half sizes, in input pixels.
+    centre: (f32, f32),
+    u: (f32, f32),
+    v: (f32, f32),
+    half_len: f32,
+    half_across: f32,
+}
+
+impl Zone {
+    /// Whether `other`'s centre lies inside this zone (the same band, found twice).
+    pub fn overlaps(&self, other: &Zone) -> bool {
+        let (dx, dy) = (
+            other.centre.0 - self.centre.0,
+            other.centre.1 - self.centre.1,
+        );
+        let along = dx * self.u.0 + dy * self.u.1;
+        let across = dx * self.v.0 + dy * self.v.1;
+        along.abs() < self.half_len && across.abs() < self.half_across
+    }
+
+    /// The zone cut out of `img` (the image it was found in, or another view of the same
+    /// pixels) and turned upright, scaled so its rows are `row_height` pixels high; with the
+    /// map from the crop back to `img`. `None` when the crop would be absurdly small or large.
+    pub fn cut(&self, img: &GrayImage, row_height: f32) -> Option<(GrayImage, Frame)> {
+        // A row height misjudged small (a blob thinner than its characters) would ask for a
+        // crop too large to read: the crop is held to a size Tesseract reads in one go.
+        let zoom = (row_height / self.row_height.max(1.0))
+            .min(MAX_CROP.0 / (2.0 * self.half_len).max(1.0))
+            .min(MAX_CROP.1 / (2.0 * self.half_across).max(1.0));
+        let out_w = (2.0 * self.half_len * zoom).round() as u32;
+        let out_h = (2.0 * self.half_across * zoom).round() as u32;
+        if out_w < 20 || out_h < 10 {
+            return None;
+        }
+        let (w, h) = (img.width() as f32, img.height() as f32);
+        if w < 2.0 || h < 2.0 {
+            return None;
+        }
+        let sample = |x: f32, y: f32| -> u8 {
+            let (x, y) = (x.clamp(0.0, w - 1.001), y.clamp(0.0, h - 1.001));
+            let (x0, y0) = (x.floor(), y.floor());
+            let (fx, fy) = (x - x0, y - y0);
+            let p = |xx: f32, yy: f32| f32::from(img.get_pixel(xx as u32, yy as u32).0[0]);
+            let top = p(x0, y0) * (1.0 - fx) + p(x0 + 1.0, y0) * fx;
+            let bottom = p(x0, y0 + 1.0) * (1.0 - fx) + p(x0 + 1.0, y0 + 1.0) * fx;
+            (top * (1.0 - fy) + bottom * fy) as u8
+        };
+        let ((cx, cy), (ux, uy), (vx, vy)) = (self.centre, self.u, self.v);
+        let image = GrayImage::from_fn(out_w, out_h, |ox, oy| {
+            let a = ox as f32 / zoom - self.half_len;
+            let b = oy as f32 / zoom - self.half_across;
+            image::Luma([sample(cx + a * ux + b * vx, cy + a * uy + b * vy)])
+        });
+        let frame = Frame {
+            cx,
+            cy,
+            u: self.u,
+            v: self.v,
+            zoom,
+            half_len: self.half_len,
+            half_across: self.half_across,
+        };
+        Some((image, frame))
+    }
 }
 
 /// The map from a zone crop's pixels back to the input image: the crop's axes are `u` (along
@@ -42,17 +105,6 @@ pub struct Frame {
 }
 
 impl Frame {
-    /// The crop is the input image itself.
-    pub const IDENTITY: Frame = Frame {
-        cx: 0.0,
-        cy: 0.0,
-        u: (1.0, 0.0),
-        v: (0.0, 1.0),
-        zoom: 1.0,
-        half_len: 0.0,
-        half_across: 0.0,
-    };
-
     /// The input-image point under crop point (`x`, `y`).
     pub fn input_point(&self, x: f32, y: f32) -> (f32, f32) {
         let a = x / self.zoom - self.half_len;
@@ -108,13 +160,15 @@ pub fn find_zones(img: &GrayImage) -> Vec<Zone> {
         };
         let mask = text_mask(&view);
         let mut groups: Vec<(f32, Vec<Row>)> = Vec::new();
-        for gap in [4, 8, 14, 22] {
+        // The widest gap joins a large print's letters across an open pair (`L<`: a stem,
+        // then a chevron's point almost a pitch away).
+        for gap in [4, 8, 14, 22, 34] {
             let rows = long_rows(&fill_gaps(&mask, gap), &mask, view.width());
             groups.extend(group_rows(&rows));
         }
         groups.sort_by(|a, b| b.0.total_cmp(&a.0));
         for (score, group) in groups.into_iter().take(2) {
-            if let Some(zone) = cut(img, quarter, scale, &group) {
+            if let Some(zone) = place(img, quarter, scale, &group) {
                 found.push((score, zone));
             }
         }
@@ -297,8 +351,8 @@ fn group_rows(rows: &[Row]) -> Vec<(f32, Vec<Row>)> {
     groups
 }
 
-/// Cuts the group out of the full-resolution image, turned so its rows run left to right.
-fn cut(img: &GrayImage, quarter: bool, scale: f32, group: &[Row]) -> Option<Zone> {
+/// Where the group lies in the full-resolution image, its rows running left to right.
+fn place(img: &GrayImage, quarter: bool, scale: f32, group: &[Row]) -> Option<Zone> {
     let n = group.len() as f32;
     let theta = group.iter().map(|r| r.theta).sum::<f32>() / n;
     let length = group.iter().map(|r| r.length).fold(0.0, f32::max) / scale;
@@ -336,53 +390,21 @@ fn cut(img: &GrayImage, quarter: bool, scale: f32, group: &[Row]) -> Option<Zone
         (ux, uy) = (uy, -ux);
         (vx, vy) = (vy, -vx);
     }
-    let half_len = length / 2.0 + thickness * 2.5;
-    let half_across = spread + thickness * 1.3;
-    let zoom = ROW_HEIGHT / thickness.max(1.0);
-    let out_w = (2.0 * half_len * zoom).round() as u32;
-    let out_h = (2.0 * half_across * zoom).round() as u32;
-    if out_w < 20 || out_h < 10 || out_w > 6000 || out_h > 2000 {
+    if !thickness.is_finite() || thickness <= 0.0 || !length.is_finite() {
         return None;
     }
-    let sample = |x: f32, y: f32| -> u8 {
-        let (w, h) = (img.width() as f32, img.height() as f32);
-        let (x, y) = (x.clamp(0.0, w - 1.001), y.clamp(0.0, h - 1.001));
-        let (x0, y0) = (x.floor(), y.floor());
-        let (fx, fy) = (x - x0, y - y0);
-        let p = |xx: f32, yy: f32| f32::from(img.get_pixel(xx as u32, yy as u32).0[0]);
-        let top = p(x0, y0) * (1.0 - fx) + p(x0 + 1.0, y0) * fx;
-        let bottom = p(x0, y0 + 1.0) * (1.0 - fx) + p(x0 + 1.0, y0 + 1.0) * fx;
-        (top * (1.0 - fy) + bottom * fy) as u8
-    };
-    let image = GrayImage::from_fn(out_w, out_h, |ox, oy| {
-        let u = ox as f32 / zoom - half_len;
-        let v = oy as f32 / zoom - half_across;
-        image::Luma([sample(cx + u * ux + v * vx, cy + u * uy + v * vy)])
-    });
-    let corners = [(-1.0, -1.0), (1.0, -1.0), (-1.0, 1.0), (1.0, 1.0)].map(|(a, b)| {
-        (
-            cx + a * half_len * ux + b * half_across * vx,
-            cy + a * half_len * uy + b * half_across * vy,
-        )
-    });
-    let (x0, y0, x1, y1) = clipped_bounds(&corners, img.dimensions());
     let mut angle = theta.to_degrees();
     if quarter {
         angle += 90.0;
     }
     Some(Zone {
-        image,
         rows: group.len(),
         angle,
-        bbox: (x0 as u32, y0 as u32, (x1 - x0) as u32, (y1 - y0) as u32),
-        frame: Frame {
-            cx,
-            cy,
-            u: (ux, uy),
-            v: (vx, vy),
-            zoom,
-            half_len,
-            half_across,
-        },
+        row_height: thickness,
+        centre: (cx, cy),
+        u: (ux, uy),
+        v: (vx, vy),
+        half_len: length / 2.0 + thickness * 2.5,
+        half_across: spread + thickness * 1.3,
     })
 }

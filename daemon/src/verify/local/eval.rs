@@ -1,13 +1,13 @@
 //! The offline MRZ benchmark: runs the local reader over a folder of specimen images with
 //! ground truth (`images_ground_truth.json`) and scores characters, lines, check digits,
-//! whole documents and time, per image and in total.
+//! whole documents and time (wall, and per step of the read), per image and in total.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use super::{LocalError, LocalVerifier, Reading};
+use super::{LocalError, LocalVerifier, Reading, Timings};
 
 /// Why the benchmark could not run.
 #[derive(Debug, thiserror::Error)]
@@ -26,12 +26,15 @@ pub enum EvalError {
     Local(#[from] LocalError),
 }
 
+/// One specimen and its zone as printed.
 #[derive(Debug, Deserialize)]
-struct Truth {
-    file: String,
-    format: String,
-    mrz_ground_truth: Vec<String>,
-    check_digits_all_valid: Option<bool>,
+pub struct Truth {
+    /// Path relative to the specimen folder.
+    pub file: String,
+    pub format: String,
+    pub mrz_ground_truth: Vec<String>,
+    /// Whether the printed zone's check digits are all valid (`None`: not an ICAO zone).
+    pub check_digits_all_valid: Option<bool>,
 }
 
 /// The result for one image.
@@ -50,6 +53,9 @@ pub struct ImageScore {
     /// Every row read exactly as printed.
     pub fully_right: bool,
     pub seconds: f64,
+    /// CPU seconds of the whole process over the read (Tesseract's thread included).
+    pub cpu_seconds: f64,
+    pub timings: Timings,
     pub read: String,
 }
 
@@ -59,34 +65,63 @@ pub struct Report {
     pub images: Vec<ImageScore>,
 }
 
-/// Runs the reader over `dir/images_ground_truth.json` (paths inside it are relative to `dir`).
-pub fn evaluate(reader: &LocalVerifier, dir: &Path) -> Result<Report, EvalError> {
+/// The specimens listed in `dir/images_ground_truth.json`.
+pub fn load_truths(dir: &Path) -> Result<Vec<Truth>, EvalError> {
     let truth_path = dir.join("images_ground_truth.json");
     let text = std::fs::read_to_string(&truth_path).map_err(|source| EvalError::Read {
         path: truth_path.clone(),
         source,
     })?;
-    let truths: Vec<Truth> = serde_json::from_str(&text).map_err(|source| EvalError::Json {
+    serde_json::from_str(&text).map_err(|source| EvalError::Json {
         path: truth_path,
         source,
-    })?;
+    })
+}
+
+/// The bytes of a specimen's image.
+pub fn read_image(dir: &Path, truth: &Truth) -> Result<Vec<u8>, EvalError> {
+    let path = dir.join(&truth.file);
+    std::fs::read(&path).map_err(|source| EvalError::Read { path, source })
+}
+
+/// Runs the reader over `dir/images_ground_truth.json` (paths inside it are relative to `dir`).
+pub fn evaluate(reader: &LocalVerifier, dir: &Path) -> Result<Report, EvalError> {
     let mut report = Report::default();
-    for truth in truths {
-        let path = dir.join(&truth.file);
-        let bytes = std::fs::read(&path).map_err(|source| EvalError::Read {
-            path: path.clone(),
-            source,
-        })?;
+    for truth in load_truths(dir)? {
+        let bytes = read_image(dir, &truth)?;
+        let cpu = cpu_seconds();
         let reading = reader.read(&bytes).unwrap_or_else(|e| {
             tracing::warn!(file = %truth.file, error = %e, "read failed");
             Reading::default()
         });
-        report.images.push(score(truth, &reading));
+        let mut scored = score(&truth, &reading);
+        scored.cpu_seconds = cpu_seconds() - cpu;
+        report.images.push(scored);
     }
     Ok(report)
 }
 
-fn score(truth: Truth, reading: &Reading) -> ImageScore {
+/// CPU seconds this process has used (user and system, all threads), from `/proc/self/stat`
+/// (in ticks of 1/100 s, Linux's `USER_HZ`); 0 where that cannot be read.
+pub fn cpu_seconds() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return 0.0;
+    };
+    // The command name, in parentheses, may hold spaces: count fields after its end.
+    let Some(rest) = stat.rfind(')').map(|i| &stat[i + 1..]) else {
+        return 0.0;
+    };
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
+    let tick = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok());
+    match (tick(11), tick(12)) {
+        (Some(user), Some(system)) => (user + system) / 100.0,
+        _ => 0.0,
+    }
+}
+
+/// How `reading` compares with the printed zone.
+pub fn score(truth: &Truth, reading: &Reading) -> ImageScore {
     let read = reading
         .mrz
         .clone()
@@ -108,7 +143,7 @@ fn score(truth: Truth, reading: &Reading) -> ImageScore {
     let lines_total = truth.mrz_ground_truth.len();
     ImageScore {
         file: truth.file.trim_start_matches("images/").to_string(),
-        format: truth.format,
+        format: truth.format.clone(),
         printed_valid: truth.check_digits_all_valid,
         chars_matched,
         chars_total,
@@ -117,6 +152,8 @@ fn score(truth: Truth, reading: &Reading) -> ImageScore {
         checks_pass: reading.all_checks_pass(),
         fully_right: lines_exact == lines_total && read_lines.len() == lines_total,
         seconds: reading.seconds,
+        cpu_seconds: 0.0,
+        timings: reading.timings,
         read,
     }
 }
@@ -188,6 +225,35 @@ impl Report {
             "\nPrinted-invalid documents flagged (some check digit fails on the read): {}/{}",
             t.invalid_flagged, t.invalid_docs
         );
+        let _ = writeln!(out, "\n{}", self.time_table());
+        out
+    }
+
+    /// Where the time went: median, mean and worst seconds per step of the read.
+    pub fn time_table(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(out, "| step | median s | mean s | worst s |");
+        let _ = writeln!(out, "|---|---|---|---|");
+        let steps: [Step; 8] = [
+            ("decode", |s| s.timings.decode),
+            ("locate (ink view, zone search)", |s| s.timings.locate),
+            ("binarise (cut, scale, threshold)", |s| s.timings.binarise),
+            ("recognise (Tesseract)", |s| s.timings.recognise),
+            ("repair (grid, templates, check digits, parse)", |s| {
+                s.timings.repair
+            }),
+            ("other", |s| (s.seconds - s.timings.total()).max(0.0)),
+            ("**whole read (wall)**", |s| s.seconds),
+            ("**whole read (CPU, all threads)**", |s| s.cpu_seconds),
+        ];
+        for (name, get) in steps {
+            let mut v: Vec<f64> = self.images.iter().map(get).collect();
+            v.sort_by(f64::total_cmp);
+            let median = v.get(v.len() / 2).copied().unwrap_or(0.0);
+            let mean = v.iter().sum::<f64>() / v.len().max(1) as f64;
+            let worst = v.last().copied().unwrap_or(0.0);
+            let _ = writeln!(out, "| {name} | {median:.3} | {mean:.3} | {worst:.3} |");
+        }
         out
     }
 
@@ -216,6 +282,9 @@ impl Report {
         t
     }
 }
+
+/// A row of the time table: its name and where its seconds come from.
+type Step = (&'static str, fn(&ImageScore) -> f64);
 
 /// The benchmark's totals.
 #[derive(Debug, Clone, Default)]

@@ -1,7 +1,8 @@
 //! From a parsed zone to card fields: the value of each field in the card's vocabulary (ISO
 //! dates, codes without fillers) and its confidence, which combines the OCR confidence of the
 //! field's characters with what its check digit says. A field whose check digit fails is
-//! low-confidence whatever OCR says.
+//! low-confidence whatever OCR says, and so is one a check-digit-guided repair changed (the
+//! reviewer sees the guess).
 
 use idreview_protocol::{BoundingBox, Candidate, Field, FieldSource, Side};
 use mrz::{Format, MrzData, MrzDate, Sex};
@@ -149,12 +150,19 @@ pub fn extract(
     let mut out = Vec::new();
     for (name, span) in spans(&doc.format) {
         let ocr = ocr_confidence(zone, span);
+        // A repaired field, or one the check digits cannot vouch for cell by cell.
+        let repaired = span.is_some_and(|(row, from, to)| {
+            zone.repaired
+                .iter()
+                .chain(&zone.doubtful)
+                .any(|&(r, c)| r == row && (from..to).contains(&c))
+        });
         let (value, check, confidence) = match name {
             "surname" => (doc.surname.clone(), Check::None, ocr),
             "given_names" => (doc.given_names.clone(), Check::None, ocr),
             "document_number" => {
                 let c = Check::from(checks.document_number);
-                (strip(&number), c, combine(ocr, c, false))
+                (strip(&number), c, combine(ocr, c, repaired))
             }
             "nationality" => (
                 strip(&doc.nationality),
@@ -189,7 +197,7 @@ pub fn extract(
                 (
                     strip(&personal),
                     personal_check,
-                    combine(ocr, personal_check, false),
+                    combine(ocr, personal_check, repaired),
                 )
             }
         };

@@ -1,9 +1,8 @@
 //! The fixed grid of each ICAO 9303 zone format: where the check-digit-covered fields sit, which
-//! cells hold only digits, and the repairs this allows: a letter in a digit-only cell is the
-//! digit it resembles, and runs of `O`-like letters OCR was unsure of in a checked field become
-//! zeros only when the field's check digit then agrees.
-
-use super::repair::SURE;
+//! cells hold only digits or only letters, and the repairs this alone allows: a letter in a
+//! digit-only cell is the digit it resembles, a digit in a letter-only cell the letter, and a
+//! name ends at three fillers. (Letters and digits in fields that may hold both are left to
+//! the check digits: see `confusion`.)
 
 /// A checked field: row, first column, length; its check digit follows it.
 type Checked = (usize, usize, usize);
@@ -200,43 +199,11 @@ pub fn repair(lines: &mut [String], conf: &mut [Vec<f32>]) {
             }
         }
     }
+    // A check digit cell holds a digit (or, after a long TD1 number, a filler).
     for &(row, from, len) in grid.checked() {
-        let Some(&digit) = rows[row].get(from + len) else {
-            continue;
-        };
-        // A check digit cell holds a digit (or, after a long TD1 number, a filler).
-        if let Some(d) = as_digit(digit) {
+        if let Some(d) = rows[row].get(from + len).copied().and_then(as_digit) {
             rows[row][from + len] = d;
             lower(&mut conf[row], from + len);
-        }
-        let digit = as_digit(digit).unwrap_or(digit);
-        let field: String = rows[row][from..from + len].iter().collect();
-        // Zeros read as O, Q or D (Tesseract's stock model reads them so, often surely): first
-        // those next to a digit, then all of them, kept when the check digit then agrees. A
-        // field that already agrees may still hide zeros (the check digit is blind to some
-        // swaps); there only unsure cells change, and only if the field still agrees.
-        let unsure: Vec<bool> = (from..from + len)
-            .map(|c| conf[row].get(c).is_some_and(|v| *v < SURE))
-            .collect();
-        let any = vec![true; len];
-        let candidates = if mrz::verify(&field, digit) {
-            vec![zero_runs(&field, true, &unsure)]
-        } else {
-            vec![
-                zero_runs(&field, true, &any),
-                zero_runs(&field, false, &any),
-            ]
-        };
-        for candidate in candidates {
-            if candidate != field && mrz::verify(&candidate, digit) {
-                for (i, (a, b)) in field.chars().zip(candidate.chars()).enumerate() {
-                    if a != b {
-                        rows[row][from + i] = b;
-                        lower(&mut conf[row], from + i);
-                    }
-                }
-                break;
-            }
         }
     }
     for (line, row) in lines.iter_mut().zip(rows) {
@@ -249,35 +216,6 @@ fn lower(conf: &mut [f32], col: usize) {
     if let Some(c) = conf.get_mut(col) {
         *c = c.min(0.7);
     }
-}
-
-/// `field` with O-like letters in `unsure` cells turned into `0`: only runs touching a digit
-/// when `touching`.
-fn zero_runs(field: &str, touching: bool, unsure: &[bool]) -> String {
-    let chars: Vec<char> = field.chars().collect();
-    let o_like = |c: char| matches!(c, 'O' | 'Q' | 'D');
-    let mut out = chars.clone();
-    let mut i = 0;
-    while i < chars.len() {
-        if !o_like(chars[i]) {
-            i += 1;
-            continue;
-        }
-        let start = i;
-        while i < chars.len() && o_like(chars[i]) {
-            i += 1;
-        }
-        let before = start > 0 && (chars[start - 1].is_ascii_digit());
-        let after = i < chars.len() && chars[i].is_ascii_digit();
-        if !touching || before || after {
-            for (j, c) in out.iter_mut().enumerate().take(i).skip(start) {
-                if unsure.get(j).copied().unwrap_or(false) {
-                    *c = '0';
-                }
-            }
-        }
-    }
-    out.into_iter().collect()
 }
 
 #[cfg(test)]
@@ -316,43 +254,5 @@ mod tests {
         repair(&mut lines, &mut conf);
         assert_eq!(lines[0], "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<");
         assert!(conf[0][41] <= 0.7);
-    }
-
-    #[test]
-    fn zeros_read_as_letters_are_repaired_only_where_the_check_digit_agrees() {
-        let mut lines = vec![
-            "P<POLKOWALSKA<KWIATKOWSKA<<JOANNA<<<<<<<<<<<".to_string(),
-            "AAQQOOOQ00POL6OO2084F1412314<<<<<<<<<<<<<<<4".to_string(),
-        ];
-        // OCR is unsure of the letters in the number, sure of the rest.
-        let mut conf = vec![vec![0.9; 44]; 2];
-        conf[1][2..8].fill(0.6);
-        let mut sure = conf.clone();
-        repair(&mut lines, &mut conf);
-        assert_eq!(lines[1], "AA00000000POL6002084F1412314<<<<<<<<<<<<<<<4");
-        assert!(conf[1][2] <= 0.7);
-        // A number that agrees as read keeps its surely read letters.
-        let mut lines = vec![
-            "P<POLKOWALSKA<KWIATKOWSKA<<JOANNA<<<<<<<<<<<".to_string(),
-            "AO0O000000POL6002084F1412314<<<<<<<<<<<<<<<4".to_string(),
-        ];
-        let before = lines[1].clone();
-        // Both readings agree (the two O->0 swaps cancel mod 10): nothing to decide by.
-        assert!(mrz::verify("AO0O00000", '0') && mrz::verify("A00000000", '0'));
-        sure[1].fill(0.9);
-        repair(&mut lines, &mut sure);
-        assert_eq!(lines[1], before);
-        // A wrong check digit is not "repaired" into a right one.
-        let mut lines = vec![
-            "C1USA0223456791EAC9730051220<<".to_string(),
-            "4910040M9411014CAN<<<<<<<<<<<0".to_string(),
-            "CRITTENDEN<<LEE<W<<<<<<<<<<<<<".to_string(),
-        ];
-        let before = lines.clone();
-        repair(
-            &mut lines,
-            &mut [vec![0.9; 30], vec![0.9; 30], vec![0.9; 30]],
-        );
-        assert_eq!(lines, before);
     }
 }

@@ -3,13 +3,17 @@
 //! verdict; the read of one image (detect -> OCR -> repair -> fields) is in `read` and the
 //! steps in the other submodules.
 
+mod confusion;
+mod degrade;
 mod detect;
+mod engines;
 pub mod eval;
 mod fields;
 mod glyph;
 mod grid;
 mod layout;
 mod ocr;
+pub mod plot;
 #[cfg(test)]
 mod properties;
 mod read;
@@ -17,6 +21,7 @@ mod recheck;
 pub mod render;
 mod repair;
 mod settle;
+pub mod stress;
 #[cfg(test)]
 mod synthetic;
 mod template;
@@ -30,35 +35,43 @@ use tokio::sync::Semaphore;
 use tracing::{instrument, warn};
 
 pub use fields::{Check, Extracted};
-pub use ocr::Tesseract;
+pub use read::Timings;
 pub use repair::ZoneText;
 
 use super::{Documents, Verification};
 
-/// `[verification.local]`: how the local provider runs Tesseract.
+/// `[verification.local]`: how the local provider runs Tesseract (linked in, one warm engine
+/// per worker).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct LocalConfig {
-    /// Tesseract program, a name on `PATH` or a path.
-    pub tesseract: String,
-    /// Tesseract language/model (`-l`); `eng` ships with Debian's `tesseract-ocr-eng`.
+    /// Tesseract language/model; `eng` ships with Debian's `tesseract-ocr-eng`.
     pub language: String,
     /// Folder holding `<language>.traineddata` when it is not in Tesseract's own.
     pub tessdata_dir: Option<PathBuf>,
     /// Documents read at once; 0: one per core.
     pub workers: usize,
-    /// Longest one Tesseract call may take; a call past it is killed and the read fails.
+    /// Longest one Tesseract recognition may take; past it the call is abandoned (its engine
+    /// retired) and the read fails.
     pub timeout_secs: u64,
+    /// Time one image's read may spend trying more ways to read its zone before it answers
+    /// with the best reading so far.
+    pub read_budget_ms: u64,
+    /// No longer used (Tesseract is linked in, not run as a program); still accepted so that
+    /// configuration files written for earlier versions keep loading. Never serialised.
+    #[serde(default, skip_serializing)]
+    pub tesseract: Option<String>,
 }
 
 impl Default for LocalConfig {
     fn default() -> Self {
         LocalConfig {
-            tesseract: "tesseract".into(),
             language: "eng".into(),
             tessdata_dir: None,
             workers: 0,
             timeout_secs: 30,
+            read_budget_ms: 800,
+            tesseract: None,
         }
     }
 }
@@ -67,25 +80,15 @@ impl Default for LocalConfig {
 #[derive(Debug, thiserror::Error)]
 pub enum LocalError {
     #[error(
-        "the local verification provider needs Tesseract, but {program:?} cannot be run ({source}); \
-         install the Debian package `tesseract-ocr` (and `tesseract-ocr-eng`), set \
-         [verification.local] tesseract, or use provider = \"manual\""
-    )]
-    Missing {
-        program: String,
-        source: std::io::Error,
-    },
-    #[error(
         "Tesseract has no language {language:?} (installed: {installed}); install \
-         `tesseract-ocr-{language}` or set [verification.local] language"
+         `tesseract-ocr-{language}`, set [verification.local] language / tessdata_dir, or use \
+         provider = \"manual\""
     )]
     Language { language: String, installed: String },
-    #[error("tesseract took longer than {0:?} and was stopped")]
+    #[error("tesseract took longer than {0:?}; the call was abandoned")]
     Timeout(std::time::Duration),
     #[error("tesseract failed: {0}")]
     Failed(String),
-    #[error("tesseract: no stdin pipe")]
-    Pipe,
     #[error("tesseract i/o: {0}")]
     Io(std::io::Error),
     #[error("cannot decode the image: {0}")]
@@ -110,7 +113,10 @@ pub struct Reading {
     pub damaged_recovery: bool,
     /// Tesseract calls made.
     pub ocr_calls: usize,
+    /// Wall time of the whole read.
     pub seconds: f64,
+    /// Where that time went.
+    pub timings: Timings,
 }
 
 impl Reading {
@@ -119,11 +125,19 @@ impl Reading {
         !self.checks.is_empty() && self.checks.iter().all(|c| c.1) && !self.damaged_recovery
     }
 
-    /// How good a reading is, to pick between orientations and zones.
+    /// Whether a check-digit-guided repair swapped single cells of the zone as read.
+    pub fn repaired(&self) -> bool {
+        self.zone.as_ref().is_some_and(|z| z.guessed)
+    }
+
+    /// How good a reading is, to pick between orientations, zones, views and scales: one that
+    /// needed no repair beats an equal one that did.
     fn score(&self) -> i32 {
         let passed = self.checks.iter().filter(|c| c.1).count() as i32;
         let failed = self.checks.len() as i32 - passed;
-        i32::from(self.mrz.is_some()) * 2 + passed * 3 - failed + i32::from(self.zone.is_some())
+        (i32::from(self.mrz.is_some()) * 2 + passed * 3 - failed + i32::from(self.zone.is_some()))
+            * 2
+            - i32::from(self.repaired())
     }
 }
 
@@ -135,31 +149,52 @@ pub struct LocalVerifier {
 
 #[derive(Debug)]
 struct Inner {
-    tesseract: Tesseract,
+    /// The warm Tesseracts, one per document being read.
+    engines: engines::Engines,
     /// Bounds the documents read at once to the cores, so OCR never starves the blocking pool
     /// (or the RPC server) of threads.
     permits: Semaphore,
+    /// [`LocalConfig::read_budget_ms`].
+    budget_ms: u64,
+}
+
+/// Tesseract's version and that it loads `config`'s language: the start-up check (and the
+/// doctor's).
+pub fn probe(config: &LocalConfig) -> Result<String, LocalError> {
+    ocr::Engine::new(&config.language, config.tessdata_dir.as_deref())?;
+    Ok(ocr::version())
 }
 
 impl LocalVerifier {
-    /// Checks that Tesseract runs and has the configured language.
+    /// Loads Tesseract with the configured language (a missing model is an error here, not at
+    /// the first read) and renders the OCR-B templates.
     pub fn new(config: &LocalConfig) -> Result<LocalVerifier, LocalError> {
-        let tesseract = Tesseract {
-            program: config.tesseract.clone(),
+        if let Some(program) = &config.tesseract {
+            tracing::warn!(%program, "[verification.local] tesseract is no longer used (Tesseract is linked in); remove it");
+        }
+        let engines = engines::Engines::new(engines::EngineConfig {
             language: config.language.clone(),
             tessdata_dir: config.tessdata_dir.clone(),
             timeout: std::time::Duration::from_secs(config.timeout_secs.max(1)),
-        };
-        let version = tesseract.probe()?;
+        })?;
         let workers = match config.workers {
             0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
             n => n,
         };
-        tracing::info!(%version, language = %config.language, workers, "local MRZ reader ready");
+        // Rendered once per process; here, so the first document does not pay for it.
+        let templates = template::templates().is_some();
+        tracing::info!(
+            version = %ocr::version(),
+            language = %config.language,
+            workers,
+            templates,
+            "local MRZ reader ready"
+        );
         Ok(LocalVerifier {
             inner: Arc::new(Inner {
-                tesseract,
+                engines,
                 permits: Semaphore::new(workers),
+                budget_ms: config.read_budget_ms.max(1),
             }),
         })
     }
@@ -257,55 +292,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_missing_tesseract_is_a_clear_start_up_error() {
-        let config = LocalConfig {
-            tesseract: "/nonexistent/tesseract".into(),
-            ..LocalConfig::default()
-        };
-        let err = LocalVerifier::new(&config).expect_err("no such program");
-        assert!(matches!(err, LocalError::Missing { .. }), "{err:?}");
-        assert!(err.to_string().contains("tesseract-ocr"), "{err}");
+    fn a_missing_language_is_a_clear_start_up_error() {
         let config = LocalConfig {
             language: "klingon".into(),
             ..LocalConfig::default()
         };
         let err = LocalVerifier::new(&config).expect_err("no such language");
+        assert!(matches!(err, LocalError::Language { .. }), "{err:?}");
         assert!(err.to_string().contains("tesseract-ocr-klingon"), "{err}");
-    }
-
-    #[test]
-    fn a_hung_tesseract_is_stopped_at_the_deadline() {
-        use std::os::unix::fs::PermissionsExt;
-        let dir = tempfile::tempdir().expect("tempdir");
-        let program = dir.path().join("tesseract");
-        // Answers the start-up probe, then hangs on every read.
-        std::fs::write(
-            &program,
-            "#!/bin/sh\ncase \"$*\" in\n*--list-langs*) echo 'List of available languages (1):'; \
-             echo eng; exit 0;;\n*--version*) echo 'tesseract 5.3.0'; exit 0;;\nesac\n\
-             exec sleep 120\n",
-        )
-        .expect("script");
-        std::fs::set_permissions(&program, std::fs::Permissions::from_mode(0o755)).expect("chmod");
-        let config = LocalConfig {
-            tesseract: program.display().to_string(),
-            timeout_secs: 1,
-            ..LocalConfig::default()
-        };
-        // A script just written can be briefly "busy" while another test thread forks.
-        let reader = (0..20)
-            .find_map(|_| {
-                LocalVerifier::new(&config).ok().or_else(|| {
-                    std::thread::sleep(std::time::Duration::from_millis(50));
-                    None
-                })
-            })
-            .expect("the fake tesseract starts");
-        let mut png = Vec::new();
-        image::GrayImage::from_pixel(200, 100, image::Luma([255]))
-            .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
-            .expect("png");
-        let err = reader.read(&png).expect_err("the call hangs");
-        assert!(matches!(err, LocalError::Timeout(_)), "{err:?}");
+        assert!(
+            err.to_string().contains("eng"),
+            "names what is installed: {err}"
+        );
+        assert!(probe(&LocalConfig::default()).is_ok());
     }
 }

@@ -1,30 +1,26 @@
-//! Tesseract as a child process: owns the command line (`OMP_THREAD_LIMIT=1`, the MRZ character
-//! whitelist, the configured language), the start-up probe, the deadline on each call (a hung
-//! Tesseract is killed, never waited on forever), and the parsing of its hOCR output into lines
-//! of characters with a confidence each.
+//! Tesseract linked in-process (libtesseract, through `tesseract-plumbing`): owns the engine
+//! (the configured language, the MRZ character whitelist, no inverted-image retry), the
+//! recognition of a grey image as lines (`--psm 6`) or one character (`--psm 10`) on one
+//! thread (no OpenMP fan-out), and the parsing of its hOCR output (a real XML parser) into
+//! lines of characters with a confidence and a box each. Each engine lives on a thread of its
+//! own so a call that outlives its deadline can be abandoned (see `engines`).
 
-use std::io::{Read, Write};
-use std::path::PathBuf;
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::time::{Duration, Instant};
+use std::ffi::CString;
+use std::path::{Path, PathBuf};
+
+use image::GrayImage;
+use tesseract_plumbing::TessBaseApi;
+use tesseract_plumbing::tesseract_sys::{
+    TessPageSegMode_PSM_SINGLE_BLOCK, TessPageSegMode_PSM_SINGLE_CHAR,
+};
 
 use super::LocalError;
 
 /// The 37 characters an MRZ may hold.
 pub const MRZ_ALPHABET: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789<";
 
-/// How to call Tesseract.
-#[derive(Debug, Clone)]
-pub struct Tesseract {
-    /// Program name on `PATH`, or a path.
-    pub program: String,
-    /// `-l` argument, e.g. `eng`.
-    pub language: String,
-    /// `--tessdata-dir`, when the model lives outside Tesseract's own folder.
-    pub tessdata_dir: Option<PathBuf>,
-    /// Longest one call may take before the process is killed.
-    pub timeout: Duration,
-}
+/// Where Debian's `tesseract-ocr-*` packages put their models (Tesseract's own default).
+pub const DEBIAN_TESSDATA: &str = "/usr/share/tesseract-ocr/5/tessdata";
 
 /// One character as Tesseract read it.
 #[derive(Debug, Clone, PartialEq)]
@@ -49,180 +45,184 @@ impl OcrLine {
     }
 }
 
-impl Tesseract {
-    fn command(&self) -> Command {
-        let mut cmd = Command::new(&self.program);
-        // OpenMP threads thrash on a shared box; parallelism comes from running several calls.
-        cmd.env("OMP_THREAD_LIMIT", "1");
-        if let Some(dir) = &self.tessdata_dir {
-            cmd.arg("--tessdata-dir").arg(dir);
-        }
-        cmd
-    }
+/// What to recognise an image as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// A block of lines of one size (`--psm 6`): a zone.
+    Lines,
+    /// One character (`--psm 10`): a cell read on its own.
+    Char,
+}
 
-    /// Checks at start-up that the binary runs and the language is installed.
-    pub fn probe(&self) -> Result<String, LocalError> {
-        let out = self
-            .command()
-            .arg("--list-langs")
-            .stdin(Stdio::null())
-            .output()
-            .map_err(|source| LocalError::Missing {
-                program: self.program.clone(),
-                source,
-            })?;
-        let listed = String::from_utf8_lossy(&out.stdout);
-        if !listed.lines().any(|l| l.trim() == self.language) {
-            return Err(LocalError::Language {
-                language: self.language.clone(),
-                installed: listed
-                    .lines()
-                    .skip(1)
-                    .map(str::trim)
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            });
-        }
-        let version = self
-            .command()
-            .arg("--version")
-            .output()
-            .map(|o| {
-                let text = [o.stdout, o.stderr].concat();
-                String::from_utf8_lossy(&text)
-                    .lines()
-                    .next()
-                    .unwrap_or_default()
-                    .to_string()
-            })
-            .unwrap_or_default();
-        Ok(version)
-    }
+/// One warm Tesseract: the model is loaded once and reused for every call.
+pub struct Engine {
+    api: TessBaseApi,
+}
 
-    /// Reads a PNG image of a straightened zone as a block of text (`--psm 6`), restricted to
-    /// the MRZ alphabet.
-    pub fn read_lines(&self, png: &[u8]) -> Result<Vec<OcrLine>, LocalError> {
-        self.run(png, "6")
-    }
-
-    /// Reads a PNG image of a single character (`--psm 10`), restricted to the MRZ alphabet.
-    pub fn read_char(&self, png: &[u8]) -> Result<Option<OcrChar>, LocalError> {
-        let lines = self.run(png, "10")?;
-        Ok(lines.into_iter().flat_map(|l| l.chars).next())
-    }
-
-    fn run(&self, png: &[u8], psm: &str) -> Result<Vec<OcrLine>, LocalError> {
-        let mut child = self
-            .command()
-            .args(["stdin", "stdout", "--psm", psm, "-l"])
-            .arg(&self.language)
-            .args(["-c", &format!("tessedit_char_whitelist={MRZ_ALPHABET}")])
-            .args(["-c", "hocr_char_boxes=1", "hocr"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(|source| LocalError::Missing {
-                program: self.program.clone(),
-                source,
-            })?;
-        let mut stdin = child.stdin.take().ok_or(LocalError::Pipe)?;
-        let input = png.to_vec();
-        // Pipes are fed and drained on their own threads so a full pipe never deadlocks the
-        // wait; they end when the process exits or is killed.
-        let writer = std::thread::spawn(move || stdin.write_all(&input));
-        let stdout = drain(child.stdout.take());
-        let stderr = drain(child.stderr.take());
-        let status = wait_until(&mut child, Instant::now() + self.timeout);
-        let _ = writer.join();
-        let stdout = stdout.join().unwrap_or_default();
-        let stderr = stderr.join().unwrap_or_default();
-        match status {
-            Ok(Some(status)) if status.success() => {
-                Ok(parse_hocr(&String::from_utf8_lossy(&stdout)))
-            }
-            Ok(Some(_)) => Err(LocalError::Failed(
-                String::from_utf8_lossy(&stderr).trim().to_string(),
-            )),
-            Ok(None) => Err(LocalError::Timeout(self.timeout)),
-            Err(e) => Err(LocalError::Io(e)),
-        }
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Engine")
     }
 }
 
-/// Reads a pipe to its end on a thread of its own.
-fn drain<R: Read + Send + 'static>(pipe: Option<R>) -> std::thread::JoinHandle<Vec<u8>> {
-    std::thread::spawn(move || {
-        let mut out = Vec::new();
-        if let Some(mut pipe) = pipe {
-            let _ = pipe.read_to_end(&mut out);
-        }
-        out
-    })
-}
-
-/// Waits for `child` until `deadline`; past it, kills and reaps it and answers `None`.
-fn wait_until(child: &mut Child, deadline: Instant) -> std::io::Result<Option<ExitStatus>> {
-    let mut nap = Duration::from_millis(1);
-    loop {
-        if let Some(status) = child.try_wait()? {
-            return Ok(Some(status));
-        }
-        let now = Instant::now();
-        if now >= deadline {
-            let _ = child.kill();
-            child.wait()?;
-            return Ok(None);
-        }
-        std::thread::sleep(nap.min(deadline - now));
-        nap = (nap * 2).min(Duration::from_millis(10));
-    }
-}
-
-/// Lines of characters from Tesseract's hOCR (`hocr_char_boxes=1`): each `ocr_line` span holds
-/// `ocrx_cinfo` spans titled `x_bboxes X0 Y0 X1 Y1; x_conf C`.
-pub fn parse_hocr(hocr: &str) -> Vec<OcrLine> {
-    let mut lines: Vec<OcrLine> = Vec::new();
-    let mut rest = hocr;
-    while let Some(at) = rest.find("class='ocr") {
-        rest = &rest[at + "class='".len()..];
-        if rest.starts_with("ocr_line") || rest.starts_with("ocr_textfloat") {
-            lines.push(OcrLine::default());
-            continue;
-        }
-        if !rest.starts_with("ocrx_cinfo") {
-            continue;
-        }
-        let Some(title_at) = rest.find("title='") else {
-            break;
+impl Engine {
+    /// Loads `language` (from `tessdata_dir`, else Tesseract's own folder) with the MRZ
+    /// settings.
+    pub fn new(language: &str, tessdata_dir: Option<&Path>) -> Result<Engine, LocalError> {
+        let installed = installed_languages(tessdata_dir);
+        let language_missing = || LocalError::Language {
+            language: language.to_string(),
+            installed: installed.join(", "),
         };
-        let title = &rest[title_at + 7..];
-        let title_end = title.find('\'').unwrap_or(0);
-        let (bbox, confidence) = parse_title(&title[..title_end]);
-        let body = &title[title_end..];
-        let text = body
-            .find('>')
-            .and_then(|open| {
-                body[open + 1..]
-                    .find("</span>")
-                    .map(|e| &body[open + 1..open + 1 + e])
-            })
-            .unwrap_or_default();
-        let ch = unescape(text);
-        if let (Some(line), Some(ch)) = (lines.last_mut(), ch)
-            && !ch.is_whitespace()
+        // Tesseract would say so only on stderr: look for the models first.
+        if !language
+            .split('+')
+            .all(|want| installed.iter().any(|l| l == want))
         {
-            line.chars.push(OcrChar {
-                ch,
-                confidence,
-                bbox,
-            });
+            return Err(language_missing());
+        }
+        openmp::one_thread();
+        let lang = CString::new(language).map_err(|_| language_missing())?;
+        let dir = tessdata_dir
+            .map(|d| CString::new(d.as_os_str().as_encoded_bytes()))
+            .transpose()
+            .map_err(|_| language_missing())?;
+        let mut api = TessBaseApi::create();
+        api.init_2(dir.as_deref(), Some(&lang))
+            .map_err(|_| language_missing())?;
+        let mut engine = Engine { api };
+        engine.set("tessedit_char_whitelist", MRZ_ALPHABET)?;
+        engine.set("hocr_char_boxes", "1")?;
+        // An unsure line is otherwise read a second time, inverted (white on black): zones are
+        // never printed so, and the retry doubles the time of every poor read.
+        engine.set("tessedit_do_invert", "0")?;
+        Ok(engine)
+    }
+
+    fn set(&mut self, name: &str, value: &str) -> Result<(), LocalError> {
+        let failed = || LocalError::Failed(format!("cannot set {name}"));
+        let (n, v) = (
+            CString::new(name).map_err(|_| failed())?,
+            CString::new(value).map_err(|_| failed())?,
+        );
+        self.api.set_variable(&n, &v).map_err(|_| failed())
+    }
+
+    /// Recognises `img` (dark text on a light ground) as `mode`.
+    pub fn recognise(&mut self, img: &GrayImage, mode: Mode) -> Result<Vec<OcrLine>, LocalError> {
+        let (w, h) = img.dimensions();
+        if w < 4 || h < 4 {
+            return Ok(Vec::new());
+        }
+        let (w, h) = (
+            i32::try_from(w).map_err(|_| LocalError::Failed("image too wide".into()))?,
+            i32::try_from(h).map_err(|_| LocalError::Failed("image too high".into()))?,
+        );
+        self.api
+            .set_image(img.as_raw(), w, h, 1, w)
+            .map_err(|e| LocalError::Failed(e.to_string()))?;
+        // Tesseract guesses a resolution from the text size otherwise, and says so on stderr.
+        self.api.set_source_resolution(300);
+        self.api.set_page_seg_mode(match mode {
+            Mode::Lines => TessPageSegMode_PSM_SINGLE_BLOCK,
+            Mode::Char => TessPageSegMode_PSM_SINGLE_CHAR,
+        });
+        self.api
+            .recognize()
+            .map_err(|e| LocalError::Failed(e.to_string()))?;
+        let hocr = self
+            .api
+            .get_hocr_text(0)
+            .map_err(|e| LocalError::Failed(e.to_string()))?;
+        parse_hocr(&hocr.as_ref().to_string_lossy())
+    }
+}
+
+/// OpenMP, which Debian's libtesseract is built with: parallel loops inside one recognition
+/// thrash on a shared box (1.8 s instead of 0.6 s per page measured here); the reader runs
+/// engines side by side instead.
+mod openmp {
+    #[expect(unsafe_code, reason = "declares libgomp's thread-count setting")]
+    #[link(name = "gomp")]
+    unsafe extern "C" {
+        fn omp_set_num_threads(n: std::ffi::c_int);
+    }
+
+    /// Keeps the OpenMP loops Tesseract starts from the calling thread to that one thread.
+    #[expect(unsafe_code, reason = "FFI to libgomp's thread-count setting")]
+    pub fn one_thread() {
+        // SAFETY: sets the calling thread's OpenMP thread-count variable; no other state.
+        unsafe { omp_set_num_threads(1) }
+    }
+}
+
+/// Tesseract's version, e.g. `5.3.0`.
+pub fn version() -> String {
+    tesseract_plumbing::version().to_string_lossy().into_owned()
+}
+
+/// Languages with a `.traineddata` model in `dir` (else Tesseract's default folder, or
+/// `TESSDATA_PREFIX`).
+pub fn installed_languages(dir: Option<&Path>) -> Vec<String> {
+    let dir: PathBuf = match dir {
+        Some(d) => d.to_path_buf(),
+        None => std::env::var_os("TESSDATA_PREFIX")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from(DEBIAN_TESSDATA)),
+    };
+    let mut out: Vec<String> = std::fs::read_dir(&dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| {
+            e.file_name()
+                .to_str()
+                .and_then(|n| n.strip_suffix(".traineddata"))
+                .map(str::to_string)
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// Lines of characters from Tesseract's hOCR (`hocr_char_boxes=1`), read with an XML parser:
+/// each `ocr_line` (or `ocr_textfloat`, `ocr_header`, `ocr_caption`) holds `ocrx_cinfo` spans
+/// titled `x_bboxes X0 Y0 X1 Y1; x_conf C`.
+pub fn parse_hocr(hocr: &str) -> Result<Vec<OcrLine>, LocalError> {
+    let doc = roxmltree::Document::parse(hocr)
+        .map_err(|e| LocalError::Failed(format!("Tesseract's hOCR does not parse: {e}")))?;
+    let mut lines: Vec<OcrLine> = Vec::new();
+    for node in doc.descendants().filter(|n| n.is_element()) {
+        match node.attribute("class") {
+            Some("ocr_line" | "ocr_textfloat" | "ocr_header" | "ocr_caption") => {
+                lines.push(OcrLine::default());
+            }
+            Some("ocrx_cinfo") => {
+                let text: String = node
+                    .descendants()
+                    .filter(|n| n.is_text())
+                    .filter_map(|n| n.text())
+                    .collect();
+                let Some(ch) = text.chars().find(|c| !c.is_whitespace()) else {
+                    continue;
+                };
+                let (bbox, confidence) = parse_title(node.attribute("title").unwrap_or_default());
+                if let Some(line) = lines.last_mut() {
+                    line.chars.push(OcrChar {
+                        ch,
+                        confidence,
+                        bbox,
+                    });
+                }
+            }
+            _ => {}
         }
     }
     lines.retain(|l| !l.chars.is_empty());
-    lines
+    Ok(lines)
 }
 
+/// The box and confidence (0..1) in an `ocrx_cinfo` title.
 fn parse_title(title: &str) -> ((u32, u32, u32, u32), f32) {
     let mut bbox = (0, 0, 0, 0);
     let mut conf = 0.0;
@@ -247,35 +247,26 @@ fn parse_title(title: &str) -> ((u32, u32, u32, u32), f32) {
     (bbox, (conf / 100.0).clamp(0.0, 1.0))
 }
 
-fn unescape(text: &str) -> Option<char> {
-    match text {
-        "&lt;" => Some('<'),
-        "&gt;" => Some('>'),
-        "&amp;" => Some('&'),
-        "&quot;" => Some('"'),
-        "&#39;" => Some('\''),
-        other => other.chars().next(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn hocr_lines_and_character_confidences_are_parsed() {
-        let hocr = "<span class='ocr_line' id='line_1_1' title='bbox 1 2 3 4'>\
+        let hocr = "<div class='ocr_page' title='bbox 0 0 9 9'>\
+            <span class='ocr_line' id='line_1_1' title='bbox 1 2 3 4'>\
             <span class='ocrx_word' title='bbox 1 2 3 4; x_wconf 90'>\
             <span class='ocrx_cinfo' title='x_bboxes 10 2 20 30; x_conf 98.5'>P</span>\
             <span class='ocrx_cinfo' title='x_bboxes 22 2 30 30; x_conf 40'>&lt;</span>\
             </span></span>\
             <span class='ocr_line' id='line_1_2' title='bbox 1 2 3 4'>\
-            <span class='ocrx_cinfo' title='x_bboxes 5 40 9 60; x_conf 70'>L</span></span>";
-        let lines = parse_hocr(hocr);
+            <span class='ocrx_cinfo' title='x_bboxes 5 40 9 60; x_conf 70'>L</span></span></div>";
+        let lines = parse_hocr(hocr).expect("parses");
         assert_eq!(lines.len(), 2);
         assert_eq!(lines[0].text(), "P<");
         assert!((lines[0].chars[0].confidence - 0.985).abs() < 1e-4);
         assert_eq!(lines[0].chars[1].bbox, (22, 2, 30, 30));
         assert_eq!(lines[1].text(), "L");
+        assert!(parse_hocr("<div><span class='ocr_line'></div>").is_err());
     }
 }

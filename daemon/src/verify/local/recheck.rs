@@ -6,8 +6,8 @@
 use image::{GrayImage, Luma};
 
 use super::LocalError;
+use super::engines::Lease;
 use super::layout;
-use super::ocr::Tesseract;
 use super::repair::ZoneText;
 
 /// At most this many cells get a second look per zone read (each is one Tesseract call).
@@ -18,7 +18,7 @@ const PAD: u32 = 16;
 /// Reads empty required cells of `zone` one by one and writes what they hold into it, with
 /// Tesseract's confidence; then reapplies the layout's repairs. Returns the calls made.
 pub fn fill_empty(
-    tesseract: &Tesseract,
+    lease: &mut Lease<'_>,
     img: &GrayImage,
     level: u8,
     zone: &mut ZoneText,
@@ -36,10 +36,8 @@ pub fn fill_empty(
         let Some(cell) = cut_cell(img, level, zone, row, col) else {
             continue;
         };
-        let mut png = Vec::new();
-        cell.write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)?;
         calls += 1;
-        let Some(read) = tesseract.read_char(&png)? else {
+        let Some(read) = lease.read_char(cell)? else {
             continue;
         };
         let mut chars: Vec<char> = zone.lines[row].chars().collect();

@@ -24,6 +24,12 @@ pub struct ZoneText {
     pub filled: Vec<Vec<bool>>,
     /// Per row, where its cells lie in the zone image (empty when no grid could be fitted).
     pub cells: Vec<RowCells>,
+    /// Cells (row, column) a check-digit-guided repair changed.
+    pub repaired: Vec<(usize, usize)>,
+    /// That repair swapped single cells (not a run of zeros read as letters).
+    pub guessed: bool,
+    /// Cells the check digits cannot tell from a lookalike (see `confusion::blind_spots`).
+    pub doubtful: Vec<(usize, usize)>,
 }
 
 impl ZoneText {

@@ -194,6 +194,9 @@ mod tests {
             confidences: vec![vec![0.95; 44]; 2],
             filled: vec![vec![true; 44]; 2],
             cells,
+            repaired: Vec::new(),
+            guessed: false,
+            doubtful: Vec::new(),
         };
         zone.filled[1][43] = false;
         zone.confidences[1][43] = 0.5;
