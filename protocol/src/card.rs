@@ -24,6 +24,18 @@ impl FromStr for CardId {
     }
 }
 
+/// A type name as people say it: `DocumentType` -> `document type`.
+fn words(name: &str) -> String {
+    let mut out = String::new();
+    for c in name.chars() {
+        if c.is_ascii_uppercase() && !out.is_empty() {
+            out.push(' ');
+        }
+        out.push(c.to_ascii_lowercase());
+    }
+    out
+}
+
 /// Declares a plain enum together with its snake_case names, used by the manifest, the query
 /// language, the CLI and the console alike so that a name is spelled the same everywhere.
 macro_rules! named_enum {
@@ -59,7 +71,7 @@ macro_rules! named_enum {
                     .find(|v| v.as_str() == wanted)
                     .ok_or_else(|| {
                         let names: Vec<&str> = $name::ALL.iter().map(|v| v.as_str()).collect();
-                        format!("unknown {} {s:?}; expected one of: {}", stringify!($name), names.join(", "))
+                        format!("unknown {} {s:?}; expected one of: {}", words(stringify!($name)), names.join(", "))
                     })
             }
         }

@@ -28,7 +28,10 @@ pub enum RpcError {
     Unavailable(String),
     #[error("internal error in the daemon: {0} (see its log)")]
     Internal(String),
-    #[error("card {id} is held by {holder} until {until}; ask them or an admin to release it")]
+    #[error(
+        "card {id} is held by {holder} until {}; ask them or an admin to release it",
+        until.format("%Y-%m-%d %H:%M UTC")
+    )]
     Held {
         id: CardId,
         holder: String,

@@ -53,7 +53,10 @@ pub enum CardError {
     /// field name).
     #[error("{0}")]
     Invalid(String),
-    #[error("card {id} is held by {holder} until {until}; ask them or an admin to release it")]
+    #[error(
+        "card {id} is held by {holder} until {}; ask them or an admin to release it",
+        until.format("%Y-%m-%d %H:%M UTC")
+    )]
     Held {
         id: CardId,
         holder: String,

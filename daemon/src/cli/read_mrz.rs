@@ -5,7 +5,7 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use crate::verify::local::{LocalError, LocalVerifier};
+use crate::verify::local::{Check, LocalError, LocalVerifier};
 
 /// Why an image could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -46,8 +46,8 @@ pub fn run(
                         f.name.to_string(),
                         serde_json::json!({
                             "value": f.value,
-                            "confidence": f.confidence,
-                            "check_digit": format!("{:?}", f.check).to_lowercase(),
+                            "confidence": rounded(f.confidence),
+                            "check_digit": check_name(&f.check),
                         }),
                     )
                 })
@@ -59,21 +59,26 @@ pub fn run(
                 .collect();
             let json = serde_json::json!({
                 "image": path.display().to_string(),
-                "format": reading.format,
+                "format": reading.format.as_deref().map(format_name),
                 "mrz": reading.mrz.as_ref().map(|m| m.lines().collect::<Vec<_>>()),
                 "ocr": reading.zone.as_ref().map(|z| z.lines.clone()),
                 "fields": fields,
                 "check_digits": checks,
                 "all_check_digits_pass": reading.all_checks_pass(),
                 "damaged_recovery": reading.damaged_recovery,
-                "seconds": reading.seconds,
+                "seconds": (reading.seconds * 1000.0).round() / 1000.0,
             });
             writeln!(out, "{json}")?;
         } else {
             writeln!(out, "{}", path.display())?;
             match &reading.mrz {
                 Some(mrz) => {
-                    writeln!(out, "  format {}", reading.format.as_deref().unwrap_or("?"))?;
+                    let format = reading.format.as_deref().map(format_name);
+                    writeln!(
+                        out,
+                        "  format {}",
+                        format.unwrap_or_else(|| "unknown".into())
+                    )?;
                     for line in mrz.lines() {
                         writeln!(out, "  {line}")?;
                     }
@@ -83,8 +88,11 @@ pub fn run(
             for f in &reading.fields {
                 writeln!(
                     out,
-                    "  {:<16} {:<24} confidence {:.2}  check digit {:?}",
-                    f.name, f.value, f.confidence, f.check
+                    "  {:<16} {:<24} confidence {:.2}  check digit {}",
+                    f.name,
+                    f.value,
+                    f.confidence,
+                    check_name(&f.check)
                 )?;
             }
             for (name, ok) in &reading.checks {
@@ -99,4 +107,51 @@ pub fn run(
         }
     }
     Ok(())
+}
+
+/// A confidence rounded to two places (no float noise in JSON).
+fn rounded(confidence: f32) -> f64 {
+    (f64::from(confidence) * 100.0).round() / 100.0
+}
+
+/// The `mrz` crate's format name in snake_case: `Td3` -> `td3`, `FrenchNationalId` ->
+/// `french_national_id`.
+fn format_name(name: &str) -> String {
+    if name.contains('_') || !name.chars().any(|c| c.is_ascii_lowercase()) {
+        return name.to_ascii_lowercase();
+    }
+    let mut out = String::new();
+    for (i, c) in name.chars().enumerate() {
+        if c.is_ascii_uppercase() && i > 0 {
+            out.push('_');
+        }
+        out.push(c.to_ascii_lowercase());
+    }
+    out
+}
+
+/// What a field's check digit said: `passed`, `failed`, or `none` when the format prints none
+/// over the field.
+fn check_name(check: &Check) -> &'static str {
+    match check {
+        Check::Passed => "passed",
+        Check::Failed => "failed",
+        Check::None => "none",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_snake_case_and_numbers_plain() {
+        assert_eq!(format_name("Td3"), "td3");
+        assert_eq!(format_name("Mrva"), "mrva");
+        assert_eq!(format_name("FRENCH_NATIONAL_ID"), "french_national_id");
+        assert_eq!(format_name("FrenchNationalId"), "french_national_id");
+        assert_eq!(rounded(0.998), 1.0);
+        assert_eq!(rounded(0.42), 0.42);
+        assert_eq!(check_name(&Check::None), "none");
+    }
 }

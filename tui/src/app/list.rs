@@ -58,7 +58,10 @@ pub fn moved(cursor: u64, delta: i64, total: u64) -> u64 {
 /// `rows a-b of total` for a page, 1-based; `no rows` when empty.
 pub fn rows_label(page: &CardPage) -> String {
     if page.cards.is_empty() {
-        return format!("no rows of {}", page.total);
+        return match page.total {
+            0 => "no cards".to_string(),
+            total => format!("past the last of {total} cards"),
+        };
     }
     let first = page.offset + 1;
     let last = page.offset + page.cards.len() as u64;
@@ -235,7 +238,7 @@ mod tests {
         assert_eq!(l.cursor, 11);
         assert_eq!(l.query.offset, 10);
         assert_eq!(rows_label(&page(10, 2, 12)), "rows 11-12 of 12");
-        assert_eq!(rows_label(&page(0, 0, 0)), "no rows of 0");
+        assert_eq!(rows_label(&page(0, 0, 0)), "no cards");
     }
 
     #[test]

@@ -46,7 +46,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
         ));
     }
     if report.failures.is_empty() {
-        lines.push(Line::styled("every card took it", theme::dim()));
+        lines.push(Line::styled("no failures", theme::dim()));
     }
     let start = usize::from(report.scroll);
     for (id, why) in report.failures.iter().skip(start) {
