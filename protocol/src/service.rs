@@ -83,8 +83,15 @@ pub trait IdReview {
     /// Admin: the snapshot's lines from `cursor` (start with the default), a few MiB per page.
     async fn export_page(export_id: u64, cursor: ExportCursor) -> Result<ExportPage, RpcError>;
     /// Admin: erases every card and stored file of `user_id` (the right to erasure), leaving
-    /// audit tombstones without personal data; `reason` is kept in the tombstones.
-    async fn erase_user(user_id: String, reason: String) -> Result<ErasureReport, RpcError>;
+    /// audit tombstones without personal data; `reason` is kept in the tombstones. With
+    /// `dry_run`, answers what would go and changes nothing.
+    async fn erase_user(
+        user_id: String,
+        reason: String,
+        dry_run: bool,
+    ) -> Result<ErasureReport, RpcError>;
+    /// Admin: takes a decided card back into review, with a reason (audited).
+    async fn reopen_card(card: CardRef, reason: String) -> Result<Card, RpcError>;
 }
 
 /// Largest file [`IdReview::file_bytes`] answers with, well below the transport's frame cap.

@@ -195,12 +195,40 @@ async fn erasing_a_user_removes_their_cards_and_files_only() {
     .await;
     assert_eq!(objects_of(&data, "ann").len(), 3);
 
-    let out = Command::new(binary("idreview"))
-        .arg("--data-dir")
-        .arg(&data)
-        .args(["erase", "--user", "ann", "--reason", "erasure request #17"])
-        .output()
-        .expect("run idreview");
+    let erase = |extra: &[&str]| {
+        Command::new(binary("idreview"))
+            .arg("--data-dir")
+            .arg(&data)
+            .args(["erase", "--user", "ann", "--reason", "erasure request #17"])
+            .args(extra)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .expect("run idreview")
+    };
+    // A dry run says what would go and changes nothing; without --yes, off a terminal,
+    // nothing is erased and the command says how to go on.
+    let plan = erase(&["--dry-run"]);
+    let text = String::from_utf8_lossy(&plan.stdout);
+    assert!(plan.status.success(), "{text}");
+    assert!(
+        text.contains("dry run") && text.contains("3 files queued"),
+        "{text}"
+    );
+    let unasked = erase(&[]);
+    assert!(!unasked.status.success());
+    let why = String::from_utf8_lossy(&unasked.stderr);
+    assert!(
+        why.contains("erase 2 cards of ann") && why.contains("--yes"),
+        "{why}"
+    );
+    for card in [&first[0], &second] {
+        assert!(
+            !gone(&client, card).await,
+            "card {} is still there",
+            card.id
+        );
+    }
+    let out = erase(&["--yes"]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
@@ -248,13 +276,13 @@ async fn erasing_a_user_removes_their_cards_and_files_only() {
     );
     // Erasing someone without cards is no error; an empty reason is refused.
     let none = client
-        .erase_user(ctx(), "nobody".into(), "request".into())
+        .erase_user(ctx(), "nobody".into(), "request".into(), false)
         .await
         .expect("call")
         .expect("ok");
     assert!(none.cards.is_empty());
     let refused = client
-        .erase_user(ctx(), "bob".into(), " ".into())
+        .erase_user(ctx(), "bob".into(), " ".into(), false)
         .await
         .expect("call");
     assert!(matches!(refused, Err(RpcError::Invalid(_))));

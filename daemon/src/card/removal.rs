@@ -117,12 +117,15 @@ impl<S: CardStore> Cards<S> {
     /// Erases `user_id`'s data (the right to erasure): every card of the user (files queued for
     /// removal, events scrubbed, a `card.erased` tombstone each), and the submitter tokens bound
     /// to the user (revoked, unbound, their audit events scrubbed). Cards still in the pipeline
-    /// are refused in their result; erase again once they are out.
+    /// are refused in their result; erase again once they are out. A dry run answers what
+    /// would go (cards, files, tokens; events are counted only when they are scrubbed) and
+    /// changes nothing.
     pub async fn erase(
         &self,
         actor: &str,
         user_id: &str,
         reason: &str,
+        dry_run: bool,
     ) -> Result<Erasure, CardError> {
         let (user_id, reason) = (user_id.trim(), reason.trim());
         if user_id.is_empty() || reason.is_empty() {
@@ -139,6 +142,16 @@ impl<S: CardStore> Cards<S> {
             events_scrubbed: 0,
             tokens_revoked: 0,
         };
+        if dry_run {
+            // What an erasure would take, changing nothing.
+            for card in cards {
+                report.files_queued += card.files.len() as u64;
+                let result = removable(&card, "erased").map(|()| card.version);
+                report.cards.push((card.id, result));
+            }
+            report.tokens_revoked = identities.len() as u64;
+            return Ok(report);
+        }
         for card in cards {
             let at = CardRef {
                 id: card.id,

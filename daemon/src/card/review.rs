@@ -161,6 +161,41 @@ impl<S: CardStore> Cards<S> {
         .await
     }
 
+    /// Takes a decided card back into review (an admin's call, with a reason; the decision
+    /// stays in the audit log). A rejected card is reopened only while its user has no other
+    /// active card: one active card per user.
+    pub async fn reopen(
+        &self,
+        actor: &str,
+        card: CardRef,
+        reason: &str,
+    ) -> Result<Card, CardError> {
+        let reason = reason.trim();
+        if reason.is_empty() {
+            return Err(CardError::Invalid("reopening a card needs a reason".into()));
+        }
+        let current = self
+            .store
+            .get(card.id)?
+            .ok_or(CardError::NotFound(card.id))?;
+        if let Some(newer) = self.store.card_for_user(&current.user_id)?
+            && newer.id != current.id
+            && newer.status != idreview_protocol::Status::Rejected
+        {
+            return Err(CardError::ActiveCard {
+                user: current.user_id,
+                card: newer.id,
+            });
+        }
+        self.one(card, actor, |c| {
+            let decided = c.decision.as_ref().map(|d| d.decision.as_str());
+            state::apply(c, Event::Reopen)?;
+            let why = format!("{reason} (was {})", decided.unwrap_or("decided"));
+            Ok(Change::new("card.reopened").because(why))
+        })
+        .await
+    }
+
     /// Gives a claim back: the holder's own, or anyone's when `anyone` (an admin).
     pub async fn release(&self, actor: &str, id: CardId, anyone: bool) -> Result<(), CardError> {
         let card = self.store.get(id)?.ok_or(CardError::NotFound(id))?;

@@ -27,6 +27,8 @@ pub enum Event {
     Correct,
     /// A reviewer claims the card, or gives the claim up.
     Claim,
+    /// An admin takes a decided card back into review.
+    Reopen,
 }
 
 impl Event {
@@ -44,6 +46,7 @@ impl Event {
             Event::Confirm => "confirmed",
             Event::Correct => "corrected",
             Event::Claim => "claimed",
+            Event::Reopen => "reopened",
         }
     }
 }
@@ -71,6 +74,11 @@ pub fn apply(card: &mut Card, event: Event) -> Result<(), CardError> {
             card.status
         }
         (_, Event::Correct | Event::Claim) if !card.status.is_decided() => card.status,
+        (Approved | Rejected, Event::Reopen) => {
+            card.decision = None;
+            card.verified = false;
+            NeedsReview
+        }
         (from, event) => {
             return Err(CardError::IllegalTransition {
                 from,

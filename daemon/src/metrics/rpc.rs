@@ -69,6 +69,7 @@ fn outcome(response: &Result<IdReviewResponse, ServerError>) -> &'static str {
         R::ExportBegin(r) => r.is_err(),
         R::ExportPage(r) => r.is_err(),
         R::EraseUser(r) => r.is_err(),
+        R::ReopenCard(r) => r.is_err(),
     };
     if failed { "error" } else { "ok" }
 }

@@ -74,11 +74,12 @@ impl Session {
         &self,
         user_id: &str,
         reason: &str,
+        dry_run: bool,
     ) -> Result<ErasureReport, RpcError> {
         let erasure = self
             .shared
             .cards
-            .erase(&self.identity, user_id, reason)
+            .erase(&self.identity, user_id, reason, dry_run)
             .await?;
         let report = ErasureReport {
             cards: erasure
@@ -94,7 +95,9 @@ impl Session {
             tokens_revoked: erasure.tokens_revoked,
         };
         // The user id is not logged either: the log outlives the erasure.
-        info!(cards = report.cards.len(), files = report.files_queued, events_scrubbed = report.events_scrubbed, by = %self.identity, "user data erased");
+        if !dry_run {
+            info!(cards = report.cards.len(), files = report.files_queued, events_scrubbed = report.events_scrubbed, by = %self.identity, "user data erased");
+        }
         Ok(report)
     }
 }

@@ -310,9 +310,24 @@ impl IdReview for Session {
         _: Context,
         user_id: String,
         reason: String,
+        dry_run: bool,
     ) -> Result<ErasureReport, RpcError> {
         self.require(Role::Admin)?;
-        self.erase_user_as_admin(&user_id, &reason).await
+        self.erase_user_as_admin(&user_id, &reason, dry_run).await
+    }
+
+    async fn reopen_card(
+        self,
+        _: Context,
+        card: CardRef,
+        reason: String,
+    ) -> Result<Card, RpcError> {
+        self.require(Role::Admin)?;
+        Ok(self
+            .shared
+            .cards
+            .reopen(&self.identity, card, &reason)
+            .await?)
     }
 }
 

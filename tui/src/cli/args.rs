@@ -78,6 +78,19 @@ pub enum CliCommand {
     },
     /// Erase one person's cards and files, leaving audit tombstones (admin)
     Erase(EraseArgs),
+    /// Take a decided card back into review, with a reason (admin; audited)
+    Reopen(ReopenArgs),
+}
+
+/// `idreview reopen`.
+#[derive(Debug, Args)]
+pub struct ReopenArgs {
+    /// The card's id
+    #[arg(value_parser = parse_card_id, value_name = "CARD_ID")]
+    pub card: CardId,
+    /// Why it is reopened (kept in the audit log)
+    #[arg(long, value_name = "TEXT")]
+    pub reason: String,
 }
 
 /// `idreview erase`.
@@ -89,6 +102,12 @@ pub struct EraseArgs {
     /// Why (kept in the audit tombstones; write no personal data here)
     #[arg(long, value_name = "TEXT")]
     pub reason: String,
+    /// Erase without asking (the question is asked on a terminal; elsewhere --yes is required)
+    #[arg(long, conflicts_with = "dry_run")]
+    pub yes: bool,
+    /// Show what would be erased and change nothing
+    #[arg(long)]
+    pub dry_run: bool,
     /// JSON output
     #[arg(long)]
     pub json: bool,

@@ -6,8 +6,11 @@ use std::io::Write;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use std::io::IsTerminal;
+
 use idreview_protocol::ErasureReport;
 
+use super::args::EraseArgs;
 use super::table;
 use crate::error::Error;
 use crate::rpc::Rpc;
@@ -15,34 +18,72 @@ use crate::rpc::Rpc;
 /// Erasing rewrites each card's audit trail: a longer deadline than a read.
 const ERASE_TIMEOUT: Duration = Duration::from_secs(120);
 
-/// Runs the command.
-pub async fn run(
-    rpc: &Rpc,
-    user: &str,
-    reason: &str,
-    json: bool,
-    out: &mut impl Write,
-) -> Result<ExitCode, Error> {
-    if user.trim().is_empty() || reason.trim().is_empty() {
+/// Runs the command: a dry run first (on a terminal, to ask with the numbers; `--dry-run`
+/// stops there), then the erasure once confirmed (`--yes`, or `y` at the question).
+pub async fn run(rpc: &Rpc, args: &EraseArgs, out: &mut impl Write) -> Result<ExitCode, Error> {
+    let (user, reason) = (args.user.trim(), args.reason.trim());
+    if user.is_empty() || reason.is_empty() {
         return Err(Error::Usage("erase needs --user and a --reason".into()));
     }
-    let report = rpc
-        .with_timeout(ERASE_TIMEOUT)
-        .erase_user(user.trim().to_string(), reason.trim().to_string())
-        .await?;
-    match json {
-        true => {
-            serde_json::to_writer_pretty(&mut *out, &super::json::ErasureJson::of(user, &report))?;
-            writeln!(out)?;
+    let rpc = rpc.with_timeout(ERASE_TIMEOUT);
+    let erase = |dry_run| rpc.erase_user(user.to_string(), reason.to_string(), dry_run);
+    if args.dry_run || !args.yes {
+        let plan = erase(true).await?;
+        if args.dry_run {
+            print(user, &plan, args.json, true, out)?;
+            return Ok(ExitCode::SUCCESS);
         }
-        false => write!(out, "{}", human(user, &report))?,
+        let question = format!(
+            "erase {} cards of {user} ({} files, {} tokens)? This cannot be undone. [y/N] ",
+            plan.cards.len(),
+            plan.files_queued,
+            plan.tokens_revoked
+        );
+        if !std::io::stdin().is_terminal() {
+            return Err(Error::Usage(format!(
+                "{question}\nnot asked: standard input is not a terminal; pass --yes to erase, or --dry-run to see what would go"
+            )));
+        }
+        eprint!("{question}");
+        let mut answer = String::new();
+        std::io::stdin().read_line(&mut answer)?;
+        if !answer.trim().eq_ignore_ascii_case("y") {
+            writeln!(out, "nothing erased")?;
+            return Ok(ExitCode::FAILURE);
+        }
     }
+    let report = erase(false).await?;
+    print(user, &report, args.json, false, out)?;
     let failed = report.cards.iter().any(|c| c.result.is_err());
     Ok(if failed {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
     })
+}
+
+fn print(
+    user: &str,
+    report: &ErasureReport,
+    json: bool,
+    dry_run: bool,
+    out: &mut impl Write,
+) -> Result<(), Error> {
+    match json {
+        true => {
+            let mut json = serde_json::to_value(super::json::ErasureJson::of(user, report))?;
+            json["dry_run"] = dry_run.into();
+            serde_json::to_writer_pretty(&mut *out, &json)?;
+            writeln!(out)?;
+        }
+        false => {
+            if dry_run {
+                writeln!(out, "dry run: nothing is erased")?;
+            }
+            write!(out, "{}", human(user, report))?;
+        }
+    }
+    Ok(())
 }
 
 /// One line per card, then the totals.

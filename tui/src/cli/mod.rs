@@ -50,8 +50,19 @@ pub async fn run(cli: Cli, settings: &Settings) -> Result<ExitCode, Error> {
         }
         CliCommand::Token(command) => tokens::run(&rpc, command, &mut out).await?,
         CliCommand::Completions { .. } | CliCommand::Man { .. } => ExitCode::SUCCESS,
-        CliCommand::Erase(args) => {
-            erase::run(&rpc, &args.user, &args.reason, args.json, &mut out).await?
+        CliCommand::Erase(args) => erase::run(&rpc, &args, &mut out).await?,
+        CliCommand::Reopen(args) => {
+            let card = rpc
+                .reopen_card(
+                    idreview_protocol::CardRef {
+                        id: args.card,
+                        expected_version: None,
+                    },
+                    args.reason.clone(),
+                )
+                .await?;
+            writeln!(out, "card {} reopened: {}", card.id, card.status)?;
+            ExitCode::SUCCESS
         }
     };
     out.flush()?;

@@ -153,13 +153,23 @@ impl Rpc {
         self.flat(self.client.audit_export(self.ctx(), since, limit).await)
     }
 
-    /// Admin: erases one user's cards and files.
+    /// Admin: erases one user's cards and files (or says what would go).
     pub async fn erase_user(
         &self,
         user_id: String,
         reason: String,
+        dry_run: bool,
     ) -> Result<ErasureReport, CallError> {
-        self.flat(self.client.erase_user(self.ctx(), user_id, reason).await)
+        self.flat(
+            self.client
+                .erase_user(self.ctx(), user_id, reason, dry_run)
+                .await,
+        )
+    }
+
+    /// Admin: takes a decided card back into review.
+    pub async fn reopen_card(&self, card: CardRef, reason: String) -> Result<Card, CallError> {
+        self.flat(self.client.reopen_card(self.ctx(), card, reason).await)
     }
 
     /// Approve or reject cards in one call; a result per card.

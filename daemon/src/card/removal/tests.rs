@@ -162,7 +162,7 @@ async fn erasing_a_user_removes_only_their_cards_files_and_personal_audit_data()
         .await
         .expect("token");
     let report = domain(&store)
-        .erase("token:dpo", "ann", "request 2026-11")
+        .erase("token:dpo", "ann", "request 2026-11", false)
         .await
         .expect("erase");
     let erased: Vec<u64> = report.cards.iter().map(|c| c.0.0).collect();

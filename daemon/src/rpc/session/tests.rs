@@ -409,3 +409,54 @@ async fn a_deletion_wakes_the_change_feed_and_names_the_card() {
     assert!(changes.cards.is_empty());
     assert!(changes.cursor > start.cursor);
 }
+
+#[tokio::test]
+async fn an_admin_reopens_a_decided_card_with_a_reason() {
+    let w = World::new(0).await;
+    let id = w.reviewable();
+    let root = w.as_("root", Role::Admin);
+    let reject = DecideRequest {
+        cards: vec![any(id)],
+        decision: Decision::Reject,
+        reason: "blurry".into(),
+        override_doubts: false,
+    };
+    assert!(
+        root.clone().decide(context::current(), reject).await[0]
+            .result
+            .is_ok()
+    );
+    let reviewer = w.as_("alice", Role::Reviewer);
+    let err = reviewer
+        .reopen_card(context::current(), any(id), "second look".into())
+        .await
+        .expect_err("admins only");
+    assert!(matches!(err, RpcError::Forbidden(_)), "{err}");
+    let err = root
+        .clone()
+        .reopen_card(context::current(), any(id), " ".into())
+        .await
+        .expect_err("a reason");
+    assert!(matches!(err, RpcError::Invalid(_)), "{err}");
+    let card = root
+        .clone()
+        .reopen_card(context::current(), any(id), "second look".into())
+        .await
+        .expect("reopened");
+    assert_eq!(card.status, Status::NeedsReview);
+    assert!(card.decision.is_none());
+    let last = w
+        .shared
+        .store
+        .audit_for(id)
+        .expect("audit")
+        .pop()
+        .expect("event");
+    assert_eq!(last.action, "card.reopened");
+    assert_eq!(last.reason.as_deref(), Some("second look (was reject)"));
+    let err = root
+        .reopen_card(context::current(), any(id), "again".into())
+        .await
+        .expect_err("not decided");
+    assert!(matches!(err, RpcError::IllegalTransition { .. }), "{err}");
+}
