@@ -57,7 +57,10 @@ pub async fn connect_or_spawn(
         tokio::time::sleep(Duration::from_millis(100)).await;
         match endpoint.connect().await {
             Err(Error::NoDaemon { .. }) => {}
-            other => return other,
+            other => {
+                reap(child);
+                return other;
+            }
         }
         if let Ok(Some(status)) = child.try_wait() {
             return Err(SpawnError::Exited {
@@ -75,6 +78,22 @@ pub async fn connect_or_spawn(
             }
             .into());
         }
+    }
+}
+
+/// Waits for the started daemon on a thread of its own, so that a daemon dying while the
+/// console runs is reaped (not left a zombie) and its end is logged. The daemon outlives the
+/// console; it is then re-parented as any orphan is.
+fn reap(mut child: std::process::Child) {
+    let pid = child.id();
+    let spawned = std::thread::Builder::new()
+        .name("reap-idreviewd".into())
+        .spawn(move || match child.wait() {
+            Ok(status) => tracing::warn!(pid, %status, "the daemon this console started has exited"),
+            Err(e) => tracing::warn!(pid, error = %e, "cannot wait for the daemon this console started"),
+        });
+    if let Err(e) = spawned {
+        tracing::warn!(error = %e, "cannot watch the daemon this console started");
     }
 }
 
