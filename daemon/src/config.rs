@@ -386,8 +386,15 @@ impl Config {
     pub fn load(file: Option<&Path>) -> Result<Config, ConfigError> {
         let mut figment = Figment::from(Serialized::defaults(Config::default()));
         if let Some(file) = file {
-            if !file.is_file() {
+            // Any readable file will do, `/dev/null` (all defaults) or a pipe included.
+            if !file.exists() {
                 return Err(ConfigError(format!("{} does not exist", file.display())));
+            }
+            if file.is_dir() {
+                return Err(ConfigError(format!(
+                    "{} is a directory; --config takes a TOML file",
+                    file.display()
+                )));
             }
             figment = figment.merge(Toml::file(file));
         }
@@ -458,6 +465,10 @@ impl Config {
     }
     pub fn store_dir(&self) -> PathBuf {
         self.data_dir().join("store")
+    }
+    /// Where the running daemon writes its process id (`idreviewd stop` reads it).
+    pub fn pid_file(&self) -> PathBuf {
+        self.data_dir().join("idreviewd.pid")
     }
     /// Where the daemon writes the TCP listener's bound address.
     pub fn addr_file(&self) -> PathBuf {

@@ -89,6 +89,11 @@ impl Daemon {
             config.verification.confidence_threshold,
             config.daemon.store_cache_mb * 1024 * 1024,
         )?;
+        // The store's lock is ours: so is the pid file (`idreviewd stop`).
+        let pid_file = config.pid_file();
+        if let Err(e) = std::fs::write(&pid_file, format!("{}\n", std::process::id())) {
+            warn!(error = %e, path = %pid_file.display(), "cannot write the pid file; `idreviewd stop` will not find this daemon");
+        }
         // The rebuild's garbage (every card decoded once) goes back before serving.
         memory::release();
         // Before anything serves: a decision made in the first instant must still be queued.
@@ -200,6 +205,7 @@ impl Daemon {
         }
         let _ = std::fs::remove_file(self.config.socket_path());
         self.store.flush().await?;
+        let _ = std::fs::remove_file(self.config.pid_file());
         info!("idreviewd stopped");
         let failed = self.failed.lock().map(|mut f| f.take()).unwrap_or_default();
         match failed {

@@ -47,9 +47,19 @@ enum Command {
         /// Varies names and images between runs
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// Do not wait for a running daemon to take the submissions in
+        #[arg(long)]
+        no_wait: bool,
     },
     /// Print the effective configuration (defaults + file + environment + flags) as TOML
     Config,
+    /// Stop the daemon running on the data dir (SIGTERM to DATA/idreviewd.pid) and wait until
+    /// it has finished the work in flight and flushed the store
+    Stop {
+        /// Give up waiting after this many seconds (the daemon drains for up to 15)
+        #[arg(long, default_value_t = 30, value_name = "SECS")]
+        wait: u64,
+    },
     /// Write synthetic cards straight into the store (stop the daemon first); for benchmarks
     #[command(hide = true)]
     Fill {
@@ -173,7 +183,19 @@ fn run_command() -> Result<()> {
     let config = load_config(&cli)?;
     match cli.command.unwrap_or(Command::Run) {
         Command::Completions { .. } | Command::Man { .. } => Ok(()),
-        Command::Doctor => doctor(&config),
+        Command::Doctor => doctor(&config, cli.config.as_deref()),
+        Command::Stop { wait } => {
+            use idreview_daemon::cli::stop::{Stopped, stop};
+            let pid_file = config.pid_file();
+            match stop(&pid_file, std::time::Duration::from_secs(wait))? {
+                Stopped::Stopped(pid) => println!("idreviewd (pid {pid}) stopped"),
+                Stopped::NotRunning => println!(
+                    "no idreviewd runs on {} (nothing to stop)",
+                    config.data_dir().display()
+                ),
+            }
+            Ok(())
+        }
         Command::Config => {
             print!(
                 "{}",
@@ -181,24 +203,46 @@ fn run_command() -> Result<()> {
             );
             Ok(())
         }
-        Command::Demo { count, seed } => {
-            let inbox = config.inbox_dir();
-            std::fs::create_dir_all(&inbox)
-                .with_context(|| format!("creating {}", inbox.display()))?;
-            let progress = idreview_daemon::cli::progress::bar(count as u64, "demo");
-            let written = idreview_daemon::cli::demo::write_demo_submissions_with_progress(
-                &inbox, count, seed, &progress,
-            )
-            .with_context(|| format!("writing demo submissions into {}", inbox.display()))?;
-            progress.finish_and_clear();
+        Command::Demo {
+            count,
+            seed,
+            no_wait,
+        } => {
+            let report = idreview_daemon::cli::demo_run::run(&config, count, seed, !no_wait)
+                .with_context(|| {
+                    format!(
+                        "writing demo submissions into {}",
+                        config.inbox_dir().display()
+                    )
+                })?;
+            // The console must look at the same data dir.
+            let console = match &cli.data_dir {
+                Some(dir) => format!("idreview --data-dir {}", dir.display()),
+                None => "idreview".to_string(),
+            };
             println!(
                 "wrote {} demo submissions into {}",
-                written.len(),
-                inbox.display()
+                report.written,
+                report.inbox.display()
             );
-            println!(
-                "a running idreviewd ingests them within seconds; open the console with `idreview`"
-            );
+            match report.outcome {
+                None => println!(
+                    "start idreviewd on this data dir to take them in, then open the console with `{console}`"
+                ),
+                Some(o) => {
+                    let mut said = format!("{} became cards", o.cards);
+                    if !o.rejected.is_empty() {
+                        said.push_str(&format!(
+                            ", {} were rejected (`idreview rejected` says why)",
+                            o.rejected.len()
+                        ));
+                    }
+                    if o.pending > 0 {
+                        said.push_str(&format!(", {} are still being taken in", o.pending));
+                    }
+                    println!("{said}; open the console with `{console}`");
+                }
+            }
             Ok(())
         }
         Command::Fill { count, prefix } => {
@@ -316,9 +360,9 @@ fn run_command() -> Result<()> {
 }
 
 /// Prints one line per check; fails (exit status 1) when any check failed.
-fn doctor(config: &Config) -> Result<()> {
+fn doctor(config: &Config, file: Option<&std::path::Path>) -> Result<()> {
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-    let checks = runtime.block_on(idreview_daemon::cli::doctor::run(config));
+    let checks = runtime.block_on(idreview_daemon::cli::doctor::run(config, file));
     for check in &checks {
         println!("{check}");
     }

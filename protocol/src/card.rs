@@ -453,6 +453,8 @@ pub struct Health {
     pub by_status: Vec<(Status, u64)>,
     pub provider: String,
     pub uptime_secs: u64,
+    /// Submissions waiting in `rejected/` (reviewers only; 0 for others).
+    pub rejected: u64,
 }
 
 named_enum!(

@@ -21,6 +21,7 @@ pub mod fixtures;
 pub mod low_confidence;
 pub mod paths;
 pub mod query;
+pub mod rejected;
 pub mod service;
 pub mod tls;
 pub mod transport;
@@ -32,7 +33,8 @@ pub use error::RpcError;
 pub use feed::Changes;
 pub use low_confidence::{LowConfidenceCard, LowConfidencePage};
 pub use query::{AssigneeFilter, CardFilter, ListQuery, SortKey};
+pub use rejected::{RejectedPage, RejectedSubmission};
 pub use service::{IdReview, IdReviewClient, MAX_FILE_BYTES};
 
 /// Bumped on every incompatible change of the wire types or the service; checked in the handshake.
-pub const PROTOCOL_VERSION: u32 = 5;
+pub const PROTOCOL_VERSION: u32 = 6;

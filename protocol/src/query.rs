@@ -38,6 +38,10 @@ pub struct CardFilter {
     pub updated_to: Option<DateTime<Utc>>,
     pub verified: Option<bool>,
     pub assignee: AssigneeFilter,
+    /// Exact card ids (`id:22,23`).
+    pub ids: Vec<u64>,
+    /// Exact user ids, compared without regard to case (`user:erika`).
+    pub users: Vec<String>,
     /// Words that must all occur (case-insensitive prefix match) in the user id, the document
     /// fields or the card id.
     pub text: Option<String>,
@@ -123,16 +127,35 @@ impl Default for ListQuery {
 }
 
 impl CardFilter {
+    /// Every key the text form knows, with what it takes: for help and completion.
+    pub const KEYS: &'static [(&'static str, &'static str)] = &[
+        ("status:", "needs_review,approved,... (comma-separated)"),
+        ("type:", "passport,national_id,..."),
+        ("country:", "DE,FR,... (ISO codes)"),
+        ("conf:", "<0.8, >=0.5 or 0.5..0.8 (card confidence)"),
+        ("low:", "yes (a field below the threshold)"),
+        ("verified:", "yes or no"),
+        ("assignee:", "me, none or a name"),
+        ("created:", ">2026-01-31, <2026-02-01 or a..b"),
+        ("updated:", "the same ranges as created:"),
+        ("id:", "exact card ids, comma-separated"),
+        ("user:", "exact user ids, comma-separated"),
+    ];
+
     /// Parses the text form: space-separated `key:value` terms, the rest free text.
     ///
-    /// Keys: `status:` / `type:` / `country:` (comma-separated lists), `conf:<0.8`, `conf:>=0.5`,
-    /// `conf:0.5..0.8`, `low:yes`, `verified:yes|no`, `assignee:me|none|NAME`,
-    /// `created:>2026-01-31`, `created:<2026-02-01`, `created:2026-01-01..2026-02-01`, and the
-    /// same ranges for `updated:`.
+    /// Keys: see [`CardFilter::KEYS`]; `s:`, `t:`, `c:` and `a:` are short for `status:`,
+    /// `type:`, `country:` and `assignee:`. A term with any other key is refused, naming the
+    /// closest key, rather than searched as text; to search for text holding a colon, quote the
+    /// term (`"12:30"`).
     pub fn parse(text: &str) -> Result<CardFilter, String> {
         let mut filter = CardFilter::default();
         let mut words = Vec::new();
         for term in text.split_whitespace() {
+            if let Some(quoted) = term.strip_prefix('"') {
+                words.push(quoted.strip_suffix('"').unwrap_or(quoted));
+                continue;
+            }
             let Some((key, value)) = term.split_once(':') else {
                 words.push(term);
                 continue;
@@ -178,8 +201,26 @@ impl CardFilter {
                         _ => AssigneeFilter::Named(value.to_string()),
                     }
                 }
-                // Not a known key: a search word that happens to hold a colon.
-                _ => words.push(term),
+                "id" => {
+                    for v in value.split(',').filter(|v| !v.is_empty()) {
+                        let id = v.trim_start_matches('#').parse().map_err(|_| {
+                            format!("card id {v:?} is not a number (id:22 or id:22,23)")
+                        })?;
+                        filter.ids.push(id);
+                    }
+                    if filter.ids.is_empty() {
+                        return Err("id: needs a card id (id:22)".into());
+                    }
+                }
+                "user" | "u" => {
+                    filter
+                        .users
+                        .extend(value.split(',').filter(|v| !v.is_empty()).map(String::from));
+                    if filter.users.is_empty() {
+                        return Err("user: needs a user id (user:erika)".into());
+                    }
+                }
+                _ => return Err(unknown_key(key)),
             }
         }
         if !words.is_empty() {
@@ -240,8 +281,23 @@ impl CardFilter {
             AssigneeFilter::Me => push("assignee:me".into()),
             AssigneeFilter::Named(n) => push(format!("assignee:{n}")),
         }
+        if !self.ids.is_empty() {
+            push(format!(
+                "id:{}",
+                join(self.ids.iter().map(|i| i.to_string()).collect())
+            ));
+        }
+        if !self.users.is_empty() {
+            push(format!("user:{}", self.users.join(",")));
+        }
         if let Some(text) = &self.text {
-            push(text.clone());
+            for word in text.split_whitespace() {
+                if word.contains(':') {
+                    push(format!("\"{word}\""));
+                } else {
+                    push(word.to_string());
+                }
+            }
         }
         out
     }
@@ -249,6 +305,25 @@ impl CardFilter {
     /// Whether nothing is filtered.
     pub fn is_empty(&self) -> bool {
         *self == CardFilter::default()
+    }
+}
+
+/// The error for a term whose key the language does not know, naming the closest one.
+fn unknown_key(key: &str) -> String {
+    let known = CardFilter::KEYS
+        .iter()
+        .map(|(k, _)| k.trim_end_matches(':'));
+    let closest = known
+        .clone()
+        .map(|k| (strsim::damerau_levenshtein(&key.to_ascii_lowercase(), k), k))
+        .min()
+        .filter(|(distance, _)| *distance <= 2);
+    let keys = known.collect::<Vec<_>>().join(", ");
+    match closest {
+        Some((_, k)) => format!("unknown filter key {key:?}: did you mean {k}:? (keys: {keys})"),
+        None => format!(
+            "unknown filter key {key:?} (keys: {keys}); quote a search word that holds a colon"
+        ),
     }
 }
 
@@ -366,6 +441,30 @@ mod tests {
     }
 
     #[test]
+    fn unknown_keys_are_refused_with_the_closest_key() {
+        let err = CardFilter::parse("stauts:needs_review").expect_err("refused");
+        assert!(err.contains("did you mean status:?"), "{err}");
+        let err = CardFilter::parse("verifed:yes").expect_err("refused");
+        assert!(err.contains("did you mean verified:?"), "{err}");
+        let err = CardFilter::parse("colour:red").expect_err("refused");
+        assert!(err.contains("unknown filter key \"colour\""), "{err}");
+        assert!(!err.contains("did you mean"), "{err}");
+        // A quoted term is text, colon and all.
+        let f = CardFilter::parse("\"12:30\" smith").expect("parses");
+        assert_eq!(f.text.as_deref(), Some("12:30 smith"));
+    }
+
+    #[test]
+    fn id_and_user_are_exact_lists() {
+        let f = CardFilter::parse("id:22,#23 user:erika,Max").expect("parses");
+        assert_eq!(f.ids, vec![22, 23]);
+        assert_eq!(f.users, vec!["erika".to_string(), "Max".to_string()]);
+        assert!(CardFilter::parse("id:twenty").is_err());
+        assert!(CardFilter::parse("id:").is_err());
+        assert!(CardFilter::parse("user:").is_err());
+    }
+
+    #[test]
     fn round_trips_through_text() {
         for text in [
             "status:needs_review type:national_id,passport country:DE,FR",
@@ -373,6 +472,7 @@ mod tests {
             "conf:<0.9 created:>=2026-01-02 anna maria",
             "assignee:none created:<2026-03-01",
             "updated:2026-02-01..2026-02-03 status:approved",
+            "id:7,9 user:erika \"a:b\" smith",
         ] {
             let f = CardFilter::parse(text).expect("parses");
             let again = CardFilter::parse(&f.to_query_string()).expect("parses back");

@@ -3,7 +3,8 @@
 use crate::{
     AuditEvent, Card, CardId, CardPage, CardRef, Changes, DecideRequest, ErasureReport,
     ExportCursor, ExportHeader, ExportPage, FieldCorrection, Health, ItemResult, ListQuery,
-    LowConfidencePage, NewToken, OnboardingStage, RpcError, TokenInfo, TokenSpec, UploadManifest,
+    LowConfidencePage, NewToken, OnboardingStage, RejectedPage, RpcError, TokenInfo, TokenSpec,
+    UploadManifest,
 };
 
 /// The idreview daemon's RPC interface. Bulk calls answer per card instead of failing whole.
@@ -92,6 +93,8 @@ pub trait IdReview {
     ) -> Result<ErasureReport, RpcError>;
     /// Admin: takes a decided card back into review, with a reason (audited).
     async fn reopen_card(card: CardRef, reason: String) -> Result<Card, RpcError>;
+    /// Reviewer: the submissions the inbox refused, newest first.
+    async fn rejected_submissions(offset: u64, limit: u32) -> Result<RejectedPage, RpcError>;
 }
 
 /// Largest file [`IdReview::file_bytes`] answers with, well below the transport's frame cap.

@@ -220,6 +220,33 @@ async fn list_pages_through_every_card_or_stops_at_the_limit() {
     let out = idreview(&daemon, &["list", "--filter", "status:done"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--filter"));
+
+    // An unknown key is refused with the closest one, not searched as text.
+    let out = idreview(&daemon, &["list", "--filter", "stauts:needs_review"]);
+    assert_eq!(out.status.code(), Some(2), "a usage error");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("did you mean status:?"), "{err}");
+    assert!(out.stdout.is_empty(), "nothing listed");
+
+    // `id:` and `user:` are exact.
+    let out = idreview(&daemon, &["list", "--json", "--filter", "id:7,8"]);
+    let page: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json page");
+    assert_eq!(page["total"], 2);
+    let user = page["cards"][0]["user_id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let out = idreview(
+        &daemon,
+        &["list", "--json", "--filter", &format!("user:{user}")],
+    );
+    let page: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json page");
+    let cards = page["cards"].as_array().cloned().unwrap_or_default();
+    assert!(!cards.is_empty());
+    assert!(
+        cards.iter().all(|c| c["user_id"] == user.as_str()),
+        "{page}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -25,7 +25,15 @@ async fn demo_submissions_become_cards() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(String::from_utf8_lossy(&out.stdout).contains("wrote 6 demo submissions"));
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.contains("wrote 6 demo submissions"), "{said}");
+    // The run waited for the running daemon and says what became of each submission, and
+    // how to open the console on this data dir.
+    assert!(said.contains("6 became cards;"), "{said}");
+    assert!(
+        said.contains(&format!("`idreview --data-dir {}`", dir.path().display())),
+        "{said}"
+    );
 
     let client = daemon.client().await;
     // Each demo document is read by the local provider (OCR), slower in a debug build.
@@ -76,6 +84,62 @@ async fn demo_submissions_become_cards() {
         }
     }
     assert!(read >= 5, "only {read} of 6 demo zones were read");
+
+    // A second run with the same seed takes new user ids: nothing is refused as a second
+    // card of an active user.
+    let out = Command::new(binary("idreviewd"))
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["demo", "--count", "2", "--seed", "7"])
+        .output()
+        .expect("run idreviewd demo");
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.contains("2 became cards;"), "{said}");
+    assert!(!said.contains("rejected"), "{said}");
+    for user in ["demo-7-7", "demo-7-8"] {
+        assert!(card_of(&client, user).await.is_some(), "{user}");
+    }
+}
+
+#[tokio::test]
+async fn stop_ends_the_daemon_of_a_data_dir_and_says_so() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut daemon = Daemon::start(dir.path()).await;
+    let pid = daemon.pid().expect("running");
+    let pid_file = dir.path().join("idreviewd.pid");
+    assert_eq!(
+        std::fs::read_to_string(&pid_file).expect("pid file").trim(),
+        pid.to_string()
+    );
+    let stop = || {
+        Command::new(binary("idreviewd"))
+            .arg("--data-dir")
+            .arg(dir.path())
+            .arg("stop")
+            .output()
+            .expect("run idreviewd stop")
+    };
+    let out = stop();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!("idreviewd (pid {pid}) stopped\n")
+    );
+    // `stop` returned once the daemon was gone; it exited cleanly and tidied up.
+    assert_eq!(daemon.wait_exit(Duration::from_secs(5)), Some(true));
+    assert!(!pid_file.exists(), "the pid file is removed");
+    assert!(!daemon.socket().exists(), "the socket is removed");
+    let out = stop();
+    assert!(out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("no idreviewd runs on"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
 }
 
 #[tokio::test]

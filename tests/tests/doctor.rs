@@ -97,8 +97,15 @@ async fn a_healthy_set_up_passes_and_each_broken_piece_fails_on_its_own_line() {
 
     let (passed, lines) = doctor(&data, &env).await;
     assert!(passed, "a healthy set-up passes:\n{}", lines.join("\n"));
+    // A data dir no daemon ran in yet is fine, but said: it may be a typo.
+    assert!(
+        line(&lines, "data dir").starts_with("warn")
+            && line(&lines, "data dir").contains("holds no store"),
+        "{}",
+        lines.join("\n")
+    );
     for name in [
-        "data dir",
+        "config",
         "lock",
         "socket",
         "s3",
@@ -190,4 +197,50 @@ async fn a_running_daemon_is_reported_not_failed() {
         "{}",
         lines.join("\n")
     );
+    assert!(
+        line(&lines, "data dir").starts_with("ok"),
+        "{}",
+        lines.join("\n")
+    );
+    // The socket probe is not a misbehaving client: the daemon logs no warning for it.
+    let log = _daemon.log();
+    assert!(!log.contains("WARN"), "{log}");
+}
+
+#[tokio::test]
+async fn a_mistyped_data_dir_and_an_empty_config_are_said_as_they_are() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let typo = tmp.path().join("no-such-dir");
+    let mut command = tokio::process::Command::new(binary("idreviewd"));
+    for (key, _) in std::env::vars_os() {
+        if key.to_string_lossy().starts_with("IDREVIEW__") {
+            command.env_remove(key);
+        }
+    }
+    let output = command
+        .arg("--data-dir")
+        .arg(&typo)
+        .args(["--config", "/dev/null", "doctor"])
+        .env("IDREVIEW__VERIFICATION__PROVIDER", "manual")
+        .output()
+        .await
+        .expect("run idreviewd doctor");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let lines: Vec<String> = stdout.lines().map(str::to_string).collect();
+    assert_eq!(
+        line(&lines, "config"),
+        "ok    config     /dev/null over the built-in defaults, overridden by IDREVIEW__VERIFICATION__PROVIDER"
+    );
+    let dir = line(&lines, "data dir");
+    assert!(
+        dir.starts_with("warn") && dir.contains("does not exist yet"),
+        "{dir}"
+    );
+    assert!(dir.contains("typo"), "{dir}");
+    assert!(!typo.exists(), "doctor creates nothing");
 }

@@ -176,6 +176,44 @@ async fn each_bad_input_is_rejected_with_its_rule() {
         .await
         .expect("daemon still answers");
     assert_eq!(health.cards, 0, "no bad submission became a card");
+    assert_eq!(health.rejected, expected.len() as u64, "each counted once");
+
+    // Reviewers list them with their rules, over RPC and with `idreview rejected`.
+    let page = client
+        .rejected_submissions(context::current(), 0, 1000)
+        .await
+        .expect("rpc")
+        .expect("lists");
+    assert_eq!(page.total, expected.len() as u64);
+    for (name, rule) in &expected {
+        let item = page.items.iter().find(|i| &i.folder == name);
+        assert_eq!(item.map(|i| i.rule.as_str()), Some(*rule), "{name}");
+    }
+    let out = std::process::Command::new(idreview_tests::binary("idreview"))
+        .arg("--data-dir")
+        .arg(&daemon.data_dir)
+        .args(["rejected", "--json", "--limit", "0"])
+        .output()
+        .expect("run idreview");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(json["total"], expected.len());
+    let listed = json["submissions"].as_array().map_or(0, Vec::len);
+    assert_eq!(listed, expected.len());
+    assert!(
+        json["submissions"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|s| s["folder"] == "small"
+                && s["rule"] == "image_too_small"
+                && s["file"] == "front.jpg"),
+        "{json}"
+    );
 }
 
 #[tokio::test]

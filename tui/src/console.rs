@@ -57,10 +57,12 @@ pub async fn run(settings: &Settings, allow_spawn: bool) -> Result<(), Error> {
         ..ListQuery::default()
     };
     let state_file = settings.state_file();
-    if let Some(saved) = SavedView::load(&state_file) {
+    let saved = SavedView::load(&state_file);
+    if let Some(saved) = &saved {
         saved.apply(&mut query);
     }
     let mut app = App::new(Utc::now(), query, theme, fit_page);
+    app.filter_history = saved.map(|s| s.history).unwrap_or_default();
     // Checked when the settings were read; the defaults are a safe fallback.
     if let Ok(table) = settings.console.key_table() {
         app.keys = Arc::new(table);

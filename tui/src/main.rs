@@ -17,7 +17,11 @@ async fn main() -> ExitCode {
                 "idreview: {}",
                 idreview_protocol::error::one_line(e.as_ref())
             );
-            ExitCode::FAILURE
+            // 2 for a command line that makes no sense, as clap's own errors.
+            match e.downcast_ref::<idreview_tui::error::Error>() {
+                Some(idreview_tui::error::Error::Usage(_)) => ExitCode::from(2),
+                _ => ExitCode::FAILURE,
+            }
         }
     }
 }

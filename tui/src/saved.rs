@@ -16,15 +16,19 @@ pub struct SavedView {
     pub sort: String,
     /// Newest (or largest) first.
     pub descending: bool,
+    /// Filters applied in the filter bar, oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub history: Vec<String>,
 }
 
 impl SavedView {
-    /// The view `query` shows.
-    pub fn of(query: &ListQuery) -> SavedView {
+    /// The view `query` shows, with the filter bar's history.
+    pub fn of(query: &ListQuery, history: &[String]) -> SavedView {
         SavedView {
             filter: query.filter.to_query_string(),
             sort: query.sort.as_str().to_string(),
             descending: query.descending,
+            history: history.to_vec(),
         }
     }
 
@@ -76,10 +80,20 @@ mod tests {
             descending: false,
             ..ListQuery::default()
         };
-        SavedView::of(&query).save(&path).expect("saves");
+        let history = vec!["type:passport".to_string(), "user:erika".to_string()];
+        SavedView::of(&query, &history).save(&path).expect("saves");
         let mut again = ListQuery::default();
-        SavedView::load(&path).expect("loads").apply(&mut again);
+        let saved = SavedView::load(&path).expect("loads");
+        saved.apply(&mut again);
         assert_eq!(again, query);
+        assert_eq!(saved.history, history);
+        // A file written before the history existed still loads.
+        std::fs::write(
+            &path,
+            "filter = \"\"\nsort = \"created\"\ndescending = true\n",
+        )
+        .expect("writes");
+        assert_eq!(SavedView::load(&path).map(|s| s.history), Some(vec![]));
         std::fs::write(&path, "garbage = [").expect("writes");
         assert_eq!(SavedView::load(&path), None);
     }

@@ -249,20 +249,25 @@ fn demo_holder(rng: &mut Rng, country: &str) -> Holder {
 /// `submission.toml.tmp` renamed to `submission.toml`, because the manifest marks a submission
 /// complete. The same `seed` gives the same documents.
 pub fn write_demo_submissions(inbox: &Path, count: usize, seed: u64) -> io::Result<Vec<PathBuf>> {
-    write_demo_submissions_with_progress(inbox, count, seed, &indicatif::ProgressBar::hidden())
+    write_demo_submissions_with_progress(inbox, 1, count, seed, &indicatif::ProgressBar::hidden())
 }
 
-/// [`write_demo_submissions`], advancing `progress` by every submission written.
+/// [`write_demo_submissions`] numbered from `first` (see [`super::demo_run::first_number`]),
+/// advancing `progress` by every submission written.
 pub fn write_demo_submissions_with_progress(
     inbox: &Path,
+    first: u64,
     count: usize,
     seed: u64,
     progress: &indicatif::ProgressBar,
 ) -> io::Result<Vec<PathBuf>> {
     fs::create_dir_all(inbox)?;
-    let mut rng = Rng(seed ^ 0xD3E0_5EED);
+    // A later run on the same data dir gets other documents, not only other user ids.
+    let mut rng =
+        Rng((seed ^ 0xD3E0_5EED)
+            .wrapping_add((first.max(1) - 1).wrapping_mul(0x9E37_79B9_7F4A_7C15)));
     let mut written = Vec::with_capacity(count);
-    let mut n: u64 = 0;
+    let mut n: u64 = first.saturating_sub(1);
     while written.len() < count {
         n += 1;
         let name = format!("demo-{seed}-{n}");

@@ -1,13 +1,15 @@
 //! The daemon's one-shot commands, apart from its runtime: the demo writer, the store filler
-//! for benchmarks, tokens, certificates, backup and restore, `doctor`, and the MRZ reader's
+//! for benchmarks, tokens, certificates, backup and restore, `doctor`, `stop`, and the MRZ reader's
 //! command-line view. `main.rs` parses the flags and calls one of these; none of them runs
 //! inside the daemon.
 
 pub mod backup;
 pub mod certs;
 pub mod demo;
+pub mod demo_run;
 pub mod doctor;
 pub mod fill;
 pub mod progress;
 pub mod read_mrz;
+pub mod stop;
 pub mod tokens;

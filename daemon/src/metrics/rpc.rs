@@ -70,6 +70,7 @@ fn outcome(response: &Result<IdReviewResponse, ServerError>) -> &'static str {
         R::ExportPage(r) => r.is_err(),
         R::EraseUser(r) => r.is_err(),
         R::ReopenCard(r) => r.is_err(),
+        R::RejectedSubmissions(r) => r.is_err(),
     };
     if failed { "error" } else { "ok" }
 }

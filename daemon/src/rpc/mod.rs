@@ -6,6 +6,7 @@ mod admin;
 pub mod exports;
 /// Connection, call-rate and upload-rate limits.
 pub mod limits;
+mod peer_log;
 mod review;
 mod session;
 /// The TCP listener with TLS.
@@ -25,7 +26,7 @@ use tarpc::server::{BaseChannel, Channel};
 use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::OwnedSemaphorePermit;
 use tokio_util::sync::CancellationToken;
-use tracing::{info, warn};
+use tracing::{debug, info};
 
 use crate::config::Config;
 use crate::objects::ObjectStore;
@@ -163,14 +164,21 @@ where
     .await;
     let hello = match hello {
         Ok(Ok(hello)) => hello,
-        Ok(Err(e)) => return warn!(error = %e, "dropping a connection: bad handshake"),
-        Err(_) => return warn!("dropping a connection: no handshake in time"),
+        Ok(Err(e)) if peer_log::left_silently(&e) => {
+            return debug!("a peer connected and left without a handshake (a probe?)");
+        }
+        Ok(Err(e)) => return peer_log::warn_peer("dropping a connection: bad handshake", &e),
+        Err(_) => {
+            let waited = format!("{:?}", transport::HANDSHAKE_TIMEOUT);
+            return peer_log::warn_peer("dropping a connection: no handshake in time", &waited);
+        }
     };
     let admitted = admit(&hello, &shared, local);
     let (caller, _permit) = match admitted {
         Ok(admitted) => admitted,
         Err(why) => {
-            warn!(client = %hello.client, reason = %why, "refused a connection");
+            let detail = format!("client {}: {why}", hello.client);
+            peer_log::warn_peer("refused a connection", &detail);
             let _ = transport::write_message(&mut stream, &HelloReply::Refused(why)).await;
             return;
         }

@@ -10,7 +10,7 @@ use idreview_protocol::{
     AuditEvent, Card, CardId, CardPage, CardRef, Changes, DecideRequest, ErasureReport,
     ExportCursor, ExportHeader, ExportPage, FieldCorrection, FileMeta, Health, IdReview,
     ItemResult, ListQuery, LowConfidencePage, MAX_FILE_BYTES, NewToken, OnboardingStage,
-    PROTOCOL_VERSION, Role, RpcError, TokenInfo, TokenSpec, UploadManifest,
+    PROTOCOL_VERSION, RejectedPage, Role, RpcError, TokenInfo, TokenSpec, UploadManifest,
 };
 use tarpc::context::Context;
 use tracing::info;
@@ -98,18 +98,17 @@ impl IdReview for Session {
             },
             provider: self.shared.provider.to_string(),
             uptime_secs: self.shared.started.elapsed().as_secs(),
+            rejected: if may_count {
+                crate::ingest::rejected::count(&self.shared.config.rejected_dir())
+            } else {
+                0
+            },
         }
     }
 
     async fn list_cards(self, _: Context, query: ListQuery) -> Result<CardPage, RpcError> {
         self.require(Role::Reviewer)?;
-        if query.limit > ListQuery::MAX_LIMIT {
-            return Err(RpcError::Invalid(format!(
-                "limit {} is over {}; page with offset",
-                query.limit,
-                ListQuery::MAX_LIMIT
-            )));
-        }
+        page_limit(query.limit)?;
         Ok(self.shared.store.list(&query, &self.identity))
     }
 
@@ -120,12 +119,7 @@ impl IdReview for Session {
         limit: u32,
     ) -> Result<LowConfidencePage, RpcError> {
         self.require(Role::Reviewer)?;
-        if limit > ListQuery::MAX_LIMIT {
-            return Err(RpcError::Invalid(format!(
-                "limit {limit} is over {}; page with offset",
-                ListQuery::MAX_LIMIT
-            )));
-        }
+        page_limit(limit)?;
         Ok(self.shared.store.low_confidence(offset, limit))
     }
 
@@ -329,6 +323,20 @@ impl IdReview for Session {
             .reopen(&self.identity, card, &reason)
             .await?)
     }
+
+    async fn rejected_submissions(
+        self,
+        _: Context,
+        offset: u64,
+        limit: u32,
+    ) -> Result<RejectedPage, RpcError> {
+        self.require(Role::Reviewer)?;
+        page_limit(limit)?;
+        let dir = self.shared.config.rejected_dir();
+        tokio::task::spawn_blocking(move || crate::ingest::rejected::page(&dir, offset, limit))
+            .await
+            .map_err(|e| RpcError::Internal(format!("listing rejected/: {e}")))
+    }
 }
 
 impl Session {
@@ -356,3 +364,14 @@ const MAX_WAIT_MS: u32 = 30_000;
 
 #[cfg(test)]
 mod tests;
+
+/// Refuses a page larger than one call answers.
+fn page_limit(limit: u32) -> Result<(), RpcError> {
+    if limit > ListQuery::MAX_LIMIT {
+        return Err(RpcError::Invalid(format!(
+            "limit {limit} is over {}; page with offset",
+            ListQuery::MAX_LIMIT
+        )));
+    }
+    Ok(())
+}

@@ -13,7 +13,7 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
-use tracing::{info, warn};
+use tracing::info;
 
 use super::{RpcServerError, Shared, serve_connection};
 use crate::config::Config;
@@ -122,8 +122,11 @@ pub async fn serve_tcp(server: TcpServer, shared: Shared, shutdown: Cancellation
                         match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await
                         {
                             Ok(Ok(tls)) => serve_connection(tls, shared, None).await,
-                            Ok(Err(e)) => warn!(%peer, error = %e, "TLS handshake failed"),
-                            Err(_) => warn!(%peer, "TLS handshake timed out"),
+                            Ok(Err(e)) => {
+                                let detail = format!("{peer}: {e}");
+                                super::peer_log::warn_peer("TLS handshake failed", &detail);
+                            }
+                            Err(_) => super::peer_log::warn_peer("TLS handshake timed out", &peer),
                         }
                     }
                     None => serve_connection(stream, shared, None).await,

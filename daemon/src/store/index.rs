@@ -377,6 +377,28 @@ impl Index {
             AssigneeFilter::Me => hits &= self.live(named(caller), now),
             AssigneeFilter::Named(n) => hits &= self.live(named(n), now),
         }
+        if !f.ids.is_empty() {
+            let ids = f.ids.iter().filter_map(|id| u32::try_from(*id).ok());
+            hits &= RoaringBitmap::from_iter(ids);
+        }
+        if !f.users.is_empty() {
+            // User ids are indexed whole as words: narrow by prefix, then keep exact matches.
+            let mut users = union(
+                f.users
+                    .iter()
+                    .map(|u| self.words.with_prefix(&u.to_lowercase()))
+                    .collect::<Vec<_>>()
+                    .iter(),
+            );
+            users.retain(|k| {
+                self.row(k).is_some_and(|r| {
+                    f.users
+                        .iter()
+                        .any(|u| u.to_lowercase() == r.summary.user_id.to_lowercase())
+                })
+            });
+            hits &= users;
+        }
         for word in f.text.iter().flat_map(|t| t.split_whitespace()) {
             hits &= self.word_hits(word);
         }

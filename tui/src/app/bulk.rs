@@ -143,10 +143,7 @@ impl App {
         match op {
             BulkOp::Approve | BulkOp::ApproveOverDoubts | BulkOp::Reject => {
                 let kind = PromptKind::Reason { op, cards, hidden };
-                self.prompt = Some(Prompt {
-                    kind,
-                    text: String::new(),
-                });
+                self.prompt = Some(Prompt::new(kind, String::new()));
                 vec![]
             }
             BulkOp::Verify | BulkOp::Unverify => self.ask_or_send(op, cards, String::new(), hidden),
@@ -171,10 +168,7 @@ impl App {
                 reason,
                 hidden,
             };
-            self.prompt = Some(Prompt {
-                kind,
-                text: String::new(),
-            });
+            self.prompt = Some(Prompt::new(kind, String::new()));
             return vec![];
         }
         self.send_bulk(op, cards, reason)
@@ -324,9 +318,6 @@ impl App {
             ),
         };
         self.error(why);
-        self.prompt = Some(Prompt {
-            kind: PromptKind::Override { cards },
-            text: String::new(),
-        });
+        self.prompt = Some(Prompt::new(PromptKind::Override { cards }, String::new()));
     }
 }

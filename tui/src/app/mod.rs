@@ -5,6 +5,7 @@
 //! (`tui/tests/import_cycles.rs`).
 
 mod bulk;
+mod editing;
 #[cfg(test)]
 pub mod fixtures;
 mod input;
@@ -100,6 +101,8 @@ pub struct App {
     pub feed_loading: InFlight,
     /// The change feed's cursor; 0 until the daemon named one.
     pub feed_cursor: u64,
+    /// Filters applied, oldest first (Up/Down in the filter bar), kept with the saved view.
+    pub filter_history: Vec<String>,
 }
 
 impl App {
@@ -134,6 +137,7 @@ impl App {
             pending_open: false,
             feed_loading: InFlight::default(),
             feed_cursor: 0,
+            filter_history: Vec::new(),
         }
     }
 
@@ -163,10 +167,7 @@ impl App {
             }
             Action::OpenFilter => {
                 let text = self.list.query.filter.to_query_string();
-                self.prompt = Some(Prompt {
-                    kind: PromptKind::Filter,
-                    text,
-                });
+                self.prompt = Some(Prompt::new(PromptKind::Filter, text));
                 vec![]
             }
             Action::CycleStatus => {
@@ -201,7 +202,7 @@ impl App {
                 self.list.anchor = None;
                 vec![]
             }
-            Action::NextPreset => self.next_preset(),
+            Action::Complete => self.complete(),
             Action::NextField => self.focus_field(1),
             Action::PrevField => self.focus_field(-1),
             Action::EditField => self.edit_field(),
@@ -223,11 +224,16 @@ impl App {
                 self.prompt = None;
                 vec![]
             }
-            Action::Input(c) => self.edit(|text| text.push(c)),
-            Action::DeleteChar => self.edit(|text| {
-                text.pop();
-            }),
-            Action::ClearInput => self.edit(String::clear),
+            Action::Input(c) => self.edit(|p| p.insert(c)),
+            Action::DeleteChar => self.edit(Prompt::backspace),
+            Action::DeleteForward => self.edit(Prompt::delete),
+            Action::CursorLeft => self.edit(|p| p.move_cursor(-1)),
+            Action::CursorRight => self.edit(|p| p.move_cursor(1)),
+            Action::CursorHome => self.edit(|p| p.cursor_to(false)),
+            Action::CursorEnd => self.edit(|p| p.cursor_to(true)),
+            Action::HistoryPrev => self.recall(-1),
+            Action::HistoryNext => self.recall(1),
+            Action::ClearInput => self.edit(|p| p.set_text(String::new())),
             Action::Tick(now) => {
                 self.now = now;
                 // The change feed refreshes; ticks only re-arm it after a failure, which
@@ -316,7 +322,10 @@ impl App {
         self.list.query.offset = 0;
         self.list.anchor = None;
         let mut out = self.request_list();
-        out.push(Command::SaveView(SavedView::of(&self.list.query)));
+        out.push(Command::SaveView(SavedView::of(
+            &self.list.query,
+            &self.filter_history,
+        )));
         out
     }
 

@@ -3,7 +3,7 @@
 
 use idreview_protocol::CardRef;
 
-use super::{App, PromptKind, Screen};
+use super::{App, Prompt, PromptKind, Screen};
 use crate::message::{BulkOp, Command};
 
 impl App {
@@ -40,14 +40,14 @@ impl App {
         };
         let at = reasons.iter().position(|r| *r == prompt.text);
         if let Some(next) = reasons.get(at.map_or(0, |i| (i + 1) % reasons.len())) {
-            prompt.text = next.clone();
+            prompt.set_text(next.clone());
         }
         vec![]
     }
 
-    pub(super) fn edit(&mut self, change: impl FnOnce(&mut String)) -> Vec<Command> {
+    pub(super) fn edit(&mut self, change: impl FnOnce(&mut Prompt)) -> Vec<Command> {
         if let Some(prompt) = self.prompt.as_mut() {
-            change(&mut prompt.text);
+            change(prompt);
         }
         vec![]
     }
@@ -58,7 +58,10 @@ impl App {
         };
         match prompt.kind.clone() {
             PromptKind::Filter => match idreview_protocol::CardFilter::parse(&prompt.text) {
-                Ok(filter) => self.set_filter(filter, None),
+                Ok(filter) => {
+                    self.remember_filter(&prompt.text);
+                    self.set_filter(filter, None)
+                }
                 Err(why) => {
                     self.error(format!("filter not applied: {why}"));
                     self.prompt = Some(prompt);

@@ -187,7 +187,7 @@ impl App {
             field: field.name.clone(),
         };
         let text = field.value.clone();
-        self.prompt = Some(Prompt { kind, text });
+        self.prompt = Some(Prompt::new(kind, text));
         vec![]
     }
 

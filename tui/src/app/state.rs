@@ -47,6 +47,10 @@ pub struct Prompt {
     pub kind: PromptKind,
     /// What the user typed.
     pub text: String,
+    /// Where typing goes, in characters from the start.
+    pub cursor: usize,
+    /// The filter history entry shown, while Up/Down walk it.
+    pub history_at: Option<usize>,
 }
 
 impl Prompt {

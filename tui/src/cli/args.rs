@@ -80,6 +80,19 @@ pub enum CliCommand {
     Erase(EraseArgs),
     /// Take a decided card back into review, with a reason (admin; audited)
     Reopen(ReopenArgs),
+    /// Submissions the inbox refused (in DATA/rejected/), newest first, with the rule each broke
+    Rejected(RejectedArgs),
+}
+
+/// `idreview rejected`.
+#[derive(Debug, Args)]
+pub struct RejectedArgs {
+    /// Show at most this many (0 = all)
+    #[arg(long, default_value_t = 50, value_name = "N")]
+    pub limit: u64,
+    /// JSON output: `{"total": N, "submissions": [{"folder", "rule", "file", "message", "rejected_at"}]}`
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `idreview reopen`.

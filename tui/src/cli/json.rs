@@ -7,7 +7,7 @@
 use chrono::{DateTime, SecondsFormat, Utc};
 use idreview_protocol::{
     AuditEvent, Card, CardPage, CardSummary, ErasureReport, Field, FileMeta, Finding, ItemResult,
-    RpcError,
+    RejectedSubmission, RpcError,
 };
 use serde::Serialize;
 
@@ -125,6 +125,35 @@ impl ErasureJson {
             files_queued: report.files_queued,
             events_scrubbed: report.events_scrubbed,
             tokens_revoked: report.tokens_revoked,
+        }
+    }
+}
+
+/// `rejected --json`: the refused submissions shown, newest first, and how many there are.
+#[derive(Debug, Serialize)]
+pub struct RejectedJson<'a> {
+    pub total: u64,
+    pub submissions: Vec<RejectedItemJson<'a>>,
+}
+
+/// One refused submission.
+#[derive(Debug, Serialize)]
+pub struct RejectedItemJson<'a> {
+    pub folder: &'a str,
+    pub rule: &'a str,
+    pub file: Option<&'a str>,
+    pub message: &'a str,
+    pub rejected_at: Option<String>,
+}
+
+impl<'a> From<&'a RejectedSubmission> for RejectedItemJson<'a> {
+    fn from(r: &'a RejectedSubmission) -> RejectedItemJson<'a> {
+        RejectedItemJson {
+            folder: &r.folder,
+            rule: &r.rule,
+            file: r.file.as_deref(),
+            message: &r.message,
+            rejected_at: r.rejected_at.map(time),
         }
     }
 }

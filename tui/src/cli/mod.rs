@@ -1,5 +1,5 @@
 //! The command line: the scriptable commands (`list`, `show`, `decide`, `audit`, `token`,
-//! `erase`, `completions`, `man`) and, with no command, the interactive console. Commands never
+//! `erase`, `reopen`, `rejected`, `completions`, `man`) and, with no command, the interactive console. Commands never
 //! start a daemon; the console may. The flags themselves are in [`args`].
 
 mod args;
@@ -9,6 +9,7 @@ mod docs;
 mod erase;
 mod json;
 mod list;
+mod rejected;
 mod show;
 mod table;
 mod tokens;
@@ -51,6 +52,7 @@ pub async fn run(cli: Cli, settings: &Settings) -> Result<ExitCode, Error> {
         CliCommand::Token(command) => tokens::run(&rpc, command, &mut out).await?,
         CliCommand::Completions { .. } | CliCommand::Man { .. } => ExitCode::SUCCESS,
         CliCommand::Erase(args) => erase::run(&rpc, &args, &mut out).await?,
+        CliCommand::Rejected(args) => rejected::run(&rpc, &args, &mut out).await?,
         CliCommand::Reopen(args) => {
             let card = rpc
                 .reopen_card(

@@ -78,6 +78,9 @@ pub enum Key {
     Home,
     End,
     Backspace,
+    Delete,
+    Left,
+    Right,
 }
 
 impl Key {
@@ -101,6 +104,9 @@ impl Key {
             Key::Home => "Home".into(),
             Key::End => "End".into(),
             Key::Backspace => "Backspace".into(),
+            Key::Delete => "Del".into(),
+            Key::Left => "←".into(),
+            Key::Right => "→".into(),
         }
     }
 
@@ -131,6 +137,9 @@ impl Key {
             (Key::Home, _) => plain(KeyCode::Home),
             (Key::End, _) => plain(KeyCode::End),
             (Key::Backspace, _) => plain(KeyCode::Backspace),
+            (Key::Delete, _) => plain(KeyCode::Delete),
+            (Key::Left, _) => plain(KeyCode::Left),
+            (Key::Right, _) => plain(KeyCode::Right),
             _ => None,
         }
     }
@@ -239,9 +248,16 @@ pub static BINDINGS: &[Binding] = &[
     hint(K::Char('?'),   C::Cards,   Action::ShowHelp,     "this help", "help"),
     hint(K::Enter,       C::Prompt,  Action::Submit,       "apply the filter / send", "apply"),
     hint(K::Esc,         C::Prompt,  Action::Cancel,       "cancel", "cancel"),
-    bind(K::Backspace,   C::Prompt,  Action::DeleteChar,   "delete the last character"),
+    bind(K::Backspace,   C::Prompt,  Action::DeleteChar,   "delete before the cursor"),
+    bind(K::Delete,      C::Prompt,  Action::DeleteForward, "delete under the cursor"),
+    bind(K::Left,        C::Prompt,  Action::CursorLeft,   "cursor left"),
+    bind(K::Right,       C::Prompt,  Action::CursorRight,  "cursor right"),
+    bind(K::Home,        C::Prompt,  Action::CursorHome,   "cursor to the start"),
+    bind(K::End,         C::Prompt,  Action::CursorEnd,    "cursor to the end"),
+    bind(K::Up,          C::Prompt,  Action::HistoryPrev,  "filter bar: the previous filter"),
+    bind(K::Down,        C::Prompt,  Action::HistoryNext,  "filter bar: the next filter"),
     bind(K::Ctrl('u'),   C::Prompt,  Action::ClearInput,   "clear the line"),
-    bind(K::Tab,         C::Prompt,  Action::NextPreset,   "a reason prompt: the next preset reason"),
+    bind(K::Tab,         C::Prompt,  Action::Complete,     "complete a filter key; in a reason, the next preset"),
     // The typed character replaces the placeholder in `lookup`.
     bind(K::Text,        C::Prompt,  Action::Input(' '),   "type text"),
     hint(K::Char('y'),   C::Confirm, Action::Confirm,      "yes, go ahead", "yes"),

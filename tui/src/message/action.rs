@@ -67,8 +67,8 @@ pub enum Action {
     ClearMarks,
     /// Focus the next field of the open card.
     NextField,
-    /// Put the next preset reason into the reason prompt.
-    NextPreset,
+    /// Tab in a prompt: complete the filter key, or the next preset reason.
+    Complete,
     /// Focus the previous field of the open card.
     PrevField,
     /// Edit the focused field's value (sent as a correction).
@@ -103,8 +103,22 @@ pub enum Action {
     Cancel,
     /// Type one character into the open prompt.
     Input(char),
-    /// Delete the last character of the prompt.
+    /// Delete the character before the prompt's cursor.
     DeleteChar,
+    /// Delete the character under the prompt's cursor.
+    DeleteForward,
+    /// Move the prompt's cursor a character left.
+    CursorLeft,
+    /// Move the prompt's cursor a character right.
+    CursorRight,
+    /// Move the prompt's cursor to the start.
+    CursorHome,
+    /// Move the prompt's cursor to the end.
+    CursorEnd,
+    /// The filter bar: the previous filter applied.
+    HistoryPrev,
+    /// The filter bar: the next filter applied.
+    HistoryNext,
     /// Clear the prompt.
     ClearInput,
     /// The clock ticked: time to refresh.

@@ -167,6 +167,19 @@ impl Rpc {
         )
     }
 
+    /// The submissions the inbox refused, newest first.
+    pub async fn rejected_submissions(
+        &self,
+        offset: u64,
+        limit: u32,
+    ) -> Result<idreview_protocol::RejectedPage, CallError> {
+        self.flat(
+            self.client
+                .rejected_submissions(self.ctx(), offset, limit)
+                .await,
+        )
+    }
+
     /// Admin: takes a decided card back into review.
     pub async fn reopen_card(&self, card: CardRef, reason: String) -> Result<Card, CallError> {
         self.flat(self.client.reopen_card(self.ctx(), card, reason).await)

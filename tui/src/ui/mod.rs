@@ -148,12 +148,12 @@ fn hint_line(app: &App) -> Line<'static> {
     Line::from(spans)
 }
 
-/// Shows the terminal cursor at the end of an open prompt.
+/// Shows the terminal cursor where typing goes in an open prompt.
 fn place_cursor(app: &App, frame: &mut Frame, row: Rect) {
     let Some(prompt) = app.prompt.as_ref().filter(|p| p.takes_text()) else {
         return;
     };
-    let width = prompt.label().chars().count() + prompt.text.chars().count();
+    let width = prompt.label().chars().count() + prompt.cursor;
     let x = row
         .x
         .saturating_add(u16::try_from(width).unwrap_or(u16::MAX))

@@ -32,6 +32,11 @@ pub fn data_dir(config: &Config) -> Check {
             "point --data-dir (or [daemon] data_dir) at a directory, or move the file away",
         ),
         Ok(_) => match probe_write(&dir) {
+            Ok(()) if !config.store_dir().exists() => Check::warn(
+                NAME,
+                format!("{shown} is writable but holds no store: a daemon never ran here"),
+                "fine for a first start; if you meant an existing install, pass its --data-dir (or IDREVIEW_DATA_DIR)",
+            ),
             Ok(()) => Check::ok(NAME, format!("{shown} is writable")),
             Err(e) => Check::fail(
                 NAME,
@@ -42,7 +47,11 @@ pub fn data_dir(config: &Config) -> Check {
         Err(_) => {
             let parent = dir.ancestors().skip(1).find(|p| p.is_dir());
             match parent.map(probe_write) {
-                Some(Ok(())) => Check::ok(NAME, format!("{shown} will be created at start")),
+                Some(Ok(())) => Check::warn(
+                    NAME,
+                    format!("{shown} does not exist yet (it is created at the first start)"),
+                    "fine for a first start; if you meant an existing install, check --data-dir (or IDREVIEW_DATA_DIR) for a typo",
+                ),
                 _ => Check::fail(
                     NAME,
                     format!("{shown} does not exist and cannot be created"),

@@ -87,9 +87,11 @@ impl fmt::Display for Check {
     }
 }
 
-/// Runs every check that applies to `config`, in the order a reader fixes them.
-pub async fn run(config: &Config) -> Vec<Check> {
+/// Runs every check that applies to `config` (read from `file`, if one), in the order a
+/// reader fixes them.
+pub async fn run(config: &Config, file: Option<&std::path::Path>) -> Vec<Check> {
     let mut checks = vec![
+        source(file),
         local::data_dir(config),
         local::daemon_lock(config).await,
         local::socket(config),
@@ -100,6 +102,27 @@ pub async fn run(config: &Config) -> Vec<Check> {
     checks.extend(remote::tls(config));
     checks.extend(local::metrics(config));
     checks
+}
+
+/// Where the settings came from: the file, and which environment variables override it (by
+/// name only: values may be secrets).
+fn source(file: Option<&std::path::Path>) -> Check {
+    let mut env: Vec<String> = std::env::vars_os()
+        .filter_map(|(k, _)| k.into_string().ok())
+        .filter(|k| k.starts_with("IDREVIEW__"))
+        .collect();
+    env.sort();
+    let base = match file {
+        Some(file) => format!("{} over the built-in defaults", file.display()),
+        None => "built-in defaults (no --config file)".to_string(),
+    };
+    match env.as_slice() {
+        [] => Check::ok("config", base),
+        names => Check::ok(
+            "config",
+            format!("{base}, overridden by {}", names.join(", ")),
+        ),
+    }
 }
 
 /// Whether the report lets the daemon start: no check failed.

@@ -32,7 +32,10 @@ fn local_objects(dir: &Path) -> Check {
     if !dir.exists() {
         return Check::ok(
             NAME,
-            format!("local folder {} is created at start", dir.display()),
+            format!(
+                "local folder {} is created with the first stored file",
+                dir.display()
+            ),
         );
     }
     let probe = dir.join(format!(".idreview-doctor-{}", std::process::id()));

@@ -70,6 +70,26 @@ fn filters_combine() {
 }
 
 #[test]
+fn id_and_user_terms_match_exactly() {
+    let list = |text: &str| {
+        let q = ListQuery {
+            filter: CardFilter::parse(text).expect("parses"),
+            limit: 100,
+            descending: false,
+            ..ListQuery::default()
+        };
+        ids(&index().list(&q, "me"))
+    };
+    // `user-1` is a prefix of user-10..19 as a word; the term matches the one user only.
+    assert_eq!(list("user:user-1"), vec![1]);
+    assert_eq!(list("user:USER-12,user-3"), vec![3, 12]);
+    assert_eq!(list("user:user-"), Vec::<u64>::new());
+    assert_eq!(list("id:22,7,999"), vec![7, 22]);
+    assert_eq!(list("id:22 status:approved"), Vec::<u64>::new());
+    assert_eq!(list("id:21 status:approved"), vec![21]);
+}
+
+#[test]
 fn text_search_matches_prefixes_of_any_field() {
     let q = ListQuery {
         filter: CardFilter::parse("eriks").expect("parses"),
