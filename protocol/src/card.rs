@@ -322,6 +322,26 @@ impl Card {
     pub fn field(&self, name: &str) -> Option<&Field> {
         self.fields.iter().find(|f| f.name == name)
     }
+
+    /// The holder's name as read: `full_name`, else the given names and the surname (a zone's
+    /// `given_names` and `surname`, a provider's `first_name` and `last_name`). `None` while no
+    /// name was read.
+    pub fn holder(&self) -> Option<String> {
+        let value = |name: &str| {
+            self.field(name)
+                .map(|f| f.value.trim())
+                .filter(|v| !v.is_empty())
+        };
+        if let Some(full) = value("full_name") {
+            return Some(full.to_string());
+        }
+        let given = value("given_names").or_else(|| value("first_name"));
+        let family = value("surname").or_else(|| value("last_name"));
+        match (given, family) {
+            (Some(g), Some(f)) => Some(format!("{g} {f}")),
+            (one, other) => one.or(other).map(str::to_string),
+        }
+    }
 }
 
 /// One line of a card list: what listing needs, never the whole card.
@@ -329,6 +349,8 @@ impl Card {
 pub struct CardSummary {
     pub id: CardId,
     pub user_id: String,
+    /// The holder's name as read ([`Card::holder`]).
+    pub holder: Option<String>,
     pub document_type: DocumentType,
     pub country: Option<String>,
     pub status: Status,
@@ -355,6 +377,7 @@ impl CardSummary {
         CardSummary {
             id: card.id,
             user_id: card.user_id.clone(),
+            holder: card.holder(),
             document_type: card.document_type,
             country: card.country.clone(),
             status: card.status,
@@ -463,3 +486,29 @@ named_enum!(
         Admin => "admin",
     }
 );
+
+#[cfg(test)]
+mod tests {
+    use crate::FieldSource::Mrz;
+    use crate::fixtures::{card, field};
+
+    #[test]
+    fn the_holder_is_the_full_name_or_given_names_then_surname() {
+        let zone = card(1)
+            .field(field("surname", "MUELLER", 0.9, Mrz))
+            .field(field("given_names", "LEON MARIE", 0.9, Mrz))
+            .build();
+        assert_eq!(zone.holder().as_deref(), Some("LEON MARIE MUELLER"));
+        let provider = card(2)
+            .field(field("last_name", "Dupont", 0.9, Mrz))
+            .field(field("first_name", "Anna", 0.9, Mrz))
+            .field(field("full_name", "Anna Dupont-Leroy", 0.9, Mrz))
+            .build();
+        assert_eq!(provider.holder().as_deref(), Some("Anna Dupont-Leroy"));
+        let surname_only = card(3).field(field("surname", "NOWAK", 0.9, Mrz)).build();
+        assert_eq!(surname_only.holder().as_deref(), Some("NOWAK"));
+        let blank = card(4).field(field("surname", "  ", 0.9, Mrz)).build();
+        assert_eq!(blank.holder(), None);
+        assert_eq!(card(5).build().holder(), None);
+    }
+}

@@ -5,6 +5,7 @@
 //! (`tui/tests/import_cycles.rs`).
 
 mod bulk;
+mod chrome;
 #[cfg(test)]
 pub mod fixtures;
 mod input;
@@ -76,6 +77,8 @@ pub struct App {
     pub fit_page: bool,
     /// The terminal's height; 0 until the first resize.
     pub rows: u16,
+    /// The terminal's width; 0 until the first resize.
+    pub cols: u16,
     /// The health request in flight.
     pub health_loading: InFlight,
     /// The card request in flight.
@@ -122,6 +125,7 @@ impl App {
             keys: std::sync::Arc::new(BINDINGS.to_vec()),
             fit_page,
             rows: 0,
+            cols: 0,
             health_loading: InFlight::default(),
             card_loading: InFlight::default(),
             claim_loading: InFlight::default(),
@@ -236,7 +240,7 @@ impl App {
                 out.extend(self.renew_claim());
                 out
             }
-            Action::Resize { rows } => self.resize(rows),
+            Action::Resize { rows, cols } => self.resize(rows, cols),
             Action::Connected(welcome) => {
                 let (identity, role) = (welcome.identity, welcome.role);
                 let was_down = matches!(self.connection, Connection::Down(_));
@@ -261,9 +265,19 @@ impl App {
             }
             Action::HealthLoaded(result) => self.health_loaded(result),
             Action::PageLoaded { query, result } => self.page_loaded(query, result),
-            Action::CardLoaded { id, result } => self.card_loaded(id, result),
+            Action::CardLoaded { id, result } => {
+                let first = self.detail.as_ref().is_some_and(|d| d.card.is_none());
+                let mut out = self.card_loaded(id, result);
+                out.extend(self.image_beside(first));
+                out
+            }
             Action::AuditLoaded { id, result } => self.audit_loaded(id, result),
-            Action::Claimed { id, result } => self.claimed(id, result),
+            Action::Claimed { id, result } => {
+                let first = self.detail.as_ref().is_some_and(|d| d.card.is_none());
+                let mut out = self.claimed(id, result);
+                out.extend(self.image_beside(first));
+                out
+            }
             Action::Released { id, result } => self.released(id, result),
             Action::Corrected { id, field, result } => self.corrected(id, field, result),
             Action::Collected { query, result } => self.collected(query, result),

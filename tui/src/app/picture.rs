@@ -39,6 +39,18 @@ impl App {
         self.show_image(name)
     }
 
+    /// On a screen wide enough for the image beside the text, shows the card's first image
+    /// when it has just loaded (`first`); `i` hides it again.
+    pub(super) fn image_beside(&mut self, first: bool) -> Vec<Command> {
+        let loaded = self.detail.as_ref().is_some_and(|d| {
+            d.image.is_none() && d.card().is_some_and(|c| !image_files(c).is_empty())
+        });
+        match first && loaded && self.side_by_side() {
+            true => self.toggle_image(),
+            false => vec![],
+        }
+    }
+
     /// Shows the next image file of the card.
     pub(super) fn next_image(&mut self) -> Vec<Command> {
         let Some(detail) = self.detail.as_ref() else {

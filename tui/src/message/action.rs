@@ -109,8 +109,8 @@ pub enum Action {
     ClearInput,
     /// The clock ticked: time to refresh.
     Tick(DateTime<Utc>),
-    /// The terminal has this many rows now.
-    Resize { rows: u16 },
+    /// The terminal has this many rows and columns now.
+    Resize { rows: u16, cols: u16 },
     /// The worker (re)connected.
     Connected(Welcome),
     /// The worker lost or could not make the connection.

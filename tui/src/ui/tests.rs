@@ -32,6 +32,18 @@ pub(super) fn type_text(app: &mut App, text: &str) {
     }
 }
 
+/// Answers the image request of card `id`'s `front.jpg` with a 160x100 gradient.
+pub(super) fn show_picture(app: &mut App, id: u64) {
+    let picture = image::DynamicImage::ImageRgb8(image::RgbImage::from_fn(160, 100, |x, y| {
+        image::Rgb([(x * 255 / 160) as u8, (y * 255 / 100) as u8, 90])
+    }));
+    app.update(Action::ImageLoaded {
+        id: CardId(id),
+        name: "front.jpg".into(),
+        result: Ok(std::sync::Arc::new(picture)),
+    });
+}
+
 /// A console showing 8 cards of 8, connected, with counts.
 pub(super) fn loaded() -> App {
     let query = ListQuery {
@@ -372,7 +384,10 @@ fn quit_from_the_list_and_back_from_the_detail() {
 #[test]
 fn detail_scrolling_stops_at_the_end_of_the_page() {
     let mut app = detail();
-    app.update(Action::Resize { rows: 20 });
+    app.update(Action::Resize {
+        rows: 20,
+        cols: 100,
+    });
     let Some(detail) = app.detail.clone() else {
         panic!("no detail")
     };
