@@ -210,6 +210,28 @@ pub struct Field {
     pub candidates: Vec<Candidate>,
 }
 
+/// One row of a machine-readable zone as read: its characters and OCR's confidence in each.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ZoneRow {
+    pub text: String,
+    /// One per character of `text`, 0.0 ..= 1.0.
+    pub confidences: Vec<f32>,
+}
+
+/// The machine-readable zone as the reader saw it, so that a reviewer can check it character
+/// by character (an `O` read for a `0`). Only a reader of the zone fills it; a provider that
+/// returns fields alone (ID Analyzer) leaves it out.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RawZone {
+    /// The side the zone was read from.
+    pub side: Side,
+    /// The rows, top first, after the reader's layout repairs.
+    pub rows: Vec<ZoneRow>,
+    /// Cells `(row, column)` a check-digit-guided repair changed; the rows show the repaired
+    /// character.
+    pub repaired: Vec<(u32, u32)>,
+}
+
 /// What the daemon knows about one stored file of a card.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FileMeta {
@@ -288,6 +310,11 @@ pub struct Card {
     pub files: Vec<FileMeta>,
     pub findings: Vec<Finding>,
     pub provider: Option<ProviderVerdict>,
+    /// The machine-readable zone as the reader saw it; `None` from providers that do not read
+    /// one (ID Analyzer, manual) and when no zone was found. Absent from export files written
+    /// before it existed.
+    #[serde(default)]
+    pub raw_zone: Option<RawZone>,
     pub decision: Option<DecisionRecord>,
     /// The reviewer holding the card, if any.
     pub assignee: Option<String>,

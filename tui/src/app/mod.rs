@@ -6,6 +6,7 @@
 
 mod bulk;
 mod chrome;
+mod export;
 #[cfg(test)]
 pub mod fixtures;
 mod input;
@@ -214,6 +215,9 @@ impl App {
             Action::ZoomField => self.zoom_field(),
             Action::Rotate => self.rotate(),
             Action::NextImage => self.next_image(),
+            Action::OpenImage => self.open_image(),
+            Action::WriteImage => self.ask_write_image(),
+            Action::ImageExported(result) => self.image_exported(result),
             Action::ImageLoaded { id, name, result } => self.image_loaded(id, name, result),
             Action::AcceptField => self.accept_field(),
             Action::SkipField => self.skip_field(),

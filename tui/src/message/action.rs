@@ -91,6 +91,10 @@ pub enum Action {
     Rotate,
     /// Show the card's next image file.
     NextImage,
+    /// Open the card's image (the one shown, else the front) in the system viewer.
+    OpenImage,
+    /// Ask where to write the card's image (the one shown, else the front).
+    WriteImage,
     /// Give up the claim on the selected or open card (admins: anyone's).
     Release,
     /// Answer yes to the open confirmation.
@@ -164,6 +168,8 @@ pub enum Action {
     },
     /// Answer to [`Request::Changes`].
     ChangesLoaded(Result<Changes, CallError>),
+    /// Answer to [`Request::ExportImage`]: where the image went, or why it did not.
+    ImageExported(Result<String, String>),
     /// Answer to [`Request::Image`]: the decoded image, or why there is none.
     ImageLoaded {
         id: CardId,

@@ -1,5 +1,6 @@
-//! The detail screen: one card's fields with their confidence, its files, findings, the
-//! provider's verdict, the decision and the audit history, as one scrollable page.
+//! The detail screen: one card's fields with their confidence, the zone as read (`zone`), its
+//! files, findings, the provider's verdict, the decision and the audit history, as one
+//! scrollable page.
 
 use idreview_protocol::{AuditEvent, Card};
 use ratatui::Frame;
@@ -98,6 +99,7 @@ fn lines<'a>(app: &'a App, detail: &'a Detail) -> Vec<Line<'a>> {
     };
     let mut out = Vec::new();
     fields(&app.theme, card, detail.field, &mut out);
+    super::zone::lines(&app.theme, card, &mut out);
     files(card, &mut out);
     findings(&app.theme, card, &mut out);
     verdict(card, &mut out);

@@ -10,6 +10,7 @@ mod image;
 mod list;
 mod results;
 mod theme;
+mod zone;
 
 #[cfg(test)]
 mod review_tests;
@@ -19,6 +20,8 @@ mod tests;
 mod triage_tests;
 #[cfg(test)]
 mod width_tests;
+#[cfg(test)]
+mod zone_tests;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};

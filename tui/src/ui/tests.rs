@@ -22,6 +22,18 @@ pub(super) fn draw_sized(app: &App, rows: u16) -> TestBackend {
     terminal.backend().clone()
 }
 
+/// The screen's text, one string per row.
+pub(super) fn lines(backend: &TestBackend) -> Vec<String> {
+    let buffer = backend.buffer();
+    (0..buffer.area.height)
+        .map(|y| {
+            (0..buffer.area.width)
+                .map(|x| buffer[(x, y)].symbol())
+                .collect()
+        })
+        .collect()
+}
+
 pub(super) fn press(app: &mut App, code: KeyCode) -> Vec<Command> {
     app.press(KeyEvent::new(code, KeyModifiers::NONE))
 }

@@ -8,7 +8,7 @@ use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::KeyCode;
 use ratatui::style::Modifier;
 
-use super::tests::{detail, loaded, press, type_text};
+use super::tests::{detail, lines, loaded, press, type_text};
 use crate::app::{App, fixtures};
 use crate::message::{Action, Command, Request};
 
@@ -54,17 +54,6 @@ fn draw(app: &App) -> TestBackend {
         .draw(|frame| super::render(app, frame))
         .expect("draws");
     terminal.backend().clone()
-}
-
-fn lines(backend: &TestBackend) -> Vec<String> {
-    let buffer = backend.buffer();
-    (0..buffer.area.height)
-        .map(|y| {
-            (0..buffer.area.width)
-                .map(|x| buffer[(x, y)].symbol())
-                .collect()
-        })
-        .collect()
 }
 
 #[test]
