@@ -5,13 +5,13 @@
 
 use idreview_protocol::CardId;
 
-use super::picture::image_files;
+use super::picture::first_image;
 use super::{App, Prompt, PromptKind};
 use crate::message::{Command, Request};
 
 impl App {
-    /// Card id, file name and role of the image the keys act on: the one shown, else the
-    /// card's first image (front first).
+    /// Card id, file name and role of the image the keys act on: the one shown, else the one
+    /// `i` would show first.
     fn export_target(&mut self) -> Option<(CardId, String, String)> {
         let detail = self.detail.as_ref()?;
         let Some(card) = detail.card() else {
@@ -19,7 +19,7 @@ impl App {
             return None;
         };
         let shown = detail.image.as_ref().map(|i| i.name.clone());
-        let Some(name) = shown.or_else(|| image_files(card).first().map(|n| n.to_string())) else {
+        let Some(name) = shown.or_else(|| first_image(card)) else {
             self.error(format!("card {} has no image files", card.id));
             return None;
         };

@@ -91,9 +91,9 @@ pub enum Action {
     Rotate,
     /// Show the card's next image file.
     NextImage,
-    /// Open the card's image (the one shown, else the front) in the system viewer.
+    /// Open the card's image (the one shown, else the one `i` shows first) in the system viewer.
     OpenImage,
-    /// Ask where to write the card's image (the one shown, else the front).
+    /// Ask where to write the card's image (the one shown, else the one `i` shows first).
     WriteImage,
     /// Give up the claim on the selected or open card (admins: anyone's).
     Release,

@@ -1,7 +1,7 @@
 //! The zone as read on the detail screen, and the image outside the console: unsure characters
 //! in reverse video with `^` under them, repaired ones underlined with `*`, nothing for a card
 //! read without a zone; `o` opens the image in the system viewer and `W` writes it where the
-//! reviewer says, errors on the status line.
+//! reviewer says, errors on the status line; the image shown first is the side of the zone.
 
 use idreview_protocol::CardId;
 use ratatui::crossterm::event::KeyCode;
@@ -85,4 +85,30 @@ fn o_opens_the_image_in_the_viewer_and_w_writes_it_where_asked() {
         "wrote card 3 front.jpg to ./card-3-front.jpg".into(),
     )));
     assert_eq!(app.status.map(|s| s.level), Some(Level::Info));
+}
+
+#[test]
+fn the_image_shown_first_is_the_side_the_zone_was_read_from() {
+    let mut app = detail();
+    let mut card = fixtures::card(3);
+    card.files.push(idreview_protocol::fixtures::file(
+        idreview_protocol::FileRole::Back,
+        "back.jpg",
+        "users/user-003/id-card/3/back.jpg",
+    ));
+    if let Some(zone) = card.raw_zone.as_mut() {
+        zone.side = idreview_protocol::Side::Back;
+    }
+    app.update(Action::CardLoaded {
+        id: CardId(3),
+        result: Ok(card),
+    });
+    let back = Request::Image {
+        id: CardId(3),
+        name: "back.jpg".into(),
+    };
+    assert_eq!(
+        press(&mut app, KeyCode::Char('i')),
+        vec![Command::Rpc(back)]
+    );
 }
