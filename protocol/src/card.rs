@@ -210,6 +210,28 @@ pub struct Field {
     pub candidates: Vec<Candidate>,
 }
 
+/// One row of a machine-readable zone as read: its characters and OCR's confidence in each.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ZoneRow {
+    pub text: String,
+    /// One per character of `text`, 0.0 ..= 1.0.
+    pub confidences: Vec<f32>,
+}
+
+/// The machine-readable zone as the reader saw it, so that a reviewer can check it character
+/// by character (an `O` read for a `0`). Only a reader of the zone fills it; a provider that
+/// returns fields alone (ID Analyzer) leaves it out.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RawZone {
+    /// The side the zone was read from.
+    pub side: Side,
+    /// The rows, top first, after the reader's layout repairs.
+    pub rows: Vec<ZoneRow>,
+    /// Cells `(row, column)` a check-digit-guided repair changed; the rows show the repaired
+    /// character.
+    pub repaired: Vec<(u32, u32)>,
+}
+
 /// What the daemon knows about one stored file of a card.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FileMeta {
@@ -288,6 +310,11 @@ pub struct Card {
     pub files: Vec<FileMeta>,
     pub findings: Vec<Finding>,
     pub provider: Option<ProviderVerdict>,
+    /// The machine-readable zone as the reader saw it; `None` from providers that do not read
+    /// one (ID Analyzer, manual) and when no zone was found. Absent from export files written
+    /// before it existed.
+    #[serde(default)]
+    pub raw_zone: Option<RawZone>,
     pub decision: Option<DecisionRecord>,
     /// The reviewer holding the card, if any.
     pub assignee: Option<String>,
@@ -322,6 +349,26 @@ impl Card {
     pub fn field(&self, name: &str) -> Option<&Field> {
         self.fields.iter().find(|f| f.name == name)
     }
+
+    /// The holder's name as read: `full_name`, else the given names and the surname (a zone's
+    /// `given_names` and `surname`, a provider's `first_name` and `last_name`). `None` while no
+    /// name was read.
+    pub fn holder(&self) -> Option<String> {
+        let value = |name: &str| {
+            self.field(name)
+                .map(|f| f.value.trim())
+                .filter(|v| !v.is_empty())
+        };
+        if let Some(full) = value("full_name") {
+            return Some(full.to_string());
+        }
+        let given = value("given_names").or_else(|| value("first_name"));
+        let family = value("surname").or_else(|| value("last_name"));
+        match (given, family) {
+            (Some(g), Some(f)) => Some(format!("{g} {f}")),
+            (one, other) => one.or(other).map(str::to_string),
+        }
+    }
 }
 
 /// One line of a card list: what listing needs, never the whole card.
@@ -329,6 +376,8 @@ impl Card {
 pub struct CardSummary {
     pub id: CardId,
     pub user_id: String,
+    /// The holder's name as read ([`Card::holder`]).
+    pub holder: Option<String>,
     pub document_type: DocumentType,
     pub country: Option<String>,
     pub status: Status,
@@ -355,6 +404,7 @@ impl CardSummary {
         CardSummary {
             id: card.id,
             user_id: card.user_id.clone(),
+            holder: card.holder(),
             document_type: card.document_type,
             country: card.country.clone(),
             status: card.status,
@@ -465,3 +515,29 @@ named_enum!(
         Admin => "admin",
     }
 );
+
+#[cfg(test)]
+mod tests {
+    use crate::FieldSource::Mrz;
+    use crate::fixtures::{card, field};
+
+    #[test]
+    fn the_holder_is_the_full_name_or_given_names_then_surname() {
+        let zone = card(1)
+            .field(field("surname", "MUELLER", 0.9, Mrz))
+            .field(field("given_names", "LEON MARIE", 0.9, Mrz))
+            .build();
+        assert_eq!(zone.holder().as_deref(), Some("LEON MARIE MUELLER"));
+        let provider = card(2)
+            .field(field("last_name", "Dupont", 0.9, Mrz))
+            .field(field("first_name", "Anna", 0.9, Mrz))
+            .field(field("full_name", "Anna Dupont-Leroy", 0.9, Mrz))
+            .build();
+        assert_eq!(provider.holder().as_deref(), Some("Anna Dupont-Leroy"));
+        let surname_only = card(3).field(field("surname", "NOWAK", 0.9, Mrz)).build();
+        assert_eq!(surname_only.holder().as_deref(), Some("NOWAK"));
+        let blank = card(4).field(field("surname", "  ", 0.9, Mrz)).build();
+        assert_eq!(blank.holder(), None);
+        assert_eq!(card(5).build().holder(), None);
+    }
+}

@@ -7,7 +7,7 @@ use chrono::{DateTime, TimeZone, Utc};
 
 use crate::{
     Card, CardId, DecisionRecord, DocumentType, Field, FieldSource, FileMeta, FileRole, Finding,
-    ProviderVerdict, Side, Status,
+    ProviderVerdict, RawZone, Side, Status,
 };
 
 /// The fixed "now" of tests: 2026-03-01 12:00 UTC.
@@ -74,6 +74,7 @@ impl CardBuilder {
                 files: vec![],
                 findings: vec![],
                 provider: None,
+                raw_zone: None,
                 decision: None,
                 assignee: None,
                 lease_until: None,
@@ -159,6 +160,12 @@ impl CardBuilder {
     /// The provider's verdict.
     pub fn provider(mut self, provider: ProviderVerdict) -> Self {
         self.card.provider = Some(provider);
+        self
+    }
+
+    /// The zone as a reader saw it.
+    pub fn raw_zone(mut self, zone: RawZone) -> Self {
+        self.card.raw_zone = Some(zone);
         self
     }
 

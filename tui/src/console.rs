@@ -42,7 +42,8 @@ pub async fn run(settings: &Settings, allow_spawn: bool) -> Result<(), Error> {
     // Ask the terminal which image protocol it speaks before the input thread reads stdin; a
     // terminal that does not answer in time gets half blocks.
     let mut images = ui::ImageCache::new(image_picker(&settings.console.image_protocol));
-    let rows = guard.terminal.size()?.height;
+    let size = guard.terminal.size()?;
+    let (rows, cols) = (size.height, size.width);
     let theme = Theme {
         bands: settings.console.confidence_bands,
         color: !settings.no_color,
@@ -71,7 +72,7 @@ pub async fn run(settings: &Settings, allow_spawn: bool) -> Result<(), Error> {
         settings.console.after_decision == crate::settings::AfterDecision::Next;
     app.reasons = Arc::new(settings.console.reasons.clone());
     app.update(Action::Connected(welcome));
-    app.update(Action::Resize { rows });
+    app.update(Action::Resize { rows, cols });
 
     let stop = Arc::new(AtomicBool::new(false));
     let mut events = spawn_input(stop.clone());
@@ -114,7 +115,7 @@ pub async fn run(settings: &Settings, allow_spawn: bool) -> Result<(), Error> {
         commands = tokio::select! {
             event = events.recv() => match event {
                 Some(Event::Key(key)) => app.press(key),
-                Some(Event::Resize(_, rows)) => app.update(Action::Resize { rows }),
+                Some(Event::Resize(cols, rows)) => app.update(Action::Resize { rows, cols }),
                 Some(_) => vec![],
                 None => break Err(Error::Io(std::io::Error::other("the terminal input closed"))),
             },

@@ -3,6 +3,12 @@
 
 use chrono::{DateTime, Utc};
 
+/// The program's name and the gap after it, first on the console's header.
+pub const TITLE: &str = "idreview  ";
+
+/// What separates the header's counts from the connection when they share its first line.
+pub const COUNTS_BESIDE: &str = "  | ";
+
 /// Where a confidence falls against the configured bands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Band {

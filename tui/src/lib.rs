@@ -16,5 +16,6 @@ pub mod settings;
 pub mod spawn;
 pub mod terminal;
 pub mod ui;
+pub mod viewer;
 
 pub use error::Error;

@@ -45,6 +45,7 @@ impl<S: CardStore> Cards<S> {
             files: new.files,
             findings: Vec::new(),
             provider: None,
+            raw_zone: None,
             decision: None,
             assignee: None,
             lease_until: None,
@@ -143,6 +144,7 @@ fn record(
     let failure = verification.verdict.failure.clone();
     if failure.is_none() {
         card.fields = merge(&card.fields, &verification.fields);
+        card.raw_zone = verification.raw_zone.clone();
         if card.country.is_none() {
             card.country = card.field("country").map(|f| f.value.clone());
         }
@@ -153,6 +155,7 @@ fn record(
     let sure = Verification {
         fields: card.fields.clone(),
         verdict: verification.verdict.clone(),
+        raw_zone: None,
     }
     .is_confident(threshold);
     let auto = sure && rules_pass;

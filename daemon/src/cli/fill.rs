@@ -103,6 +103,7 @@ fn synthetic(id: idreview_protocol::CardId, i: usize, count: usize, prefix: &str
         files: Vec::new(),
         findings: Vec::new(),
         provider: None,
+        raw_zone: None,
         decision: None,
         assignee: None,
         lease_until: None,

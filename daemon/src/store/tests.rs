@@ -205,3 +205,72 @@ async fn an_older_logs_gaps_are_listed_and_numbering_continues_after_it() {
     let snapshot = store.export_snapshot(1).expect("snapshot");
     assert_eq!(snapshot.header.audit_gaps, vec![(3, 4)]);
 }
+
+/// Opens the sled database of a store a test has just closed (its lock lapses a moment later).
+fn raw_db(path: &std::path::Path) -> sled::Db {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        match sled::open(path) {
+            Ok(db) => return db,
+            Err(_) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(20))
+            }
+            Err(e) => panic!("open {}: {e}", path.display()),
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_format_2_store_is_read_in_place_and_stamped_3_and_a_newer_one_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let card = {
+        let store = Store::open(dir.path(), 0.8).expect("open");
+        let card = store
+            .create(new_card(&store, "u"), "t")
+            .await
+            .expect("create");
+        store.flush().await.expect("flush");
+        card
+    };
+    {
+        // Back to what a format-2 daemon wrote: the record without the raw zone's byte.
+        let db = raw_db(dir.path());
+        let cards = db.open_tree("cards").expect("cards");
+        let key = card.id.0.to_be_bytes();
+        let record = cards.get(key).expect("get").expect("record");
+        let bytes = record::split_card(&record).expect("card");
+        assert_eq!(bytes.last(), Some(&0), "format 3 ends in the zone's None");
+        let old = record::encode(
+            &bytes[..bytes.len() - 1],
+            &[record::history(&record).expect("h")],
+        );
+        cards.insert(key, old).expect("insert");
+        let meta = db.open_tree("meta").expect("meta");
+        meta.insert(FORMAT, &2u64.to_be_bytes()).expect("stamp");
+        db.flush().expect("flush");
+    }
+    {
+        let store = crate::store::reopen(dir.path());
+        assert_eq!(store.get(card.id).expect("reads").as_ref(), Some(&card));
+        assert_eq!(store.audit_for(card.id).expect("audit").len(), 1);
+    }
+    {
+        let db = raw_db(dir.path());
+        let meta = db.open_tree("meta").expect("meta");
+        let stamp = meta.get(FORMAT).expect("get").map(|v| be_u64(&v));
+        assert_eq!(stamp, Some(FORMAT_VERSION));
+        meta.insert(FORMAT, &4u64.to_be_bytes()).expect("stamp");
+        db.flush().expect("flush");
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let refused = loop {
+        match Store::open(dir.path(), 0.8) {
+            Err(StoreError::Format { found }) => break found,
+            Err(_) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(20))
+            }
+            other => panic!("a format-4 store opened: {:?}", other.map(|_| ())),
+        }
+    };
+    assert_eq!(refused, 4);
+}

@@ -15,5 +15,6 @@ pub fn verify() -> Verification {
             transaction_id: None,
             failure: None,
         },
+        raw_zone: None,
     }
 }

@@ -10,7 +10,7 @@ mod manual;
 pub mod retry;
 pub mod stage;
 
-use idreview_protocol::{CardId, Decision, Field, ProviderVerdict};
+use idreview_protocol::{CardId, Decision, Field, ProviderVerdict, RawZone};
 use tracing::warn;
 
 use crate::config::Config;
@@ -33,6 +33,8 @@ pub struct Documents {
 pub struct Verification {
     pub fields: Vec<Field>,
     pub verdict: ProviderVerdict,
+    /// The zone as read, from a provider that reads one (`local`).
+    pub raw_zone: Option<RawZone>,
 }
 
 impl Verification {
@@ -48,6 +50,7 @@ impl Verification {
                 transaction_id: None,
                 failure: Some(reason),
             },
+            raw_zone: None,
         }
     }
 
@@ -122,9 +125,11 @@ impl Verifier {
             Verifier::Manual => manual::verify(),
             Verifier::Local(local) => local.verify(documents).await,
             Verifier::IdAnalyzer(client) => match client.scan(card, documents).await {
+                // ID Analyzer answers fields, not the zone as read.
                 Ok(answer) => Verification {
                     fields: answer.fields(),
                     verdict: answer.verdict(),
+                    raw_zone: None,
                 },
                 Err(e) => {
                     warn!(card_id = %card, error = %e, "verification failed; the card goes to review");

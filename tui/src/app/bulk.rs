@@ -3,7 +3,7 @@
 
 use idreview_protocol::{CardId, CardRef, ItemResult, ListQuery, RpcError};
 
-use super::{App, BulkReport, BulkRun, CHROME_ROWS, Prompt, PromptKind, Screen};
+use super::{App, BulkReport, BulkRun, Prompt, PromptKind, Screen};
 use crate::message::{Action, BulkOp, CallError, Command, Request};
 
 impl App {
@@ -108,7 +108,7 @@ impl App {
     /// and how many of them are not on screen.
     fn targets(&self) -> (Vec<CardRef>, usize) {
         if self.screen == Screen::List && !self.list.marks.is_empty() {
-            let rows = usize::from(self.rows.saturating_sub(CHROME_ROWS));
+            let rows = usize::from(self.rows.saturating_sub(self.chrome_rows()));
             let shown = self.list.shown(rows);
             let cards: Vec<CardRef> = self
                 .list

@@ -74,11 +74,31 @@ pub fn card(id: u64) -> Card {
             transaction_id: None,
             failure: None,
         })
+        .raw_zone(zone())
         .version(3)
         .source("inbox/user-001")
         .created_at(now() - Duration::hours(5))
         .updated_at(now() - Duration::minutes(4))
         .build()
+}
+
+/// A passport's zone as read: sure of every character but the `0` of the document number
+/// read as `O` at 0.42, with one check-digit repair at row 1, column 9.
+pub fn zone() -> RawZone {
+    let row = |text: String, unsure: &[usize]| {
+        let confidences = (0..text.len())
+            .map(|i| if unsure.contains(&i) { 0.42 } else { 0.97 })
+            .collect();
+        ZoneRow { text, confidences }
+    };
+    RawZone {
+        side: Side::Front,
+        rows: vec![
+            row(format!("{:<<44}", "P<D<<MUSTERMANN<<ERIKA"), &[]),
+            row(format!("{:<<44}", "C01XO0T478D<<6408125F2702283"), &[4]),
+        ],
+        repaired: vec![(1, 9)],
+    }
 }
 
 /// The card's audit history.

@@ -5,7 +5,9 @@
 //! (`tui/tests/import_cycles.rs`).
 
 mod bulk;
+mod chrome;
 mod editing;
+mod export;
 #[cfg(test)]
 pub mod fixtures;
 mod input;
@@ -77,6 +79,8 @@ pub struct App {
     pub fit_page: bool,
     /// The terminal's height; 0 until the first resize.
     pub rows: u16,
+    /// The terminal's width; 0 until the first resize.
+    pub cols: u16,
     /// The health request in flight.
     pub health_loading: InFlight,
     /// The card request in flight.
@@ -125,6 +129,7 @@ impl App {
             keys: std::sync::Arc::new(BINDINGS.to_vec()),
             fit_page,
             rows: 0,
+            cols: 0,
             health_loading: InFlight::default(),
             card_loading: InFlight::default(),
             claim_loading: InFlight::default(),
@@ -211,6 +216,9 @@ impl App {
             Action::ZoomField => self.zoom_field(),
             Action::Rotate => self.rotate(),
             Action::NextImage => self.next_image(),
+            Action::OpenImage => self.open_image(),
+            Action::WriteImage => self.ask_write_image(),
+            Action::ImageExported(result) => self.image_exported(result),
             Action::ImageLoaded { id, name, result } => self.image_loaded(id, name, result),
             Action::AcceptField => self.accept_field(),
             Action::SkipField => self.skip_field(),
@@ -242,7 +250,7 @@ impl App {
                 out.extend(self.renew_claim());
                 out
             }
-            Action::Resize { rows } => self.resize(rows),
+            Action::Resize { rows, cols } => self.resize(rows, cols),
             Action::Connected(welcome) => {
                 let (identity, role) = (welcome.identity, welcome.role);
                 let was_down = matches!(self.connection, Connection::Down(_));
@@ -267,9 +275,19 @@ impl App {
             }
             Action::HealthLoaded(result) => self.health_loaded(result),
             Action::PageLoaded { query, result } => self.page_loaded(query, result),
-            Action::CardLoaded { id, result } => self.card_loaded(id, result),
+            Action::CardLoaded { id, result } => {
+                let first = self.detail.as_ref().is_some_and(|d| d.card.is_none());
+                let mut out = self.card_loaded(id, result);
+                out.extend(self.image_beside(first));
+                out
+            }
             Action::AuditLoaded { id, result } => self.audit_loaded(id, result),
-            Action::Claimed { id, result } => self.claimed(id, result),
+            Action::Claimed { id, result } => {
+                let first = self.detail.as_ref().is_some_and(|d| d.card.is_none());
+                let mut out = self.claimed(id, result);
+                out.extend(self.image_beside(first));
+                out
+            }
             Action::Released { id, result } => self.released(id, result),
             Action::Corrected { id, field, result } => self.corrected(id, field, result),
             Action::Collected { query, result } => self.collected(query, result),

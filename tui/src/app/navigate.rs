@@ -1,7 +1,7 @@
 //! Moving around: the list cursor and its pages, scrolling the detail, help and results
 //! screens, opening a card (with its claim) and closing screens (giving the claim back).
 
-use super::{App, CHROME_ROWS, DETAIL_CHROME_ROWS, DETAIL_PAGE, Detail, Screen};
+use super::{App, DETAIL_PAGE, Detail, Screen};
 use crate::keys;
 use crate::message::{Command, Request};
 
@@ -11,9 +11,10 @@ impl App {
     }
 
     pub(super) fn move_by(&mut self, delta: i64) -> Vec<Command> {
-        let visible = self.rows.saturating_sub(DETAIL_CHROME_ROWS);
+        let visible = self.rows.saturating_sub(self.detail_chrome_rows());
         if self.help {
-            let last = keys::help_lines(&self.keys).saturating_sub(usize::from(visible));
+            let last = keys::help_lines(&self.keys, usize::from(self.cols))
+                .saturating_sub(usize::from(visible));
             let last = u16::try_from(last).unwrap_or(u16::MAX);
             self.help_scroll = match delta.is_negative() {
                 true => self.help_scroll.saturating_sub(1),
@@ -48,7 +49,7 @@ impl App {
     }
 
     pub(super) fn move_to(&mut self, cursor: u64) -> Vec<Command> {
-        let visible = self.rows.saturating_sub(DETAIL_CHROME_ROWS);
+        let visible = self.rows.saturating_sub(self.detail_chrome_rows());
         if let (Screen::Detail, Some(detail)) = (self.screen, self.detail.as_mut()) {
             detail.scroll = if cursor == 0 {
                 0
@@ -103,12 +104,19 @@ impl App {
         }
     }
 
-    pub(super) fn resize(&mut self, rows: u16) -> Vec<Command> {
+    pub(super) fn resize(&mut self, rows: u16, cols: u16) -> Vec<Command> {
         self.rows = rows;
-        if !self.fit_page {
+        self.cols = cols;
+        self.fit_page_to_screen()
+    }
+
+    /// Sizes pages to the rows the screen leaves for the table (the header may have grown or
+    /// shrunk with the counts).
+    pub(super) fn fit_page_to_screen(&mut self) -> Vec<Command> {
+        if !self.fit_page || self.rows == 0 {
             return vec![];
         }
-        let size = rows.saturating_sub(CHROME_ROWS).max(1);
+        let size = self.rows.saturating_sub(self.chrome_rows()).max(1);
         match self.list.set_page_size(u32::from(size)) {
             true => self.request_list(),
             false => vec![],

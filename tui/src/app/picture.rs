@@ -20,8 +20,22 @@ pub fn image_files(card: &Card) -> Vec<&str> {
     files.iter().map(|f| f.name.as_str()).collect()
 }
 
+/// The image to show first: the file of the side the zone was read from (to compare the zone
+/// with), else the front.
+pub fn first_image(card: &Card) -> Option<String> {
+    let files = image_files(card);
+    let zone_side = card.raw_zone.as_ref().map(|z| z.side.as_str());
+    let of_zone = files.iter().find(|name| {
+        card.files
+            .iter()
+            .any(|f| f.name == **name && Some(f.role.as_str()) == zone_side)
+    });
+    of_zone.or(files.first()).map(|n| n.to_string())
+}
+
 impl App {
-    /// Shows the card's first image (fetching it), or goes back to the text.
+    /// Shows the card's first image (fetching it): the side its zone was read from, else the
+    /// front; or goes back to the text.
     pub(super) fn toggle_image(&mut self) -> Vec<Command> {
         let Some(detail) = self.detail.as_mut() else {
             return vec![];
@@ -32,11 +46,23 @@ impl App {
         let Some(card) = detail.card() else {
             return vec![];
         };
-        let Some(name) = image_files(card).first().map(|n| n.to_string()) else {
+        let Some(name) = first_image(card) else {
             self.error("this card has no image files".into());
             return vec![];
         };
         self.show_image(name)
+    }
+
+    /// On a screen wide enough for the image beside the text, shows the card's first image
+    /// when it has just loaded (`first`); `i` hides it again.
+    pub(super) fn image_beside(&mut self, first: bool) -> Vec<Command> {
+        let loaded = self.detail.as_ref().is_some_and(|d| {
+            d.image.is_none() && d.card().is_some_and(|c| !image_files(c).is_empty())
+        });
+        match first && loaded && self.side_by_side() {
+            true => self.toggle_image(),
+            false => vec![],
+        }
     }
 
     /// Shows the next image file of the card.

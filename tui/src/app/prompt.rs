@@ -98,6 +98,7 @@ impl App {
                 self.confirm()
             }
             PromptKind::Correct { card, field } => self.send_correction(card, field, prompt.text),
+            PromptKind::WriteImage { id, name } => self.send_write_image(id, name, &prompt.text),
         }
     }
 }

@@ -16,7 +16,7 @@ impl App {
             Ok(health) => self.health = Some(health),
             Err(e) => tracing::warn!(error = %e, "health failed"),
         }
-        vec![]
+        self.fit_page_to_screen()
     }
 
     /// Takes a page if it answers the current query, else asks again.

@@ -38,6 +38,8 @@ pub enum PromptKind {
     Override { cards: Vec<CardRef> },
     /// A new value for `field` of `card`.
     Correct { card: CardRef, field: String },
+    /// Where to write image file `name` of card `id`.
+    WriteImage { id: CardId, name: String },
 }
 
 /// An input line at the bottom of the screen.
@@ -84,6 +86,7 @@ impl Prompt {
                 format!("approve {} over doubts - reason: ", what(cards))
             }
             PromptKind::Correct { card, field } => format!("card {} {field}: ", card.id),
+            PromptKind::WriteImage { id, name } => format!("write card {id} {name} to: "),
         }
     }
 
@@ -182,6 +185,8 @@ impl Detail {
             .sum();
         let fields =
             1 + some(card.fields.len()) + usize::from(!card.fields.is_empty()) + candidates;
+        // A blank line, the heading, the legend and two lines per row (`ui::zone`).
+        let zone = card.raw_zone.as_ref().map_or(0, |z| 3 + 2 * z.rows.len());
         let provider = card.provider.as_ref().map_or(1, |p| {
             1 + usize::from(p.failure.is_some()) + p.warnings.len()
         });
@@ -197,7 +202,7 @@ impl Detail {
             1,
             audit,
         ];
-        fields + sections.iter().map(|n| n + 2).sum::<usize>()
+        fields + zone + sections.iter().map(|n| n + 2).sum::<usize>()
     }
 
     /// The furthest the page scrolls with `visible` lines on screen.

@@ -46,6 +46,8 @@ pub fn action_name(action: &Action) -> Option<&'static str> {
         Action::ZoomField => "zoom",
         Action::Rotate => "rotate",
         Action::NextImage => "next_image",
+        Action::OpenImage => "open_image",
+        Action::WriteImage => "write_image",
         Action::Release => "release",
         Action::Refresh => "refresh",
         Action::Confirm => "confirm",

@@ -11,6 +11,6 @@ mod table;
 #[cfg(test)]
 mod tests;
 
-pub use help::{HELP_COLUMNS, help_lines, help_rows};
+pub use help::{HELP_COLUMNS, HelpLine, help_layout, help_lines, help_rows};
 pub use lookup::{hints, lookup};
 pub use table::{BINDINGS, Binding, Context, Key};

@@ -239,6 +239,8 @@ pub static BINDINGS: &[Binding] = &[
     bind(K::Char('z'),   C::Detail,  Action::ZoomField,    "zoom the image to the focused field, or out"),
     bind(K::Char('t'),   C::Detail,  Action::Rotate,       "turn the image a quarter clockwise"),
     bind(K::Char('f'),   C::Detail,  Action::NextImage,    "the card's next image file"),
+    bind(K::Char('o'),   C::Detail,  Action::OpenImage,    "open the image in the system viewer (xdg-open)"),
+    bind(K::Char('W'),   C::Detail,  Action::WriteImage,   "write the image to a file"),
     hint(K::Char('a'),   C::Cards,   Action::Approve,      "approve the marked cards, else this one", "approve"),
     hint(K::Char('r'),   C::Cards,   Action::Reject,       "reject the marked cards, else this one", "reject"),
     bind(K::Char('v'),   C::Cards,   Action::Verify,       "mark the data as checked (marked or this)"),

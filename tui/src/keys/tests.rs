@@ -77,6 +77,8 @@ fn every_binding_has_help_and_every_key_action_is_bound() {
         Action::ZoomField,
         Action::Rotate,
         Action::NextImage,
+        Action::OpenImage,
+        Action::WriteImage,
     ];
     for action in wanted {
         assert!(

@@ -91,6 +91,10 @@ pub enum Action {
     Rotate,
     /// Show the card's next image file.
     NextImage,
+    /// Open the card's image (the one shown, else the one `i` shows first) in the system viewer.
+    OpenImage,
+    /// Ask where to write the card's image (the one shown, else the one `i` shows first).
+    WriteImage,
     /// Give up the claim on the selected or open card (admins: anyone's).
     Release,
     /// Answer yes to the open confirmation.
@@ -123,8 +127,8 @@ pub enum Action {
     ClearInput,
     /// The clock ticked: time to refresh.
     Tick(DateTime<Utc>),
-    /// The terminal has this many rows now.
-    Resize { rows: u16 },
+    /// The terminal has this many rows and columns now.
+    Resize { rows: u16, cols: u16 },
     /// The worker (re)connected.
     Connected(Welcome),
     /// The worker lost or could not make the connection.
@@ -178,6 +182,8 @@ pub enum Action {
     },
     /// Answer to [`Request::Changes`].
     ChangesLoaded(Result<Changes, CallError>),
+    /// Answer to [`Request::ExportImage`]: where the image went, or why it did not.
+    ImageExported(Result<String, String>),
     /// Answer to [`Request::Image`]: the decoded image, or why there is none.
     ImageLoaded {
         id: CardId,

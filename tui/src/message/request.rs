@@ -72,4 +72,11 @@ pub enum Request {
         id: CardId,
         name: String,
     },
+    /// A card's image file, fetched and written to `to`, or (`None`) to a private temporary
+    /// file opened in the system viewer.
+    ExportImage {
+        id: CardId,
+        name: String,
+        to: Option<std::path::PathBuf>,
+    },
 }

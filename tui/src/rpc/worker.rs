@@ -121,7 +121,29 @@ fn failed(request: Request, e: CallError) -> Action {
             name,
             result: Err(e.to_string()),
         },
+        Request::ExportImage { .. } => Action::ImageExported(Err(e.to_string())),
     }
+}
+
+/// Writes card `id`'s image `name` to `to`, or opens it in the system viewer; what the status
+/// line says.
+fn export(
+    id: idreview_protocol::CardId,
+    name: &str,
+    to: Option<std::path::PathBuf>,
+    bytes: &[u8],
+) -> Result<String, String> {
+    match to {
+        Some(path) => crate::viewer::write(&path, bytes)
+            .map(|()| format!("wrote card {id} {name} to {}", path.display())),
+        None => crate::viewer::open(&format!("card-{id}-{name}"), bytes).map(|path| {
+            format!(
+                "opened card {id} {name} in the system viewer ({})",
+                path.display()
+            )
+        }),
+    }
+    .map_err(|e| e.to_string())
 }
 
 /// Runs one request and wraps its answer as the action that carries it.
@@ -181,6 +203,15 @@ async fn call(
                 Err(e) => Err(e.to_string()),
             };
             Action::ImageLoaded { id, name, result }
+        }
+        Request::ExportImage { id, name, to } => {
+            let result = match rpc.file_bytes(id, name.clone()).await {
+                Ok(bytes) => tokio::task::spawn_blocking(move || export(id, &name, to, &bytes))
+                    .await
+                    .unwrap_or_else(|e| Err(format!("writing stopped: {e}"))),
+                Err(e) => Err(e.to_string()),
+            };
+            Action::ImageExported(result)
         }
         Request::Changes(since) => {
             let wait = u32::try_from(FEED_WAIT.as_millis()).unwrap_or(u32::MAX);

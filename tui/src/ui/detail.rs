@@ -1,9 +1,10 @@
-//! The detail screen: one card's fields with their confidence, its files, findings, the
-//! provider's verdict, the decision and the audit history, as one scrollable page.
+//! The detail screen: one card's fields with their confidence, the zone as read (`zone`), its
+//! files, findings, the provider's verdict, the decision and the audit history, as one
+//! scrollable page.
 
 use idreview_protocol::{AuditEvent, Card};
 use ratatui::Frame;
-use ratatui::layout::Rect;
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
@@ -11,6 +12,9 @@ use super::image::ImageCache;
 use super::theme;
 use crate::app::{App, Detail, Theme};
 use crate::display;
+
+/// Columns the text keeps when the image is beside it: the fields table whole.
+const TEXT_COLS: u16 = 92;
 
 /// The line above the page: which card this is.
 pub fn title_line(app: &App) -> Line<'_> {
@@ -59,8 +63,15 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, images: &mut ImageCache)
     let Some(detail) = &app.detail else {
         return;
     };
+    let mut area = area;
     if let Some(image) = &detail.image {
-        return super::image::render(app, detail, image, frame, area, images);
+        if !app.side_by_side() {
+            return super::image::render(app, detail, image, frame, area, images);
+        }
+        let [text, picture] =
+            Layout::horizontal([Constraint::Min(TEXT_COLS), Constraint::Fill(1)]).areas(area);
+        super::image::render(app, detail, image, frame, picture, images);
+        area = text;
     }
     let lines = lines(app, detail);
     let max_scroll = lines.len().saturating_sub(usize::from(area.height));
@@ -88,6 +99,7 @@ fn lines<'a>(app: &'a App, detail: &'a Detail) -> Vec<Line<'a>> {
     };
     let mut out = Vec::new();
     fields(&app.theme, card, detail.field, &mut out);
+    super::zone::lines(&app.theme, card, &mut out);
     files(card, &mut out);
     findings(&app.theme, card, &mut out);
     verdict(card, &mut out);

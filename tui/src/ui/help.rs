@@ -1,5 +1,6 @@
 //! The help screen, generated from the key table: one section per context, keys that do the
-//! same thing on one row.
+//! same thing on one row, two columns on a wide screen and one on a narrow one, each help text
+//! wrapped under itself (`keys::help_layout`).
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -8,32 +9,27 @@ use ratatui::widgets::Paragraph;
 
 use super::theme;
 use crate::app::App;
-use crate::keys::{self, Context, HELP_COLUMNS};
+use crate::keys::{self, HelpLine};
 
-/// Draws every binding of the app's key table, grouped by context, in two columns scrolled
+/// Draws every binding of the app's key table, grouped by context, in columns scrolled
 /// together.
 pub fn render(app: &App, frame: &mut Frame, area: Rect) {
-    let halves = Layout::horizontal([Constraint::Fill(1), Constraint::Fill(1)]).split(area);
-    for (contexts, half) in HELP_COLUMNS.iter().zip(halves.iter()) {
-        let column = column(app, contexts).scroll((app.help_scroll, 0));
-        frame.render_widget(column, *half);
+    let columns = keys::help_layout(&app.keys, usize::from(area.width));
+    let areas = Layout::horizontal(vec![Constraint::Fill(1); columns.len()]).split(area);
+    for (column, part) in columns.into_iter().zip(areas.iter()) {
+        let lines: Vec<Line> = column.into_iter().map(|l| line(app, l)).collect();
+        frame.render_widget(Paragraph::new(lines).scroll((app.help_scroll, 0)), *part);
     }
 }
 
-fn column<'a>(app: &App, contexts: &[Context]) -> Paragraph<'a> {
-    let mut lines = Vec::new();
-    for context in contexts.iter().copied() {
-        if !lines.is_empty() {
-            lines.push(Line::raw(""));
-        }
-        lines.push(Line::styled(context.title(), theme::heading()));
-        for (keys, help) in keys::help_rows(&app.keys, context) {
-            lines.push(Line::from(vec![
-                Span::raw("  "),
-                Span::styled(format!("{keys:<12}"), theme::key(&app.theme)),
-                Span::raw(help),
-            ]));
-        }
+fn line(app: &App, line: HelpLine) -> Line<'static> {
+    match line {
+        HelpLine::Heading(title) => Line::styled(title, theme::heading()),
+        HelpLine::Blank => Line::raw(""),
+        HelpLine::Row { keys, text } => Line::from(vec![
+            Span::raw("  "),
+            Span::styled(keys, theme::key(&app.theme)),
+            Span::raw(text),
+        ]),
     }
-    Paragraph::new(lines)
 }

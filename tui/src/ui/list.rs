@@ -1,12 +1,14 @@
 //! The card list: the filter line above it and the table of the current page, with the
-//! selection, colour-coded confidence and ages measured against the app's clock.
+//! selection, colour-coded confidence, ages measured against the app's clock and the search
+//! words highlighted; the columns fit the width (`columns`).
 
-use idreview_protocol::{CardSummary, SortKey};
+use idreview_protocol::CardSummary;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, HighlightSpacing, Paragraph, Row, Table, TableState};
 
+use super::columns::{Column, SPACING, layout};
 use super::theme;
 use crate::app::{App, rows_label};
 use crate::display;
@@ -61,26 +63,35 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     } else {
         "↑"
     };
-    let titles = COLUMNS.map(|(title, key)| match key {
-        Some(key) if key == sorted => format!("{title}{arrow}"),
-        _ => title.to_string(),
+    let texts: Vec<Vec<String>> = page.cards.iter().map(|c| cells(app, c)).collect();
+    let wants = |column: Column| {
+        let at = index(column);
+        let content = texts.iter().map(|t| width_of(&t[at])).max().unwrap_or(0);
+        let title = width_of(column.title(u16::MAX)) + usize::from(column.sort() == Some(sorted));
+        u16::try_from(content.max(title)).unwrap_or(u16::MAX)
+    };
+    // The highlight symbol takes two columns before the first.
+    let columns = layout(area.width.saturating_sub(2), wants);
+    let titles = columns.iter().map(|(column, width)| {
+        let title = column.title(*width);
+        match column.sort() {
+            Some(key) if key == sorted => format!("{title}{arrow}"),
+            _ => title.to_string(),
+        }
     });
     let header = Row::new(titles).style(theme::heading());
-    let rows = page.cards.iter().map(|card| row(app, card));
-    let widths = [
-        Constraint::Length(1),
-        Constraint::Length(6),
-        Constraint::Fill(1),
-        Constraint::Length(16),
-        Constraint::Length(8),
-        Constraint::Length(13),
-        Constraint::Length(5),
-        Constraint::Length(16),
-        Constraint::Length(4),
-        Constraint::Length(12),
-    ];
+    let words = search_words(app);
+    let rows = page.cards.iter().zip(&texts).map(|(card, texts)| {
+        let cells = columns.iter().map(|(column, width)| {
+            let text = fit(&texts[index(*column)], *width, *column == Column::User);
+            cell(app, card, *column, text, &words)
+        });
+        Row::new(cells.collect::<Vec<_>>())
+    });
+    let widths = columns.iter().map(|(_, w)| Constraint::Length(*w));
     let table = Table::new(rows, widths)
         .header(header)
+        .column_spacing(SPACING)
         .row_highlight_style(theme::selected())
         .highlight_symbol("> ")
         .highlight_spacing(HighlightSpacing::Always);
@@ -93,36 +104,129 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     frame.render_stateful_widget(table, area, &mut state);
 }
 
-/// Column titles and the sort key each shows; the first column holds the mark.
-const COLUMNS: [(&str, Option<SortKey>); 10] = [
-    ("", None),
-    ("id", None),
-    ("user", Some(SortKey::User)),
-    ("type", Some(SortKey::DocumentType)),
-    ("country", Some(SortKey::Country)),
-    ("status", Some(SortKey::Status)),
-    ("conf", Some(SortKey::Confidence)),
-    ("needs", None),
-    ("age", Some(SortKey::Created)),
-    ("assignee", Some(SortKey::Assignee)),
-];
+/// Where a column's text is in [`cells`].
+fn index(column: Column) -> usize {
+    Column::ALL.iter().position(|c| *c == column).unwrap_or(0)
+}
 
-fn row<'a>(app: &App, card: &'a CardSummary) -> Row<'a> {
-    let mark = match app.list.marks.contains_key(&card.id) {
-        true => "*",
-        false => " ",
+fn width_of(text: &str) -> usize {
+    text.chars().count()
+}
+
+/// Every column's text for `card`, in [`Column::ALL`] order.
+fn cells(app: &App, card: &CardSummary) -> Vec<String> {
+    Column::ALL
+        .iter()
+        .map(|column| match column {
+            Column::Mark => match app.list.marks.contains_key(&card.id) {
+                true => "*".into(),
+                false => " ".into(),
+            },
+            Column::Id => card.id.to_string(),
+            Column::Holder => display::or_dash(card.holder.as_deref()).to_string(),
+            Column::User => card.user_id.clone(),
+            Column::Type => card.document_type.as_str().to_string(),
+            Column::Country => display::or_dash(card.country.as_deref()).to_string(),
+            Column::Status => card.status.as_str().to_string(),
+            Column::Confidence => display::confidence(card.confidence),
+            Column::Needs => display::attention(card),
+            Column::Age => display::age(card.created_at, app.now),
+            Column::Assignee => display::or_dash(card.assignee.as_deref()).to_string(),
+        })
+        .collect()
+}
+
+/// `text` in `width` columns: cut at the end with `…`, or for a user id in the middle (the
+/// end tells users apart: `demo-42-…-17`).
+fn fit(text: &str, width: u16, middle: bool) -> String {
+    let width = usize::from(width);
+    let chars: Vec<char> = text.chars().collect();
+    if chars.len() <= width {
+        return text.to_string();
+    }
+    if width <= 1 {
+        return chars.iter().take(width).collect();
+    }
+    let keep = width - 1;
+    let (head, tail) = match middle {
+        true => (keep - keep / 2, keep / 2),
+        false => (keep, 0),
     };
-    Row::new([
-        Cell::from(mark),
-        Cell::from(card.id.to_string()),
-        Cell::from(card.user_id.as_str()),
-        Cell::from(card.document_type.as_str()),
-        Cell::from(display::or_dash(card.country.as_deref())),
-        Cell::from(card.status.as_str()).style(theme::status(&app.theme, card.status)),
-        Cell::from(display::confidence(card.confidence))
-            .style(theme::confidence(&app.theme, card.confidence)),
-        Cell::from(display::attention(card)),
-        Cell::from(display::age(card.created_at, app.now)),
-        Cell::from(display::or_dash(card.assignee.as_deref())),
-    ])
+    let mut out: String = chars[..head].iter().collect();
+    out.push('…');
+    out.extend(&chars[chars.len() - tail..]);
+    out
+}
+
+/// The filter's free-text words, lower-case: what the list highlights.
+fn search_words(app: &App) -> Vec<String> {
+    let text = app.list.query.filter.text.as_deref().unwrap_or_default();
+    text.split_whitespace().map(str::to_lowercase).collect()
+}
+
+fn cell<'a>(
+    app: &App,
+    card: &CardSummary,
+    column: Column,
+    text: String,
+    words: &[String],
+) -> Cell<'a> {
+    match column {
+        Column::Status => Cell::from(text).style(theme::status(&app.theme, card.status)),
+        Column::Confidence => {
+            Cell::from(text).style(theme::confidence(&app.theme, card.confidence))
+        }
+        Column::Holder | Column::User | Column::Country if !words.is_empty() => {
+            Cell::from(Line::from(highlighted(app, text, words)))
+        }
+        _ => Cell::from(text),
+    }
+}
+
+/// `text` with every occurrence of a search word (any case) in the match style.
+fn highlighted(app: &App, text: String, words: &[String]) -> Vec<Span<'static>> {
+    let lower: Vec<char> = text.chars().flat_map(char::to_lowercase).collect();
+    let chars: Vec<char> = text.chars().collect();
+    if lower.len() != chars.len() {
+        return vec![Span::raw(text)];
+    }
+    let mut hit = vec![false; chars.len()];
+    for word in words {
+        let word: Vec<char> = word.chars().collect();
+        if word.is_empty() || word.len() > lower.len() {
+            continue;
+        }
+        for start in 0..=lower.len() - word.len() {
+            if lower[start..start + word.len()] == word[..] {
+                hit[start..start + word.len()]
+                    .iter_mut()
+                    .for_each(|h| *h = true);
+            }
+        }
+    }
+    let mut spans = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let on = hit[i];
+        let run = hit[i..].iter().take_while(|h| **h == on).count();
+        let piece: String = chars[i..i + run].iter().collect();
+        spans.push(match on {
+            true => Span::styled(piece, theme::search_match(&app.theme)),
+            false => Span::raw(piece),
+        });
+        i += run;
+    }
+    spans
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fit;
+
+    #[test]
+    fn long_texts_are_cut_with_an_ellipsis_user_ids_in_the_middle() {
+        assert_eq!(fit("demo-1733500000-12", 12, true), "demo-1…00-12");
+        assert_eq!(fit("national_id", 8, false), "nationa…");
+        assert_eq!(fit("short", 8, false), "short");
+    }
 }

@@ -2,12 +2,15 @@
 //! and connection, the filter line, the status line and the hint bar) lives here; each screen's
 //! body has its own module.
 
+mod columns;
 mod detail;
+mod header;
 mod help;
 mod image;
 mod list;
 mod results;
 mod theme;
+mod zone;
 
 #[cfg(test)]
 mod review_tests;
@@ -15,14 +18,17 @@ mod review_tests;
 mod tests;
 #[cfg(test)]
 mod triage_tests;
+#[cfg(test)]
+mod width_tests;
+#[cfg(test)]
+mod zone_tests;
 
-use idreview_protocol::Status;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::LineGauge;
 
-use crate::app::{App, Connection, Prompt, Screen};
+use crate::app::{App, Prompt, Screen};
 
 pub use image::ImageCache;
 
@@ -33,15 +39,16 @@ pub fn render(app: &App, frame: &mut Frame) {
 
 /// Draws the whole console for `app`, images through `images`.
 pub fn render_with(app: &App, frame: &mut Frame, images: &mut ImageCache) {
+    let header_rows = 1 + u16::try_from(app.count_lines().len()).unwrap_or(0);
     let [header, subheader, body, status, hints] = Layout::vertical([
-        Constraint::Length(1),
+        Constraint::Length(header_rows),
         Constraint::Length(1),
         Constraint::Fill(1),
         Constraint::Length(1),
         Constraint::Length(1),
     ])
     .areas(frame.area());
-    frame.render_widget(header_line(app), header);
+    header::render(app, frame, header);
     if let Some(prompt) = &app.prompt {
         frame.render_widget(prompt_line(prompt), subheader);
     }
@@ -84,40 +91,8 @@ pub fn render_with(app: &App, frame: &mut Frame, images: &mut ImageCache) {
         }
         None => frame.render_widget(status_line(app), status),
     }
-    frame.render_widget(hint_line(app), hints);
+    frame.render_widget(hint_line(app, hints.width), hints);
     place_cursor(app, frame, subheader);
-}
-
-fn header_line(app: &App) -> Line<'_> {
-    let mut spans = vec![Span::styled("idreview", theme::heading()), Span::raw("  ")];
-    match &app.connection {
-        Connection::Connecting => spans.push(Span::styled("connecting...", theme::dim())),
-        Connection::Connected { identity, role } => {
-            spans.push(Span::raw(format!("{identity} ({role})")));
-        }
-        Connection::Down(why) => {
-            spans.push(Span::styled(
-                format!("disconnected: {why}"),
-                theme::alert(&app.theme),
-            ));
-        }
-    }
-    if let Some(health) = &app.health {
-        spans.push(Span::raw(format!("  | {} cards:", health.cards)));
-        let shown = health
-            .by_status
-            .iter()
-            .filter(|(s, n)| *n > 0 || *s == Status::NeedsReview);
-        for (status, count) in shown {
-            spans.push(Span::raw(" "));
-            spans.push(Span::styled(
-                status.as_str(),
-                theme::status(&app.theme, *status),
-            ));
-            spans.push(Span::raw(format!(" {count}")));
-        }
-    }
-    Line::from(spans)
 }
 
 /// The input line of an open filter bar or reason prompt, in place of the line under the
@@ -136,9 +111,17 @@ fn status_line(app: &App) -> Line<'_> {
     }
 }
 
-fn hint_line(app: &App) -> Line<'static> {
+/// The hints that fit in `width`, whole, most specific first.
+fn hint_line(app: &App, width: u16) -> Line<'static> {
     let mut spans = Vec::new();
+    let mut used = 0;
     for (i, (key, word)) in app.hints().into_iter().enumerate() {
+        let sep = if i > 0 { 3 } else { 0 };
+        let len = sep + key.chars().count() + 1 + word.chars().count();
+        if used + len > usize::from(width) {
+            break;
+        }
+        used += len;
         if i > 0 {
             spans.push(Span::styled(" · ", theme::dim()));
         }

@@ -252,7 +252,10 @@ fn claims_are_released_on_close_and_held_cards_open_read_only() {
 #[test]
 fn help_scrolls() {
     let mut app = loaded();
-    app.update(Action::Resize { rows: 30 });
+    app.update(Action::Resize {
+        rows: 30,
+        cols: 100,
+    });
     press(&mut app, KeyCode::Char('?'));
     for _ in 0..40 {
         press(&mut app, KeyCode::Char('j'));
@@ -336,14 +339,7 @@ fn the_document_image_zooms_to_the_focused_field_and_turns() {
         name: "front.jpg".into(),
     };
     assert_eq!(commands, vec![Command::Rpc(expected)]);
-    let picture = image::DynamicImage::ImageRgb8(image::RgbImage::from_fn(160, 100, |x, y| {
-        image::Rgb([(x * 255 / 160) as u8, (y * 255 / 100) as u8, 90])
-    }));
-    app.update(Action::ImageLoaded {
-        id: CardId(3),
-        name: "front.jpg".into(),
-        result: Ok(std::sync::Arc::new(picture)),
-    });
+    super::tests::show_picture(&mut app, 3);
     insta::assert_snapshot!("document_image", draw_sized(&app, 16));
     press(&mut app, KeyCode::Tab);
     press(&mut app, KeyCode::Char('z'));

@@ -22,6 +22,18 @@ pub(super) fn draw_sized(app: &App, rows: u16) -> TestBackend {
     terminal.backend().clone()
 }
 
+/// The screen's text, one string per row.
+pub(super) fn lines(backend: &TestBackend) -> Vec<String> {
+    let buffer = backend.buffer();
+    (0..buffer.area.height)
+        .map(|y| {
+            (0..buffer.area.width)
+                .map(|x| buffer[(x, y)].symbol())
+                .collect()
+        })
+        .collect()
+}
+
 pub(super) fn press(app: &mut App, code: KeyCode) -> Vec<Command> {
     app.press(KeyEvent::new(code, KeyModifiers::NONE))
 }
@@ -30,6 +42,18 @@ pub(super) fn type_text(app: &mut App, text: &str) {
     for c in text.chars() {
         press(app, KeyCode::Char(c));
     }
+}
+
+/// Answers the image request of card `id`'s `front.jpg` with a 160x100 gradient.
+pub(super) fn show_picture(app: &mut App, id: u64) {
+    let picture = image::DynamicImage::ImageRgb8(image::RgbImage::from_fn(160, 100, |x, y| {
+        image::Rgb([(x * 255 / 160) as u8, (y * 255 / 100) as u8, 90])
+    }));
+    app.update(Action::ImageLoaded {
+        id: CardId(id),
+        name: "front.jpg".into(),
+        result: Ok(std::sync::Arc::new(picture)),
+    });
 }
 
 /// A console showing 8 cards of 8, connected, with counts.
@@ -372,7 +396,10 @@ fn quit_from_the_list_and_back_from_the_detail() {
 #[test]
 fn detail_scrolling_stops_at_the_end_of_the_page() {
     let mut app = detail();
-    app.update(Action::Resize { rows: 20 });
+    app.update(Action::Resize {
+        rows: 20,
+        cols: 100,
+    });
     let Some(detail) = app.detail.clone() else {
         panic!("no detail")
     };

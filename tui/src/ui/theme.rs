@@ -56,6 +56,11 @@ pub fn selected() -> Style {
     Style::new().add_modifier(Modifier::REVERSED)
 }
 
+/// A search word found in a list cell.
+pub fn search_match(theme: &Theme) -> Style {
+    fg(theme, Color::Magenta).add_modifier(Modifier::BOLD | Modifier::UNDERLINED)
+}
+
 /// Headings and column titles.
 pub fn heading() -> Style {
     Style::new().add_modifier(Modifier::BOLD)

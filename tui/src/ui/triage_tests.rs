@@ -99,7 +99,7 @@ fn a_decision_on_a_card_off_screen_says_so_and_asks() {
     press(&mut app, KeyCode::Char('G'));
     press(&mut app, KeyCode::Char(' '));
     press(&mut app, KeyCode::Char('g'));
-    app.update(Action::Resize { rows: 8 });
+    app.update(Action::Resize { rows: 8, cols: 100 });
     press(&mut app, KeyCode::Char('a'));
     let commands = press(&mut app, KeyCode::Enter);
     assert!(
@@ -133,7 +133,10 @@ fn a_decision_on_a_card_off_screen_says_so_and_asks() {
 #[test]
 fn many_marks_partly_off_screen_are_counted() {
     let mut app = loaded();
-    app.update(Action::Resize { rows: 10 });
+    app.update(Action::Resize {
+        rows: 10,
+        cols: 100,
+    });
     for _ in 0..8 {
         press(&mut app, KeyCode::Char(' '));
     }

@@ -1,11 +1,15 @@
-//! A card as the store lays it out (format 2): [`encode`] writes a `protocol::Card` through
+//! A card as the store lays it out (format 3): [`encode`] writes a `protocol::Card` through
 //! borrowed twins, [`decode`] reads the owned twins and moves them into one. Field order is
 //! the layout; never reorder, only append (with a format bump and a reader for the old one).
+//!
+//! Format 3 is format 2 followed by the raw zone (`Option`, so one `0` byte without one). A
+//! format-2 record ends where format 3's tail would start, so both read in place: the card's
+//! format-2 part is decoded first and the tail only where bytes remain.
 
 use chrono::{DateTime, Utc};
 use idreview_protocol::{
     BoundingBox, Candidate, Card, CardId, DecisionRecord, Field, FileMeta, Finding,
-    ProviderVerdict, ProviderWarning,
+    ProviderVerdict, ProviderWarning, RawZone, ZoneRow,
 };
 use serde::{Deserialize, Serialize};
 
@@ -19,9 +23,17 @@ pub(in crate::store) fn encode(card: &Card) -> Result<Vec<u8>, bincode::Error> {
     bincode::serialize(&card.stored())
 }
 
-/// The card stored in `bytes`.
+/// The card stored in `bytes` (format 2 or 3).
 pub(in crate::store) fn decode(bytes: &[u8]) -> Result<Card, bincode::Error> {
-    Ok(bincode::deserialize::<CardIn>(bytes)?.into())
+    let mut rest = bytes;
+    // Reading from the slice moves it past what was read: what is left is format 3's tail.
+    let card: CardIn = bincode::deserialize_from(&mut rest)?;
+    let mut card = Card::from(card);
+    if !rest.is_empty() {
+        let zone: Option<ZoneIn> = bincode::deserialize(rest)?;
+        card.raw_zone = zone.map(Into::into);
+    }
+    Ok(card)
 }
 
 #[derive(Serialize)]
@@ -44,8 +56,11 @@ pub(in crate::store) struct CardOut<'a> {
     source: &'a str,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
+    /// Format 3 from here on.
+    raw_zone: Option<ZoneOut<'a>>,
 }
 
+/// The format-2 part of a stored card; format 3's tail is read after it (see [`decode`]).
 #[derive(Deserialize)]
 struct CardIn {
     id: u64,
@@ -90,6 +105,7 @@ impl ToStored for Card {
             source: &self.source,
             created_at: self.created_at,
             updated_at: self.updated_at,
+            raw_zone: self.raw_zone.as_ref().map(ToStored::stored),
         }
     }
 }
@@ -108,6 +124,7 @@ impl From<CardIn> for Card {
             files: c.files.into_iter().map(Into::into).collect(),
             findings: c.findings.into_iter().map(Into::into).collect(),
             provider: c.provider.map(Into::into),
+            raw_zone: None,
             decision: c.decision.map(Into::into),
             assignee: c.assignee,
             lease_until: c.lease_until,
@@ -115,6 +132,72 @@ impl From<CardIn> for Card {
             source: c.source,
             created_at: c.created_at,
             updated_at: c.updated_at,
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub(in crate::store) struct ZoneOut<'a> {
+    side: SideCode,
+    rows: Seq<'a, ZoneRow>,
+    repaired: &'a [(u32, u32)],
+}
+
+#[derive(Deserialize)]
+struct ZoneIn {
+    side: SideCode,
+    rows: Vec<ZoneRowIn>,
+    repaired: Vec<(u32, u32)>,
+}
+
+impl ToStored for RawZone {
+    type Out<'a> = ZoneOut<'a>;
+    fn stored(&self) -> ZoneOut<'_> {
+        ZoneOut {
+            side: self.side.into(),
+            rows: Seq(&self.rows),
+            repaired: &self.repaired,
+        }
+    }
+}
+
+impl From<ZoneIn> for RawZone {
+    fn from(z: ZoneIn) -> RawZone {
+        RawZone {
+            side: z.side.into(),
+            rows: z.rows.into_iter().map(Into::into).collect(),
+            repaired: z.repaired,
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub(in crate::store) struct ZoneRowOut<'a> {
+    text: &'a str,
+    confidences: &'a [f32],
+}
+
+#[derive(Deserialize)]
+struct ZoneRowIn {
+    text: String,
+    confidences: Vec<f32>,
+}
+
+impl ToStored for ZoneRow {
+    type Out<'a> = ZoneRowOut<'a>;
+    fn stored(&self) -> ZoneRowOut<'_> {
+        ZoneRowOut {
+            text: &self.text,
+            confidences: &self.confidences,
+        }
+    }
+}
+
+impl From<ZoneRowIn> for ZoneRow {
+    fn from(r: ZoneRowIn) -> ZoneRow {
+        ZoneRow {
+            text: r.text,
+            confidences: r.confidences,
         }
     }
 }

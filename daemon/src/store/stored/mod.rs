@@ -3,8 +3,9 @@
 //! without changing a byte on disk: only the conversions here change, and a layout change
 //! bumps the store's format version with a reader for the old one.
 //!
-//! Format 2, the one written now, is exactly the layout protocol 3's types had under bincode,
-//! so every store written before this split is read in place. Writing borrows the wire value
+//! Format 2 is exactly the layout protocol 3's types had under bincode, so every store written
+//! before this split is read in place. Format 3, the one written now, appends a card's raw
+//! zone to its record; format-2 records are read in place beside it (`card::decode`). Writing borrows the wire value
 //! (`*Out<'_>`, nothing copied); reading decodes the owned twin (`*In`) and moves it into the
 //! wire type. Enums are stored by their position in the stored enum, which only ever grows at
 //! the end.

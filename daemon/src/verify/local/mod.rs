@@ -276,6 +276,7 @@ fn verdict(best: Option<(Side, Reading)>, failure: Option<String>) -> Verificati
     }
     let accept = reading.all_checks_pass() && failure.is_none();
     Verification {
+        raw_zone: reading.zone.as_ref().map(|z| z.raw(side)),
         fields: fields::to_card_fields(&reading.fields, side),
         verdict: ProviderVerdict {
             provider: "local".into(),
@@ -290,6 +291,30 @@ fn verdict(best: Option<(Side, Reading)>, failure: Option<String>) -> Verificati
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_verdict_carries_the_zone_as_read_for_reviewers() {
+        let zone = ZoneText {
+            lines: vec!["P<D".into(), "C01".into()],
+            confidences: vec![vec![0.9, 0.8, 0.7], vec![0.5, 0.6, 0.4]],
+            repaired: vec![(1, 2)],
+            ..ZoneText::default()
+        };
+        let reading = Reading {
+            zone: Some(zone),
+            ..Reading::default()
+        };
+        let raw = verdict(Some((Side::Back, reading)), None)
+            .raw_zone
+            .expect("the zone");
+        assert_eq!(raw.side, Side::Back);
+        assert_eq!(raw.rows.len(), 2);
+        assert_eq!(raw.rows[1].text, "C01");
+        assert_eq!(raw.rows[1].confidences, vec![0.5, 0.6, 0.4]);
+        assert_eq!(raw.repaired, vec![(1, 2)]);
+        let nothing = verdict(None, Some("tesseract failed".into()));
+        assert!(nothing.raw_zone.is_none(), "no zone read, none kept");
+    }
 
     #[test]
     fn a_missing_language_is_a_clear_start_up_error() {

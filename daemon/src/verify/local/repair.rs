@@ -3,6 +3,8 @@
 //! tail of a name field), and hands the text to the `mrz` crate, whose repair pass fixes OCR
 //! confusions only where a check digit agrees. Character confidences travel with the text.
 
+use idreview_protocol::{RawZone, Side, ZoneRow};
+
 use super::grid::{self, RowCells};
 use super::layout;
 use super::ocr::{OcrChar, OcrLine};
@@ -36,6 +38,29 @@ impl ZoneText {
     /// Newline-joined rows.
     pub fn joined(&self) -> String {
         self.lines.join("\n")
+    }
+
+    /// The zone as the card keeps it for reviewers: the rows and their character confidences
+    /// as read from `side`, and the cells a check-digit repair changed.
+    pub fn raw(&self, side: Side) -> RawZone {
+        let cell = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        RawZone {
+            side,
+            rows: self
+                .lines
+                .iter()
+                .zip(&self.confidences)
+                .map(|(text, confidences)| ZoneRow {
+                    text: text.clone(),
+                    confidences: confidences.clone(),
+                })
+                .collect(),
+            repaired: self
+                .repaired
+                .iter()
+                .map(|&(r, c)| (cell(r), cell(c)))
+                .collect(),
+        }
     }
 }
 

@@ -1,6 +1,9 @@
 //! The card layout is pinned: `format2_card.hex` holds the bytes a store of format 2 (written
 //! with protocol 3's `Card` under bincode, before the store had types of its own) keeps for
-//! [`sample`]. They must decode to the same card, and encoding must give the same bytes.
+//! [`sample`]; they must still decode to the same card, read in place. `format3_card.hex`
+//! (written out by hand from the layout: format 2, then `Some`, the side's position, the rows
+//! and the repaired cells) holds [`sample_with_zone`]; it must decode to that card, and
+//! encoding must give the same bytes.
 
 use chrono::{TimeZone, Utc};
 use idreview_protocol::*;
@@ -58,6 +61,7 @@ pub(crate) fn sample() -> Card {
             severity: Severity::Error,
             message: "the document expired on 2025-01-01".into(),
         }],
+        raw_zone: None,
         provider: Some(ProviderVerdict {
             provider: "idanalyzer".into(),
             decision: "review".into(),
@@ -85,21 +89,58 @@ pub(crate) fn sample() -> Card {
     }
 }
 
-fn golden() -> Vec<u8> {
-    hex::decode(include_str!("format2_card.hex").trim()).expect("hex")
+/// [`sample`] with a zone of two rows, one cell repaired.
+pub(crate) fn sample_with_zone() -> Card {
+    let row = |text: &str, confidences: &[f32]| ZoneRow {
+        text: text.into(),
+        confidences: confidences.to_vec(),
+    };
+    Card {
+        raw_zone: Some(RawZone {
+            side: Side::Back,
+            rows: vec![
+                row("P<D<<O0", &[1.0, 0.875, 1.0, 1.0, 1.0, 0.25, 0.5]),
+                row("C01X", &[0.75, 1.0, 1.0, 0.5]),
+            ],
+            repaired: vec![(0, 6)],
+        }),
+        ..sample()
+    }
+}
+
+fn golden(text: &str) -> Vec<u8> {
+    hex::decode(text.trim()).expect("hex")
 }
 
 #[test]
-fn a_format_2_card_reads_in_place_and_writes_the_same_bytes() {
-    let old = golden();
+fn a_format_2_card_reads_in_place_and_is_written_as_format_3() {
+    let old = golden(include_str!("format2_card.hex"));
     assert_eq!(decode(&old).expect("decodes"), sample());
-    assert_eq!(encode(&sample()).expect("encodes"), old);
+    let mut now = old.clone();
+    now.push(0);
+    assert_eq!(
+        encode(&sample()).expect("encodes"),
+        now,
+        "format 2 and no zone"
+    );
+}
+
+#[test]
+fn a_format_3_card_with_its_raw_zone_reads_and_writes_the_same_bytes() {
+    let bytes = golden(include_str!("format3_card.hex"));
+    assert_eq!(decode(&bytes).expect("decodes"), sample_with_zone());
+    assert_eq!(encode(&sample_with_zone()).expect("encodes"), bytes);
+    assert!(
+        decode(&bytes[..bytes.len() - 3]).is_err(),
+        "a cut tail is an error"
+    );
 }
 
 #[test]
 fn an_empty_card_round_trips() {
     let card = Card {
         country: None,
+        raw_zone: None,
         fields: vec![],
         files: vec![],
         findings: vec![],
