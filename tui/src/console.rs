@@ -64,6 +64,12 @@ pub async fn run(settings: &Settings, allow_spawn: bool) -> Result<(), Error> {
     }
     let mut app = App::new(Utc::now(), query, theme, fit_page);
     app.filter_history = saved.map(|s| s.history).unwrap_or_default();
+    if settings.remote.is_none() {
+        app.empty_hint = format!(
+            "no cards yet: drop a submission folder (images and a submission.toml) into {}, or run `idreviewd demo`",
+            settings.data_dir.join("inbox").display()
+        );
+    }
     // Checked when the settings were read; the defaults are a safe fallback.
     if let Ok(table) = settings.console.key_table() {
         app.keys = Arc::new(table);

@@ -34,6 +34,10 @@ impl App {
             .iter()
             .filter(|(s, n)| *n > 0 || *s == Status::NeedsReview);
         words.extend(shown.map(|(s, n)| (Some(*s), format!("{} {n}", s.as_str()))));
+        // Submissions refused before they became cards (`idreview rejected` lists them).
+        if health.rejected > 0 {
+            words.push((None, format!("inbox-refused {}", health.rejected)));
+        }
         words
     }
 
@@ -101,5 +105,26 @@ mod tests {
         assert_eq!(pack(&[5, 5, 5], 17), vec![0..3]);
         assert_eq!(pack(&[20, 3], 10), vec![0..1, 1..2]);
         assert_eq!(pack(&[], 10), Vec::<std::ops::Range<usize>>::new());
+    }
+
+    #[test]
+    fn refused_submissions_are_counted_when_there_are_any() {
+        let mut app = App::new(
+            crate::app::fixtures::now(),
+            idreview_protocol::ListQuery::default(),
+            crate::app::state::Theme::default(),
+            false,
+        );
+        let mut health = crate::app::fixtures::health();
+        app.health = Some(health.clone());
+        let words =
+            |app: &App| -> Vec<String> { app.count_words().into_iter().map(|(_, w)| w).collect() };
+        assert!(!words(&app).iter().any(|w| w.starts_with("inbox-refused")));
+        health.rejected = 3;
+        app.health = Some(health);
+        assert_eq!(
+            words(&app).last().map(String::as_str),
+            Some("inbox-refused 3")
+        );
     }
 }

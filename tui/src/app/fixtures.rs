@@ -131,6 +131,6 @@ pub fn health() -> Health {
         ],
         provider: "local".into(),
         uptime_secs: 60,
-        rejected: 3,
+        rejected: 0,
     }
 }

@@ -107,6 +107,8 @@ pub struct App {
     pub feed_cursor: u64,
     /// Filters applied, oldest first (Up/Down in the filter bar), kept with the saved view.
     pub filter_history: Vec<String>,
+    /// What the list says when there are no cards at all: where to drop files.
+    pub empty_hint: String,
 }
 
 impl App {
@@ -143,6 +145,7 @@ impl App {
             feed_loading: InFlight::default(),
             feed_cursor: 0,
             filter_history: Vec::new(),
+            empty_hint: "no cards yet".to_string(),
         }
     }
 

@@ -6,7 +6,7 @@ use idreview_protocol::CardSummary;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Cell, HighlightSpacing, Paragraph, Row, Table, TableState};
+use ratatui::widgets::{Cell, HighlightSpacing, Paragraph, Row, Table, TableState, Wrap};
 
 use super::columns::{Column, SPACING, layout};
 use super::theme;
@@ -51,10 +51,13 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     };
     if page.cards.is_empty() {
         let text = match app.list.query.filter.is_empty() {
-            true => "no cards yet",
+            true => app.empty_hint.as_str(),
             false => "no cards match the filter (press / to change it)",
         };
-        frame.render_widget(Paragraph::new(text).style(theme::dim()), area);
+        let text = Paragraph::new(text)
+            .style(theme::dim())
+            .wrap(Wrap { trim: true });
+        frame.render_widget(text, area);
         return;
     }
     let sorted = app.list.query.sort;
