@@ -89,8 +89,12 @@ fn reap(mut child: std::process::Child) {
     let spawned = std::thread::Builder::new()
         .name("reap-idreviewd".into())
         .spawn(move || match child.wait() {
-            Ok(status) => tracing::warn!(pid, %status, "the daemon this console started has exited"),
-            Err(e) => tracing::warn!(pid, error = %e, "cannot wait for the daemon this console started"),
+            Ok(status) => {
+                tracing::warn!(pid, %status, "the daemon this console started has exited")
+            }
+            Err(e) => {
+                tracing::warn!(pid, error = %e, "cannot wait for the daemon this console started")
+            }
         });
     if let Err(e) = spawned {
         tracing::warn!(error = %e, "cannot watch the daemon this console started");

@@ -38,6 +38,19 @@ pub enum Outcome {
     Deferred(Claimed, String),
 }
 
+/// What became of a submission a front end validated as it arrived ([`Pipeline::submit`]).
+#[derive(Debug)]
+pub enum Submitted {
+    /// Its card, through storage and verification.
+    Card(Card),
+    /// Refused by a rule only the store can check (the user has an active card); nothing was
+    /// created, and the claim is handed back for the front end to discard.
+    Refused(Claimed, Rejection),
+    /// Our side failed; the card, if it was created, and the claim to go on with in the
+    /// background.
+    Deferred(Claimed, Option<Card>, String),
+}
+
 /// Everything the pipeline needs; cheap to clone.
 #[derive(Clone)]
 pub struct Pipeline {
@@ -101,6 +114,36 @@ impl Pipeline {
             Err(IngestError::Deferred(why)) => {
                 error!(error = %why, "submission kept in the work area to be tried again");
                 Outcome::Deferred(claimed, why)
+            }
+        }
+    }
+
+    /// Takes a submission that a front end validated while it arrived, already claimed into
+    /// the work area, through card creation, storage and verification, as [`Pipeline::process`]
+    /// does after its validation (a crash in between resumes it from the work area like any
+    /// claim).
+    #[instrument(skip(self, claimed, valid), fields(submission = %claimed.name().to_string_lossy()))]
+    pub async fn submit(&self, claimed: Claimed, valid: ValidSubmission) -> Submitted {
+        match self.ingest(&claimed, valid).await {
+            Ok(card) => {
+                crate::metrics::ingested();
+                info!(card_id = %card.id, user = %card.user_id, status = %card.status, "ingested");
+                self.finish(claimed, card.id);
+                Submitted::Card(card)
+            }
+            Err(IngestError::Refused(rejection)) => {
+                let key = claimed.key().to_os_string();
+                self.forget(&key);
+                Submitted::Refused(claimed, rejection)
+            }
+            Err(IngestError::Deferred(why)) => {
+                let card = self
+                    .store
+                    .job(claimed.key())
+                    .ok()
+                    .flatten()
+                    .and_then(|id| self.store.get(id).ok().flatten());
+                Submitted::Deferred(claimed, card, why)
             }
         }
     }
