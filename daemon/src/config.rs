@@ -368,6 +368,13 @@ pub struct HttpConfig {
     /// A connection that sends nothing for this long is closed (an idle timeout, not a total
     /// one: a slow 50 MiB video still arrives).
     pub idle_timeout_secs: u64,
+    /// Browser origins allowed to call the API (CORS, with preflight for `Authorization`,
+    /// `PUT` and `Idempotency-Key`), e.g. `["https://app.example.com"]`; empty: none.
+    pub cors_origins: Vec<String>,
+    /// Requests per second one identity may make on average (past it: 429 with Retry-After)...
+    pub requests_per_sec: u32,
+    /// ...and in a burst.
+    pub requests_burst: u32,
 }
 
 impl Default for HttpConfig {
@@ -376,6 +383,9 @@ impl Default for HttpConfig {
             listen: String::new(),
             public_url: String::new(),
             idle_timeout_secs: 60,
+            cors_origins: Vec::new(),
+            requests_per_sec: 100,
+            requests_burst: 400,
         }
     }
 }

@@ -145,15 +145,13 @@ impl Daemon {
             shutdown: shutdown.clone(),
         };
         if let Some(web) = web {
-            let state = http::HttpState {
-                cards: cards.clone(),
-                store: store.clone(),
-                pipeline: pipeline.clone(),
-                objects: objects.clone(),
-                config: config.clone(),
-                tasks: daemon.tasks.clone(),
-                shutdown: shutdown.clone(),
-            };
+            let state = http::HttpState::new(
+                cards.clone(),
+                pipeline.clone(),
+                objects.clone(),
+                daemon.tasks.clone(),
+                shutdown.clone(),
+            );
             daemon.spawn("http api", http::serve(web, state, shutdown.clone()));
         }
         let outage_wait = Duration::from_secs(config.storage.outage_retry_max_secs);

@@ -8,6 +8,7 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, Uri};
+use axum::response::{IntoResponse, Response};
 use idreview_protocol::{CardId, CardRef, Decision};
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -139,8 +140,22 @@ struct Outcome {
 
 /// `POST admin/id-cards/bulk-decision/` with `{"ids": [int], "decision": "approved" |
 /// "rejected", "reason": str}`.
+/// With an `Idempotency-Key`, a retry answers the first result.
 pub async fn bulk_decision(
     State(state): State<HttpState>,
+    caller: Caller,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let key = super::idempotency::key(&headers, &caller.identity, "bulk-decision");
+    let replays = state.replays.clone();
+    let run = async move { decide_once(state, caller, body).await.into_response() };
+    replays.once(key, run).await
+}
+
+/// One bulk decision.
+async fn decide_once(
+    state: HttpState,
     caller: Caller,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {

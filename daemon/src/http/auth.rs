@@ -61,6 +61,13 @@ impl FromRequestParts<HttpState> for Caller {
             return Err(invalid());
         }
         let token = state.store.authenticate(key).map_err(|_| invalid())?;
+        if let Err(idreview_protocol::RpcError::RateLimited { retry_after_ms, .. }) =
+            state.limits.call(&token.identity())
+        {
+            return Err(ApiError::Throttled {
+                retry_after_secs: retry_after_ms.div_ceil(1000).max(1),
+            });
+        }
         Ok(Caller {
             identity: token.identity(),
             role: token.role,

@@ -20,6 +20,7 @@ mod auth;
 mod card_json;
 mod error;
 mod files;
+mod idempotency;
 mod params;
 mod upload;
 mod user;
@@ -29,10 +30,12 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, HeaderValue, Method, header};
 use axum::routing::{get, post, put};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
+use tower_http::cors::{AllowOrigin, CorsLayer};
 use tracing::{info, warn};
 
 use crate::card::Cards;
@@ -68,6 +71,39 @@ pub struct HttpState {
     /// here, so that shutdown drains them.
     pub tasks: TaskTracker,
     pub shutdown: CancellationToken,
+    /// The answers of requests sent with an `Idempotency-Key`.
+    pub replays: Arc<idempotency::Replays>,
+    /// Requests per identity (429 past them).
+    pub limits: Arc<crate::rpc::limits::Limits>,
+}
+
+impl HttpState {
+    /// The state every request shares.
+    pub fn new(
+        cards: Cards,
+        pipeline: Pipeline,
+        objects: ObjectStore,
+        tasks: TaskTracker,
+        shutdown: CancellationToken,
+    ) -> HttpState {
+        let config = pipeline.config.clone();
+        let rate = crate::config::RpcConfig {
+            calls_per_sec: config.http.requests_per_sec.max(1),
+            calls_burst: config.http.requests_burst.max(1),
+            ..crate::config::RpcConfig::default()
+        };
+        HttpState {
+            cards,
+            store: pipeline.store.clone(),
+            pipeline,
+            objects,
+            config,
+            tasks,
+            shutdown,
+            replays: Arc::default(),
+            limits: Arc::new(crate::rpc::limits::Limits::new(&rate)),
+        }
+    }
 }
 
 impl HttpState {
@@ -100,14 +136,39 @@ pub async fn bind(config: &Config) -> Result<Option<TcpListener>, HttpServerErro
     Ok(Some(listener))
 }
 
+/// CORS for the configured origins: preflight for `Authorization`, `PUT` and the
+/// idempotency header.
+fn cors(origins: &[String]) -> Option<CorsLayer> {
+    let origins: Vec<HeaderValue> = origins
+        .iter()
+        .filter_map(|o| HeaderValue::from_str(o.trim().trim_end_matches('/')).ok())
+        .collect();
+    if origins.is_empty() {
+        return None;
+    }
+    Some(
+        CorsLayer::new()
+            .allow_origin(AllowOrigin::list(origins))
+            .allow_methods([Method::GET, Method::POST, Method::PUT, Method::OPTIONS])
+            .allow_headers([
+                header::AUTHORIZATION,
+                header::CONTENT_TYPE,
+                HeaderName::from_static("idempotency-key"),
+            ])
+            .expose_headers([header::RETRY_AFTER, header::LOCATION])
+            .max_age(Duration::from_secs(600)),
+    )
+}
+
 /// Every route of the API.
 pub fn router(state: HttpState) -> Router {
+    let cors = cors(&state.config.http.cors_origins);
     let v = &state.config.validation;
     // The sum of every part's limit, plus room for the form fields: past it the body is cut
     // off with a 413 before it reaches the disk.
     let upload_cap = 2 * v.max_image_bytes + v.max_video_bytes + 1024 * 1024;
     let upload_cap = usize::try_from(upload_cap).unwrap_or(usize::MAX);
-    Router::new()
+    let routes = Router::new()
         .route("/api/ocr/onboarding/stage/", get(user::stage))
         .route("/api/ocr/id-cards/detail/", get(user::detail))
         .route("/api/ocr/id-cards/{id}/confirm/", put(user::confirm))
@@ -128,7 +189,11 @@ pub fn router(state: HttpState) -> Router {
         .route("/api/ocr/files/{id}/{role}/", get(files::file))
         .method_not_allowed_fallback(error::method_not_allowed)
         .fallback(error::not_found)
-        .with_state(state)
+        .with_state(state);
+    match cors {
+        Some(cors) => routes.layer(cors),
+        None => routes,
+    }
 }
 
 /// Serves the API until `shutdown`, then lets the requests in flight finish.

@@ -16,6 +16,7 @@ use axum::Json;
 use axum::extract::multipart::{Field, MultipartError};
 use axum::extract::{FromRequest, Multipart, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use idreview_protocol::{DocumentType, FileRole};
 use serde_json::json;
 use tokio::io::AsyncWriteExt;
@@ -107,9 +108,26 @@ impl Form {
     }
 }
 
-/// `POST documents/upload/`.
+/// `POST documents/upload/`; with an `Idempotency-Key`, a retry answers the first card.
 pub async fn upload(
     State(state): State<HttpState>,
+    caller: Caller,
+    headers: HeaderMap,
+    request: Request,
+) -> Response {
+    let key = super::idempotency::key(&headers, &caller.identity, "upload");
+    let replays = state.replays.clone();
+    let run = async move {
+        upload_once(state, caller, headers, request)
+            .await
+            .into_response()
+    };
+    replays.once(key, run).await
+}
+
+/// One upload, start to card.
+async fn upload_once(
+    state: HttpState,
     caller: Caller,
     headers: HeaderMap,
     request: Request,
@@ -155,7 +173,11 @@ pub async fn upload(
     .map_err(|e| ApiError::Internal(format!("claiming the upload into the work area: {e}")))?;
     staging.claimed = true;
     let valid = relocate(valid, claimed.dir());
-    let card = match state.pipeline.submit(claimed, valid).await {
+    let card = match state
+        .pipeline
+        .submit(claimed, valid, &caller.identity)
+        .await
+    {
         Submitted::Card(card) => card,
         Submitted::Refused(claimed, rejection) => {
             let _ = claimed.discard();

@@ -104,7 +104,7 @@ impl Pipeline {
                 return self.reject(claimed, &rejection);
             }
         };
-        match self.ingest(&claimed, valid).await {
+        match self.ingest(&claimed, valid, PIPELINE_ACTOR).await {
             Ok(card) => {
                 crate::metrics::ingested();
                 info!(card_id = %card.id, user = %card.user_id, status = %card.status, "ingested");
@@ -123,8 +123,13 @@ impl Pipeline {
     /// does after its validation (a crash in between resumes it from the work area like any
     /// claim).
     #[instrument(skip(self, claimed, valid), fields(submission = %claimed.name().to_string_lossy()))]
-    pub async fn submit(&self, claimed: Claimed, valid: ValidSubmission) -> Submitted {
-        match self.ingest(&claimed, valid).await {
+    pub async fn submit(
+        &self,
+        claimed: Claimed,
+        valid: ValidSubmission,
+        creator: &str,
+    ) -> Submitted {
+        match self.ingest(&claimed, valid, creator).await {
             Ok(card) => {
                 crate::metrics::ingested();
                 info!(card_id = %card.id, user = %card.user_id, status = %card.status, "ingested");
@@ -160,15 +165,21 @@ impl Pipeline {
     /// Creates the card (or resumes the one an interrupted run left in flight) and drives it
     /// through upload and verification. The job and the new card are durable before the first
     /// file is stored, so a resumed run stores the same files under the same keys; later steps
-    /// are buffered and flushed once at the end.
-    async fn ingest(&self, claimed: &Claimed, valid: ValidSubmission) -> Result<Card, IngestError> {
+    /// are buffered and flushed once at the end. The card's creation is audited as `creator`
+    /// (the identity that sent it, or the pipeline for the inbox).
+    async fn ingest(
+        &self,
+        claimed: &Claimed,
+        valid: ValidSubmission,
+        creator: &str,
+    ) -> Result<Card, IngestError> {
         let source = claimed.name().to_string_lossy().into_owned();
         let claim = claimed.key();
         let mut card = match self.store.job(claim)? {
             Some(id) => match self.store.get(id)? {
                 Some(card) => card,
                 // Lost with a crash: made again under the same id, so the same object keys.
-                None => self.create(&valid, source, id)?,
+                None => self.create(&valid, source, id, creator)?,
             },
             None => {
                 // A folder claimed by a version without jobs may have a card in flight.
@@ -184,7 +195,7 @@ impl Pipeline {
                 self.store.set_job(claim, id)?;
                 let card = match resumable {
                     Some(card) => card,
-                    None => self.create(&valid, source, id)?,
+                    None => self.create(&valid, source, id, creator)?,
                 };
                 self.store.flush().await?;
                 card
@@ -290,6 +301,7 @@ impl Pipeline {
         valid: &ValidSubmission,
         source: String,
         id: idreview_protocol::CardId,
+        creator: &str,
     ) -> Result<Card, IngestError> {
         let user = valid.manifest.user_id.clone();
         let files = valid
@@ -314,7 +326,7 @@ impl Pipeline {
             files,
             source,
         };
-        match self.cards.create(PIPELINE_ACTOR, new) {
+        match self.cards.create(creator, new) {
             Err(e @ CardError::ActiveCard { .. }) => Err(IngestError::Refused(Rejection {
                 rule: "active_card_exists",
                 file: Some("submission.toml".into()),
