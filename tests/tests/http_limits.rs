@@ -1,6 +1,6 @@
 //! The HTTP API beyond the seed, over real HTTP: `Idempotency-Key` on the upload and the bulk
 //! decision, the 429 rate limit with `Retry-After`, CORS preflight for the configured origins,
-//! and every write audited under the token's identity.
+//! every write audited under the token's identity, and service tokens acting for a user.
 
 use idreview_protocol::{CardId, Role};
 use idreview_tests::fill;
@@ -178,4 +178,73 @@ async fn cors_preflight_allows_the_configured_origins_only() {
         .await
         .expect("preflight");
     assert!(!answer.headers().contains_key("access-control-allow-origin"));
+}
+
+#[tokio::test]
+async fn a_service_token_acts_for_the_user_it_names_and_never_as_a_reviewer() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let http = HttpDaemon::start(dir.path(), &[]).await;
+    let backend = http.token("backend", Role::Service, None).await;
+    let as_user = |method: Method, path: &str, user: &str| {
+        http.request(method, path, Some(&backend))
+            .header("X-Idreview-User", user)
+    };
+
+    let (status, body) = http.get("onboarding/stage/", &backend).await;
+    assert_eq!(status, 403, "no user named: {body}");
+    let (status, body) = json(
+        as_user(Method::GET, "onboarding/stage/", "app-7")
+            .send()
+            .await,
+    )
+    .await;
+    assert_eq!((status, body), (200, json!({"stage": "started"})));
+    let (status, card) = json(
+        as_user(Method::POST, "documents/upload/", "app-7")
+            .header(
+                "Content-Type",
+                format!("multipart/form-data; boundary={}", Multipart::BOUNDARY),
+            )
+            .body(good_upload().body())
+            .send()
+            .await,
+    )
+    .await;
+    assert_eq!(status, 201, "{card}");
+    assert_eq!(card["user"]["username"], "app-7");
+    let (status, mine) = json(
+        as_user(Method::GET, "id-cards/detail/", "app-7")
+            .send()
+            .await,
+    )
+    .await;
+    assert_eq!((status, &mine["id"]), (200, &card["id"]));
+    let (status, _) = json(
+        as_user(Method::GET, "id-cards/detail/", "app-8")
+            .send()
+            .await,
+    )
+    .await;
+    assert_eq!(status, 404, "another user has no card");
+    for path in ["admin/id-cards/", "admin/id-cards/low-confidence/"] {
+        let (status, _) = json(as_user(Method::GET, path, "app-7").send().await).await;
+        assert_eq!(status, 403, "{path}");
+    }
+    let events = http
+        .daemon
+        .client()
+        .await
+        .audit_events(
+            tarpc::context::current(),
+            CardId(card["id"].as_u64().expect("id")),
+        )
+        .await
+        .expect("rpc")
+        .expect("events");
+    assert!(
+        events
+            .iter()
+            .any(|e| e.action == "card.created" && e.actor == "token:backend for app-7"),
+        "{events:?}"
+    );
 }

@@ -1,5 +1,5 @@
 //! `GET files/{id}/{role}/`: a card's stored file (the `front_image`, `back_image` and
-//! `selfie_video` URLs), for the card's user and for reviewers; `Cache-Control: no-store` and
+//! `selfie_video` URLs), for the card's user, reviewers and service tokens; `Cache-Control: no-store` and
 //! `X-Content-Type-Options: nosniff`, since these are identity documents.
 
 use axum::body::Body;
@@ -23,7 +23,8 @@ pub async fn file(
         .store
         .get(CardId(id))?
         .ok_or_else(ApiError::not_found)?;
-    if caller.reviewer().is_err() && caller.user()? != card.user_id {
+    let anyone = caller.reviewer().is_ok() || caller.role == idreview_protocol::Role::Service;
+    if !anyone && caller.user()? != card.user_id {
         return Err(ApiError::not_found());
     }
     let meta = card
