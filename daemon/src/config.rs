@@ -24,6 +24,7 @@ pub struct Config {
     pub webhooks: WebhooksConfig,
     pub metrics: MetricsConfig,
     pub retention: RetentionConfig,
+    pub http: HttpConfig,
     /// Console settings live in the same file; the daemon ignores them.
     pub console: toml::Table,
 }
@@ -353,6 +354,42 @@ pub struct MetricsConfig {
     pub listen: String,
 }
 
+/// The seed's HTTP/JSON API under `/api/ocr/` (for web and phone clients written for the
+/// Django app).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HttpConfig {
+    /// `host:port` to listen on (port 0: any free port, written to `DATA/idreviewd.http-addr`);
+    /// empty: no HTTP API.
+    pub listen: String,
+    /// The URL clients reach the API at (behind a proxy), e.g. `https://kyc.example.com`;
+    /// `next`, `previous` and file URLs start with it. Empty: `http://` + the request's Host.
+    pub public_url: String,
+    /// A connection that sends nothing for this long is closed (an idle timeout, not a total
+    /// one: a slow 50 MiB video still arrives).
+    pub idle_timeout_secs: u64,
+    /// Browser origins allowed to call the API (CORS, with preflight for `Authorization`,
+    /// `PUT` and `Idempotency-Key`), e.g. `["https://app.example.com"]`; empty: none.
+    pub cors_origins: Vec<String>,
+    /// Requests per second one identity may make on average (past it: 429 with Retry-After)...
+    pub requests_per_sec: u32,
+    /// ...and in a burst.
+    pub requests_burst: u32,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        HttpConfig {
+            listen: String::new(),
+            public_url: String::new(),
+            idle_timeout_secs: 60,
+            cors_origins: Vec::new(),
+            requests_per_sec: 100,
+            requests_burst: 400,
+        }
+    }
+}
+
 /// How long decided cards and their files are kept; expired ones are removed by a background
 /// job that leaves an audit tombstone without personal data.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -473,6 +510,10 @@ impl Config {
     /// Where the daemon writes the TCP listener's bound address.
     pub fn addr_file(&self) -> PathBuf {
         self.data_dir().join("idreviewd.addr")
+    }
+    /// Where the daemon writes the HTTP API's bound address.
+    pub fn http_addr_file(&self) -> PathBuf {
+        self.data_dir().join("idreviewd.http-addr")
     }
     /// Where the daemon writes the metrics listener's bound address.
     pub fn metrics_addr_file(&self) -> PathBuf {

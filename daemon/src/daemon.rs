@@ -24,7 +24,7 @@ use crate::ingest::Pipeline;
 use crate::objects::ObjectStore;
 use crate::store::Store;
 use crate::verify::Verifier;
-use crate::{cleanup, ingest, memory, metrics, retention, rpc, store, verify, webhooks};
+use crate::{cleanup, http, ingest, memory, metrics, retention, rpc, store, verify, webhooks};
 
 /// How long shutdown waits for work in flight before it flushes the store anyway; what did not
 /// finish resumes at the next start (submissions stay in the work area, a client retries).
@@ -48,6 +48,8 @@ pub enum DaemonError {
     Objects(#[from] crate::objects::ObjectError),
     #[error(transparent)]
     Metrics(#[from] metrics::MetricsError),
+    #[error(transparent)]
+    Http(#[from] http::HttpServerError),
     /// A task stopped the daemon: it failed or panicked.
     #[error("the {task} task failed: {why}")]
     Task { task: &'static str, why: String },
@@ -84,6 +86,7 @@ impl Daemon {
         let objects = ObjectStore::from_config(&config.storage, config.objects_dir()).await?;
         let listener = rpc::bind_unix(&config.socket_path()).await?;
         let tcp = rpc::tls::bind_tcp(&config).await?;
+        let web = http::bind(&config).await?;
         let store = Store::open_with_cache(
             &config.store_dir(),
             config.verification.confidence_threshold,
@@ -146,6 +149,16 @@ impl Daemon {
             config: config.clone(),
             shutdown: shutdown.clone(),
         };
+        if let Some(web) = web {
+            let state = http::HttpState::new(
+                cards.clone(),
+                pipeline.clone(),
+                objects.clone(),
+                daemon.tasks.clone(),
+                shutdown.clone(),
+            );
+            daemon.spawn("http api", http::serve(web, state, shutdown.clone()));
+        }
         let outage_wait = Duration::from_secs(config.storage.outage_retry_max_secs);
         daemon.spawn(
             "cleanup",
@@ -202,6 +215,9 @@ impl Daemon {
         }
         if self.config.rpc.tcp_listen.is_some() {
             let _ = std::fs::remove_file(self.config.addr_file());
+        }
+        if !self.config.http.listen.is_empty() {
+            let _ = std::fs::remove_file(self.config.http_addr_file());
         }
         let _ = std::fs::remove_file(self.config.socket_path());
         self.store.flush().await?;

@@ -508,11 +508,15 @@ pub struct Health {
 }
 
 named_enum!(
-    /// What a connection may do.
+    /// What a connection may do. Stored (bincode) and sent by variant index: a new role goes
+    /// last. What each may do is [`Role::may`]'s table, never the variants' order. `service`:
+    /// an app backend acting for the users it names (the HTTP API's `X-Idreview-User`), a
+    /// submitter's calls for any user, never a reviewer's or an admin's.
     Role {
         Submitter => "submitter",
         Reviewer => "reviewer",
         Admin => "admin",
+        Service => "service",
     }
 );
 
@@ -539,5 +543,44 @@ mod tests {
         let blank = card(4).field(field("surname", "  ", 0.9, Mrz)).build();
         assert_eq!(blank.holder(), None);
         assert_eq!(card(5).build().holder(), None);
+    }
+}
+
+impl Role {
+    /// Whether this role may make the calls that need `needed`: the permission table.
+    pub fn may(self, needed: Role) -> bool {
+        use Role::*;
+        matches!(
+            (self, needed),
+            (Submitter, Submitter)
+                | (Reviewer, Submitter | Reviewer)
+                | (Admin, Submitter | Reviewer | Admin)
+                | (Service, Submitter | Service)
+        )
+    }
+
+    /// Whether this role acts for any user, not only the one its token is bound to.
+    pub fn acts_for_any_user(self) -> bool {
+        matches!(self, Role::Reviewer | Role::Admin | Role::Service)
+    }
+}
+
+#[cfg(test)]
+mod role_tests {
+    use super::Role;
+
+    #[test]
+    fn the_permission_table() {
+        let table = [
+            (Role::Submitter, [true, false, false, false]),
+            (Role::Reviewer, [true, true, false, false]),
+            (Role::Admin, [true, true, true, false]),
+            (Role::Service, [true, false, false, true]),
+        ];
+        for (role, allowed) in table {
+            for (needed, ok) in Role::ALL.iter().zip(allowed) {
+                assert_eq!(role.may(*needed), ok, "{role} for {needed}");
+            }
+        }
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod fixtures;
 pub mod hostile;
+pub mod http;
 pub mod ledger;
 pub mod remote;
 pub mod s3;

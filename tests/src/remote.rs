@@ -106,14 +106,26 @@ impl TlsDaemon {
         user: Option<&str>,
         expires_days: Option<u32>,
     ) -> String {
+        self.daemon.token(name, role, user, expires_days).await
+    }
+}
+
+impl Daemon {
+    /// A fresh token made over the local socket (as the local admin).
+    pub async fn token(
+        &self,
+        name: &str,
+        role: Role,
+        user: Option<&str>,
+        expires_days: Option<u32>,
+    ) -> String {
         let spec = TokenSpec {
             name: name.into(),
             role,
             expires_days,
             user_id: user.map(str::to_string),
         };
-        self.daemon
-            .client()
+        self.client()
             .await
             .create_token(tarpc::context::current(), spec)
             .await

@@ -1,7 +1,7 @@
 //! `idreviewd doctor`: a healthy set-up passes (exit 0, every line ok), and each broken piece
 //! fails (exit 1) with its own line naming the check: a data dir that is a file, a wrong S3
 //! secret, a missing bucket, an unreachable verifier, a missing Tesseract or language, an
-//! expired certificate.
+//! expired certificate, an HTTP listen address that is not one.
 
 use std::path::Path;
 
@@ -243,4 +243,28 @@ async fn a_mistyped_data_dir_and_an_empty_config_are_said_as_they_are() {
     );
     assert!(dir.contains("typo"), "{dir}");
     assert!(!typo.exists(), "doctor creates nothing");
+}
+
+#[tokio::test]
+async fn the_http_api_is_checked_when_it_is_on() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let manual = ("IDREVIEW__VERIFICATION__PROVIDER", "manual".to_string());
+    let broken = [
+        manual.clone(),
+        ("IDREVIEW__HTTP__LISTEN", "everywhere".to_string()),
+    ];
+    let idle = tmp.path().join("idle");
+    std::fs::create_dir_all(&idle).expect("data dir");
+    let (passed, lines) = doctor(&idle, &broken).await;
+    assert!(!passed);
+    assert_fails(&lines, "http", "not a host:port");
+    let http = idreview_tests::http::HttpDaemon::start(&tmp.path().join("up"), &[]).await;
+    let on = [
+        manual,
+        ("IDREVIEW__HTTP__LISTEN", "127.0.0.1:0".to_string()),
+    ];
+    let (passed, lines) = doctor(&http.daemon.data_dir, &on).await;
+    assert!(passed, "{}", lines.join("\n"));
+    let line = line(&lines, "http");
+    assert!(line.starts_with("ok") && line.contains("answers"), "{line}");
 }

@@ -11,6 +11,7 @@
 //! their own error; the ingestion pipeline and the verification workers call the same methods.
 //! Persistence is reached through [`CardStore`], the narrow interface the domain needs.
 
+mod confirmation;
 mod intake;
 mod removal;
 #[cfg(test)]
@@ -28,6 +29,7 @@ use idreview_protocol::{CardId, Status};
 use crate::config::Config;
 use crate::store::{Refused, Store, StoreError};
 
+pub use confirmation::KNOWN_FIELDS;
 pub use intake::NewCard;
 pub use removal::{Erasure, Keep, RETENTION_ACTOR};
 pub use review::Approval;
@@ -53,6 +55,10 @@ pub enum CardError {
     /// field name).
     #[error("{0}")]
     Invalid(String),
+    /// Values a user sent that the card does not take, each with its field name and why (a
+    /// date that is not a date, an age out of range, a field the card has no place for).
+    #[error("{}", .0.iter().map(|(f, why)| format!("{f}: {why}")).collect::<Vec<_>>().join("; "))]
+    Fields(Vec<(String, String)>),
     #[error(
         "card {id} is held by {holder} until {}; ask them or an admin to release it",
         until.format("%Y-%m-%d %H:%M UTC")

@@ -104,7 +104,9 @@ impl<S: CardStore> Cards<S> {
         .await
     }
 
-    /// The card's user confirms its fields, correcting some on the way.
+    /// The card's user confirms its fields, correcting some on the way; corrections that
+    /// cannot stand (a bad date, an unknown field) refuse the whole confirmation
+    /// ([`CardError::Fields`], see `confirmation.rs`).
     pub async fn confirm(
         &self,
         actor: &str,
@@ -114,6 +116,7 @@ impl<S: CardStore> Cards<S> {
         let rules = self.rules();
         self.one(card, actor, |c| {
             state::apply(c, Event::Confirm)?;
+            super::confirmation::check(c, corrections, &rules)?;
             let mut change = Change::new("card.confirmed");
             if !corrections.is_empty() {
                 change.detail = Some(correct(c, corrections, FieldSource::User, &rules)?);

@@ -94,6 +94,12 @@ impl Claimed {
         workarea::write_reason(&self.dir.join(PENDING_REASON), &self.name, rejection)
     }
 
+    /// Ends the claim of a submission a front end refused before it became a card (an HTTP
+    /// upload whose user already has one): the folder goes, since its sender got the answer.
+    pub fn discard(self) -> std::io::Result<()> {
+        std::fs::remove_dir_all(&self.dir)
+    }
+
     /// Ends the claim of a folder carrying its verdict: it moves whole into `rejected`.
     /// Answers where it went.
     pub fn rejected(self, rejected: &Path) -> Result<PathBuf, (Claimed, std::io::Error)> {

@@ -17,4 +17,4 @@ mod workarea;
 
 pub use claimed::Claimed;
 pub use inbox::{InboxError, run};
-pub use pipeline::{Outcome, PIPELINE_ACTOR, Pipeline};
+pub use pipeline::{Outcome, PIPELINE_ACTOR, Pipeline, Submitted};

@@ -38,6 +38,19 @@ pub enum Outcome {
     Deferred(Claimed, String),
 }
 
+/// What became of a submission a front end validated as it arrived ([`Pipeline::submit`]).
+#[derive(Debug)]
+pub enum Submitted {
+    /// Its card, through storage and verification.
+    Card(Card),
+    /// Refused by a rule only the store can check (the user has an active card); nothing was
+    /// created, and the claim is handed back for the front end to discard.
+    Refused(Claimed, Rejection),
+    /// Our side failed; the card, if it was created, and the claim to go on with in the
+    /// background.
+    Deferred(Claimed, Option<Card>, String),
+}
+
 /// Everything the pipeline needs; cheap to clone.
 #[derive(Clone)]
 pub struct Pipeline {
@@ -91,7 +104,7 @@ impl Pipeline {
                 return self.reject(claimed, &rejection);
             }
         };
-        match self.ingest(&claimed, valid).await {
+        match self.ingest(&claimed, valid, PIPELINE_ACTOR).await {
             Ok(card) => {
                 crate::metrics::ingested();
                 info!(card_id = %card.id, user = %card.user_id, status = %card.status, "ingested");
@@ -101,6 +114,41 @@ impl Pipeline {
             Err(IngestError::Deferred(why)) => {
                 error!(error = %why, "submission kept in the work area to be tried again");
                 Outcome::Deferred(claimed, why)
+            }
+        }
+    }
+
+    /// Takes a submission that a front end validated while it arrived, already claimed into
+    /// the work area, through card creation, storage and verification, as [`Pipeline::process`]
+    /// does after its validation (a crash in between resumes it from the work area like any
+    /// claim).
+    #[instrument(skip(self, claimed, valid), fields(submission = %claimed.name().to_string_lossy()))]
+    pub async fn submit(
+        &self,
+        claimed: Claimed,
+        valid: ValidSubmission,
+        creator: &str,
+    ) -> Submitted {
+        match self.ingest(&claimed, valid, creator).await {
+            Ok(card) => {
+                crate::metrics::ingested();
+                info!(card_id = %card.id, user = %card.user_id, status = %card.status, "ingested");
+                self.finish(claimed, card.id);
+                Submitted::Card(card)
+            }
+            Err(IngestError::Refused(rejection)) => {
+                let key = claimed.key().to_os_string();
+                self.forget(&key);
+                Submitted::Refused(claimed, rejection)
+            }
+            Err(IngestError::Deferred(why)) => {
+                let card = self
+                    .store
+                    .job(claimed.key())
+                    .ok()
+                    .flatten()
+                    .and_then(|id| self.store.get(id).ok().flatten());
+                Submitted::Deferred(claimed, card, why)
             }
         }
     }
@@ -117,15 +165,21 @@ impl Pipeline {
     /// Creates the card (or resumes the one an interrupted run left in flight) and drives it
     /// through upload and verification. The job and the new card are durable before the first
     /// file is stored, so a resumed run stores the same files under the same keys; later steps
-    /// are buffered and flushed once at the end.
-    async fn ingest(&self, claimed: &Claimed, valid: ValidSubmission) -> Result<Card, IngestError> {
+    /// are buffered and flushed once at the end. The card's creation is audited as `creator`
+    /// (the identity that sent it, or the pipeline for the inbox).
+    async fn ingest(
+        &self,
+        claimed: &Claimed,
+        valid: ValidSubmission,
+        creator: &str,
+    ) -> Result<Card, IngestError> {
         let source = claimed.name().to_string_lossy().into_owned();
         let claim = claimed.key();
         let mut card = match self.store.job(claim)? {
             Some(id) => match self.store.get(id)? {
                 Some(card) => card,
                 // Lost with a crash: made again under the same id, so the same object keys.
-                None => self.create(&valid, source, id)?,
+                None => self.create(&valid, source, id, creator)?,
             },
             None => {
                 // A folder claimed by a version without jobs may have a card in flight.
@@ -141,7 +195,7 @@ impl Pipeline {
                 self.store.set_job(claim, id)?;
                 let card = match resumable {
                     Some(card) => card,
-                    None => self.create(&valid, source, id)?,
+                    None => self.create(&valid, source, id, creator)?,
                 };
                 self.store.flush().await?;
                 card
@@ -247,6 +301,7 @@ impl Pipeline {
         valid: &ValidSubmission,
         source: String,
         id: idreview_protocol::CardId,
+        creator: &str,
     ) -> Result<Card, IngestError> {
         let user = valid.manifest.user_id.clone();
         let files = valid
@@ -271,7 +326,7 @@ impl Pipeline {
             files,
             source,
         };
-        match self.cards.create(PIPELINE_ACTOR, new) {
+        match self.cards.create(creator, new) {
             Err(e @ CardError::ActiveCard { .. }) => Err(IngestError::Refused(Rejection {
                 rule: "active_card_exists",
                 file: Some("submission.toml".into()),

@@ -85,7 +85,7 @@ impl Session {
     /// Gives a claim back: the holder's own, or anyone's for an admin.
     pub(super) async fn release(self, id: CardId) -> Result<(), RpcError> {
         self.require(Role::Reviewer)?;
-        let admin = self.role >= Role::Admin;
+        let admin = self.role.may(Role::Admin);
         Ok(self.shared.cards.release(&self.identity, id, admin).await?)
     }
 }

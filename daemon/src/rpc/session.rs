@@ -51,7 +51,7 @@ impl Session {
                 .map_err(|e| RpcError::Unauthenticated(e.to_string()))?;
         }
         self.shared.limits.call(&self.identity)?;
-        if self.role >= needed {
+        if self.role.may(needed) {
             Ok(())
         } else {
             Err(RpcError::Forbidden(format!(
@@ -69,7 +69,7 @@ impl Session {
 
     /// Whether this connection may act for `user_id`: any reviewer, or the submitter bound to it.
     pub(super) fn acts_for(&self, user_id: &str) -> Result<(), RpcError> {
-        if self.role > Role::Submitter || self.user_id.as_deref() == Some(user_id) {
+        if self.role.acts_for_any_user() || self.user_id.as_deref() == Some(user_id) {
             Ok(())
         } else {
             Err(RpcError::Forbidden(format!(

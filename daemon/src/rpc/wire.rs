@@ -24,6 +24,7 @@ impl From<CardError> for RpcError {
                 RpcError::IllegalTransition { from, action }
             }
             CardError::Invalid(why) => RpcError::Invalid(why),
+            e @ CardError::Fields(_) => RpcError::Invalid(e.to_string()),
             CardError::Held { id, holder, until } => RpcError::Held { id, holder, until },
             CardError::Doubts { id, doubts } => RpcError::Doubts { id, doubts },
             e @ CardError::ActiveCard { .. } => RpcError::Invalid(e.to_string()),

@@ -16,6 +16,7 @@ use idreview_protocol::{
 use roaring::RoaringBitmap;
 
 use super::words::{self, Words};
+use crate::seed::{SeedIndex, SeedPage, SeedQuery};
 
 /// One card as the index knows it.
 struct Row {
@@ -70,6 +71,8 @@ pub struct Index {
     cursor: u64,
     /// The newest removals, with the feed position of each (at most [`MAX_REMOVALS`]).
     removed: VecDeque<(u64, CardId)>,
+    /// The seed view's bitmaps and orders (the HTTP API's admin lists).
+    seed: SeedIndex,
 }
 
 /// Removals the change feed remembers. A reader further behind still sees the newest ones, so
@@ -115,6 +118,7 @@ impl Index {
         // A decision or a claim leaves the words as they were: keep their postings.
         let same_words = self.row(k).is_some_and(|r| r.words == words);
         self.remove_row(k, !same_words);
+        self.seed.upsert(k, card);
         let summary = self.summarize(card);
         self.all.insert(k);
         self.by_status[status_slot(summary.status)].insert(k);
@@ -175,6 +179,7 @@ impl Index {
         let Some(row) = self.rows.get_mut(k as usize).and_then(Option::take) else {
             return;
         };
+        self.seed.remove(k);
         let s = &row.summary;
         self.all.remove(k);
         self.by_status[status_slot(s.status)].remove(k);
@@ -280,6 +285,11 @@ impl Index {
             threshold: self.threshold,
             cards,
         }
+    }
+
+    /// One page of the seed view's admin list (low-confidence measured against the threshold).
+    pub fn seed_list(&self, query: &SeedQuery) -> SeedPage {
+        self.seed.list(query, self.threshold)
     }
 
     /// Cards per status, in [`Status::ALL`] order.

@@ -12,6 +12,7 @@ mod feed;
 pub mod index;
 mod jobs;
 pub mod outbox;
+pub mod people;
 mod record;
 pub mod retention;
 mod stored;
@@ -112,6 +113,8 @@ struct Inner {
     cleanup_wake: tokio::sync::Notify,
     /// Bearer tokens, in sled and in memory.
     tokens: tokens::TokenTable,
+    /// Stable numbers of users and acting identities, in sled and in memory.
+    people: people::People,
     /// audit seq (u64 BE) -> bincode [`webhook_outbox::OutboxItem`]: webhooks not yet delivered.
     webhook_outbox: sled::Tree,
     /// Whether decisions are queued for webhooks at all (only when receivers are configured).
@@ -164,6 +167,7 @@ impl Store {
             jobs: db.open_tree("jobs")?,
             cleanup_wake: tokio::sync::Notify::new(),
             tokens: tokens::TokenTable::open(&db)?,
+            people: people::People::open(&db)?,
             webhook_outbox: db.open_tree("webhook_outbox")?,
             webhooks: std::sync::atomic::AtomicBool::new(false),
             webhook_added: tokio::sync::Notify::new(),
@@ -398,6 +402,11 @@ impl Store {
     /// The card's summary as the list shows it.
     pub fn summary(&self, id: CardId) -> Option<CardSummary> {
         self.read_index(|i| i.summary(id))
+    }
+
+    /// One page of the seed view's admin list; see [`crate::seed::SeedIndex::list`].
+    pub fn seed_list(&self, query: &crate::seed::SeedQuery) -> crate::seed::SeedPage {
+        self.read_index(|i| i.seed_list(query))
     }
 
     /// Cards per status, in [`Status::ALL`] order.

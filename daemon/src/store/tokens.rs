@@ -113,9 +113,9 @@ impl Store {
                     "a submitter token acts for one user; name it with --user".into(),
                 ));
             }
-            (Role::Reviewer | Role::Admin, Some(_)) => {
+            (Role::Reviewer | Role::Admin | Role::Service, Some(_)) => {
                 return Err(TokenError::Invalid(
-                    "only submitter tokens are bound to a user".into(),
+                    "only submitter tokens are bound to a user (a service token names its user per request)".into(),
                 ));
             }
             _ => {}

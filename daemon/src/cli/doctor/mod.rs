@@ -1,8 +1,9 @@
 //! `idreviewd doctor`: checks the configuration and the world it points at (data dir, inbox,
-//! object store, verification provider, TLS certificate, socket, metrics address), one line per
+//! object store, verification provider, TLS certificate, socket, metrics address, HTTP API), one line per
 //! check with a hint on how to fix what failed. Nothing here changes the daemon's state: probes
 //! write only their own short-lived files and objects and remove them again.
 
+mod http;
 mod local;
 mod remote;
 
@@ -101,6 +102,7 @@ pub async fn run(config: &Config, file: Option<&std::path::Path>) -> Vec<Check> 
     checks.push(remote::verifier(config).await);
     checks.extend(remote::tls(config));
     checks.extend(local::metrics(config));
+    checks.extend(http::http(config).await);
     checks
 }
 

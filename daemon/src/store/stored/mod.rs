@@ -71,4 +71,27 @@ stored_enum!(SideCode <=> Side { Front, Back });
 stored_enum!(FileRoleCode <=> FileRole { Front, Back, Selfie, Extra });
 stored_enum!(DecisionCode <=> Decision { Approve, Reject });
 stored_enum!(SeverityCode <=> Severity { Info, Warning, Error });
-stored_enum!(RoleCode <=> Role { Submitter, Reviewer, Admin });
+// A new role goes last: tokens are stored by variant index.
+stored_enum!(RoleCode <=> Role { Submitter, Reviewer, Admin, Service });
+
+#[cfg(test)]
+mod role_tests {
+    use super::*;
+
+    #[test]
+    fn stored_roles_keep_their_meaning() {
+        // Tokens written before the service role: each role by its variant index.
+        for (role, index) in [
+            (Role::Submitter, 0u32),
+            (Role::Reviewer, 1),
+            (Role::Admin, 2),
+        ] {
+            let bytes = bincode::serialize(&RoleCode::from(role)).expect("encodes");
+            assert_eq!(bytes, index.to_le_bytes(), "{role}");
+            let back: RoleCode = bincode::deserialize(&index.to_le_bytes()).expect("decodes");
+            assert_eq!(Role::from(back), role);
+        }
+        let service = bincode::serialize(&RoleCode::from(Role::Service)).expect("encodes");
+        assert_eq!(service, 3u32.to_le_bytes(), "the new role goes last");
+    }
+}
