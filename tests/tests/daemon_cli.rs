@@ -165,9 +165,17 @@ async fn socket_is_private_and_originals_can_be_kept() {
         card_of(&client, "gina")
     })
     .await;
+    // The card is made before the folder leaves the work area: wait for the move too.
+    let kept = dir.path().join("processed/gina-1/front.jpg");
+    wait_for(
+        Duration::from_secs(20),
+        "keep_processed to keep the originals",
+        || async { kept.exists().then_some(()) },
+    )
+    .await;
     assert!(
-        dir.path().join("processed/gina-1/front.jpg").exists(),
-        "keep_processed keeps the originals"
+        !dir.path().join("work/gina-1").exists(),
+        "moved, not copied"
     );
 }
 

@@ -23,6 +23,12 @@ async fn a_broken_data_dir_keeps_submissions_until_it_is_fixed() {
     let client = daemon.client().await;
     let rejected = daemon.rejected();
     let objects = dir.path().join("objects");
+    // The inbox task makes its folders just after the socket answers.
+    wait_for(Duration::from_secs(10), "rejected/ to be made", || {
+        let made = rejected.is_dir();
+        async move { made.then_some(()) }
+    })
+    .await;
     std::fs::remove_dir_all(&rejected).expect("remove rejected/");
     std::fs::write(&rejected, b"not a folder").expect("file as rejected/");
     let _ = std::fs::remove_dir_all(&objects);
