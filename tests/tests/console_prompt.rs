@@ -1,7 +1,8 @@
-//! The console's filter bar as a reviewer types in it, in the real binary in tmux at 80x24
-//! against the real daemon: an empty daemon says where to drop files; a mistyped key is
-//! refused with the closest one; the cursor edits mid-line; Tab completes a key; Up brings
-//! back an earlier filter, also after a restart; `user:` matches one user exactly.
+//! The console's first minutes and its filter bar, in the real binary in tmux at 80x24 against
+//! the real daemon: a daemon the console started is reaped when it stops; an empty daemon says
+//! where to drop files; a mistyped key is refused with the closest one; the cursor edits
+//! mid-line; Tab completes a key; Up brings back an earlier filter, also after a restart;
+//! `user:` matches one user exactly.
 
 use idreview_tests::tmux::Tmux;
 use idreview_tests::{Daemon, binary, fill};
@@ -13,6 +14,43 @@ fn console(dir: &std::path::Path) -> Tmux {
         dir.display()
     );
     Tmux::start_sized(&command, 80, 24)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_daemon_the_console_started_is_reaped_when_it_stops() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let command = format!(
+        "env NO_COLOR=1 {} --data-dir {}",
+        binary("idreview").display(),
+        dir.path().display()
+    );
+    let tmux = Tmux::start_sized(&command, 80, 24);
+    tmux.wait_for(&["no cards yet"], dir.path());
+    let pid = std::fs::read_to_string(dir.path().join("idreviewd.pid")).expect("pid file");
+    let proc = std::path::PathBuf::from(format!("/proc/{}", pid.trim()));
+    assert!(proc.exists(), "the console started a daemon");
+    let out = std::process::Command::new(binary("idreviewd"))
+        .arg("--data-dir")
+        .arg(dir.path())
+        .arg("stop")
+        .output()
+        .expect("run idreviewd stop");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Its parent, the console, waits for it: no zombie is left while the console runs.
+    idreview_tests::wait_for(
+        std::time::Duration::from_secs(10),
+        "the daemon reaped",
+        || {
+            let gone = !proc.exists();
+            async move { gone.then_some(()) }
+        },
+    )
+    .await;
+    drop(tmux);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
