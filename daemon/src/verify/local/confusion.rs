@@ -97,7 +97,7 @@ impl Swap {
 }
 
 /// The digit a letter OCR reads for it stands for.
-fn digit_of(c: char) -> Option<char> {
+pub(super) fn digit_of(c: char) -> Option<char> {
     Some(match c {
         'O' | 'Q' | 'D' => '0',
         'I' => '1',
