@@ -149,8 +149,8 @@ pub async fn bulk_decision(
 ) -> Response {
     let key = super::idempotency::key(&headers, &caller.identity, "bulk-decision");
     let replays = state.replays.clone();
-    let run = async move { decide_once(state, caller, body).await.into_response() };
-    replays.once(key, run).await
+    let run = |body| async move { decide_once(state, caller, body).await.into_response() };
+    replays.once(key, body, run).await.0
 }
 
 /// One bulk decision.

@@ -2,7 +2,10 @@
 //! the same identity gets the first successful answer again (the card, not a 409), without being
 //! run twice; a retry arriving while the first is still running waits for it. Failed answers are
 //! not kept, so a corrected retry runs. Keys are kept in memory for a day (a restart forgets
-//! them; a retried upload then meets the domain's one-active-card rule).
+//! them; a retried upload then meets the domain's one-active-card rule). A replayed request's
+//! input is handed back to the caller, so that an upload can read its body to the end before the
+//! answer: a server that answers while the client is still sending makes the client's write fail
+//! with a broken pipe instead of reading the answer.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -38,14 +41,15 @@ pub struct Replays {
 }
 
 impl Replays {
-    /// Runs `request` once per `key` (when the request has one), answering a retry with the
-    /// first successful answer.
-    pub async fn once<F>(&self, key: Option<String>, request: F) -> Response
+    /// Runs `run(input)` once per `key` (when the request has one), answering a retry with the
+    /// first successful answer; a replay hands `input` back unused.
+    pub async fn once<T, F, Fut>(&self, key: Option<String>, input: T, run: F) -> (Response, Option<T>)
     where
-        F: Future<Output = Response>,
+        F: FnOnce(T) -> Fut,
+        Fut: Future<Output = Response>,
     {
         let Some(key) = key else {
-            return request.await;
+            return (run(input).await, None);
         };
         let slot = {
             let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
@@ -68,23 +72,23 @@ impl Replays {
         };
         let mut kept = slot.lock().await;
         if let Some(answer) = kept.as_ref() {
-            return replay(answer);
+            return (replay(answer), Some(input));
         }
-        let response = request.await;
+        let response = run(input).await;
         if !response.status().is_success() {
-            return response;
+            return (response, None);
         }
         let status = response.status();
         let body = match to_bytes(response.into_body(), MAX_ANSWER).await {
             Ok(body) => body,
             Err(e) => {
-                return super::ApiError::Internal(format!("keeping an answer: {e}"))
-                    .into_response();
+                let error = super::ApiError::Internal(format!("keeping an answer: {e}"));
+                return (error.into_response(), None);
             }
         };
         let answer = Answer { status, body };
         *kept = Some(answer.clone());
-        replay(&answer)
+        (replay(&answer), None)
     }
 }
 

@@ -117,12 +117,41 @@ pub async fn upload(
 ) -> Response {
     let key = super::idempotency::key(&headers, &caller.identity, "upload");
     let replays = state.replays.clone();
-    let run = async move {
+    let idle = state.idle();
+    let cap = body_cap(&state);
+    let run = |request| async move {
         upload_once(state, caller, headers, request)
             .await
             .into_response()
     };
-    replays.once(key, run).await
+    let (answer, unread) = replays.once(key, request, run).await;
+    if let Some(request) = unread {
+        drop_body(request, idle, cap).await;
+    }
+    answer
+}
+
+/// Reads a replayed upload's body to its end and drops it (nothing is stored), so that the
+/// client finishes sending before it reads the answer; a client that stalls or sends more than
+/// an upload may hold is given up on.
+async fn drop_body(request: Request, idle: Duration, cap: u64) {
+    use http_body_util::BodyExt;
+    let mut body = request.into_body();
+    let mut read = 0u64;
+    while read <= cap {
+        match tokio::time::timeout(idle, body.frame()).await {
+            Ok(Some(Ok(frame))) => {
+                read += frame.data_ref().map_or(0, |d| d.len() as u64);
+            }
+            _ => return,
+        }
+    }
+}
+
+/// The most an upload's body may hold: both images, the video and room for the form's text.
+fn body_cap(state: &HttpState) -> u64 {
+    let limits = &state.config.validation;
+    2 * limits.max_image_bytes + limits.max_video_bytes + 1024 * 1024
 }
 
 /// One upload, start to card.
@@ -134,7 +163,7 @@ async fn upload_once(
 ) -> Result<(StatusCode, Json<SeedCard>), ApiError> {
     let user = caller.user()?.to_string();
     let limits = state.config.validation.clone();
-    let cap = 2 * limits.max_image_bytes + limits.max_video_bytes + 1024 * 1024;
+    let cap = body_cap(&state);
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
