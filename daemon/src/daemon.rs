@@ -87,10 +87,14 @@ impl Daemon {
         let listener = rpc::bind_unix(&config.socket_path()).await?;
         let tcp = rpc::tls::bind_tcp(&config).await?;
         let web = http::bind(&config).await?;
-        let store = Store::open_with_cache(
+        let store = Store::open_with(
             &config.store_dir(),
-            config.verification.confidence_threshold,
-            config.daemon.store_cache_mb * 1024 * 1024,
+            &store::Options {
+                threshold: config.verification.confidence_threshold,
+                cache_bytes: config.daemon.store_cache_mb * 1024 * 1024,
+                // The seed view's index serves only the HTTP API.
+                seed_view: !config.http.listen.trim().is_empty(),
+            },
         )?;
         // The store's lock is ours: so is the pid file (`idreviewd stop`).
         let pid_file = config.pid_file();

@@ -37,4 +37,4 @@ pub use rejected::{RejectedPage, RejectedSubmission};
 pub use service::{IdReview, IdReviewClient, MAX_FILE_BYTES};
 
 /// Bumped on every incompatible change of the wire types or the service; checked in the handshake.
-pub const PROTOCOL_VERSION: u32 = 8;
+pub const PROTOCOL_VERSION: u32 = 9;

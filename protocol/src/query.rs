@@ -112,6 +112,8 @@ pub struct ListQuery {
 impl ListQuery {
     /// The largest page one call returns; page further with `offset`.
     pub const MAX_LIMIT: u32 = 1000;
+    /// The most card refs one `list_refs` call returns (about 1.7 MB on the wire).
+    pub const MAX_REFS: u32 = 100_000;
 }
 
 impl Default for ListQuery {

@@ -14,6 +14,10 @@ pub trait IdReview {
     async fn health() -> Health;
     /// One page of cards matching a filter, sorted, with the total count.
     async fn list_cards(query: ListQuery) -> Result<CardPage, RpcError>;
+    /// The id and version of each card matching a filter, in the list's order, from
+    /// `query.offset`, at most `query.limit` (up to [`ListQuery::MAX_REFS`]): what marking
+    /// every match needs, without the rows.
+    async fn list_refs(query: ListQuery) -> Result<Vec<CardRef>, RpcError>;
     /// Not-yet-decided cards with fields below the confidence threshold, oldest first, each
     /// with the names of those fields (the low-confidence queue). At most 1000 per call.
     async fn low_confidence_cards(offset: u64, limit: u32) -> Result<LowConfidencePage, RpcError>;

@@ -46,6 +46,7 @@ fn outcome(response: &Result<IdReviewResponse, ServerError>) -> &'static str {
     let failed = match response {
         R::Health(_) | R::Decide(_) | R::SetVerified(_) => false,
         R::ListCards(r) => r.is_err(),
+        R::ListRefs(r) => r.is_err(),
         R::LowConfidenceCards(r) => r.is_err(),
         R::GetCard(r) => r.is_err(),
         R::CardForUser(r) => r.is_err(),

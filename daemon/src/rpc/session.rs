@@ -112,6 +112,18 @@ impl IdReview for Session {
         Ok(self.shared.store.list(&query, &self.identity))
     }
 
+    async fn list_refs(self, _: Context, query: ListQuery) -> Result<Vec<CardRef>, RpcError> {
+        self.require(Role::Reviewer)?;
+        if query.limit > ListQuery::MAX_REFS {
+            return Err(RpcError::Invalid(format!(
+                "limit {} is over {}; page with offset",
+                query.limit,
+                ListQuery::MAX_REFS
+            )));
+        }
+        Ok(self.shared.store.refs(&query, &self.identity))
+    }
+
     async fn low_confidence_cards(
         self,
         _: Context,

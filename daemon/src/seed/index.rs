@@ -160,7 +160,10 @@ fn search_text(card: &Card) -> Box<str> {
 impl SeedIndex {
     /// Adds or replaces card `k`'s row (the caller removes the old one first).
     pub fn upsert(&mut self, k: u32, card: &Card) {
-        self.remove(k);
+        let text = search_text(card);
+        // A decision or a claim leaves the searched texts as they were: keep their trigrams.
+        let same_text = self.row(k).is_some_and(|r| r.text == text);
+        self.remove_row(k, !same_text);
         let row = Row {
             status: view::status(card),
             document_type: card.document_type,
@@ -168,7 +171,7 @@ impl SeedIndex {
             confidence: view::mean_confidence(card),
             created_at: card.created_at,
             updated_at: card.updated_at,
-            text: search_text(card),
+            text,
         };
         self.all.insert(k);
         self.by_status[row.status.slot()].insert(k);
@@ -186,8 +189,10 @@ impl SeedIndex {
         if let Some(c) = row.confidence {
             self.by_confidence.insert((confidence_key(c), k));
         }
-        for gram in trigrams(&row.text) {
-            self.grams.entry(gram).or_default().insert(k);
+        if !same_text {
+            for gram in trigrams(&row.text) {
+                self.grams.entry(gram).or_default().insert(k);
+            }
         }
         let slot = k as usize;
         if self.rows.len() <= slot {
@@ -198,6 +203,11 @@ impl SeedIndex {
 
     /// Forgets card `k`.
     pub fn remove(&mut self, k: u32) {
+        self.remove_row(k, true);
+    }
+
+    /// Forgets card `k`'s row, and its trigrams when `grams` is set.
+    fn remove_row(&mut self, k: u32, grams: bool) {
         let Some(row) = self.rows.get_mut(k as usize).and_then(Option::take) else {
             return;
         };
@@ -218,11 +228,13 @@ impl SeedIndex {
         if let Some(c) = row.confidence {
             self.by_confidence.remove(&(confidence_key(c), k));
         }
-        for gram in trigrams(&row.text) {
-            if let Some(ids) = self.grams.get_mut(&gram) {
-                ids.remove(k);
-                if ids.is_empty() {
-                    self.grams.remove(&gram);
+        if grams {
+            for gram in trigrams(&row.text) {
+                if let Some(ids) = self.grams.get_mut(&gram) {
+                    ids.remove(k);
+                    if ids.is_empty() {
+                        self.grams.remove(&gram);
+                    }
                 }
             }
         }

@@ -4,14 +4,13 @@
 //! a filter is a few bitmap intersections, the total is a bitmap's length, and a page newest
 //! first is a walk from the bitmap's end. Rebuilt at start; updated by the store on every write.
 
-use std::cmp::Ordering;
 use std::collections::{HashMap, VecDeque};
 
 use chrono::{DateTime, Utc};
 
 use idreview_protocol::{
-    AssigneeFilter, Card, CardFilter, CardId, CardPage, CardSummary, Changes, DocumentType,
-    ListQuery, LowConfidenceCard, LowConfidencePage, SortKey, Status, country,
+    AssigneeFilter, Card, CardFilter, CardId, CardPage, CardRef, CardSummary, Changes,
+    DocumentType, ListQuery, LowConfidenceCard, LowConfidencePage, SortKey, Status, country,
 };
 use roaring::RoaringBitmap;
 
@@ -71,8 +70,8 @@ pub struct Index {
     cursor: u64,
     /// The newest removals, with the feed position of each (at most [`MAX_REMOVALS`]).
     removed: VecDeque<(u64, CardId)>,
-    /// The seed view's bitmaps and orders (the HTTP API's admin lists).
-    seed: SeedIndex,
+    /// The seed view's bitmaps and orders (the HTTP API's admin lists), when kept.
+    seed: Option<SeedIndex>,
 }
 
 /// Removals the change feed remembers. A reader further behind still sees the newest ones, so
@@ -93,9 +92,11 @@ fn key(id: CardId) -> Option<u32> {
 }
 
 impl Index {
-    pub fn new(threshold: f32) -> Index {
+    /// An empty index; `seed_view` keeps the seed view's index too.
+    pub fn new(threshold: f32, seed_view: bool) -> Index {
         Index {
             threshold,
+            seed: seed_view.then(SeedIndex::default),
             ..Index::default()
         }
     }
@@ -118,7 +119,9 @@ impl Index {
         // A decision or a claim leaves the words as they were: keep their postings.
         let same_words = self.row(k).is_some_and(|r| r.words == words);
         self.remove_row(k, !same_words);
-        self.seed.upsert(k, card);
+        if let Some(seed) = &mut self.seed {
+            seed.upsert(k, card);
+        }
         let summary = self.summarize(card);
         self.all.insert(k);
         self.by_status[status_slot(summary.status)].insert(k);
@@ -179,7 +182,9 @@ impl Index {
         let Some(row) = self.rows.get_mut(k as usize).and_then(Option::take) else {
             return;
         };
-        self.seed.remove(k);
+        if let Some(seed) = &mut self.seed {
+            seed.remove(k);
+        }
         let s = &row.summary;
         self.all.remove(k);
         self.by_status[status_slot(s.status)].remove(k);
@@ -289,7 +294,13 @@ impl Index {
 
     /// One page of the seed view's admin list (low-confidence measured against the threshold).
     pub fn seed_list(&self, query: &SeedQuery) -> SeedPage {
-        self.seed.list(query, self.threshold)
+        match &self.seed {
+            Some(seed) => seed.list(query, self.threshold),
+            None => SeedPage {
+                total: 0,
+                ids: Vec::new(),
+            },
+        }
     }
 
     /// Cards per status, in [`Status::ALL`] order.
@@ -304,46 +315,110 @@ impl Index {
     /// `assignee:me`.
     pub fn list(&self, query: &ListQuery, caller: &str) -> CardPage {
         let now = Utc::now();
-        let hits = self.matching(&query.filter, caller, now);
-        let offset = query.offset as usize;
-        let limit = query.limit.min(ListQuery::MAX_LIMIT) as usize;
-        let summaries = |ids: &mut dyn Iterator<Item = u32>| -> Vec<CardSummary> {
-            ids.filter_map(|k| self.row(k))
+        let limit = query.limit.min(ListQuery::MAX_LIMIT);
+        let (total, ids) = self.ordered(query, limit, caller, now);
+        CardPage {
+            total,
+            offset: query.offset,
+            cards: ids
+                .into_iter()
+                .filter_map(|k| self.row(k))
                 .map(|r| r.view(now))
-                .collect()
-        };
-        let cards = if query.sort == SortKey::Created {
+                .collect(),
+        }
+    }
+
+    /// The id and version of each card [`Index::list`] would show, from the query's offset, at
+    /// most [`ListQuery::MAX_REFS`].
+    pub fn refs(&self, query: &ListQuery, caller: &str) -> Vec<CardRef> {
+        let limit = query.limit.min(ListQuery::MAX_REFS);
+        let (_, ids) = self.ordered(query, limit, caller, Utc::now());
+        ids.into_iter()
+            .filter_map(|k| self.row(k))
+            .map(|r| CardRef {
+                id: r.summary.id,
+                expected_version: Some(r.summary.version),
+            })
+            .collect()
+    }
+
+    /// How many cards match, and the ids of `limit` of them from the query's offset, in its
+    /// order.
+    fn ordered(
+        &self,
+        query: &ListQuery,
+        limit: u32,
+        caller: &str,
+        now: DateTime<Utc>,
+    ) -> (u64, Vec<u32>) {
+        let hits = self.matching(&query.filter, caller, now);
+        let offset = usize::try_from(query.offset).unwrap_or(usize::MAX);
+        let limit = limit as usize;
+        let ids = if query.sort == SortKey::Created {
             // Ids increase with creation: the bitmap's order is the list's order.
             if query.descending {
-                summaries(&mut hits.iter().rev().skip(offset).take(limit))
+                hits.iter().rev().skip(offset).take(limit).collect()
             } else {
-                summaries(&mut hits.iter().skip(offset).take(limit))
+                hits.iter().skip(offset).take(limit).collect()
             }
         } else {
-            let mut ids: Vec<u32> = hits.iter().collect();
-            let cmp = |a: &u32, b: &u32| {
-                let (Some(ra), Some(rb)) = (self.row(*a), self.row(*b)) else {
-                    return Ordering::Equal;
-                };
-                let order = compare(query.sort, ra, rb, now).then(a.cmp(b));
-                if query.descending {
-                    order.reverse()
-                } else {
-                    order
-                }
-            };
-            let end = (offset + limit).min(ids.len());
-            if end > 0 && end < ids.len() {
-                ids.select_nth_unstable_by(end - 1, cmp);
-                ids.truncate(end);
-            }
-            ids.sort_unstable_by(cmp);
-            summaries(&mut ids.into_iter().skip(offset).take(limit))
+            let end = offset.saturating_add(limit);
+            let mut ids = self.sorted(&hits, query.sort, query.descending, end, now);
+            ids.drain(..offset.min(ids.len()));
+            ids
         };
-        CardPage {
-            total: hits.len(),
-            offset: query.offset,
-            cards,
+        (hits.len(), ids)
+    }
+
+    /// The first `end` of `hits` in `sort`'s order (ties by id, both reversed when descending).
+    /// Each card's sort key is read once into a compact vector, so that the sort compares
+    /// neighbouring memory instead of visiting rows.
+    fn sorted(
+        &self,
+        hits: &RoaringBitmap,
+        sort: SortKey,
+        descending: bool,
+        end: usize,
+        now: DateTime<Utc>,
+    ) -> Vec<u32> {
+        let rows = || hits.iter().filter_map(|k| Some((self.row(k)?, k)));
+        let time = |t: DateTime<Utc>| t.timestamp_micros();
+        match sort {
+            SortKey::Created => top(
+                rows().map(|(r, k)| (time(r.summary.created_at), k)),
+                descending,
+                end,
+            ),
+            SortKey::Updated => top(
+                rows().map(|(r, k)| (time(r.summary.updated_at), k)),
+                descending,
+                end,
+            ),
+            SortKey::DocumentType => top(
+                rows().map(|(r, k)| (r.summary.document_type, k)),
+                descending,
+                end,
+            ),
+            SortKey::Status => top(rows().map(|(r, k)| (r.summary.status, k)), descending, end),
+            // Unrated cards first, as `Option`'s order has it; confidences are never negative,
+            // so their bits order as they do.
+            SortKey::Confidence => top(
+                rows().map(|(r, k)| (r.summary.confidence.map(|c| c.max(0.0).to_bits()), k)),
+                descending,
+                end,
+            ),
+            SortKey::User => top(
+                rows().map(|(r, k)| (r.summary.user_id.as_str(), k)),
+                descending,
+                end,
+            ),
+            SortKey::Country => top(
+                rows().map(|(r, k)| (r.summary.country.as_deref(), k)),
+                descending,
+                end,
+            ),
+            // As the list shows it: a lapsed claim sorts as unassigned.
+            SortKey::Assignee => top(rows().map(|(r, k)| (r.assignee(now), k)), descending, end),
         }
     }
 
@@ -467,22 +542,22 @@ fn row_matches(f: &CardFilter, s: &CardSummary) -> bool {
         && f.created_to.is_none_or(|t| s.created_at < t)
 }
 
-fn compare(key: SortKey, x: &Row, y: &Row, now: DateTime<Utc>) -> Ordering {
-    let (a, b) = (&x.summary, &y.summary);
-    match key {
-        SortKey::Created => a.created_at.cmp(&b.created_at),
-        SortKey::Updated => a.updated_at.cmp(&b.updated_at),
-        SortKey::User => a.user_id.cmp(&b.user_id),
-        SortKey::DocumentType => a.document_type.cmp(&b.document_type),
-        SortKey::Country => a.country.cmp(&b.country),
-        SortKey::Status => a.status.cmp(&b.status),
-        SortKey::Confidence => a
-            .confidence
-            .partial_cmp(&b.confidence)
-            .unwrap_or(Ordering::Equal),
-        // As the list shows it: a lapsed claim sorts as unassigned.
-        SortKey::Assignee => x.assignee(now).cmp(&y.assignee(now)),
+/// The ids of the first `end` of `keyed` by key, then id (the whole order reversed when
+/// `descending`).
+fn top<K: Ord>(keyed: impl Iterator<Item = (K, u32)>, descending: bool, end: usize) -> Vec<u32> {
+    let mut keyed: Vec<(K, u32)> = keyed.collect();
+    let cmp = |a: &(K, u32), b: &(K, u32)| {
+        if descending { b.cmp(a) } else { a.cmp(b) }
+    };
+    if end == 0 {
+        return Vec::new();
     }
+    if end < keyed.len() {
+        keyed.select_nth_unstable_by(end - 1, cmp);
+        keyed.truncate(end);
+    }
+    keyed.sort_unstable_by(cmp);
+    keyed.into_iter().map(|(_, k)| k).collect()
 }
 
 /// A card's search words: the user id whole and in parts, field values and the country.

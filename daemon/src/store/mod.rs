@@ -133,26 +133,40 @@ struct Inner {
     audit_seq: std::sync::atomic::AtomicU64,
 }
 
+/// How a store is opened.
+pub struct Options {
+    /// Fields below this confidence count as unsure in the index.
+    pub threshold: f32,
+    /// sled's page cache (its own default is 1 GiB).
+    pub cache_bytes: u64,
+    /// Keep the seed view's index (the HTTP API's admin lists and search: about 300 bytes a
+    /// card); without it those lists are empty.
+    pub seed_view: bool,
+}
+
 impl Store {
-    /// Opens (or creates) the store at `path` with a small page cache; see [`Store::open_with_cache`].
+    /// Opens (or creates) the store at `path` with a small page cache and every index; see
+    /// [`Store::open_with`].
     pub fn open(path: &Path, threshold: f32) -> Result<Store, StoreError> {
-        Self::open_with_cache(path, threshold, 32 * 1024 * 1024)
+        Self::open_with(
+            path,
+            &Options {
+                threshold,
+                cache_bytes: 32 * 1024 * 1024,
+                seed_view: true,
+            },
+        )
     }
 
-    /// Opens (or creates) the store at `path` and rebuilds the index from every card. sled's
-    /// page cache is capped at `cache_bytes` (its own default is 1 GiB).
-    pub fn open_with_cache(
-        path: &Path,
-        threshold: f32,
-        cache_bytes: u64,
-    ) -> Result<Store, StoreError> {
+    /// Opens (or creates) the store at `path` and rebuilds the index from every card.
+    pub fn open_with(path: &Path, options: &Options) -> Result<Store, StoreError> {
         let db = sled::Config::new()
             .path(path)
-            .cache_capacity(cache_bytes)
+            .cache_capacity(options.cache_bytes)
             .open()?;
         let cards = db.open_tree("cards")?;
         check_format(&db, &cards)?;
-        let mut index = Index::new(threshold);
+        let mut index = Index::new(options.threshold, options.seed_view);
         for item in cards.iter() {
             let (_, bytes) = item?;
             index.upsert(&record::card(&bytes)?);
@@ -392,6 +406,11 @@ impl Store {
     /// One page of summaries; see [`Index::list`].
     pub fn list(&self, query: &ListQuery, caller: &str) -> CardPage {
         self.read_index(|i| i.list(query, caller))
+    }
+
+    /// The ids and versions of the cards a list would show; see [`Index::refs`].
+    pub fn refs(&self, query: &ListQuery, caller: &str) -> Vec<CardRef> {
+        self.read_index(|i| i.refs(query, caller))
     }
 
     /// One page of the low-confidence queue; see [`Index::low_confidence`].

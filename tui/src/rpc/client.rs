@@ -123,6 +123,11 @@ impl Rpc {
         self.flat(self.client.list_cards(self.ctx(), query).await)
     }
 
+    /// The ids and versions of the cards a list would show, from its offset.
+    pub async fn list_refs(&self, query: ListQuery) -> Result<Vec<CardRef>, CallError> {
+        self.flat(self.client.list_refs(self.ctx(), query).await)
+    }
+
     /// The whole card.
     pub async fn get_card(&self, id: CardId) -> Result<Card, CallError> {
         self.flat(self.client.get_card(self.ctx(), id).await)

@@ -221,7 +221,8 @@ async fn call(
     }
 }
 
-/// Pages through `query` from position `from` to `to` (exclusive), largest pages first.
+/// The ids and versions of `query`'s cards from position `from` to `to` (exclusive), in
+/// calls of up to `ListQuery::MAX_REFS` (no rows: marking needs only ids and versions).
 async fn collect(
     rpc: &Rpc,
     query: &ListQuery,
@@ -231,20 +232,17 @@ async fn collect(
     let mut out = Vec::new();
     let mut offset = from;
     while offset < to {
-        let limit = u32::try_from((to - offset).min(u64::from(ListQuery::MAX_LIMIT)))
-            .unwrap_or(ListQuery::MAX_LIMIT);
-        let page = rpc
-            .list_cards(ListQuery {
+        let limit = u32::try_from((to - offset).min(u64::from(ListQuery::MAX_REFS)))
+            .unwrap_or(ListQuery::MAX_REFS);
+        let refs = rpc
+            .list_refs(ListQuery {
                 offset,
                 limit,
                 ..query.clone()
             })
             .await?;
-        let got = page.cards.len() as u64;
-        out.extend(page.cards.iter().map(|c| CardRef {
-            id: c.id,
-            expected_version: Some(c.version),
-        }));
+        let got = refs.len() as u64;
+        out.extend(refs);
         if got == 0 {
             break;
         }

@@ -123,3 +123,27 @@ fn pages_follow_the_ordering() {
         vec![4, 2]
     );
 }
+
+#[test]
+fn a_change_that_keeps_the_texts_keeps_them_searchable_and_a_new_name_replaces_the_old() {
+    let mut index = index();
+    let query = |term: &str| SeedQuery {
+        search: vec![term.to_string()],
+        ..SeedQuery::default()
+    };
+    // A decision: the texts stay, so do their trigrams.
+    let mut decided = card(1, "alice", "Eriksson", &[0.9, 0.9]);
+    decided.status = Status::Approved;
+    index.upsert(1, &decided);
+    assert_eq!(ids(&index.list(&query("eriksson"), 0.8)), vec![1]);
+    // A correction of the name: the old name is gone, the new one found.
+    index.upsert(1, &card(1, "alice", "Andersson", &[0.9, 0.9]));
+    assert_eq!(index.list(&query("eriksson"), 0.8).total, 0);
+    assert_eq!(ids(&index.list(&query("anders"), 0.8)), vec![1]);
+    index.remove(1);
+    assert_eq!(index.list(&query("anders"), 0.8).total, 0);
+    assert!(
+        index.grams.values().all(|ids| !ids.contains(1)),
+        "no trigram keeps a removed card"
+    );
+}

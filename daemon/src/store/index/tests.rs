@@ -5,7 +5,7 @@ use crate::card::state::tests::card;
 use idreview_protocol::{DocumentType, Field, FieldSource, Side};
 
 fn index() -> Index {
-    let mut index = Index::new(0.8);
+    let mut index = Index::new(0.8, true);
     for i in 1..=30u64 {
         let mut c = card(if i % 3 == 0 {
             Status::Approved
@@ -289,4 +289,32 @@ fn a_number_finds_the_card_with_that_id() {
         ..ListQuery::default()
     };
     assert_eq!(ids(&index().list(&q, "me")), vec![12]);
+}
+
+#[test]
+fn refs_follow_the_lists_order_and_versions_in_every_sort() {
+    let index = index();
+    for sort in [SortKey::Created, SortKey::Confidence, SortKey::User] {
+        let q = ListQuery {
+            filter: CardFilter::parse("status:needs_review").expect("parses"),
+            sort,
+            descending: sort == SortKey::Created,
+            offset: 3,
+            limit: 1000,
+        };
+        let page = index.list(&q, "me");
+        let refs = index.refs(&q, "me");
+        let listed: Vec<(CardId, Option<u64>)> =
+            page.cards.iter().map(|c| (c.id, Some(c.version))).collect();
+        let got: Vec<(CardId, Option<u64>)> =
+            refs.iter().map(|r| (r.id, r.expected_version)).collect();
+        assert_eq!(got, listed, "{sort:?}");
+        assert_eq!(refs.len(), 20 - 3, "20 cards need review, from the fourth");
+    }
+    let huge = ListQuery {
+        limit: u32::MAX,
+        ..ListQuery::default()
+    };
+    assert_eq!(index.refs(&huge, "me").len(), 30);
+    assert_eq!(index.list(&huge, "me").cards.len(), 30);
 }
