@@ -37,7 +37,7 @@ impl<S: CardStore> Cards<S> {
         actor: &str,
         cards: &[CardRef],
         approval: Approval<'_>,
-    ) -> Vec<(CardId, Result<Card, CardError>)> {
+    ) -> Vec<(CardId, Result<u64, CardError>)> {
         let reason = approval.reason.trim();
         let decision = approval.decision;
         if decision == Decision::Reject && reason.is_empty() {
@@ -90,7 +90,7 @@ impl<S: CardStore> Cards<S> {
         actor: &str,
         cards: &[CardRef],
         verified: bool,
-    ) -> Vec<(CardId, Result<Card, CardError>)> {
+    ) -> Vec<(CardId, Result<u64, CardError>)> {
         let now = Utc::now();
         self.bulk(cards, actor, |card| {
             check_holder(card, actor, now)?;
@@ -221,27 +221,30 @@ impl<S: CardStore> Cards<S> {
         .map(|_| ())
     }
 
-    /// Applies `change` to every card in one transaction and one flush; a big call hands its
-    /// garbage back.
+    /// Applies `change` to every card in one transaction and one flush, answering each card's
+    /// new version or why not; a big call hands its garbage back.
     pub(super) async fn bulk(
         &self,
         cards: &[CardRef],
         actor: &str,
         change: impl FnMut(&mut Card) -> Result<Change, CardError>,
-    ) -> Vec<(CardId, Result<Card, CardError>)> {
+    ) -> Vec<(CardId, Result<u64, CardError>)> {
         let written = match self.store.change(cards, actor, change) {
             Ok(results) => self.store.flush().await.map(|()| results),
             Err(e) => Err(e),
         };
         let results = match written {
-            Ok(results) => results,
+            Ok(results) => results
+                .into_iter()
+                .map(|(id, result)| (id, result.map(|card| card.version)))
+                .collect(),
             Err(e) => {
                 let why = e.to_string();
                 refuse_all(cards, || CardError::StoreFailed(why.clone()))
             }
         };
         if cards.len() >= BIG_BULK {
-            // The write set of thousands of cards is garbage now; hand it back.
+            // The changed cards were dropped above: their memory is garbage now; hand it back.
             crate::memory::release();
         }
         results
@@ -281,7 +284,7 @@ impl<S: CardStore> Cards<S> {
 fn refuse_all(
     cards: &[CardRef],
     why: impl Fn() -> CardError,
-) -> Vec<(CardId, Result<Card, CardError>)> {
+) -> Vec<(CardId, Result<u64, CardError>)> {
     cards.iter().map(|c| (c.id, Err(why()))).collect()
 }
 

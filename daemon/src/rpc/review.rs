@@ -91,12 +91,12 @@ impl Session {
 }
 
 /// The wire's per-card results: the new version, or why not.
-fn items(results: Vec<(CardId, Result<Card, CardError>)>) -> Vec<ItemResult> {
+fn items(results: Vec<(CardId, Result<u64, CardError>)>) -> Vec<ItemResult> {
     results
         .into_iter()
         .map(|(id, result)| ItemResult {
             id,
-            result: result.map(|card| card.version).map_err(RpcError::from),
+            result: result.map_err(RpcError::from),
         })
         .collect()
 }
