@@ -51,7 +51,9 @@ pub enum DaemonError {
     Metrics(#[from] metrics::MetricsError),
     #[error(transparent)]
     Http(#[from] http::HttpServerError),
-    #[error("unknown webhook event {0:?} in [webhooks] events; known: card.approved, card.rejected, card.extracted")]
+    #[error(
+        "unknown webhook event {0:?} in [webhooks] events; known: card.approved, card.rejected, card.extracted"
+    )]
     WebhookEvent(String),
     /// A task stopped the daemon: it failed or panicked.
     #[error("the {task} task failed: {why}")]
@@ -80,7 +82,9 @@ fn webhook_events(config: &Config) -> Result<Vec<WebhookEvent>, DaemonError> {
         .webhooks
         .events
         .iter()
-        .map(|name| WebhookEvent::parse(name).ok_or_else(|| DaemonError::WebhookEvent(name.clone())))
+        .map(|name| {
+            WebhookEvent::parse(name).ok_or_else(|| DaemonError::WebhookEvent(name.clone()))
+        })
         .collect()
 }
 

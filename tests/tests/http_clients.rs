@@ -88,7 +88,10 @@ async fn the_openapi_document_names_every_contract_path_and_the_cards_keys() {
         "created_at",
         "updated_at",
     ] {
-        assert!(card.contains(&key.to_string()), "SeedCard has {key}: {card:?}");
+        assert!(
+            card.contains(&key.to_string()),
+            "SeedCard has {key}: {card:?}"
+        );
     }
     let page = properties(&doc, "Page");
     for key in ["count", "next", "previous", "results"] {
@@ -112,7 +115,11 @@ type Hook = (String, String, Bytes);
 
 /// An axum server on a free loopback port that answers 200 to every POST on `/hooks` and
 /// hands each to the returned channel.
-async fn receiver() -> (String, mpsc::UnboundedReceiver<Hook>, tokio::task::JoinHandle<()>) {
+async fn receiver() -> (
+    String,
+    mpsc::UnboundedReceiver<Hook>,
+    tokio::task::JoinHandle<()>,
+) {
     let (sent, got) = mpsc::unbounded_channel();
     let app = Router::new().route(
         "/hooks",
@@ -194,7 +201,8 @@ async fn a_signed_webhook_tells_the_app_when_a_cards_extraction_finished() {
 
     // Only the configured events go out: a decision sends nothing more.
     let admin = http.token("boss", Role::Admin, None).await;
-    let decision = serde_json::json!({"ids": [card["id"]], "decision": "rejected", "reason": "blurred"});
+    let decision =
+        serde_json::json!({"ids": [card["id"]], "decision": "rejected", "reason": "blurred"});
     let (status, answer) = http
         .send_json(
             reqwest::Method::POST,
@@ -203,9 +211,16 @@ async fn a_signed_webhook_tells_the_app_when_a_cards_extraction_finished() {
             &decision,
         )
         .await;
-    assert_eq!((status, &answer["updated"]), (200, &serde_json::json!(1)), "{answer}");
+    assert_eq!(
+        (status, &answer["updated"]),
+        (200, &serde_json::json!(1)),
+        "{answer}"
+    );
     let more = tokio::time::timeout(Duration::from_millis(1500), got.recv()).await;
-    assert!(more.is_err(), "no decision webhook when only card.extracted is on: {more:?}");
+    assert!(
+        more.is_err(),
+        "no decision webhook when only card.extracted is on: {more:?}"
+    );
     receiver.abort();
 }
 
@@ -255,7 +270,10 @@ async fn beyond_loopback_the_api_speaks_tls_or_does_not_start() {
     let (status, card) = http.upload(&user, &good_upload()).await;
     assert_eq!(status, 201, "{card}");
     let front = card["front_image"].as_str().expect("a URL");
-    assert!(front.starts_with("https://"), "file URLs are https: {front}");
+    assert!(
+        front.starts_with("https://"),
+        "file URLs are https: {front}"
+    );
     let file = http
         .request(reqwest::Method::GET, front, Some(&user))
         .send()
@@ -287,7 +305,12 @@ fn video(size: usize) -> Vec<u8> {
 }
 
 /// A tus request to `url` (the upload's `Location`) with the protocol's header.
-fn tus(http: &HttpDaemon, method: reqwest::Method, url: &str, token: &str) -> reqwest::RequestBuilder {
+fn tus(
+    http: &HttpDaemon,
+    method: reqwest::Method,
+    url: &str,
+    token: &str,
+) -> reqwest::RequestBuilder {
     http.request(method, url, Some(token))
         .header("Tus-Resumable", "1.0.0")
 }
@@ -307,7 +330,14 @@ async fn offset(http: &HttpDaemon, url: &str, token: &str) -> u64 {
 }
 
 /// Sends `video[from..to]` as one PATCH at `from`.
-async fn patch(http: &HttpDaemon, url: &str, token: &str, video: &[u8], from: u64, to: usize) -> reqwest::Response {
+async fn patch(
+    http: &HttpDaemon,
+    url: &str,
+    token: &str,
+    video: &[u8],
+    from: u64,
+    to: usize,
+) -> reqwest::Response {
     tus(http, reqwest::Method::PATCH, url, token)
         .header("Content-Type", "application/offset+octet-stream")
         .header("Upload-Offset", from.to_string())
@@ -352,14 +382,20 @@ async fn a_video_sent_in_resumable_chunks_survives_a_broken_line_and_attaches_to
         .await
         .expect("OPTIONS");
     assert_eq!(discovery.headers()["tus-version"], "1.0.0");
-    assert_eq!(discovery.headers()["tus-max-size"], (50u64 << 20).to_string().as_str());
+    assert_eq!(
+        discovery.headers()["tus-max-size"],
+        (50u64 << 20).to_string().as_str()
+    );
 
     let create = |length: usize| {
         http.request(Method::POST, "uploads/", Some(&user))
             .header("Tus-Resumable", "1.0.0")
             .header("Upload-Length", length.to_string())
             // filename "selfie.mp4", filetype "video/mp4", base64 as tus has it.
-            .header("Upload-Metadata", "filename c2VsZmllLm1wNA==,filetype dmlkZW8vbXA0")
+            .header(
+                "Upload-Metadata",
+                "filename c2VsZmllLm1wNA==,filetype dmlkZW8vbXA0",
+            )
     };
     let too_big = create(51 << 20).send().await.expect("POST");
     assert_eq!(too_big.status().as_u16(), 413, "over max_video_bytes");
@@ -377,7 +413,10 @@ async fn a_video_sent_in_resumable_chunks_survives_a_broken_line_and_attaches_to
         .to_str()
         .expect("Location")
         .to_string();
-    assert!(url.starts_with(&http.base) && url.contains("/api/ocr/uploads/"), "{url}");
+    assert!(
+        url.starts_with(&http.base) && url.contains("/api/ocr/uploads/"),
+        "{url}"
+    );
     let id = created.json::<Value>().await.expect("JSON")["id"]
         .as_str()
         .expect("an id")
@@ -388,7 +427,10 @@ async fn a_video_sent_in_resumable_chunks_survives_a_broken_line_and_attaches_to
     assert_eq!(first.status().as_u16(), 204);
     assert_eq!(first.headers()["upload-offset"], third.to_string().as_str());
     // Nobody else sees it; a wrong offset is refused.
-    let theirs = tus(&http, Method::HEAD, &url, &other).send().await.expect("HEAD");
+    let theirs = tus(&http, Method::HEAD, &url, &other)
+        .send()
+        .await
+        .expect("HEAD");
     assert_eq!(theirs.status().as_u16(), 404);
     let wrong = patch(&http, &url, &user, &video, 10, third).await;
     assert_eq!(wrong.status().as_u16(), 409);
@@ -396,12 +438,12 @@ async fn a_video_sent_in_resumable_chunks_survives_a_broken_line_and_attaches_to
     // Chunk 2 breaks off halfway: the line drops after half of it went out.
     let half = third / 2;
     let sent = bytes::Bytes::copy_from_slice(&video[third..third + half]);
-    let broken = futures::stream::iter([Ok::<_, std::io::Error>(sent)]).chain(futures::stream::once(
-        async {
+    let broken = futures::stream::iter([Ok::<_, std::io::Error>(sent)]).chain(
+        futures::stream::once(async {
             tokio::time::sleep(Duration::from_millis(300)).await;
             Err(std::io::Error::other("the line dropped"))
-        },
-    ));
+        }),
+    );
     let dropped = tus(&http, Method::PATCH, &url, &user)
         .header("Content-Type", "application/offset+octet-stream")
         .header("Upload-Offset", third.to_string())
@@ -449,8 +491,14 @@ async fn a_video_sent_in_resumable_chunks_survives_a_broken_line_and_attaches_to
         .bytes()
         .await
         .expect("its bytes");
-    assert!(stored.as_ref() == video.as_slice(), "the stored video is the one sent");
+    assert!(
+        stored.as_ref() == video.as_slice(),
+        "the stored video is the one sent"
+    );
     // Attached, the resumable upload is gone.
-    let gone = tus(&http, Method::HEAD, &url, &user).send().await.expect("HEAD");
+    let gone = tus(&http, Method::HEAD, &url, &user)
+        .send()
+        .await
+        .expect("HEAD");
     assert_eq!(gone.status().as_u16(), 404);
 }

@@ -43,7 +43,12 @@ pub struct Replays {
 impl Replays {
     /// Runs `run(input)` once per `key` (when the request has one), answering a retry with the
     /// first successful answer; a replay hands `input` back unused.
-    pub async fn once<T, F, Fut>(&self, key: Option<String>, input: T, run: F) -> (Response, Option<T>)
+    pub async fn once<T, F, Fut>(
+        &self,
+        key: Option<String>,
+        input: T,
+        run: F,
+    ) -> (Response, Option<T>)
     where
         F: FnOnce(T) -> Fut,
         Fut: Future<Output = Response>,

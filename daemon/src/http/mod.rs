@@ -198,12 +198,14 @@ fn cors(origins: &[String]) -> Option<CorsLayer> {
                     HeaderName::from_static(auth::ACTING_FOR),
                 ]
                 .into_iter()
-                .chain(resumable::HEADERS.map(HeaderName::from_static)),
+                .chain(resumable::HEADERS.map(HeaderName::from_static))
+                .collect::<Vec<_>>(),
             )
             .expose_headers(
                 [header::RETRY_AFTER, header::LOCATION]
                     .into_iter()
-                    .chain(resumable::HEADERS.map(HeaderName::from_static)),
+                    .chain(resumable::HEADERS.map(HeaderName::from_static))
+                    .collect::<Vec<_>>(),
             )
             .max_age(Duration::from_secs(600)),
     )

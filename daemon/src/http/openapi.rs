@@ -4,6 +4,8 @@
 //! Bodies the handlers parse by hand, to answer DRF's field-keyed errors, are described here by
 //! the types below, which no handler reads.
 
+use std::sync::LazyLock;
+
 use axum::Json;
 use axum::response::{IntoResponse, Response};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
@@ -164,5 +166,7 @@ pub struct ApiDoc;
     responses((status = 200, description = "This OpenAPI 3 document", content_type = "application/json"))
 )]
 pub async fn schema() -> Response {
-    Json(ApiDoc::openapi()).into_response()
+    /// Built once: the document never changes while the daemon runs.
+    static DOC: LazyLock<utoipa::openapi::OpenApi> = LazyLock::new(ApiDoc::openapi);
+    Json(&*DOC).into_response()
 }

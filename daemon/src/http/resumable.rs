@@ -160,7 +160,10 @@ fn tus(response: &mut Response) {
 }
 
 fn header_text<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim)
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
 }
 
 /// A request without `Tus-Resumable: 1.0.0` speaks another version: 412.
@@ -253,7 +256,11 @@ fn filetype(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
         (status = 413, description = "Over the video limit", body = super::openapi::Detail),
     )
 )]
-pub async fn create(State(state): State<HttpState>, caller: Caller, headers: HeaderMap) -> Response {
+pub async fn create(
+    State(state): State<HttpState>,
+    caller: Caller,
+    headers: HeaderMap,
+) -> Response {
     if let Err(response) = check_version(&headers) {
         return response;
     }
@@ -307,7 +314,9 @@ async fn create_upload(
     let dir = root(&state.config).join(&id);
     let io = |e: std::io::Error| ApiError::Internal(format!("creating an upload: {e}"));
     tokio::fs::create_dir_all(&dir).await.map_err(io)?;
-    tokio::fs::File::create(dir.join("data")).await.map_err(io)?;
+    tokio::fs::File::create(dir.join("data"))
+        .await
+        .map_err(io)?;
     let meta = Meta {
         user,
         length,

@@ -19,7 +19,10 @@ use crate::config::Config;
 use crate::rpc::peer_log::warn_peer;
 
 /// The certificate and key the HTTP listener bound to `local` serves, if it speaks TLS.
-pub fn acceptor(config: &Config, local: SocketAddr) -> Result<Option<TlsAcceptor>, HttpServerError> {
+pub fn acceptor(
+    config: &Config,
+    local: SocketAddr,
+) -> Result<Option<TlsAcceptor>, HttpServerError> {
     let http = &config.http;
     let own = http.tls_cert.is_some() || http.tls_key.is_some();
     let pair = if own {
