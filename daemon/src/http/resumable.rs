@@ -166,10 +166,10 @@ fn header_text<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         .map(str::trim)
 }
 
-/// A request without `Tus-Resumable: 1.0.0` speaks another version: 412.
-fn check_version(headers: &HeaderMap) -> Result<(), Response> {
+/// The 412 for a request without `Tus-Resumable: 1.0.0` (it speaks another version).
+fn wrong_version(headers: &HeaderMap) -> Option<Response> {
     if header_text(headers, "tus-resumable") == Some(TUS_VERSION) {
-        return Ok(());
+        return None;
     }
     let mut response = (
         StatusCode::PRECONDITION_FAILED,
@@ -181,7 +181,7 @@ fn check_version(headers: &HeaderMap) -> Result<(), Response> {
         HeaderName::from_static("tus-version"),
         HeaderValue::from_static(TUS_VERSION),
     );
-    Err(response)
+    Some(response)
 }
 
 /// An error, with the tus headers.
@@ -261,7 +261,7 @@ pub async fn create(
     caller: Caller,
     headers: HeaderMap,
 ) -> Response {
-    if let Err(response) = check_version(&headers) {
+    if let Some(response) = wrong_version(&headers) {
         return response;
     }
     create_upload(&state, &caller, &headers)
@@ -365,7 +365,7 @@ pub async fn head(
     UrlPath(id): UrlPath<String>,
     headers: HeaderMap,
 ) -> Response {
-    if let Err(response) = check_version(&headers) {
+    if let Some(response) = wrong_version(&headers) {
         return response;
     }
     let user = match caller.user() {
@@ -408,7 +408,7 @@ pub async fn patch(
     UrlPath(id): UrlPath<String>,
     request: Request,
 ) -> Response {
-    if let Err(response) = check_version(request.headers()) {
+    if let Some(response) = wrong_version(request.headers()) {
         return response;
     }
     append(&state, &caller, &id, request)
