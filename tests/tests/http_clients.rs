@@ -162,6 +162,22 @@ async fn a_signed_webhook_tells_the_app_when_a_cards_extraction_finished() {
     const SECRET: &str = "push-secret";
     let (url, mut got, receiver) = receiver().await;
     let dir = tempfile::tempdir().expect("tempdir");
+    let misspelt = std::process::Command::new(idreview_tests::binary("idreviewd"))
+        .arg("--data-dir")
+        .arg(dir.path().join("misspelt"))
+        .env("IDREVIEW__WEBHOOKS__URLS", format!("[\"{url}\"]"))
+        .env("IDREVIEW__WEBHOOKS__EVENTS", "[\"card.extract\"]")
+        .output()
+        .expect("run idreviewd");
+    assert!(
+        !misspelt.status.success(),
+        "an unknown event stops the start"
+    );
+    let err = String::from_utf8_lossy(&misspelt.stderr);
+    assert!(
+        err.contains("card.extract\"") && err.contains("card.extracted"),
+        "{err}"
+    );
     let urls = format!("[\"{url}\"]");
     let http = HttpDaemon::start(
         dir.path(),
