@@ -273,7 +273,7 @@ async fn the_http_api_is_checked_when_it_is_on() {
 
     // Beyond loopback: no certificate fails; with one, the running API answers over TLS.
     let everywhere = ("IDREVIEW__HTTP__LISTEN", "0.0.0.0:0".to_string());
-    let (passed, lines) = doctor(&idle, &[everywhere.clone()]).await;
+    let (passed, lines) = doctor(&idle, std::slice::from_ref(&everywhere)).await;
     assert!(!passed);
     assert_fails(&lines, "http", "beyond loopback");
     let certs = idreview_tests::remote::gen_cert(&tmp.path().join("certs"));

@@ -93,6 +93,19 @@ async fn the_openapi_document_names_every_contract_path_and_the_cards_keys() {
             "SeedCard has {key}: {card:?}"
         );
     }
+    let status = &doc["components"]["schemas"]["SeedCard"]["properties"]["status"]["enum"];
+    assert_eq!(
+        *status,
+        serde_json::json!([
+            "uploaded",
+            "processing",
+            "needs_review",
+            "confirmed",
+            "completed",
+            "failed"
+        ]),
+        "the seed's statuses"
+    );
     let page = properties(&doc, "Page");
     for key in ["count", "next", "previous", "results"] {
         assert!(page.contains(&key.to_string()), "Page has {key}: {page:?}");

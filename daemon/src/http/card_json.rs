@@ -36,6 +36,7 @@ pub struct OcrValue {
 pub struct SeedCard {
     pub id: u64,
     pub user: SeedUser,
+    #[schema(schema_with = super::openapi::document_type_choices)]
     pub document_type: &'static str,
     pub country: String,
     pub front_image: Option<String>,
@@ -49,8 +50,10 @@ pub struct SeedCard {
     pub nationality: String,
     pub date_of_birth: Option<String>,
     pub expiry_date: Option<String>,
+    #[schema(schema_with = super::openapi::status_choices)]
     pub status: &'static str,
     pub verified: bool,
+    #[schema(schema_with = super::openapi::decision_choices)]
     pub decision: &'static str,
     pub decision_reason: String,
     pub reviewed_by: Option<u64>,

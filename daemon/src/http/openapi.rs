@@ -8,12 +8,38 @@ use std::sync::LazyLock;
 
 use axum::Json;
 use axum::response::{IntoResponse, Response};
+use idreview_protocol::DocumentType;
+use utoipa::openapi::schema::{Object, ObjectBuilder, Type};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
 
 use super::admin::{BulkAnswer, Outcome, Page};
 use super::card_json::{OcrValue, SeedCard, SeedUser};
 use super::user::Stage;
+use crate::seed::{SeedDecision, SeedStatus};
+
+/// A string schema of `values`.
+fn choices(values: impl IntoIterator<Item = &'static str>) -> Object {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(values))
+        .build()
+}
+
+/// The seed's card statuses.
+pub fn status_choices() -> Object {
+    choices(SeedStatus::ALL.iter().map(|s| s.as_str()))
+}
+
+/// The seed's decisions.
+pub fn decision_choices() -> Object {
+    choices(SeedDecision::ALL.iter().map(|d| d.as_str()))
+}
+
+/// The document types.
+pub fn document_type_choices() -> Object {
+    choices(DocumentType::ALL.iter().map(|t| t.as_str()))
+}
 
 /// A field-keyed 400: each request field (or `non_field_errors`) with its messages.
 #[derive(ToSchema)]
