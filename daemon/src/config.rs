@@ -306,8 +306,11 @@ impl Default for RpcConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct WebhooksConfig {
-    /// Receivers; each gets every decision event. Empty: no webhooks (nothing is queued).
+    /// Receivers; each gets every event of `events`. Empty: no webhooks (nothing is queued).
     pub urls: Vec<String>,
+    /// The events sent: `card.approved`, `card.rejected` (decisions), `card.extracted` (the
+    /// provider read a card's fields). An unknown name stops the start.
+    pub events: Vec<String>,
     /// HMAC-SHA256 key for `X-Idreview-Signature: sha256=<hex>` over the body. Secret: never
     /// printed.
     pub secret: Secret,
@@ -323,6 +326,7 @@ impl Default for WebhooksConfig {
     fn default() -> Self {
         WebhooksConfig {
             urls: Vec::new(),
+            events: vec!["card.approved".into(), "card.rejected".into()],
             secret: Secret::default(),
             timeout_secs: 10,
             initial_backoff_ms: 1000,
@@ -375,6 +379,14 @@ pub struct HttpConfig {
     pub requests_per_sec: u32,
     /// ...and in a burst.
     pub requests_burst: u32,
+    /// PEM certificate chain and key for TLS on the listener; unset: `[rpc]`'s. A listener
+    /// beyond loopback always speaks TLS (and does not start without a certificate); one on
+    /// loopback does only with a certificate set here.
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    /// A resumable video upload (`uploads/`, tus) not attached to a document upload within
+    /// this many hours is removed.
+    pub resumable_ttl_hours: u64,
 }
 
 impl Default for HttpConfig {
@@ -386,6 +398,9 @@ impl Default for HttpConfig {
             cors_origins: Vec::new(),
             requests_per_sec: 100,
             requests_burst: 400,
+            tls_cert: None,
+            tls_key: None,
+            resumable_ttl_hours: 24,
         }
     }
 }

@@ -23,6 +23,7 @@ use crate::config::Config;
 use crate::ingest::Pipeline;
 use crate::objects::ObjectStore;
 use crate::store::Store;
+use crate::store::webhook_outbox::WebhookEvent;
 use crate::verify::Verifier;
 use crate::{cleanup, http, ingest, memory, metrics, retention, rpc, store, verify, webhooks};
 
@@ -50,6 +51,10 @@ pub enum DaemonError {
     Metrics(#[from] metrics::MetricsError),
     #[error(transparent)]
     Http(#[from] http::HttpServerError),
+    #[error(
+        "unknown webhook event {0:?} in [webhooks] events; known: card.approved, card.rejected, card.extracted"
+    )]
+    WebhookEvent(String),
     /// A task stopped the daemon: it failed or panicked.
     #[error("the {task} task failed: {why}")]
     Task { task: &'static str, why: String },
@@ -71,6 +76,18 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Daem
     Daemon::start(config, shutdown).await?.wait().await
 }
 
+/// The events of `[webhooks] events`; an unknown name stops the start.
+fn webhook_events(config: &Config) -> Result<Vec<WebhookEvent>, DaemonError> {
+    config
+        .webhooks
+        .events
+        .iter()
+        .map(|name| {
+            WebhookEvent::parse(name).ok_or_else(|| DaemonError::WebhookEvent(name.clone()))
+        })
+        .collect()
+}
+
 impl Daemon {
     /// Builds every part (provider, object store, listeners, store, card domain) and starts
     /// every task; answers once the socket listens.
@@ -82,6 +99,7 @@ impl Daemon {
             source,
         })?;
         restrict(&data_dir);
+        let hooks = webhook_events(&config)?;
         let verifier = Verifier::from_config(&config)?;
         let objects = ObjectStore::from_config(&config.storage, config.objects_dir()).await?;
         let listener = rpc::bind_unix(&config.socket_path()).await?;
@@ -105,7 +123,7 @@ impl Daemon {
         memory::release();
         // Before anything serves: a decision made in the first instant must still be queued.
         if !config.webhooks.urls.is_empty() {
-            store.enable_webhooks();
+            store.enable_webhooks(hooks);
         }
         let metrics = metrics::start(&config, store.clone(), shutdown.clone()).await?;
         let cards = Cards::new(store.clone(), config.clone());
@@ -154,13 +172,14 @@ impl Daemon {
             shutdown: shutdown.clone(),
         };
         if let Some(web) = web {
-            let state = http::HttpState::new(
+            let mut state = http::HttpState::new(
                 cards.clone(),
                 pipeline.clone(),
                 objects.clone(),
                 daemon.tasks.clone(),
                 shutdown.clone(),
             );
+            state.scheme = web.scheme();
             daemon.spawn("http api", http::serve(web, state, shutdown.clone()));
         }
         let outage_wait = Duration::from_secs(config.storage.outage_retry_max_secs);

@@ -173,6 +173,11 @@ impl Multipart {
 
 /// A small MP4 (ftyp, moov, mdat boxes) that passes the container check.
 pub fn mp4() -> Vec<u8> {
+    mp4_with(&[7; 500])
+}
+
+/// An MP4 that passes the container check with `media` in its `mdat` box.
+pub fn mp4_with(media: &[u8]) -> Vec<u8> {
     let boxed = |kind: &[u8], body: &[u8]| {
         let mut out = ((body.len() + 8) as u32).to_be_bytes().to_vec();
         out.extend_from_slice(kind);
@@ -181,7 +186,7 @@ pub fn mp4() -> Vec<u8> {
     };
     let mut data = boxed(b"ftyp", b"isom\0\0\x02\0isomiso2");
     data.extend(boxed(b"moov", &boxed(b"mvhd", &[0; 100])));
-    data.extend(boxed(b"mdat", &[7; 500]));
+    data.extend(boxed(b"mdat", media));
     data
 }
 

@@ -265,6 +265,33 @@ async fn the_http_api_is_checked_when_it_is_on() {
     ];
     let (passed, lines) = doctor(&http.daemon.data_dir, &on).await;
     assert!(passed, "{}", lines.join("\n"));
-    let line = line(&lines, "http");
-    assert!(line.starts_with("ok") && line.contains("answers"), "{line}");
+    let found = line(&lines, "http");
+    assert!(
+        found.starts_with("ok") && found.contains("answers"),
+        "{found}"
+    );
+
+    // Beyond loopback: no certificate fails; with one, the running API answers over TLS.
+    let everywhere = ("IDREVIEW__HTTP__LISTEN", "0.0.0.0:0".to_string());
+    let (passed, lines) = doctor(&idle, std::slice::from_ref(&everywhere)).await;
+    assert!(!passed);
+    assert_fails(&lines, "http", "beyond loopback");
+    let certs = idreview_tests::remote::gen_cert(&tmp.path().join("certs"));
+    let cert = certs.dir.join("server.pem").to_string_lossy().into_owned();
+    let key = certs.dir.join("server.key").to_string_lossy().into_owned();
+    let tls = [
+        ("IDREVIEW__VERIFICATION__PROVIDER", "manual".to_string()),
+        everywhere,
+        ("IDREVIEW__HTTP__TLS_CERT", cert),
+        ("IDREVIEW__HTTP__TLS_KEY", key),
+    ];
+    let env: Vec<(&str, &str)> = tls.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let secure = idreview_tests::Daemon::start_with(&tmp.path().join("tls"), &env).await;
+    let (passed, lines) = doctor(&secure.data_dir, &tls).await;
+    assert!(passed, "{}", lines.join("\n"));
+    let found = line(&lines, "http");
+    assert!(
+        found.starts_with("ok") && found.contains("answers"),
+        "{found}"
+    );
 }

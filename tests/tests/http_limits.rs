@@ -177,6 +177,55 @@ async fn cors_preflight_allows_the_configured_origins_only() {
         allowed.to_ascii_lowercase().contains("authorization"),
         "{allowed}"
     );
+    // A tus client's chunk: PATCH with the tus headers, and it reads them back.
+    let tus = http
+        .request(Method::OPTIONS, "uploads/0123/", None)
+        .header("Origin", "https://app.example.com")
+        .header("Access-Control-Request-Method", "PATCH")
+        .header(
+            "Access-Control-Request-Headers",
+            "authorization, tus-resumable, upload-offset, content-type",
+        )
+        .send()
+        .await
+        .expect("tus preflight");
+    let headers = tus.headers();
+    let methods = headers["access-control-allow-methods"]
+        .to_str()
+        .unwrap_or("");
+    assert!(
+        methods.contains("PATCH") && methods.contains("HEAD"),
+        "{methods}"
+    );
+    let allowed = headers["access-control-allow-headers"]
+        .to_str()
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    for name in ["tus-resumable", "upload-offset", "upload-length"] {
+        assert!(allowed.contains(name), "{name} allowed: {allowed}");
+    }
+    // An answer (here a 401 to a creation without a token) exposes them to the page.
+    let answer = http
+        .request(Method::POST, "uploads/", None)
+        .header("Origin", "https://app.example.com")
+        .header("Tus-Resumable", "1.0.0")
+        .header("Upload-Length", "10")
+        .send()
+        .await
+        .expect("tus creation");
+    assert_eq!(answer.status().as_u16(), 401);
+    let exposed = answer.headers()["access-control-expose-headers"]
+        .to_str()
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    for name in [
+        "upload-offset",
+        "upload-length",
+        "tus-resumable",
+        "location",
+    ] {
+        assert!(exposed.contains(name), "{name} exposed: {exposed}");
+    }
     let answer = preflight("https://evil.example.com")
         .await
         .expect("preflight");

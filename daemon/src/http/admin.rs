@@ -12,9 +12,11 @@ use axum::response::{IntoResponse, Response};
 use idreview_protocol::{CardId, CardRef, Decision};
 use serde::Serialize;
 use serde_json::{Value, json};
+use utoipa::ToSchema;
 
 use super::auth::Caller;
 use super::card_json::{SeedCard, base_url, render};
+use super::openapi::{BulkBody, Detail, FieldErrors, ListParams};
 use super::params::{self, PAGE_SIZE};
 use super::{ApiError, HttpState};
 use crate::card::Approval;
@@ -25,7 +27,7 @@ use crate::store::people::Person;
 pub const MAX_BULK_IDS: usize = 1000;
 
 /// A page of cards, DRF's `PageNumberPagination`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct Page {
     pub count: u64,
     pub next: Option<String>,
@@ -34,6 +36,18 @@ pub struct Page {
 }
 
 /// `GET admin/id-cards/`.
+#[utoipa::path(
+    get,
+    path = "/api/ocr/admin/id-cards/",
+    params(ListParams),
+    responses(
+        (status = 200, body = Page),
+        (status = 400, description = "Keyed by the bad parameter", body = FieldErrors),
+        (status = 401, body = Detail),
+        (status = 403, body = Detail),
+        (status = 404, description = "Invalid page.", body = Detail),
+    )
+)]
 pub async fn list(
     State(state): State<HttpState>,
     caller: Caller,
@@ -48,6 +62,18 @@ pub async fn list(
 
 /// `GET admin/id-cards/low-confidence/`: unverified cards whose mean confidence is below the
 /// threshold, worst first (the list's filters apply too).
+#[utoipa::path(
+    get,
+    path = "/api/ocr/admin/id-cards/low-confidence/",
+    params(ListParams),
+    responses(
+        (status = 200, body = Page),
+        (status = 400, description = "Keyed by the bad parameter", body = FieldErrors),
+        (status = 401, body = Detail),
+        (status = 403, body = Detail),
+        (status = 404, description = "Invalid page.", body = Detail),
+    )
+)]
 pub async fn low_confidence(
     State(state): State<HttpState>,
     caller: Caller,
@@ -114,6 +140,17 @@ fn page_link(base: &str, uri: &Uri, n: usize) -> String {
 }
 
 /// `GET admin/id-cards/{id}/`.
+#[utoipa::path(
+    get,
+    path = "/api/ocr/admin/id-cards/{id}/",
+    params(("id" = u64, Path, description = "The card's id")),
+    responses(
+        (status = 200, body = SeedCard),
+        (status = 401, body = Detail),
+        (status = 403, body = Detail),
+        (status = 404, body = Detail),
+    )
+)]
 pub async fn retrieve(
     State(state): State<HttpState>,
     caller: Caller,
@@ -130,17 +167,41 @@ pub async fn retrieve(
 }
 
 /// What happened to one card of a bulk decision.
-#[derive(Debug, Serialize)]
-struct Outcome {
-    id: u64,
-    updated: bool,
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Outcome {
+    pub id: u64,
+    /// Whether this call changed the card.
+    pub updated: bool,
+    /// Why it did not.
     #[serde(skip_serializing_if = "Option::is_none")]
-    detail: Option<String>,
+    pub detail: Option<String>,
+}
+
+/// The answer of a bulk decision: the seed's `requested` and `updated`, and ours per card.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BulkAnswer {
+    /// `len(ids)`.
+    pub requested: u64,
+    /// Cards this call changed.
+    pub updated: u64,
+    pub results: Vec<Outcome>,
 }
 
 /// `POST admin/id-cards/bulk-decision/` with `{"ids": [int], "decision": "approved" |
 /// "rejected", "reason": str}`.
 /// With an `Idempotency-Key`, a retry answers the first result.
+#[utoipa::path(
+    post,
+    path = "/api/ocr/admin/id-cards/bulk-decision/",
+    request_body = BulkBody,
+    params(("Idempotency-Key" = Option<String>, Header, description = "A retry with the same key answers the first result")),
+    responses(
+        (status = 200, body = BulkAnswer),
+        (status = 400, description = "Keyed by `ids`, `decision` or `reason`", body = FieldErrors),
+        (status = 401, body = Detail),
+        (status = 403, body = Detail),
+    )
+)]
 pub async fn bulk_decision(
     State(state): State<HttpState>,
     caller: Caller,
@@ -158,7 +219,7 @@ async fn decide_once(
     state: HttpState,
     caller: Caller,
     body: Bytes,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<BulkAnswer>, ApiError> {
     caller.reviewer()?;
     let (ids, decision, reason) = parse_bulk(&body)?;
     let requested = ids.len();
@@ -203,11 +264,11 @@ async fn decide_once(
             },
         })
         .collect();
-    Ok(Json(json!({
-        "requested": requested,
-        "updated": updated,
-        "results": outcomes,
-    })))
+    Ok(Json(BulkAnswer {
+        requested: requested as u64,
+        updated,
+        results: outcomes,
+    }))
 }
 
 /// The bulk decision's body, each bad value a 400 keyed by its name.

@@ -8,13 +8,14 @@ use axum::http::HeaderMap;
 use chrono::{DateTime, NaiveDate, Utc};
 use idreview_protocol::{Card, FileRole};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::HttpState;
 use crate::seed::{names, view};
 use crate::store::people::Person;
 
 /// The user a card belongs to, as the seed's clients know a user.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct SeedUser {
     pub id: u64,
     pub username: String,
@@ -24,17 +25,18 @@ pub struct SeedUser {
 }
 
 /// One OCR value with its confidence.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct OcrValue {
     pub value: String,
     pub confidence: f64,
 }
 
 /// The contract's card.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct SeedCard {
     pub id: u64,
     pub user: SeedUser,
+    #[schema(schema_with = super::openapi::document_type_choices)]
     pub document_type: &'static str,
     pub country: String,
     pub front_image: Option<String>,
@@ -48,8 +50,10 @@ pub struct SeedCard {
     pub nationality: String,
     pub date_of_birth: Option<String>,
     pub expiry_date: Option<String>,
+    #[schema(schema_with = super::openapi::status_choices)]
     pub status: &'static str,
     pub verified: bool,
+    #[schema(schema_with = super::openapi::decision_choices)]
     pub decision: &'static str,
     pub decision_reason: String,
     pub reviewed_by: Option<u64>,
@@ -70,7 +74,8 @@ pub fn datetime(at: DateTime<Utc>) -> String {
     at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
 }
 
-/// The URL clients reach the API at: `[http] public_url`, else `http://` + the Host header.
+/// The URL clients reach the API at: `[http] public_url`, else the listener's scheme + the
+/// Host header.
 pub fn base_url(state: &HttpState, headers: &HeaderMap) -> String {
     let public = state.config.http.public_url.trim().trim_end_matches('/');
     if !public.is_empty() {
@@ -80,7 +85,7 @@ pub fn base_url(state: &HttpState, headers: &HeaderMap) -> String {
         .get(axum::http::header::HOST)
         .and_then(|h| h.to_str().ok())
         .unwrap_or("localhost");
-    format!("http://{host}")
+    format!("{}://{host}", state.scheme)
 }
 
 /// Renders `card` for a client that reached the API at `base`.

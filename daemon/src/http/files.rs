@@ -12,6 +12,19 @@ use super::auth::Caller;
 use super::{ApiError, HttpState};
 
 /// `GET files/{id}/{role}/`.
+#[utoipa::path(
+    get,
+    path = "/api/ocr/files/{id}/{role}/",
+    params(
+        ("id" = u64, Path, description = "The card's id"),
+        ("role" = String, Path, description = "front, back or selfie"),
+    ),
+    responses(
+        (status = 200, description = "The file's bytes, `Cache-Control: no-store`"),
+        (status = 401, body = super::openapi::Detail),
+        (status = 404, body = super::openapi::Detail),
+    )
+)]
 pub async fn file(
     State(state): State<HttpState>,
     caller: Caller,

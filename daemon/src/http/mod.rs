@@ -10,7 +10,10 @@
 //! - `user.rs`: onboarding stage, own card, confirmation; `upload.rs`: the multipart upload,
 //!   streamed to disk under each part's limit and validated by the intake rules;
 //! - `admin.rs` and `params.rs`: the admin list, one card, the low-confidence queue and the bulk
-//!   decision; `files.rs`: the card's files, for its user and reviewers.
+//!   decision; `files.rs`: the card's files, for its user and reviewers;
+//! - `resumable.rs`: resumable video uploads (tus 1.0), attached to an upload by their id;
+//! - `tls.rs`: TLS on the listener (always beyond loopback), with the RPC's certificates;
+//! - `openapi.rs`: the OpenAPI 3 document at `schema/`, generated from the handlers' types.
 //!
 //! The server is a task of the daemon's handle: it stops accepting on shutdown and drains the
 //! requests in flight.
@@ -21,7 +24,10 @@ mod card_json;
 mod error;
 mod files;
 mod idempotency;
+mod openapi;
 mod params;
+mod resumable;
+mod tls;
 mod upload;
 mod user;
 
@@ -31,7 +37,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, HeaderValue, Method, header};
-use axum::routing::{get, post, put};
+use axum::routing::{get, head, post, put};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -54,6 +60,22 @@ pub enum HttpServerError {
         addr: String,
         source: std::io::Error,
     },
+    #[error("HTTP API: {0}")]
+    Tls(String),
+}
+
+/// The bound HTTP listener and how it secures its connections.
+pub struct HttpListener {
+    listener: TcpListener,
+    /// `None`: plain HTTP (loopback only).
+    tls: Option<tokio_rustls::TlsAcceptor>,
+}
+
+impl HttpListener {
+    /// The scheme clients reach it with.
+    pub fn scheme(&self) -> &'static str {
+        if self.tls.is_some() { "https" } else { "http" }
+    }
 }
 
 /// What every request shares; cheap to clone.
@@ -75,6 +97,10 @@ pub struct HttpState {
     pub replays: Arc<idempotency::Replays>,
     /// Requests per identity (429 past them).
     pub limits: Arc<crate::rpc::limits::Limits>,
+    /// Locks of the resumable uploads being written.
+    pub resumables: Arc<resumable::Resumables>,
+    /// `https` when the listener speaks TLS: the scheme of URLs built from the Host header.
+    pub scheme: &'static str,
 }
 
 impl HttpState {
@@ -102,6 +128,8 @@ impl HttpState {
             shutdown,
             replays: Arc::default(),
             limits: Arc::new(crate::rpc::limits::Limits::new(&rate)),
+            resumables: Arc::default(),
+            scheme: "http",
         }
     }
 }
@@ -114,8 +142,9 @@ impl HttpState {
 }
 
 /// Binds `[http] listen`, writing the bound address to `DATA/idreviewd.http-addr`; `None`
-/// when the API is off.
-pub async fn bind(config: &Config) -> Result<Option<TcpListener>, HttpServerError> {
+/// when the API is off. Beyond loopback it speaks TLS, or refuses to start without a
+/// certificate.
+pub async fn bind(config: &Config) -> Result<Option<HttpListener>, HttpServerError> {
     let addr = config.http.listen.trim();
     if addr.is_empty() {
         return Ok(None);
@@ -128,16 +157,20 @@ pub async fn bind(config: &Config) -> Result<Option<TcpListener>, HttpServerErro
     let _ = std::fs::remove_dir_all(upload::staging_root(config));
     let listener = TcpListener::bind(addr).await.map_err(bind)?;
     let local = listener.local_addr().map_err(bind)?;
+    let tls = tls::acceptor(config, local)?;
     std::fs::write(config.http_addr_file(), format!("{local}\n")).map_err(bind)?;
-    if !local.ip().is_loopback() {
-        warn!(%local, "the HTTP API listens beyond loopback without TLS; put a TLS-terminating proxy in front and set [http] public_url");
-    }
-    info!(%local, "HTTP API listening under /api/ocr/");
-    Ok(Some(listener))
+    info!(%local, tls = tls.is_some(), "HTTP API listening under /api/ocr/");
+    Ok(Some(HttpListener { listener, tls }))
 }
 
-/// CORS for the configured origins: preflight for `Authorization`, `PUT` and the
-/// idempotency header.
+/// Whether a listener of `config` bound to `local` speaks TLS; an error when it must and
+/// cannot (beyond loopback without a certificate, or one that does not load).
+pub fn speaks_tls(config: &Config, local: std::net::SocketAddr) -> Result<bool, HttpServerError> {
+    Ok(tls::acceptor(config, local)?.is_some())
+}
+
+/// CORS for the configured origins: preflight for `Authorization`, `PUT`, `PATCH`, the
+/// idempotency header and the tus headers, which answers expose.
 fn cors(origins: &[String]) -> Option<CorsLayer> {
     let origins: Vec<HeaderValue> = origins
         .iter()
@@ -149,13 +182,31 @@ fn cors(origins: &[String]) -> Option<CorsLayer> {
     Some(
         CorsLayer::new()
             .allow_origin(AllowOrigin::list(origins))
-            .allow_methods([Method::GET, Method::POST, Method::PUT, Method::OPTIONS])
-            .allow_headers([
-                header::AUTHORIZATION,
-                header::CONTENT_TYPE,
-                HeaderName::from_static("idempotency-key"),
+            .allow_methods([
+                Method::GET,
+                Method::POST,
+                Method::PUT,
+                Method::PATCH,
+                Method::HEAD,
+                Method::OPTIONS,
             ])
-            .expose_headers([header::RETRY_AFTER, header::LOCATION])
+            .allow_headers(
+                [
+                    header::AUTHORIZATION,
+                    header::CONTENT_TYPE,
+                    HeaderName::from_static("idempotency-key"),
+                    HeaderName::from_static(auth::ACTING_FOR),
+                ]
+                .into_iter()
+                .chain(resumable::HEADERS.map(HeaderName::from_static))
+                .collect::<Vec<_>>(),
+            )
+            .expose_headers(
+                [header::RETRY_AFTER, header::LOCATION]
+                    .into_iter()
+                    .chain(resumable::HEADERS.map(HeaderName::from_static))
+                    .collect::<Vec<_>>(),
+            )
             .max_age(Duration::from_secs(600)),
     )
 }
@@ -187,6 +238,15 @@ pub fn router(state: HttpState) -> Router {
         )
         .route("/api/ocr/admin/id-cards/{id}/", get(admin::retrieve))
         .route("/api/ocr/files/{id}/{role}/", get(files::file))
+        .route("/api/ocr/schema/", get(openapi::schema))
+        .route(
+            "/api/ocr/uploads/",
+            post(resumable::create).options(resumable::options),
+        )
+        .route(
+            "/api/ocr/uploads/{id}/",
+            head(resumable::head).patch(resumable::patch),
+        )
         .method_not_allowed_fallback(error::method_not_allowed)
         .fallback(error::not_found)
         .with_state(state);
@@ -197,12 +257,21 @@ pub fn router(state: HttpState) -> Router {
 }
 
 /// Serves the API until `shutdown`, then lets the requests in flight finish.
-pub async fn serve(listener: TcpListener, state: HttpState, shutdown: CancellationToken) {
+pub async fn serve(listener: HttpListener, state: HttpState, shutdown: CancellationToken) {
     let app = router(state);
     let stopped = shutdown.clone();
-    let served = axum::serve(listener, app)
-        .with_graceful_shutdown(async move { stopped.cancelled().await })
-        .await;
+    let stop = async move { stopped.cancelled().await };
+    let served = match listener.tls {
+        None => {
+            axum::serve(listener.listener, app)
+                .with_graceful_shutdown(stop)
+                .await
+        }
+        Some(acceptor) => match tls::TlsListener::new(listener.listener, acceptor, shutdown) {
+            Ok(tls) => axum::serve(tls, app).with_graceful_shutdown(stop).await,
+            Err(e) => Err(e),
+        },
+    };
     if let Err(e) = served {
         warn!(error = %e, "the HTTP API stopped with an error");
     }

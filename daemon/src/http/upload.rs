@@ -24,6 +24,7 @@ use tracing::warn;
 
 use super::auth::Caller;
 use super::card_json::{SeedCard, base_url, render};
+use super::resumable;
 use super::{ApiError, HttpState};
 use crate::ingest::{Claimed, Submitted};
 use crate::retry::Backoff;
@@ -32,12 +33,16 @@ use crate::validate::{self, ValidFile, ValidSubmission};
 
 /// Declared types the seed accepts for an image part and a video part.
 const IMAGE_TYPES: [&str; 4] = ["image/jpeg", "image/png", "image/gif", "image/webp"];
-const VIDEO_TYPES: [&str; 4] = [
+pub const VIDEO_TYPES: [&str; 4] = [
     "video/mp4",
     "video/webm",
     "video/quicktime",
     "video/x-msvideo",
 ];
+
+/// The form field naming a finished resumable upload (its id or `Location`) to attach as the
+/// video instead of a `selfie_video` part.
+pub const RESUMABLE_FIELD: &str = "selfie_video_upload";
 
 /// A form field's text is at most this long.
 const MAX_TEXT: usize = 1024;
@@ -97,6 +102,8 @@ struct Form {
     country: Option<String>,
     parts: Vec<Part>,
     errors: BTreeMap<String, Vec<String>>,
+    /// The resumable upload attached as the video, removed once the card exists.
+    resumable: Option<PathBuf>,
 }
 
 impl Form {
@@ -109,6 +116,19 @@ impl Form {
 }
 
 /// `POST documents/upload/`; with an `Idempotency-Key`, a retry answers the first card.
+#[utoipa::path(
+    post,
+    path = "/api/ocr/documents/upload/",
+    request_body(content = super::openapi::UploadForm, content_type = "multipart/form-data"),
+    params(("Idempotency-Key" = Option<String>, Header, description = "A retry with the same key answers the first card")),
+    responses(
+        (status = 201, description = "The new card", body = SeedCard),
+        (status = 400, description = "Keyed by the bad part: `front`, `back`, `document_type`, `country`, `selfie_video`", body = super::openapi::FieldErrors),
+        (status = 401, body = super::openapi::Detail),
+        (status = 409, description = "The user already has a card", body = super::openapi::Detail),
+        (status = 413, description = "The body is over the sum of the parts' limits", body = super::openapi::Detail),
+    )
+)]
 pub async fn upload(
     State(state): State<HttpState>,
     caller: Caller,
@@ -184,8 +204,9 @@ async fn upload_once(
             ))
         })?;
     let staging = Staging::new(&staging_root(&state.config))?;
-    let form = read_form(&mut multipart, &staging.dir, &state, cap).await?;
-    let (document_type, country, form) = check_form(form)?;
+    let form = read_form(&mut multipart, &staging.dir, &state, &user, cap).await?;
+    let (document_type, country, mut form) = check_form(form)?;
+    let attached = form.resumable.take();
     let valid = inspect(&staging.dir, &user, document_type, country, form, &limits).await?;
     std::fs::write(
         staging.dir.join(validate::MANIFEST_FILE),
@@ -224,15 +245,20 @@ async fn upload_once(
             )));
         }
     };
+    if let Some(data) = attached {
+        resumable::remove(&state, &data);
+    }
     let base = base_url(&state, &headers);
     Ok((StatusCode::CREATED, Json(render(&state, &base, &card)?)))
 }
 
-/// Reads every part: texts into the form, files into `dir` under their limits.
+/// Reads every part: texts into the form, files into `dir` under their limits, a finished
+/// resumable upload named by `selfie_video_upload` linked in as the video.
 async fn read_form(
     multipart: &mut Multipart,
     dir: &Path,
     state: &HttpState,
+    user: &str,
     cap: u64,
 ) -> Result<Form, ApiError> {
     let idle = state.idle();
@@ -255,6 +281,13 @@ async fn read_form(
                         Some(text) => form.document_type = Some(text),
                         None => form
                             .refuse(&name, "Ensure this field has no more than 1024 characters."),
+                    }
+                    continue;
+                }
+                RESUMABLE_FIELD => {
+                    match read_text(&mut field, idle, cap).await? {
+                        Some(id) => attach(&mut form, state, user, &id, dir).await?,
+                        None => form.refuse(RESUMABLE_FIELD, "No such resumable upload."),
                     }
                     continue;
                 }
@@ -285,11 +318,8 @@ async fn read_form(
             drain(&mut field, idle, cap).await?;
             continue;
         }
-        // A part sent twice: the last one counts.
-        if let Some(at) = form.parts.iter().position(|p| p.field == field_name) {
-            let old = form.parts.remove(at);
-            let _ = tokio::fs::remove_file(dir.join(old.file)).await;
-        }
+        // A part sent twice (a video also as a resumable upload): the last one counts.
+        drop_part(&mut form, role, dir).await;
         let file = format!("{}.{}", role.as_str(), extension(&declared, field_name));
         let path = dir.join(&file);
         if write_part(&mut field, &path, limit, idle, cap).await? {
@@ -307,6 +337,55 @@ async fn read_form(
         }
     }
     Ok(form)
+}
+
+/// The part of `role` read so far, if any, is forgotten.
+async fn drop_part(form: &mut Form, role: FileRole, dir: &Path) {
+    if let Some(at) = form.parts.iter().position(|p| p.role == role) {
+        let old = form.parts.remove(at);
+        let _ = tokio::fs::remove_file(dir.join(old.file)).await;
+        if old.field == RESUMABLE_FIELD {
+            form.resumable = None;
+        }
+    }
+}
+
+/// Links the finished resumable upload `id` of `user` into `dir` as the video (the upload
+/// itself stays until the card exists, so a refused form can name it again).
+async fn attach(
+    form: &mut Form,
+    state: &HttpState,
+    user: &str,
+    id: &str,
+    dir: &Path,
+) -> Result<(), ApiError> {
+    let finished = match resumable::finished(state, user, id) {
+        Ok(finished) => finished,
+        Err(why) => {
+            form.refuse(RESUMABLE_FIELD, why);
+            return Ok(());
+        }
+    };
+    drop_part(form, FileRole::Selfie, dir).await;
+    let declared = finished.filetype.as_deref().unwrap_or("");
+    let file = format!(
+        "{}.{}",
+        FileRole::Selfie.as_str(),
+        extension(declared, "selfie_video")
+    );
+    let to = dir.join(&file);
+    if tokio::fs::hard_link(&finished.data, &to).await.is_err() {
+        tokio::fs::copy(&finished.data, &to)
+            .await
+            .map_err(|e| ApiError::Internal(format!("copying a resumable upload: {e}")))?;
+    }
+    form.parts.push(Part {
+        role: FileRole::Selfie,
+        field: RESUMABLE_FIELD,
+        file,
+    });
+    form.resumable = Some(finished.data);
+    Ok(())
 }
 
 /// The form's own rules, before any file is looked into: the document type, the country's

@@ -9,25 +9,55 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use idreview_protocol::{CardId, CardRef, FieldCorrection};
+use serde::Serialize;
 use serde_json::{Value, json};
+use utoipa::ToSchema;
 
 use super::auth::Caller;
 use super::card_json::{SeedCard, base_url, render};
+use super::openapi::{ConfirmBody, Detail, FieldErrors};
 use super::{ApiError, HttpState};
 use crate::card::CardError;
 use crate::seed::{names, view};
 
+/// The onboarding stage of the caller.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Stage {
+    /// `started`, `document_uploaded`, `ocr_review`, `confirmed` or `completed`.
+    pub stage: &'static str,
+}
+
 /// `GET onboarding/stage/`.
+#[utoipa::path(
+    get,
+    path = "/api/ocr/onboarding/stage/",
+    responses(
+        (status = 200, body = Stage),
+        (status = 401, body = Detail),
+        (status = 403, body = Detail),
+    )
+)]
 pub async fn stage(
     State(state): State<HttpState>,
     caller: Caller,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Stage>, ApiError> {
     let user = caller.user()?;
     let card = state.store.card_for_user(user)?;
-    Ok(Json(json!({ "stage": view::stage(card.as_ref()) })))
+    Ok(Json(Stage {
+        stage: view::stage(card.as_ref()),
+    }))
 }
 
 /// `GET id-cards/detail/`: the caller's newest card.
+#[utoipa::path(
+    get,
+    path = "/api/ocr/id-cards/detail/",
+    responses(
+        (status = 200, body = SeedCard),
+        (status = 401, body = Detail),
+        (status = 404, description = "The user has no card", body = Detail),
+    )
+)]
 pub async fn detail(
     State(state): State<HttpState>,
     caller: Caller,
@@ -42,6 +72,18 @@ pub async fn detail(
 }
 
 /// `PUT id-cards/{id}/confirm/` with `{"fields": {OCR name: value}}` (optional).
+#[utoipa::path(
+    put,
+    path = "/api/ocr/id-cards/{id}/confirm/",
+    params(("id" = u64, Path, description = "The card's id")),
+    request_body = ConfirmBody,
+    responses(
+        (status = 200, description = "The confirmed card", body = SeedCard),
+        (status = 400, description = "`{\"fields\": {name: [...]}}`", body = FieldErrors),
+        (status = 401, body = Detail),
+        (status = 404, description = "Unknown id or another user's card", body = Detail),
+    )
+)]
 pub async fn confirm(
     State(state): State<HttpState>,
     caller: Caller,

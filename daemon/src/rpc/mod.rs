@@ -6,7 +6,7 @@ mod admin;
 pub mod exports;
 /// Connection, call-rate and upload-rate limits.
 pub mod limits;
-mod peer_log;
+pub(crate) mod peer_log;
 mod review;
 mod session;
 /// The TCP listener with TLS.

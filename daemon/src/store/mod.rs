@@ -117,8 +117,8 @@ struct Inner {
     people: people::People,
     /// audit seq (u64 BE) -> bincode [`webhook_outbox::OutboxItem`]: webhooks not yet delivered.
     webhook_outbox: sled::Tree,
-    /// Whether decisions are queued for webhooks at all (only when receivers are configured).
-    webhooks: std::sync::atomic::AtomicBool,
+    /// The webhook events queued (`[webhooks] events`); none until receivers are configured.
+    webhooks: std::sync::OnceLock<Vec<webhook_outbox::WebhookEvent>>,
     /// Wakes the webhook worker when the outbox grows.
     webhook_added: tokio::sync::Notify,
     /// Summaries serving every read that is not "one whole card".
@@ -183,7 +183,7 @@ impl Store {
             tokens: tokens::TokenTable::open(&db)?,
             people: people::People::open(&db)?,
             webhook_outbox: db.open_tree("webhook_outbox")?,
-            webhooks: std::sync::atomic::AtomicBool::new(false),
+            webhooks: std::sync::OnceLock::new(),
             webhook_added: tokio::sync::Notify::new(),
             cards,
             db,

@@ -1,9 +1,7 @@
-//! The webhook outbox: decision events waiting for delivery, written in the same transaction as
-//! the decision (see [`Store::commit`]) and removed only once every receiver accepted them, so
-//! delivery is at least once and survives restarts. Keys are audit sequence numbers, so the
-//! outbox drains in decision order.
-
-use std::sync::atomic::Ordering;
+//! The webhook outbox: events waiting for delivery (a decision; a card's extraction finished),
+//! written in the same transaction as the change (see [`Store::commit`]) and removed only once
+//! every receiver accepted them, so delivery is at least once and survives restarts. Keys are
+//! audit sequence numbers, so the outbox drains in the order of the changes.
 
 use idreview_protocol::{AuditEvent, Card, CardId};
 use serde::{Deserialize, Serialize};
@@ -13,8 +11,52 @@ use super::{Store, StoreError};
 /// One encoded outbox entry: the key (seq, big-endian) and the bincode [`OutboxItem`].
 pub(super) type OutboxRow = ([u8; 8], Vec<u8>);
 
-/// Audit actions that go out as webhooks.
-pub const WEBHOOK_ACTIONS: &[&str] = &["card.approved", "card.rejected"];
+/// An event that can go out as a webhook (`[webhooks] events`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WebhookEvent {
+    /// `card.approved`: a reviewer approved the card.
+    Approved,
+    /// `card.rejected`: a reviewer rejected the card.
+    Rejected,
+    /// `card.extracted`: the provider read the card's fields (first reading or a re-reading);
+    /// the user may now confirm them.
+    Extracted,
+}
+
+impl WebhookEvent {
+    /// Every event, by its name in the config and in the body.
+    pub const ALL: [WebhookEvent; 3] = [
+        WebhookEvent::Approved,
+        WebhookEvent::Rejected,
+        WebhookEvent::Extracted,
+    ];
+
+    /// Its name in `[webhooks] events`, the body's `event` and `X-Idreview-Event`.
+    pub fn name(self) -> &'static str {
+        match self {
+            WebhookEvent::Approved => "card.approved",
+            WebhookEvent::Rejected => "card.rejected",
+            WebhookEvent::Extracted => "card.extracted",
+        }
+    }
+
+    /// The event named `name`.
+    pub fn parse(name: &str) -> Option<WebhookEvent> {
+        Self::ALL.into_iter().find(|e| e.name() == name.trim())
+    }
+
+    /// The event an audit action is, if any.
+    fn of_action(action: &str) -> Option<WebhookEvent> {
+        match action {
+            "card.approved" => Some(WebhookEvent::Approved),
+            "card.rejected" => Some(WebhookEvent::Rejected),
+            "card.verified_by_provider" | "card.reverified_by_provider" => {
+                Some(WebhookEvent::Extracted)
+            }
+            _ => None,
+        }
+    }
+}
 
 /// One event waiting for delivery.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -29,30 +71,39 @@ pub struct OutboxItem {
     pub body: String,
 }
 
-/// The JSON body of a decision webhook.
+/// The JSON body of a webhook.
 #[derive(Serialize)]
 struct Body<'a> {
     event: &'a str,
     seq: u64,
     card_id: u64,
     user_id: &'a str,
+    /// idreview's status.
     status: idreview_protocol::Status,
+    /// The seed's status (`needs_review`, `completed`, ...), as the HTTP API answers it.
+    seed_status: &'static str,
+    /// The seed's onboarding stage of the card's user, had this card been their newest.
+    stage: &'static str,
     actor: &'a str,
     reason: Option<&'a str>,
     at: chrono::DateTime<chrono::Utc>,
 }
 
-/// The outbox row for `event` on `card`, if it is a webhook event.
-pub(super) fn item_for(event: &AuditEvent, card: &Card) -> Option<OutboxItem> {
-    if !WEBHOOK_ACTIONS.contains(&event.action.as_str()) {
-        return None;
-    }
+/// The outbox row for `event` on `card`, if it is one of the `enabled` webhook events.
+pub(super) fn item_for(
+    event: &AuditEvent,
+    card: &Card,
+    enabled: &[WebhookEvent],
+) -> Option<OutboxItem> {
+    let hook = WebhookEvent::of_action(&event.action).filter(|e| enabled.contains(e))?;
     let body = serde_json::to_string(&Body {
-        event: &event.action,
+        event: hook.name(),
         seq: event.seq,
         card_id: card.id.0,
         user_id: &card.user_id,
         status: card.status,
+        seed_status: crate::seed::view::status(card).as_str(),
+        stage: crate::seed::view::stage(Some(card)),
         actor: &event.actor,
         reason: event.reason.as_deref(),
         at: event.at,
@@ -61,15 +112,16 @@ pub(super) fn item_for(event: &AuditEvent, card: &Card) -> Option<OutboxItem> {
     Some(OutboxItem {
         seq: event.seq,
         card_id: card.id,
-        event: event.action.clone(),
+        event: hook.name().to_string(),
         body,
     })
 }
 
 impl Store {
-    /// Queue decision events for webhooks from now on (receivers are configured).
-    pub fn enable_webhooks(&self) {
-        self.inner.webhooks.store(true, Ordering::Relaxed);
+    /// Queue `events` for webhooks from now on (receivers are configured); the first call
+    /// counts.
+    pub fn enable_webhooks(&self, events: Vec<WebhookEvent>) {
+        let _ = self.inner.webhooks.set(events);
     }
 
     /// The outbox rows for the webhook events among `events`, keyed by seq; none while
@@ -79,13 +131,13 @@ impl Store {
         cards: &[&Card],
         events: &[AuditEvent],
     ) -> Result<Vec<OutboxRow>, StoreError> {
-        if !self.inner.webhooks.load(Ordering::Relaxed) {
+        let Some(enabled) = self.inner.webhooks.get() else {
             return Ok(Vec::new());
-        }
+        };
         let mut rows = Vec::new();
         for event in events {
             let card = cards.iter().find(|c| Some(c.id) == event.card_id);
-            if let Some(item) = card.and_then(|card| item_for(event, card)) {
+            if let Some(item) = card.and_then(|card| item_for(event, card, enabled)) {
                 rows.push((item.seq.to_be_bytes(), bincode::serialize(&item)?));
             }
         }
