@@ -107,6 +107,18 @@ fn holder() -> impl Strategy<Value = (Holder, bool)> {
         )
 }
 
+/// Whether `number` holds a run of two letters standing for the same digit (`DQ` or `OO` for
+/// `00`, `BB` for `88`). The reader takes such a run for digits misread whenever every check
+/// digit then agrees: by design, since Tesseract reads runs of zeros as `O`s, and a known gap
+/// (README, "Known gaps") when the run really is letters and another cell was misread too.
+fn letter_run(number: &str) -> bool {
+    let number: Vec<char> = number.chars().collect();
+    number.windows(2).any(|w| {
+        let digit = confusion::digit_of(w[0]);
+        digit.is_some() && digit == confusion::digit_of(w[1])
+    })
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 
@@ -192,6 +204,14 @@ proptest! {
             _ => None,
         };
         prop_assume!(!as_read.is_some_and(|d| d.checks.all_valid()));
+        // The runs bet (see `letter_run`) is lost now and then here too: `JCBA0QD0A` read
+        // `JC8A0QD0A` came out `JC8A0000A`, and `O33OA0CBB` read with one `O` as `0` came out
+        // `033OA0C886`, every check digit agreeing by chance. A confusion can also make a run
+        // (`AO0` read `AOO`).
+        let number = |lines: &[String]| {
+            if passport { lines[1][..9].to_string() } else { lines[0][5..14].to_string() }
+        };
+        prop_assume!(!letter_run(&number(&lines)) && !letter_run(&number(&damaged)));
         let unsure = if sure { vec![] } else { vec![(r, c)] };
         if let Some(doc) = read(&damaged, 0.95, &unsure)
             && doc.checks.all_valid()
@@ -207,15 +227,9 @@ proptest! {
         which in 0usize..3,
         shift in 1u32..10,
     ) {
-        // A run of letters standing for one digit (`DQ`, `OO` for `00`) is taken for zeros
-        // misread whenever both check digits then agree: by design, since Tesseract reads runs
-        // of zeros as `O`s. Behind a wrong check digit that bet is lost about one time in a
-        // hundred (`00A0AAADQ` came out `00A0AAA00`); the property is about every other zone.
-        let number: Vec<char> = h.document_number.chars().collect();
-        prop_assume!(!number.windows(2).any(|w| {
-            let digit = confusion::digit_of(w[0]);
-            digit.is_some() && digit == confusion::digit_of(w[1])
-        }));
+        // Behind a wrong check digit the runs bet is lost about one time in a hundred
+        // (`00A0AAADQ` came out `00A0AAA00`); see `letter_run`.
+        prop_assume!(!letter_run(&h.document_number));
         let mut lines = zone_lines(&h, passport);
         let (r, c) = match (passport, which) {
             (true, 0) => (1, 9),
