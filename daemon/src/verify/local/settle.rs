@@ -130,20 +130,27 @@ fn read_row(
         cell.pitch *= width;
         templates.scores(img, cell)
     };
-    // The width is chosen on every third cell, then the whole row read at it.
-    let fit = |width: f32| -> f32 {
-        (0..n)
-            .step_by(3)
-            .filter_map(|col| read(col, width))
-            .map(|s| s[0].1)
-            .sum()
-    };
-    let width = WIDTHS
+    // The width is chosen on every third cell, then the rest of the row read at it.
+    let mut fits: Vec<(f32, f32, Vec<Option<Vec<(char, f32)>>>)> = WIDTHS
         .into_iter()
-        .map(|w| (w, fit(w)))
-        .max_by(|a, b| a.1.total_cmp(&b.1))
-        .map_or(1.0, |w| w.0);
-    (0..n).map(|col| read(col, width)).collect()
+        .map(|width| {
+            let sample: Vec<_> = (0..n).step_by(3).map(|col| read(col, width)).collect();
+            let fit = sample.iter().flatten().map(|s| s[0].1).sum();
+            (width, fit, sample)
+        })
+        .collect();
+    let best = fits
+        .iter()
+        .enumerate()
+        .max_by(|a, b| a.1.1.total_cmp(&b.1.1))
+        .map_or(0, |(i, _)| i);
+    let (width, _, mut sample) = fits.swap_remove(best);
+    (0..n)
+        .map(|col| match col % 3 {
+            0 => sample.get_mut(col / 3).and_then(Option::take),
+            _ => read(col, width),
+        })
+        .collect()
 }
 
 #[cfg(test)]
