@@ -7,8 +7,10 @@
 //! which tries the crop both ways up.
 
 use image::GrayImage;
-use image::imageops::{self, FilterType};
-use imageproc::region_labelling::{Connectivity, connected_components};
+use image::imageops;
+
+use super::runs::Runs;
+use super::shrink::shrink;
 
 /// Longest side of the downscaled image the search runs on.
 const WORK_SIZE: u32 = 1000;
@@ -65,7 +67,8 @@ impl Zone {
         }
         let sample = |x: f32, y: f32| -> u8 {
             let (x, y) = (x.clamp(0.0, w - 1.001), y.clamp(0.0, h - 1.001));
-            let (x0, y0) = (x.floor(), y.floor());
+            // Both are clamped non-negative: truncation is the floor.
+            let (x0, y0) = (x as u32 as f32, y as u32 as f32);
             let (fx, fy) = (x - x0, y - y0);
             let p = |xx: f32, yy: f32| f32::from(img.get_pixel(xx as u32, yy as u32).0[0]);
             let top = p(x0, y0) * (1.0 - fx) + p(x0 + 1.0, y0) * fx;
@@ -131,11 +134,23 @@ struct Row {
 /// coloured print, backgrounds and annotations (a red box drawn round the zone, a tinted
 /// guilloche) turn light while black type stays dark.
 pub fn ink_image(img: &image::DynamicImage) -> GrayImage {
-    let rgb = img.to_rgb8();
-    GrayImage::from_fn(rgb.width(), rgb.height(), |x, y| {
-        let p = rgb.get_pixel(x, y).0;
-        image::Luma([p[0].max(p[1]).max(p[2])])
-    })
+    let converted;
+    let rgb = match img {
+        // Grey is its own brightest channel.
+        image::DynamicImage::ImageLuma8(gray) => return gray.clone(),
+        image::DynamicImage::ImageRgb8(rgb) => rgb,
+        other => {
+            converted = other.to_rgb8();
+            &converted
+        }
+    };
+    let brightest = rgb
+        .as_raw()
+        .chunks_exact(3)
+        .map(|p| p[0].max(p[1]).max(p[2]))
+        .collect();
+    GrayImage::from_raw(rgb.width(), rgb.height(), brightest)
+        .unwrap_or_else(|| GrayImage::new(rgb.width(), rgb.height()))
 }
 
 /// Candidate zones in `img`, most likely first (at most a few).
@@ -145,25 +160,28 @@ pub fn find_zones(img: &GrayImage) -> Vec<Zone> {
         return Vec::new();
     }
     let scale = WORK_SIZE as f32 / w.max(h) as f32;
-    let small = imageops::resize(
+    let small = shrink(
         img,
         ((w as f32 * scale) as u32).max(1),
         ((h as f32 * scale) as u32).max(1),
-        FilterType::Triangle,
     );
+    // The mask of the quarter-turned view is the mask turned (the neighbourhood is square).
+    let upright = text_mask(&small);
     let mut found: Vec<(f32, Zone)> = Vec::new();
     for quarter in [false, true] {
-        let view = if quarter {
-            imageops::rotate90(&small)
+        let turned;
+        let mask = if quarter {
+            turned = imageops::rotate90(&upright);
+            &turned
         } else {
-            small.clone()
+            &upright
         };
-        let mask = text_mask(&view);
+        let runs = Runs::of(mask);
         let mut groups: Vec<(f32, Vec<Row>)> = Vec::new();
         // The widest gap joins a large print's letters across an open pair (`L<`: a stem,
         // then a chevron's point almost a pitch away).
         for gap in [4, 8, 14, 22, 34] {
-            let rows = long_rows(&fill_gaps(&mask, gap), &mask, view.width());
+            let rows = long_rows(&runs.closed(gap), mask);
             groups.extend(group_rows(&rows));
         }
         groups.sort_by(|a, b| b.0.total_cmp(&a.0));
@@ -203,30 +221,6 @@ fn text_mask(img: &GrayImage) -> GrayImage {
     })
 }
 
-/// Closes horizontal gaps of at most `gap` pixels between ink, and one-pixel vertical gaps, so
-/// that the characters of a row merge into one blob while separate rows stay apart.
-fn fill_gaps(mask: &GrayImage, gap: u32) -> GrayImage {
-    let (w, h) = mask.dimensions();
-    let mut out = mask.clone();
-    for y in 0..h {
-        let mut last: Option<u32> = None;
-        for x in 0..w {
-            if mask.get_pixel(x, y).0[0] > 0 {
-                if let Some(l) = last
-                    && x - l > 1
-                    && x - l <= gap
-                {
-                    for xx in l + 1..x {
-                        out.put_pixel(xx, y, image::Luma([255]));
-                    }
-                }
-                last = Some(x);
-            }
-        }
-    }
-    out
-}
-
 /// Ink runs crossed along the line through (`cx`, `cy`) at angle `theta` over `length`: a row
 /// of characters crosses one or more per character, a solid bar or a rule only a few.
 fn strokes(raw: &GrayImage, cx: f64, cy: f64, theta: f64, length: f64) -> usize {
@@ -250,29 +244,12 @@ fn strokes(raw: &GrayImage, cx: f64, cy: f64, theta: f64, length: f64) -> usize 
     runs
 }
 
-/// Blobs long and thin enough to be an MRZ row, from their second moments, that cross many
-/// strokes of the unfilled mask `raw`.
-fn long_rows(mask: &GrayImage, raw: &GrayImage, width: u32) -> Vec<Row> {
-    let labels = connected_components(mask, Connectivity::Eight, image::Luma([0u8]));
-    let count = labels.pixels().map(|p| p.0[0]).max().unwrap_or(0) as usize;
-    // n, sx, sy, sxx, syy, sxy per label.
-    let mut sums = vec![[0f64; 6]; count + 1];
-    for (x, y, p) in labels.enumerate_pixels() {
-        let l = p.0[0] as usize;
-        if l == 0 {
-            continue;
-        }
-        let (x, y) = (f64::from(x), f64::from(y));
-        let s = &mut sums[l];
-        s[0] += 1.0;
-        s[1] += x;
-        s[2] += y;
-        s[3] += x * x;
-        s[4] += y * y;
-        s[5] += x * y;
-    }
+/// Blobs of `filled` (the mask with its gaps closed) long and thin enough to be an MRZ row,
+/// from their second moments, that cross many strokes of the unfilled mask `raw`.
+fn long_rows(filled: &Runs, raw: &GrayImage) -> Vec<Row> {
+    let width = raw.width();
     let mut rows = Vec::new();
-    for s in sums.iter().skip(1) {
+    for s in filled.blobs() {
         let n = s[0];
         if n < 200.0 {
             continue;

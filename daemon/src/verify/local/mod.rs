@@ -20,7 +20,9 @@ mod read;
 mod recheck;
 pub mod render;
 mod repair;
+mod runs;
 mod settle;
+mod shrink;
 pub mod stress;
 #[cfg(test)]
 mod synthetic;

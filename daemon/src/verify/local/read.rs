@@ -1,10 +1,11 @@
 //! The read of one image: decode, find the zone-shaped bands (giving up at once when there is
 //! none), and read them in the order most likely to pay (the first band as black ink the right
 //! way up, then upside down, the next band, other scales for a small print, plain brightness for
-//! faint ink), stopping at the first reading whose every check digit passes or when the time
-//! budget is spent; then OCR of a zone with the filler shape check, the second look at dropped
-//! cells, the repairs, parsing, and the boxes of the fields in the input image. Each step's time
-//! is kept in [`Timings`].
+//! faint ink), stopping at the first reading whose every check digit passes, at the first text
+//! read a second time (another view only reads it again), or before an attempt that would
+//! overrun the time budget; then OCR of a zone with the filler shape check, the second look at
+//! dropped cells, the repairs, parsing, and the boxes of the fields in the input image. Each
+//! step's time is kept in [`Timings`].
 
 use std::time::{Duration, Instant};
 
@@ -132,15 +133,22 @@ impl LocalVerifier {
         let mut settled: Option<(usize, bool)> = None;
         // Zones whose band read as no row of characters at all: not zones (noise, a pattern).
         let mut dead = vec![false; zones.len()];
+        // Zone texts read so far: a text read again from another view or scale is what the
+        // print says (a printed-invalid zone, a misprint, a layout the parser does not know);
+        // more views would only spend the budget to read it a third time.
+        let mut texts: Vec<Vec<String>> = Vec::new();
+        let mut slowest = Duration::ZERO;
         for attempt in plan(zones, ink_first) {
             if settled.is_some_and(|s| s != (attempt.zone, attempt.flip)) || dead[attempt.zone] {
                 continue;
             }
-            // The first read always happens; the budget bounds the further ones.
-            if search.calls > 0 && Instant::now() >= search.deadline {
+            // The first read always happens; the budget bounds the further ones: another is
+            // started only when one as slow as the slowest so far would end within it.
+            if search.calls > 0 && Instant::now() + slowest >= search.deadline {
                 debug!("read budget spent");
                 break;
             }
+            let started = Instant::now();
             let view = if attempt.ink {
                 views.ink
             } else {
@@ -148,9 +156,14 @@ impl LocalVerifier {
                 &*views.luma.get_or_insert_with(|| decoded.to_luma8())
             };
             let reading = self.attempt(search, view, &zones[attempt.zone], attempt)?;
+            slowest = slowest.max(started.elapsed());
             dead[attempt.zone] = reading.zone.is_none();
             // A guessed repair is kept, but the search goes on for a reading needing none.
-            let done = reading.all_checks_pass() && !reading.repaired();
+            let mut done = reading.all_checks_pass() && !reading.repaired();
+            if let Some(zone) = &reading.zone {
+                done |= texts.contains(&zone.lines);
+                texts.push(zone.lines.clone());
+            }
             if mostly(&reading) {
                 settled = Some((attempt.zone, attempt.flip));
             }

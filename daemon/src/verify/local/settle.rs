@@ -113,37 +113,42 @@ fn same_kind(candidate: char, read: char) -> bool {
     candidate == '<' || read == '<' || candidate.is_ascii_digit() == read.is_ascii_digit()
 }
 
+/// The templates' scores for one cell, best first; `None` for a blank cell.
+type CellScores = Option<Vec<(char, f32)>>;
+
 /// Widths of a glyph's frame the rows are tried at, in pitches: prints set their type a little
 /// wider or narrower on the pitch than the font's own advance (which tells `0` from `O`).
 const WIDTHS: [f32; 4] = [0.84, 0.92, 1.0, 1.08];
 
 /// The templates' scores for the `n` cells of a row, at the frame width that matches the row
 /// best (the highest sum of best correlations over a sample of its cells).
-fn read_row(
-    templates: &Templates,
-    img: &GrayImage,
-    cells: &RowCells,
-    n: usize,
-) -> Vec<Option<Vec<(char, f32)>>> {
+fn read_row(templates: &Templates, img: &GrayImage, cells: &RowCells, n: usize) -> Vec<CellScores> {
     let read = |col: usize, width: f32| {
         let mut cell = Cell::of(cells, col);
         cell.pitch *= width;
         templates.scores(img, cell)
     };
-    // The width is chosen on every third cell, then the whole row read at it.
-    let fit = |width: f32| -> f32 {
-        (0..n)
-            .step_by(3)
-            .filter_map(|col| read(col, width))
-            .map(|s| s[0].1)
-            .sum()
-    };
-    let width = WIDTHS
+    // The width is chosen on every third cell, then the rest of the row read at it.
+    let mut fits: Vec<(f32, f32, Vec<CellScores>)> = WIDTHS
         .into_iter()
-        .map(|w| (w, fit(w)))
-        .max_by(|a, b| a.1.total_cmp(&b.1))
-        .map_or(1.0, |w| w.0);
-    (0..n).map(|col| read(col, width)).collect()
+        .map(|width| {
+            let sample: Vec<_> = (0..n).step_by(3).map(|col| read(col, width)).collect();
+            let fit = sample.iter().flatten().map(|s| s[0].1).sum();
+            (width, fit, sample)
+        })
+        .collect();
+    let best = fits
+        .iter()
+        .enumerate()
+        .max_by(|a, b| a.1.1.total_cmp(&b.1.1))
+        .map_or(0, |(i, _)| i);
+    let (width, _, mut sample) = fits.swap_remove(best);
+    (0..n)
+        .map(|col| match col % 3 {
+            0 => sample.get_mut(col / 3).and_then(Option::take),
+            _ => read(col, width),
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -132,15 +132,7 @@ impl Templates {
             .map(|(ch, t)| {
                 let best = shifts
                     .iter()
-                    .map(|&(dx, dy, norm)| {
-                        let mut dot = 0.0f32;
-                        for y in 0..TH {
-                            let w = &window[(dy + y) * ww + dx..(dy + y) * ww + dx + TW];
-                            let t = &t[y * TW..(y + 1) * TW];
-                            dot += w.iter().zip(t).map(|(a, b)| a * b).sum::<f32>();
-                        }
-                        dot / norm
-                    })
+                    .map(|&(dx, dy, norm)| dot(&window[dy * ww + dx..], ww, t) / norm)
                     .fold(f32::MIN, f32::max);
                 (*ch, best)
             })
@@ -148,6 +140,25 @@ impl Templates {
         out.sort_by(|a, b| b.1.total_cmp(&a.1));
         Some(out)
     }
+}
+
+/// The dot product of template `t` with the `TW` x `TH` window at the start of `window` (rows
+/// `stride` apart). One sum per column, so the compiler keeps the columns in vector lanes.
+fn dot(window: &[f32], stride: usize, t: &[f32]) -> f32 {
+    let mut lanes = [0.0f32; TW];
+    for (y, t) in t.chunks_exact(TW).enumerate().take(TH) {
+        let w = window.get(y * stride..y * stride + TW);
+        let (Some(w), Ok(t)) = (
+            w.and_then(|w| <&[f32; TW]>::try_from(w).ok()),
+            <&[f32; TW]>::try_from(t),
+        ) else {
+            break;
+        };
+        for ((lane, a), b) in lanes.iter_mut().zip(w).zip(t) {
+            *lane += a * b;
+        }
+    }
+    lanes.iter().sum()
 }
 
 /// The cell sampled on a (`TW` + 2`slack`) x (`TH` + 2`slack`) grid, each sample the mean of
@@ -162,15 +173,22 @@ fn sample(img: &GrayImage, cell: Cell, slack: usize) -> Vec<f32> {
     // Sub-samples per sample and axis: enough to cover a large cell's pixels.
     let kx = (sx.ceil() as usize).clamp(1, 4);
     let ky = (sy.ceil() as usize).clamp(1, 4);
+    // Where each sub-sample falls, worked out once per column and per row.
+    let xs: Vec<Tap> = (0..w)
+        .flat_map(|i| (0..kx).map(move |a| (i, a)))
+        .map(|(i, a)| Tap::at(left + (i as f32 + (a as f32 + 0.5) / kx as f32) * sx - 0.5))
+        .collect();
+    let ys: Vec<Tap> = (0..h)
+        .flat_map(|j| (0..ky).map(move |b| (j, b)))
+        .map(|(j, b)| Tap::at(top + (j as f32 + (b as f32 + 0.5) / ky as f32) * sy - 0.5))
+        .collect();
     let mut out = Vec::with_capacity(w * h);
     for j in 0..h {
         for i in 0..w {
             let mut sum = 0.0;
-            for b in 0..ky {
-                for a in 0..kx {
-                    let x = left + (i as f32 + (a as f32 + 0.5) / kx as f32) * sx;
-                    let y = top + (j as f32 + (b as f32 + 0.5) / ky as f32) * sy;
-                    sum += bilinear(img, x - 0.5, y - 0.5);
+            for y in &ys[j * ky..(j + 1) * ky] {
+                for x in &xs[i * kx..(i + 1) * kx] {
+                    sum += bilinear(img, x, y);
                 }
             }
             out.push(sum / (kx * ky) as f32);
@@ -179,21 +197,45 @@ fn sample(img: &GrayImage, cell: Cell, slack: usize) -> Vec<f32> {
     out
 }
 
+/// One coordinate of a bilinear read: the pixel at or before it and the fraction past it.
+#[derive(Debug, Clone, Copy)]
+struct Tap {
+    at: i64,
+    frac: f32,
+}
+
+impl Tap {
+    fn at(v: f32) -> Tap {
+        let f = floor(v);
+        Tap {
+            at: f as i64,
+            frac: v - f,
+        }
+    }
+}
+
 /// The grey level at a fractional position; white outside the image.
-fn bilinear(img: &GrayImage, x: f32, y: f32) -> f32 {
+fn bilinear(img: &GrayImage, x: &Tap, y: &Tap) -> f32 {
+    let (width, height) = (i64::from(img.width()), i64::from(img.height()));
+    let raw = img.as_raw();
     let at = |x: i64, y: i64| {
-        if x < 0 || y < 0 || x >= i64::from(img.width()) || y >= i64::from(img.height()) {
+        if x < 0 || y < 0 || x >= width || y >= height {
             255.0
         } else {
-            f32::from(img.get_pixel(x as u32, y as u32).0[0])
+            f32::from(raw[(y * width + x) as usize])
         }
     };
-    let (x0, y0) = (x.floor(), y.floor());
-    let (fx, fy) = (x - x0, y - y0);
-    let (x0, y0) = (x0 as i64, y0 as i64);
+    let (x0, y0, fx, fy) = (x.at, y.at, x.frac, y.frac);
     let top = at(x0, y0) * (1.0 - fx) + at(x0 + 1, y0) * fx;
     let bottom = at(x0, y0 + 1) * (1.0 - fx) + at(x0 + 1, y0 + 1) * fx;
     top * (1.0 - fy) + bottom * fy
+}
+
+/// `v.floor()` for the coordinates met here (well inside `i32`), without a call into libm
+/// (the baseline x86-64 target has no rounding instruction).
+fn floor(v: f32) -> f32 {
+    let t = v as i32 as f32;
+    if t > v { t - 1.0 } else { t }
 }
 
 /// Zero mean and unit norm; `None` for a flat patch.
@@ -250,6 +292,15 @@ mod tests {
     fn every_glyph_is_read_back_from_a_small_blurred_print() {
         reads_the_alphabet_at(40.0, 0.8);
         reads_the_alphabet_at(11.0, 0.7);
+    }
+
+    #[test]
+    fn the_fast_floor_is_the_floor() {
+        for v in [
+            -3.5f32, -2.0, -1e-6, -0.0, 0.0, 0.25, 1.0, 1.999_999, 7.5, 4095.9,
+        ] {
+            assert_eq!(floor(v), v.floor(), "{v}");
+        }
     }
 
     #[test]
