@@ -16,10 +16,11 @@ use roaring::RoaringBitmap;
 
 use super::words::{self, Words};
 use crate::seed::{SeedIndex, SeedPage, SeedQuery};
+use listed::Listed;
 
 /// One card as the index knows it.
 struct Row {
-    summary: CardSummary,
+    summary: Listed,
     /// The card's search words, space-separated (kept to unindex them when the card changes).
     words: Box<str>,
     /// Names of the fields below the threshold, space-separated, for the low-confidence queue
@@ -42,11 +43,7 @@ impl Row {
 
     /// The summary as a client should see it at `now`: a lapsed claim reads as unassigned.
     fn view(&self, now: DateTime<Utc>) -> CardSummary {
-        let mut summary = self.summary.clone();
-        if self.assignee(now).is_none() {
-            summary.assignee = None;
-        }
-        summary
+        self.summary.summary(self.assignee(now))
     }
 }
 
@@ -157,7 +154,7 @@ impl Index {
         let low_fields = card.low_confidence_fields(self.threshold).join(" ").into();
         self.cursor += 1;
         self.rows[slot] = Some(Row {
-            summary,
+            summary: Listed::of(summary),
             words,
             low_fields,
             lease_until: card.lease_until,
@@ -531,7 +528,7 @@ fn union<'a>(sets: impl Iterator<Item = &'a RoaringBitmap>) -> RoaringBitmap {
 }
 
 /// The filter's conditions that need a row's values rather than a bitmap.
-fn row_matches(f: &CardFilter, s: &CardSummary) -> bool {
+fn row_matches(f: &CardFilter, s: &Listed) -> bool {
     f.updated_from.is_none_or(|t| s.updated_at >= t)
         && f.updated_to.is_none_or(|t| s.updated_at < t)
         && f.min_confidence
@@ -576,5 +573,6 @@ fn card_words(card: &Card) -> Box<str> {
     out.join(" ").into_boxed_str()
 }
 
+mod listed;
 #[cfg(test)]
 mod tests;
