@@ -23,6 +23,8 @@ struct Row {
     summary: Listed,
     /// The card's search words, space-separated (kept to unindex them when the card changes).
     words: Box<str>,
+    /// A hash of what the words are made of ([`words_source`]).
+    words_source: u64,
     /// Names of the fields below the threshold, space-separated, for the low-confidence queue
     /// (one allocation, not one per name: 100,000 rows add up).
     low_fields: Box<str>,
@@ -112,10 +114,15 @@ impl Index {
         {
             return;
         }
-        let words = card_words(card);
-        // A decision or a claim leaves the words as they were: keep their postings.
-        let same_words = self.row(k).is_some_and(|r| r.words == words);
-        self.remove_row(k, !same_words);
+        // A decision or a claim leaves the words as they were: keep them and their postings,
+        // without building them again (a bulk decision rewrites thousands of rows).
+        let source = words_source(card);
+        let same_words = self.row(k).is_some_and(|r| r.words_source == source);
+        let old = self.remove_row(k, !same_words);
+        let words = match old {
+            Some(row) if same_words => row.words,
+            _ => card_words(card),
+        };
         if let Some(seed) = &mut self.seed {
             seed.upsert(k, card);
         }
@@ -156,6 +163,7 @@ impl Index {
         self.rows[slot] = Some(Row {
             summary: Listed::of(summary),
             words,
+            words_source: source,
             low_fields,
             lease_until: card.lease_until,
             changed: self.cursor,
@@ -165,7 +173,7 @@ impl Index {
     /// Forgets a card, and tells the change feed.
     pub fn remove(&mut self, id: CardId) {
         if let Some(k) = key(id) {
-            self.remove_row(k, true);
+            let _ = self.remove_row(k, true);
             self.cursor += 1;
             if self.removed.len() == MAX_REMOVALS {
                 self.removed.pop_front();
@@ -175,10 +183,9 @@ impl Index {
     }
 
     /// Takes row `k` out of every bitmap, and out of the word index if `words`.
-    fn remove_row(&mut self, k: u32, words: bool) {
-        let Some(row) = self.rows.get_mut(k as usize).and_then(Option::take) else {
-            return;
-        };
+    /// Answers the row taken out.
+    fn remove_row(&mut self, k: u32, words: bool) -> Option<Row> {
+        let row = self.rows.get_mut(k as usize).and_then(Option::take)?;
         if let Some(seed) = &mut self.seed {
             seed.remove(k);
         }
@@ -208,6 +215,7 @@ impl Index {
                 self.words.remove(word, k);
             }
         }
+        Some(row)
     }
 
     fn row(&self, k: u32) -> Option<&Row> {
@@ -555,6 +563,19 @@ fn top<K: Ord>(keyed: impl Iterator<Item = (K, u32)>, descending: bool, end: usi
     }
     keyed.sort_unstable_by(cmp);
     keyed.into_iter().map(|(_, k)| k).collect()
+}
+
+/// A hash of everything [`card_words`] reads, so that an unchanged card's words need not be
+/// built again.
+fn words_source(card: &Card) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    card.user_id.hash(&mut h);
+    for field in &card.fields {
+        field.value.hash(&mut h);
+    }
+    card.country.hash(&mut h);
+    h.finish()
 }
 
 /// A card's search words: the user id whole and in parts, field values and the country.
