@@ -1,50 +1,23 @@
 //! Image checks on a file already in memory: dimensions from the header (refusing a
 //! decompression bomb before anything is allocated), a structural check for truncation, then a
-//! decode under the decoder memory limits: a JPEG's scans at 1/8 scale ([`super::jpeg`]), which
-//! finds what a full decode finds, and any other format in full.
+//! full decode under the decoder memory limits.
 
 use std::io::Cursor;
 
 use image::{ImageError, ImageFormat, ImageReader, Limits};
 
 use super::Rejection;
-use super::jpeg;
 use super::sniff::Sniffed;
 use crate::config::ValidationConfig;
 
 /// Checks an image and returns its dimensions. `min_size` asks for the configured minimum width
-/// and height (document sides need them; selfies and extras do not). A JPEG's scans are entropy
-/// decoded at 1/8 scale ([`jpeg::entropy_check`]); other formats are decoded in full.
+/// and height (document sides need them; selfies and extras do not).
 pub(super) fn check_image(
     name: &str,
     data: &[u8],
     kind: Sniffed,
     limits: &ValidationConfig,
     min_size: bool,
-) -> Result<(u32, u32), Rejection> {
-    check(name, data, kind, limits, min_size, false)
-}
-
-/// [`check_image`] with a full decode of a JPEG too: the reference the entropy check is tested
-/// against.
-#[cfg(test)]
-pub(super) fn check_image_full_decode(
-    name: &str,
-    data: &[u8],
-    kind: Sniffed,
-    limits: &ValidationConfig,
-    min_size: bool,
-) -> Result<(u32, u32), Rejection> {
-    check(name, data, kind, limits, min_size, true)
-}
-
-fn check(
-    name: &str,
-    data: &[u8],
-    kind: Sniffed,
-    limits: &ValidationConfig,
-    min_size: bool,
-    full_jpeg: bool,
 ) -> Result<(u32, u32), Rejection> {
     let format = match kind {
         Sniffed::Jpeg => ImageFormat::Jpeg,
@@ -95,13 +68,7 @@ fn check(
         return Err(corrupt("it has no pixels"));
     }
     complete(kind, data).map_err(corrupt)?;
-    if kind == Sniffed::Jpeg && !full_jpeg {
-        // Entropy decoding finds every corrupt scan; the pixels at full size would be thrown away.
-        jpeg::entropy_check(data, (width, height), limits.max_decode_bytes)
-            .map_err(|why| corrupt(&why))?;
-    } else {
-        reader().decode().map_err(describe_error)?;
-    }
+    reader().decode().map_err(describe_error)?;
 
     if min_size && (width < limits.min_width || height < limits.min_height) {
         return Err(Rejection::file(
@@ -127,7 +94,7 @@ fn decoder_limits(limits: &ValidationConfig) -> Limits {
 /// Decoders pad a truncated image instead of failing, so the end of the file is checked here.
 fn complete(kind: Sniffed, data: &[u8]) -> Result<(), &'static str> {
     match kind {
-        Sniffed::Jpeg => jpeg::complete(data),
+        Sniffed::Jpeg => jpeg_complete(data),
         Sniffed::Png => png_complete(data),
         Sniffed::Gif => {
             let end = data.iter().rposition(|&b| b != 0);
@@ -140,7 +107,52 @@ fn complete(kind: Sniffed, data: &[u8]) -> Result<(), &'static str> {
     }
 }
 
-pub(super) const TRUNCATED: &str = "the file ends early; it looks truncated";
+const TRUNCATED: &str = "the file ends early; it looks truncated";
+
+/// Walks the JPEG marker segments and entropy-coded scans until the end-of-image marker, so data
+/// appended after it by some cameras is fine but a cut-off file is not.
+fn jpeg_complete(data: &[u8]) -> Result<(), &'static str> {
+    let mut pos = 2; // after SOI
+    loop {
+        // Marker: 0xFF, optional fill bytes, then the code.
+        if *data.get(pos).ok_or(TRUNCATED)? != 0xFF {
+            return Err("a JPEG segment is malformed");
+        }
+        while data.get(pos) == Some(&0xFF) {
+            pos += 1;
+        }
+        let code = *data.get(pos).ok_or(TRUNCATED)?;
+        pos += 1;
+        match code {
+            0xD9 => return Ok(()),
+            0x01 | 0xD0..=0xD8 => continue,
+            _ => {}
+        }
+        let len_bytes = data.get(pos..pos + 2).ok_or(TRUNCATED)?;
+        let len = usize::from(u16::from_be_bytes([len_bytes[0], len_bytes[1]]));
+        if len < 2 {
+            return Err("a JPEG segment has an impossible length");
+        }
+        pos += len;
+        if pos > data.len() {
+            return Err(TRUNCATED);
+        }
+        if code == 0xDA {
+            // Entropy-coded data runs to the next marker that is not a stuffed 0xFF00 or a restart.
+            loop {
+                let at = data.get(pos..).ok_or(TRUNCATED)?;
+                let ff = at.iter().position(|&b| b == 0xFF).ok_or(TRUNCATED)?;
+                pos += ff;
+                match data.get(pos + 1) {
+                    None => return Err(TRUNCATED),
+                    Some(0x00 | 0xD0..=0xD7) => pos += 2,
+                    Some(0xFF) => pos += 1,
+                    Some(_) => break,
+                }
+            }
+        }
+    }
+}
 
 /// Walks the PNG chunks up to IEND.
 fn png_complete(data: &[u8]) -> Result<(), &'static str> {
