@@ -247,6 +247,10 @@ impl Pipeline {
                         key: meta.object_key.clone(),
                         path: dir.join(&file.name),
                         sha256: meta.sha256.clone(),
+                        // Only when this validation hashed what the card expects (a card
+                        // resumed from an earlier run may name other bytes).
+                        seen: (file.inspected.sha256 == meta.sha256)
+                            .then_some(file.inspected.fingerprint),
                     };
                     (i, upload)
                 })

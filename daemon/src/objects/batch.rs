@@ -9,7 +9,7 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use tracing::{debug, warn};
 
-use super::{ObjectError, ObjectStore, Stored};
+use super::{Fingerprint, ObjectError, ObjectStore, Stored};
 
 /// One file to store.
 #[derive(Debug, Clone)]
@@ -18,6 +18,8 @@ pub struct Upload {
     pub path: PathBuf,
     /// Lower-case hex SHA-256 the content must have.
     pub sha256: String,
+    /// The file's fingerprint when `sha256` was computed, if it was computed from this path.
+    pub seen: Option<Fingerprint>,
 }
 
 /// What became of one file of a batch.
@@ -39,7 +41,11 @@ impl ObjectStore {
             let workers = workers.clone();
             tasks.spawn(async move {
                 let result = match workers.acquire_owned().await {
-                    Ok(_permit) => store.put_file(&file.key, &file.path, &file.sha256).await,
+                    Ok(_permit) => {
+                        store
+                            .put_file(&file.key, &file.path, &file.sha256, file.seen)
+                            .await
+                    }
                     Err(_) => Err(ObjectError::Config("upload workers closed".into())),
                 };
                 (i, result)

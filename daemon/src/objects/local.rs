@@ -6,7 +6,7 @@ use std::path::{Component, Path, PathBuf};
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
 
-use super::{ObjectError, Stored};
+use super::{Fingerprint, ObjectError, Stored};
 
 /// A folder of objects; cheap to clone.
 #[derive(Clone)]
@@ -28,17 +28,40 @@ impl LocalStore {
         Ok(self.root.join(rel))
     }
 
+    /// Stores a copy of `source` under `key`, written to a temp file, synced and renamed into
+    /// place. While `source` keeps the fingerprint `seen` it had when validation hashed it, the
+    /// kernel copies it (`copy_file_range`) and nothing reads it again; otherwise it is read,
+    /// hashed and refused unless the hash is `sha256`.
     pub async fn put_file(
         &self,
         key: &str,
         source: &Path,
         sha256: &str,
+        seen: Option<Fingerprint>,
     ) -> Result<Stored, ObjectError> {
         let io = |source| ObjectError::Io {
             key: key.to_string(),
             source,
         };
         let target = self.path(key)?;
+        if let Some(parent) = target.parent() {
+            tokio::fs::create_dir_all(parent).await.map_err(io)?;
+        }
+        let tmp = target.with_extension("part");
+        if let Some(seen) = seen
+            && seen.still_matches(source).await.map_err(io)?
+        {
+            tokio::fs::copy(source, &tmp).await.map_err(io)?;
+            // A write during the copy moves the modification time.
+            if seen.still_matches(source).await.map_err(io)? {
+                let file = tokio::fs::File::open(&tmp).await.map_err(io)?;
+                file.sync_all().await.map_err(io)?;
+                tokio::fs::rename(&tmp, &target).await.map_err(io)?;
+                return Ok(Stored {
+                    etag: Some(sha256.to_string()),
+                });
+            }
+        }
         let bytes = tokio::fs::read(source).await.map_err(io)?;
         let actual = hex::encode(Sha256::digest(&bytes));
         if actual != sha256 {
@@ -49,10 +72,6 @@ impl LocalStore {
                 msg,
             )));
         }
-        if let Some(parent) = target.parent() {
-            tokio::fs::create_dir_all(parent).await.map_err(io)?;
-        }
-        let tmp = target.with_extension("part");
         let mut file = tokio::fs::File::create(&tmp).await.map_err(io)?;
         file.write_all(&bytes).await.map_err(io)?;
         file.sync_all().await.map_err(io)?;
@@ -111,7 +130,7 @@ mod tests {
         std::fs::write(&src, b"hello").expect("write");
         let sha = hex::encode(Sha256::digest(b"hello"));
         store
-            .put_file("users/u/id-card/1/f.bin", &src, &sha)
+            .put_file("users/u/id-card/1/f.bin", &src, &sha, None)
             .await
             .expect("put");
         assert_eq!(
@@ -152,7 +171,7 @@ mod tests {
         let store = LocalStore::new(dir.path().join("objects"));
         let src = dir.path().join("f.bin");
         std::fs::write(&src, b"hello").expect("write");
-        assert!(store.put_file("k", &src, "00").await.is_err());
+        assert!(store.put_file("k", &src, "00", None).await.is_err());
         assert!(matches!(
             store.get("../f.bin").await,
             Err(ObjectError::BadKey(_))
@@ -161,5 +180,35 @@ mod tests {
             store.get("/etc/passwd").await,
             Err(ObjectError::BadKey(_))
         ));
+    }
+
+    #[tokio::test]
+    async fn an_unchanged_file_is_not_hashed_again_and_a_changed_one_is() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = LocalStore::new(dir.path().join("objects"));
+        let src = dir.path().join("f.bin");
+        std::fs::write(&src, b"hello").expect("write");
+        let seen = Fingerprint::of(&std::fs::metadata(&src).expect("stat"));
+        // The digest given is trusted while the fingerprint holds: a wrong one is not noticed,
+        // which shows that the bytes were not read and hashed again.
+        let stored = store
+            .put_file("a", &src, "not-rehashed", Some(seen))
+            .await
+            .expect("put");
+        assert_eq!(stored.etag.as_deref(), Some("not-rehashed"));
+        assert_eq!(store.get("a").await.expect("get"), b"hello");
+        // Rewritten after validation: hashed, and refused against the validated digest.
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        std::fs::write(&src, b"jello").expect("rewrite");
+        let sha = hex::encode(Sha256::digest(b"hello"));
+        let err = store
+            .put_file("b", &src, &sha, Some(seen))
+            .await
+            .expect_err("changed");
+        assert!(
+            err.to_string().contains("changed since validation"),
+            "{err}"
+        );
+        assert!(!store.exists("b").await.expect("exists"));
     }
 }

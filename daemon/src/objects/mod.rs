@@ -4,6 +4,7 @@
 //! uploads with a per-file result live in [`batch`].
 
 mod batch;
+mod fingerprint;
 mod local;
 mod multipart;
 mod retry;
@@ -17,6 +18,7 @@ use idreview_protocol::{CardId, FileRole};
 use crate::config::StorageConfig;
 
 pub use batch::{FileResult, Upload};
+pub use fingerprint::Fingerprint;
 pub use local::LocalStore;
 pub use s3::S3Store;
 
@@ -98,16 +100,19 @@ impl ObjectStore {
     }
 
     /// Stores the file at `path` under `key`; `sha256` (hex) is the content hash already computed
-    /// during validation and is checked again on the way in (by the server, for S3).
+    /// during validation. `seen` is the file's fingerprint when it was hashed: while the file
+    /// still has it, its bytes are not hashed again (S3 still verifies the checksum it is sent);
+    /// without one, or when it changed, the content is hashed and must match `sha256`.
     pub async fn put_file(
         &self,
         key: &str,
         path: &Path,
         sha256: &str,
+        seen: Option<Fingerprint>,
     ) -> Result<Stored, ObjectError> {
         match self {
-            ObjectStore::Local(s) => s.put_file(key, path, sha256).await,
-            ObjectStore::S3(s) => s.put_file(key, path, sha256).await,
+            ObjectStore::Local(s) => s.put_file(key, path, sha256, seen).await,
+            ObjectStore::S3(s) => s.put_file(key, path, sha256, seen).await,
         }
     }
 

@@ -1,6 +1,7 @@
 //! Multipart upload of one large file: parts go up in parallel (bounded by the store's request
-//! permits), each with its SHA-256 for the server to verify, while the whole file is hashed once
-//! more against the validated checksum. Any failure aborts the upload so that no orphaned parts
+//! permits), each with its SHA-256 for the server to verify; the whole file is hashed once more
+//! against the validated checksum only when its fingerprint changed since validation (or none
+//! was given). Any failure aborts the upload so that no orphaned parts
 //! are left behind.
 
 use std::io::{Read, Seek, SeekFrom};
@@ -14,7 +15,7 @@ use tracing::{debug, info, warn};
 
 use super::retry::s3_error;
 use super::s3::{S3Store, sha256_base64, unquote};
-use super::{ObjectError, Stored};
+use super::{Fingerprint, ObjectError, Stored};
 
 /// Uploads `path` (`size` bytes) under `key` in parts; aborts the upload on any failure.
 pub(super) async fn upload(
@@ -23,6 +24,7 @@ pub(super) async fn upload(
     path: &Path,
     size: u64,
     sha256: &str,
+    seen: Option<Fingerprint>,
 ) -> Result<Stored, ObjectError> {
     let i = &store.inner;
     let created = i
@@ -47,7 +49,7 @@ pub(super) async fn upload(
             transient: false,
         })?
         .to_string();
-    match parts_then_complete(store, key, path, size, sha256, &upload_id).await {
+    match parts_then_complete(store, key, path, size, sha256, seen, &upload_id).await {
         Ok(stored) => Ok(stored),
         Err(e) => {
             abort(store, key, &upload_id).await;
@@ -62,14 +64,23 @@ async fn parts_then_complete(
     path: &Path,
     size: u64,
     sha256: &str,
+    seen: Option<Fingerprint>,
     upload_id: &str,
 ) -> Result<Stored, ObjectError> {
     let part_size = store.inner.part_size;
     let count = size.div_ceil(part_size);
-    let whole = {
+    let io = |source| ObjectError::Io {
+        key: key.to_string(),
+        source,
+    };
+    let unchanged = match seen {
+        Some(seen) => seen.still_matches(path).await.map_err(io)?,
+        None => false,
+    };
+    let whole = (!unchanged).then(|| {
         let path = path.to_path_buf();
         tokio::task::spawn_blocking(move || hash_file(&path))
-    };
+    });
     let mut tasks = JoinSet::new();
     for n in 0..count {
         let offset = n * part_size;
@@ -94,14 +105,21 @@ async fn parts_then_complete(
         parts.push(part);
     }
     parts.sort_by_key(|p: &CompletedPart| p.part_number());
-    let io = |source| ObjectError::Io {
-        key: key.to_string(),
-        source,
+    let actual = match (whole, seen) {
+        (Some(whole), _) => whole
+            .await
+            .map_err(|e| io(std::io::Error::other(e)))?
+            .map_err(io)?,
+        // Unchanged before the parts were read and after: they are the validated bytes.
+        (None, Some(seen)) if seen.still_matches(path).await.map_err(io)? => sha256.to_string(),
+        (None, _) => {
+            let path = path.to_path_buf();
+            tokio::task::spawn_blocking(move || hash_file(&path))
+                .await
+                .map_err(|e| io(std::io::Error::other(e)))?
+                .map_err(io)?
+        }
     };
-    let actual = whole
-        .await
-        .map_err(|e| io(std::io::Error::other(e)))?
-        .map_err(io)?;
     if actual != sha256 {
         return Err(ObjectError::Checksum {
             key: key.to_string(),

@@ -21,7 +21,7 @@ use tokio::sync::{Semaphore, SemaphorePermit};
 use tracing::{debug, instrument};
 
 use super::retry::{RetryPolicy, s3_error};
-use super::{ObjectError, Stored};
+use super::{Fingerprint, ObjectError, Stored};
 use crate::config::StorageConfig;
 
 /// A bucket on an S3-compatible server; a cheap clonable handle.
@@ -118,6 +118,7 @@ impl S3Store {
         key: &str,
         path: &Path,
         sha256: &str,
+        seen: Option<Fingerprint>,
     ) -> Result<Stored, ObjectError> {
         let io = |source| ObjectError::Io {
             key: key.to_string(),
@@ -125,7 +126,7 @@ impl S3Store {
         };
         let size = tokio::fs::metadata(path).await.map_err(io)?.len();
         if size >= self.inner.multipart_threshold {
-            return super::multipart::upload(self, key, path, size, sha256).await;
+            return super::multipart::upload(self, key, path, size, sha256, seen).await;
         }
         let checksum = sha256_base64(key, sha256)?;
         let body = bytes::Bytes::from(tokio::fs::read(path).await.map_err(io)?);

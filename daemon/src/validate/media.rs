@@ -1,5 +1,6 @@
-//! One document file: its size checked from metadata, then read once into memory while hashing,
-//! its type sniffed from its first bytes, and its content checked for its role.
+//! One document file: its size checked from metadata, then read once into memory and hashed,
+//! its type sniffed from its first bytes, and its content checked for its role. The digest and
+//! the file's fingerprint travel on to storage, which does not hash the file again.
 
 use std::fs::File;
 use std::io::Read;
@@ -13,6 +14,7 @@ use super::images::check_image;
 use super::sniff::{Class, HEAD_LEN, Sniffed, sniff};
 use super::video::check_video;
 use crate::config::ValidationConfig;
+use crate::objects::Fingerprint;
 
 /// What inspecting an accepted file found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,6 +28,9 @@ pub struct Inspected {
     pub sha256: String,
     /// Width and height, for images.
     pub dimensions: Option<(u32, u32)>,
+    /// The file as it was when read (taken before the first byte), so that storing it can
+    /// tell that it has not changed since without hashing it again.
+    pub fingerprint: Fingerprint,
 }
 
 /// Checks one file for the given role and describes it.
@@ -74,6 +79,8 @@ pub fn inspect_file(
     }
 
     let mut file = File::open(path).map_err(unreadable)?;
+    // Before reading: a write at any point after this moves the modification time.
+    let fingerprint = Fingerprint::of(&file.metadata().map_err(unreadable)?);
     let mut data = Vec::with_capacity(HEAD_LEN);
     (&mut file)
         .take(HEAD_LEN as u64)
@@ -112,6 +119,7 @@ pub fn inspect_file(
         size: data.len() as u64,
         sha256: hex::encode(Sha256::digest(&data)),
         dimensions,
+        fingerprint,
     })
 }
 

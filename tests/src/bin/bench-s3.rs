@@ -37,7 +37,7 @@ fn write(dir: &Path, name: &str, len: u64, seed: u64) -> Result<(PathBuf, String
 async fn put(store: &ObjectStore, key: &str, file: &(PathBuf, String)) -> Result<Duration> {
     let start = Instant::now();
     store
-        .put_file(key, &file.0, &file.1)
+        .put_file(key, &file.0, &file.1, None)
         .await
         .with_context(|| format!("upload {key}"))?;
     Ok(start.elapsed())
@@ -82,6 +82,7 @@ async fn main() -> Result<()> {
             key: format!("concurrent/doc{n}.jpg"),
             path: path.clone(),
             sha256: sha.clone(),
+            seen: None,
         })
         .collect();
     let start = Instant::now();

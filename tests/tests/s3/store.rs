@@ -36,7 +36,7 @@ async fn put_get_exists_presign_and_delete() {
     let (path, sha, bytes) = file(dir.path(), "front.jpg", 100_000, 1);
     let key = "users/alice/id-card/1/front.jpg";
 
-    let stored = store.put_file(key, &path, &sha).await.expect("put");
+    let stored = store.put_file(key, &path, &sha, None).await.expect("put");
     assert!(
         stored.etag.is_some_and(|e| !e.is_empty()),
         "S3 answers an ETag"
@@ -81,7 +81,10 @@ async fn large_files_go_up_in_parallel_parts_and_bad_ones_are_aborted() {
     .await;
     let (path, sha, bytes) = file(dir.path(), "selfie.mp4", 12 * MIB + 123, 2);
     let key = "users/bob/selfie/2/selfie.mp4";
-    let stored = store.put_file(key, &path, &sha).await.expect("multipart");
+    let stored = store
+        .put_file(key, &path, &sha, None)
+        .await
+        .expect("multipart");
     let etag = stored.etag.expect("etag");
     assert!(etag.ends_with("-3"), "a three-part upload's ETag: {etag}");
     assert_eq!(
@@ -94,7 +97,7 @@ async fn large_files_go_up_in_parallel_parts_and_bad_ones_are_aborted() {
     let (other, _, _) = file(dir.path(), "other.mp4", 6 * MIB, 3);
     let bad_key = "users/bob/selfie/2/other.mp4";
     let err = store
-        .put_file(bad_key, &other, &sha)
+        .put_file(bad_key, &other, &sha, None)
         .await
         .expect_err("mismatch refused");
     assert!(matches!(err, ObjectError::Checksum { .. }), "{err}");
@@ -115,7 +118,7 @@ async fn the_server_refuses_content_that_does_not_match_its_checksum() {
     let wrong = hex::encode(Sha256::digest(b"something else"));
     let key = "users/carol/id-card/3/front.jpg";
     let err = store
-        .put_file(key, &path, &wrong)
+        .put_file(key, &path, &wrong, None)
         .await
         .expect_err("refused");
     assert!(matches!(err, ObjectError::Checksum { .. }), "{err}");
@@ -135,6 +138,7 @@ async fn one_bad_file_does_not_stop_the_batch() {
             key: format!("users/dave/documents/4/doc{n}.pdf"),
             path,
             sha256: sha,
+            seen: None,
         });
     }
     uploads[3].sha256 = hex::encode(Sha256::digest(b"tampered"));
@@ -188,6 +192,7 @@ async fn uploads_retry_through_an_outage_and_land_once() {
             key: format!("users/erin/documents/5/f{n}"),
             path,
             sha256: sha,
+            seen: None,
         });
     }
     server.stop().await;

@@ -104,7 +104,7 @@ async fn s3_round_trip(config: &StorageConfig) -> Result<(), String> {
     std::fs::write(&file, &body).map_err(|e| format!("cannot write a probe file: {e}"))?;
     let key = format!("idreview-doctor/probe-{stamp}");
     let sha256 = hex::encode(Sha256::digest(body.as_bytes()));
-    let put = store.put_file(&key, &file, &sha256).await;
+    let put = store.put_file(&key, &file, &sha256, None).await;
     let _ = std::fs::remove_file(&file);
     put.map_err(|e| format!("put: {e}"))?;
     let got = store.get(&key).await.map_err(|e| format!("get: {e}"));

@@ -344,7 +344,7 @@ async fn file_bytes_reads_a_cards_file_from_the_object_store() {
     let key = format!("users/u/id-card/{id}/front.png");
     w.shared
         .objects
-        .put_file(&key, &src, &sha)
+        .put_file(&key, &src, &sha, None)
         .await
         .expect("stores");
     let meta = idreview_protocol::FileMeta {

@@ -299,6 +299,9 @@ async fn main() {
 
     let decode = floors::decode(&heavy_jpeg(1), 30);
     let per_submission = 2.0 * decode.as_secs_f64();
+    let scaled = floors::scaled_decode(&heavy_jpeg(1), 30);
+    let hash = floors::sha256(&heavy_jpeg(1), 30);
+    let per_checked = 2.0 * (decode + hash).as_secs_f64();
     let (reads, writes) = floors::sled_bulk(cards as u64, RECORD_BYTES, bulk_n as u64);
     println!();
     println!("Floors: the parts alone, same machine, right after the run above");
@@ -309,6 +312,15 @@ async fn main() {
         "| full decode of one 1600x1000 JPEG (zune-jpeg, best of 30) | {} | ingest at most {:.0} submissions/s on {cpus} CPUs doing nothing but decoding |",
         ms(decode),
         cpus as f64 / per_submission
+    );
+    println!(
+        "| 1/8-scale entropy decode of the same JPEG (jpeg-decoder, best of 30; not used: slower than the full decode) | {} | |",
+        ms(scaled)
+    );
+    println!(
+        "| SHA-256 of the same JPEG's bytes (best of 30) | {} | with the full decode: ingest at most {:.0} submissions/s on {cpus} CPUs doing nothing else |",
+        ms(hash),
+        cpus as f64 / per_checked
     );
     println!(
         "| sled: {bulk_n} point reads of {cards} records of {RECORD_BYTES} B | {} | |",
