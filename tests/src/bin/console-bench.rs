@@ -185,7 +185,7 @@ async fn main() -> Result<()> {
     settle_marks(&mut app, &worker, &mut actions, commands).await;
     rows.push((
         format!(
-            "mark all {} matching cards (page by page)",
+            "mark all {} matching cards (ids and versions, up to 100,000 per call)",
             app.list.marks.len()
         ),
         ms(started.elapsed()),
