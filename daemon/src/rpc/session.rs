@@ -114,13 +114,7 @@ impl IdReview for Session {
 
     async fn list_refs(self, _: Context, query: ListQuery) -> Result<Vec<CardRef>, RpcError> {
         self.require(Role::Reviewer)?;
-        if query.limit > ListQuery::MAX_REFS {
-            return Err(RpcError::Invalid(format!(
-                "limit {} is over {}; page with offset",
-                query.limit,
-                ListQuery::MAX_REFS
-            )));
-        }
+        limit_at_most(query.limit, ListQuery::MAX_REFS)?;
         Ok(self.shared.store.refs(&query, &self.identity))
     }
 
@@ -379,10 +373,14 @@ mod tests;
 
 /// Refuses a page larger than one call answers.
 fn page_limit(limit: u32) -> Result<(), RpcError> {
-    if limit > ListQuery::MAX_LIMIT {
+    limit_at_most(limit, ListQuery::MAX_LIMIT)
+}
+
+/// Refuses a `limit` over `max`.
+fn limit_at_most(limit: u32, max: u32) -> Result<(), RpcError> {
+    if limit > max {
         return Err(RpcError::Invalid(format!(
-            "limit {limit} is over {}; page with offset",
-            ListQuery::MAX_LIMIT
+            "limit {limit} is over {max}; page with offset"
         )));
     }
     Ok(())

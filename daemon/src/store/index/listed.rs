@@ -1,8 +1,8 @@
 //! A card's list row as the index keeps it: the fields of its [`CardSummary`], with the short
 //! texts (user id, holder, country, assignee) held inline. A `CompactString` keeps up to 24
 //! bytes without a heap allocation, so a row costs one allocation-free struct instead of four
-//! small strings on the heap: at 100,000 cards that is about 10 MB less. Clients get a
-//! `CardSummary` built from it per page.
+//! small strings on the heap (100,000 rows add up). Clients get a `CardSummary` built from it
+//! per page.
 
 use chrono::{DateTime, Utc};
 use compact_str::CompactString;

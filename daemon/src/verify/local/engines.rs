@@ -196,8 +196,10 @@ mod tests {
             timeout: Duration::from_millis(1),
         })
         .expect("tesseract-ocr-eng is installed");
-        // A whole card takes Tesseract far longer than a millisecond.
-        let jpeg = crate::cli::demo::demo_image(1000, 700, 3);
+        // A whole large card takes Tesseract far longer than a millisecond, and longer than
+        // this thread may wait to be scheduled again between sending the job and waiting for
+        // its answer on a busy box (a 1000x700 card was sometimes answered by then).
+        let jpeg = crate::cli::demo::demo_image(3000, 2100, 3);
         let card = image::load_from_memory(&jpeg).expect("decode").to_luma8();
         let mut lease = engines.lend().expect("an engine");
         let err = lease.read_lines(card).expect_err("too slow");
