@@ -33,14 +33,18 @@ pub struct TokenInfo {
     pub role: Role,
     /// A submitter token acts only for this user id.
     pub user_id: Option<String>,
+    #[serde(with = "crate::time")]
     pub created_at: DateTime<Utc>,
     /// The identity that created it.
     pub created_by: String,
     /// From then on the token is refused.
+    #[serde(default, with = "crate::time::option")]
     pub expires_at: Option<DateTime<Utc>>,
     /// Last handshake or call, to the minute.
+    #[serde(default, with = "crate::time::option")]
     pub last_used: Option<DateTime<Utc>>,
     /// Set once revoked; the token is refused from then on.
+    #[serde(default, with = "crate::time::option")]
     pub revoked_at: Option<DateTime<Utc>>,
 }
 

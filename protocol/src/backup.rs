@@ -18,6 +18,7 @@ pub struct ExportHeader {
     /// [`EXPORT_FORMAT`] of the lines.
     pub format: u32,
     pub daemon_version: String,
+    #[serde(with = "crate::time")]
     pub taken_at: DateTime<Utc>,
     /// Every audit event with a seq up to this one is in the snapshot, and no later one.
     pub audit_high_seq: u64,

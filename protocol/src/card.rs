@@ -288,6 +288,7 @@ pub struct ProviderVerdict {
 pub struct DecisionRecord {
     pub decision: Decision,
     pub by: String,
+    #[serde(with = "crate::time")]
     pub at: DateTime<Utc>,
     pub reason: String,
 }
@@ -320,12 +321,15 @@ pub struct Card {
     pub assignee: Option<String>,
     /// When the assignee's claim lapses; an expired lease counts as unassigned. `None` with an
     /// assignee: held until released.
+    #[serde(default, with = "crate::time::option")]
     pub lease_until: Option<DateTime<Utc>>,
     /// Bumped on every change; a write naming an older version is refused as a conflict.
     pub version: u64,
     /// Name of the inbox folder or upload the card came from.
     pub source: String,
+    #[serde(with = "crate::time")]
     pub created_at: DateTime<Utc>,
+    #[serde(with = "crate::time")]
     pub updated_at: DateTime<Utc>,
 }
 
@@ -394,7 +398,9 @@ pub struct CardSummary {
     pub provider_failed: bool,
     pub assignee: Option<String>,
     pub version: u64,
+    #[serde(with = "crate::time")]
     pub created_at: DateTime<Utc>,
+    #[serde(with = "crate::time")]
     pub updated_at: DateTime<Utc>,
 }
 
@@ -479,6 +485,7 @@ pub struct AuditEvent {
     /// Position in the daemon's audit log, increasing.
     pub seq: u64,
     pub card_id: Option<CardId>,
+    #[serde(with = "crate::time")]
     pub at: DateTime<Utc>,
     /// The token identity (or local user) that made the change.
     pub actor: String,

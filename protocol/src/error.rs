@@ -35,6 +35,7 @@ pub enum RpcError {
     Held {
         id: CardId,
         holder: String,
+        #[serde(with = "crate::time")]
         until: chrono::DateTime<chrono::Utc>,
     },
     /// The connection's token is no longer valid (revoked or expired); reconnect with another.

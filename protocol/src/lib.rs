@@ -23,6 +23,7 @@ pub mod paths;
 pub mod query;
 pub mod rejected;
 pub mod service;
+pub mod time;
 pub mod tls;
 pub mod transport;
 
@@ -37,4 +38,4 @@ pub use rejected::{RejectedPage, RejectedSubmission};
 pub use service::{IdReview, IdReviewClient, MAX_FILE_BYTES};
 
 /// Bumped on every incompatible change of the wire types or the service; checked in the handshake.
-pub const PROTOCOL_VERSION: u32 = 9;
+pub const PROTOCOL_VERSION: u32 = 10;

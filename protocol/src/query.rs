@@ -30,11 +30,15 @@ pub struct CardFilter {
     pub max_confidence: Option<f32>,
     /// Only cards with at least one field below the daemon's threshold.
     pub low_confidence_only: bool,
+    #[serde(default, with = "crate::time::option")]
     pub created_from: Option<DateTime<Utc>>,
+    #[serde(default, with = "crate::time::option")]
     pub created_to: Option<DateTime<Utc>>,
     /// Inclusive lower bound of the last change.
+    #[serde(default, with = "crate::time::option")]
     pub updated_from: Option<DateTime<Utc>>,
     /// Exclusive upper bound of the last change.
+    #[serde(default, with = "crate::time::option")]
     pub updated_to: Option<DateTime<Utc>>,
     pub verified: Option<bool>,
     pub assignee: AssigneeFilter,

@@ -16,6 +16,7 @@ pub struct RejectedSubmission {
     /// What was wrong, in words.
     pub message: String,
     /// When it was refused; `None` when the reason file is unreadable.
+    #[serde(default, with = "crate::time::option")]
     pub rejected_at: Option<DateTime<Utc>>,
 }
 

@@ -145,7 +145,10 @@ impl Store {
                     };
                     cards.insert(
                         &row.key,
-                        record::encode(&row.card, &[history, row.new_seqs]),
+                        record::encode(
+                            record::CardBytes::current(&row.card),
+                            &[history, row.new_seqs],
+                        ),
                     )?;
                 }
                 if let Some(batch) = &audit_batch {

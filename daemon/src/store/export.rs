@@ -195,7 +195,8 @@ impl Store {
             match line {
                 Line::Header(_) => {}
                 Line::Card(card) => {
-                    let raw = super::record::encode(&super::stored::card::encode(card)?, &[]);
+                    let bytes = super::stored::card::encode(card)?;
+                    let raw = super::record::encode(super::record::CardBytes::current(&bytes), &[]);
                     sled::Batch::insert(&mut cards, &card.id.0.to_be_bytes(), raw);
                     let top = newest.entry(&card.user_id).or_default();
                     *top = (*top).max(card.id.0);

@@ -79,11 +79,12 @@ const NEXT_CARD_ID: &[u8] = b"next_card_id";
 /// Key in `meta` of the on-disk format; stores without it predate batched audit records.
 const FORMAT: &[u8] = b"format";
 /// The on-disk format this build writes: 2 = audit events in one batch per commit; 3 = a
-/// card's record may end with its raw zone (see `stored::card`).
-const FORMAT_VERSION: u64 = 3;
-/// An older format this build reads in place (and stamps [`FORMAT_VERSION`], since it may
-/// write format-3 records into it from then on).
-const FORMAT_READ_IN_PLACE: u64 = 2;
+/// card's record may end with its raw zone; 4 = a card's times as integers, the record saying
+/// which layout its card is in (see `store::record`, `stored::card`).
+const FORMAT_VERSION: u64 = 4;
+/// Older formats this build reads in place (and stamps [`FORMAT_VERSION`], since it writes
+/// format-4 records into them from then on).
+const FORMAT_READ_IN_PLACE: [u64; 2] = [2, 3];
 
 /// A cheap handle to the store; clone it freely.
 #[derive(Clone)]
@@ -468,7 +469,7 @@ fn check_format(db: &sled::Db, cards: &sled::Tree) -> Result<(), StoreError> {
     let meta = db.open_tree("meta")?;
     match meta.get(FORMAT)? {
         Some(v) if be_u64(&v) == FORMAT_VERSION => Ok(()),
-        Some(v) if be_u64(&v) == FORMAT_READ_IN_PLACE => {
+        Some(v) if FORMAT_READ_IN_PLACE.contains(&be_u64(&v)) => {
             meta.insert(FORMAT, &FORMAT_VERSION.to_be_bytes())?;
             Ok(())
         }

@@ -1,18 +1,54 @@
 //! How a card is stored in the `cards` tree: `[n: u32 LE][n bytes of the stored card (see
 //! `stored::card`)][the seqs of the card's audit events, u64 BE each]`. Keeping a card's history in its own record means a
 //! change rewrites one key per card (the card) instead of adding index keys, which is what makes
-//! a bulk decision cheap.
+//! a bulk decision cheap. The top bit of `n` says the card is in format 4 ([`Layout::Current`]);
+//! records written before format 4 never set it (a card is far below 2 GiB), so they are read in
+//! place.
 
 use idreview_protocol::Card;
 
 use super::StoreError;
+use super::stored::card::Layout;
+
+/// Set in a record's length word when its card is laid out in format 4.
+const FORMAT_4: u32 = 1 << 31;
+
+/// A card's stored bytes and the layout they are in.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct CardBytes<'a> {
+    bytes: &'a [u8],
+    layout: Layout,
+}
+
+impl<'a> CardBytes<'a> {
+    /// Bytes just written by `stored::card::encode`.
+    pub(super) fn current(bytes: &'a [u8]) -> CardBytes<'a> {
+        CardBytes {
+            bytes,
+            layout: Layout::Current,
+        }
+    }
+
+    /// Bytes an older daemon wrote (formats 2 and 3).
+    #[cfg(test)]
+    pub(super) fn text_times(bytes: &'a [u8]) -> CardBytes<'a> {
+        CardBytes {
+            bytes,
+            layout: Layout::TextTimes,
+        }
+    }
+}
 
 /// The record for `card` (already bincode-encoded) with its event seqs.
-pub(super) fn encode(card: &[u8], history: &[&[u8]]) -> Vec<u8> {
+pub(super) fn encode(card: CardBytes<'_>, history: &[&[u8]]) -> Vec<u8> {
     let extra: usize = history.iter().map(|h| h.len()).sum();
-    let mut out = Vec::with_capacity(4 + card.len() + extra);
-    out.extend_from_slice(&(card.len() as u32).to_le_bytes());
-    out.extend_from_slice(card);
+    let mut out = Vec::with_capacity(4 + card.bytes.len() + extra);
+    let flag = match card.layout {
+        Layout::Current => FORMAT_4,
+        Layout::TextTimes => 0,
+    };
+    out.extend_from_slice(&(card.bytes.len() as u32 | flag).to_le_bytes());
+    out.extend_from_slice(card.bytes);
     for seqs in history {
         out.extend_from_slice(seqs);
     }
@@ -22,11 +58,11 @@ pub(super) fn encode(card: &[u8], history: &[&[u8]]) -> Vec<u8> {
 /// The card in a record.
 pub(super) fn card(record: &[u8]) -> Result<Card, StoreError> {
     let (card, _) = split(record)?;
-    Ok(super::stored::card::decode(card)?)
+    Ok(super::stored::card::decode(card.bytes, card.layout)?)
 }
 
 /// The encoded card in a record, as it is.
-pub(super) fn split_card(record: &[u8]) -> Result<&[u8], StoreError> {
+pub(super) fn split_card(record: &[u8]) -> Result<CardBytes<'_>, StoreError> {
     Ok(split(record)?.0)
 }
 
@@ -35,12 +71,18 @@ pub(super) fn history(record: &[u8]) -> Result<&[u8], StoreError> {
     Ok(split(record)?.1)
 }
 
-fn split(record: &[u8]) -> Result<(&[u8], &[u8]), StoreError> {
+fn split(record: &[u8]) -> Result<(CardBytes<'_>, &[u8]), StoreError> {
     let damaged = || StoreError::Damaged("a card record is shorter than it says".into());
-    let len = record.get(..4).ok_or_else(damaged)?;
-    let len = u32::from_le_bytes([len[0], len[1], len[2], len[3]]) as usize;
-    let card = record.get(4..4 + len).ok_or_else(damaged)?;
-    Ok((card, &record[4 + len..]))
+    let word = record.get(..4).ok_or_else(damaged)?;
+    let word = u32::from_le_bytes([word[0], word[1], word[2], word[3]]);
+    let layout = if word & FORMAT_4 != 0 {
+        Layout::Current
+    } else {
+        Layout::TextTimes
+    };
+    let len = (word & !FORMAT_4) as usize;
+    let bytes = record.get(4..4 + len).ok_or_else(damaged)?;
+    Ok((CardBytes { bytes, layout }, &record[4 + len..]))
 }
 
 #[cfg(test)]
@@ -53,10 +95,17 @@ mod tests {
     fn a_record_keeps_the_card_and_appends_history() {
         let c = sample(Status::NeedsReview);
         let bytes = crate::store::stored::card::encode(&c).expect("encodes");
-        let record = encode(&bytes, &[&1u64.to_be_bytes(), &[0, 0, 0, 0, 0, 0, 0, 9]]);
+        let record = encode(
+            CardBytes::current(&bytes),
+            &[&1u64.to_be_bytes(), &[0, 0, 0, 0, 0, 0, 0, 9]],
+        );
         assert_eq!(card(&record).expect("decodes"), c);
         assert_eq!(history(&record).expect("history").len(), 16);
-        let again = encode(&bytes, &[history(&record).expect("h"), &5u64.to_be_bytes()]);
+        let again = encode(
+            split_card(&record).expect("card"),
+            &[history(&record).expect("h"), &5u64.to_be_bytes()],
+        );
+        assert_eq!(card(&again).expect("decodes"), c);
         assert_eq!(history(&again).expect("history").len(), 24);
         assert!(card(&record[..10]).is_err());
         assert!(history(&[1, 0]).is_err());

@@ -221,45 +221,62 @@ fn raw_db(path: &std::path::Path) -> sled::Db {
 }
 
 #[tokio::test]
-async fn a_format_2_store_is_read_in_place_and_stamped_3_and_a_newer_one_refused() {
+async fn older_stores_are_read_in_place_and_stamped_4_and_a_newer_one_refused() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let card = {
+    let (two, three, four) = {
         let store = Store::open(dir.path(), 0.8).expect("open");
-        let card = store
-            .create(new_card(&store, "u"), "t")
-            .await
-            .expect("create");
+        let mut made = Vec::new();
+        for user in ["u2", "u3", "u4"] {
+            let card = store
+                .create(new_card(&store, user), "t")
+                .await
+                .expect("create");
+            made.push(card);
+        }
         store.flush().await.expect("flush");
-        card
+        let four = made.pop().expect("card");
+        let three = made.pop().expect("card");
+        (made.pop().expect("card"), three, four)
     };
     {
-        // Back to what a format-2 daemon wrote: the record without the raw zone's byte.
+        // Back to what older daemons wrote, one card each: format 2 (no raw zone's byte) and
+        // format 3 (times as text); the third stays as this build wrote it.
         let db = raw_db(dir.path());
         let cards = db.open_tree("cards").expect("cards");
-        let key = card.id.0.to_be_bytes();
-        let record = cards.get(key).expect("get").expect("record");
-        let bytes = record::split_card(&record).expect("card");
-        assert_eq!(bytes.last(), Some(&0), "format 3 ends in the zone's None");
-        let old = record::encode(
-            &bytes[..bytes.len() - 1],
-            &[record::history(&record).expect("h")],
-        );
-        cards.insert(key, old).expect("insert");
+        for (card, cut) in [(&two, 1), (&three, 0)] {
+            let key = card.id.0.to_be_bytes();
+            let record = cards.get(key).expect("get").expect("record");
+            let bytes = crate::store::stored::card::encode_format_3(card).expect("format 3");
+            assert_eq!(bytes.last(), Some(&0), "format 3 ends in the zone's None");
+            let old = record::encode(
+                record::CardBytes::text_times(&bytes[..bytes.len() - cut]),
+                &[record::history(&record).expect("h")],
+            );
+            cards.insert(key, old).expect("insert");
+        }
         let meta = db.open_tree("meta").expect("meta");
-        meta.insert(FORMAT, &2u64.to_be_bytes()).expect("stamp");
+        meta.insert(FORMAT, &3u64.to_be_bytes()).expect("stamp");
         db.flush().expect("flush");
     }
     {
         let store = crate::store::reopen(dir.path());
-        assert_eq!(store.get(card.id).expect("reads").as_ref(), Some(&card));
-        assert_eq!(store.audit_for(card.id).expect("audit").len(), 1);
+        for card in [&two, &three, &four] {
+            assert_eq!(store.get(card.id).expect("reads").as_ref(), Some(card));
+            assert_eq!(store.audit_for(card.id).expect("audit").len(), 1);
+        }
+        assert_eq!(
+            store.card_count(),
+            3,
+            "the index was built from every layout"
+        );
     }
     {
         let db = raw_db(dir.path());
         let meta = db.open_tree("meta").expect("meta");
         let stamp = meta.get(FORMAT).expect("get").map(|v| be_u64(&v));
         assert_eq!(stamp, Some(FORMAT_VERSION));
-        meta.insert(FORMAT, &4u64.to_be_bytes()).expect("stamp");
+        meta.insert(FORMAT, &(FORMAT_VERSION + 1).to_be_bytes())
+            .expect("stamp");
         db.flush().expect("flush");
     }
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
@@ -269,8 +286,8 @@ async fn a_format_2_store_is_read_in_place_and_stamped_3_and_a_newer_one_refused
             Err(_) if std::time::Instant::now() < deadline => {
                 std::thread::sleep(std::time::Duration::from_millis(20))
             }
-            other => panic!("a format-4 store opened: {:?}", other.map(|_| ())),
+            other => panic!("a newer store opened: {:?}", other.map(|_| ())),
         }
     };
-    assert_eq!(refused, 4);
+    assert_eq!(refused, FORMAT_VERSION + 1);
 }

@@ -1,10 +1,12 @@
-//! A card as the store lays it out (format 3): [`encode`] writes a `protocol::Card` through
+//! A card as the store lays it out (format 4): [`encode`] writes a `protocol::Card` through
 //! borrowed twins, [`decode`] reads the owned twins and moves them into one. Field order is
 //! the layout; never reorder, only append (with a format bump and a reader for the old one).
 //!
 //! Format 3 is format 2 followed by the raw zone (`Option`, so one `0` byte without one). A
 //! format-2 record ends where format 3's tail would start, so both read in place: the card's
-//! format-2 part is decoded first and the tail only where bytes remain.
+//! format-2 part is decoded first and the tail only where bytes remain. Format 4 is format 3
+//! with every time as two integers ([`Time`]) instead of chrono's text; the record says which
+//! ([`Layout`], kept by `store::record`), so older cards are read in place beside it.
 
 use chrono::{DateTime, Utc};
 use idreview_protocol::{
@@ -15,20 +17,34 @@ use serde::{Deserialize, Serialize};
 
 use super::{
     DecisionCode, DocumentTypeCode, FieldSourceCode, FileRoleCode, Seq, SeverityCode, SideCode,
-    StatusCode, ToStored,
+    StatusCode, Time, ToStored,
 };
 
-/// The card's bytes as stored (without the record framing of `store::record`).
+/// How a card's times are laid out: what a record says of the card bytes it holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(in crate::store) enum Layout {
+    /// Formats 2 and 3: chrono's RFC 3339 text.
+    TextTimes,
+    /// Format 4, the one [`encode`] writes: [`Time`].
+    Current,
+}
+
+/// The card's bytes as stored, in [`Layout::Current`] (without the record framing of
+/// `store::record`).
 pub(in crate::store) fn encode(card: &Card) -> Result<Vec<u8>, bincode::Error> {
     bincode::serialize(&card.stored())
 }
 
-/// The card stored in `bytes` (format 2 or 3).
-pub(in crate::store) fn decode(bytes: &[u8]) -> Result<Card, bincode::Error> {
+/// The card stored in `bytes`, laid out as `layout` says (format 2, 3 or 4).
+pub(in crate::store) fn decode(bytes: &[u8], layout: Layout) -> Result<Card, bincode::Error> {
     let mut rest = bytes;
     // Reading from the slice moves it past what was read: what is left is format 3's tail.
-    let card: CardIn = bincode::deserialize_from(&mut rest)?;
-    let mut card = Card::from(card);
+    let mut card = match layout {
+        Layout::TextTimes => Card::from(bincode::deserialize_from::<_, CardIn<DateTime<Utc>>>(
+            &mut rest,
+        )?),
+        Layout::Current => Card::from(bincode::deserialize_from::<_, CardIn<Time>>(&mut rest)?),
+    };
     if !rest.is_empty() {
         let zone: Option<ZoneIn> = bincode::deserialize(rest)?;
         card.raw_zone = zone.map(Into::into);
@@ -36,8 +52,10 @@ pub(in crate::store) fn decode(bytes: &[u8]) -> Result<Card, bincode::Error> {
     Ok(card)
 }
 
+/// A card as written, its times as `T`: [`Time`] (format 4), or chrono's text where a test writes
+/// an older format.
 #[derive(Serialize)]
-pub(in crate::store) struct CardOut<'a> {
+pub(in crate::store) struct CardOut<'a, T> {
     id: u64,
     user_id: &'a str,
     document_type: DocumentTypeCode,
@@ -49,20 +67,21 @@ pub(in crate::store) struct CardOut<'a> {
     files: Seq<'a, FileMeta>,
     findings: Seq<'a, Finding>,
     provider: Option<VerdictOut<'a>>,
-    decision: Option<DecisionOut<'a>>,
+    decision: Option<DecisionOut<'a, T>>,
     assignee: Option<&'a str>,
-    lease_until: Option<DateTime<Utc>>,
+    lease_until: Option<T>,
     version: u64,
     source: &'a str,
-    created_at: DateTime<Utc>,
-    updated_at: DateTime<Utc>,
+    created_at: T,
+    updated_at: T,
     /// Format 3 from here on.
     raw_zone: Option<ZoneOut<'a>>,
 }
 
-/// The format-2 part of a stored card; format 3's tail is read after it (see [`decode`]).
+/// The format-2 part of a stored card, with its times as `T` (chrono's text in formats 2 and
+/// 3, [`Time`] in format 4); format 3's tail is read after it (see [`decode`]).
 #[derive(Deserialize)]
-struct CardIn {
+struct CardIn<T> {
     id: u64,
     user_id: String,
     document_type: DocumentTypeCode,
@@ -74,44 +93,55 @@ struct CardIn {
     files: Vec<FileIn>,
     findings: Vec<FindingIn>,
     provider: Option<VerdictIn>,
-    decision: Option<DecisionIn>,
+    decision: Option<DecisionIn<T>>,
     assignee: Option<String>,
-    lease_until: Option<DateTime<Utc>>,
+    lease_until: Option<T>,
     version: u64,
     source: String,
-    created_at: DateTime<Utc>,
-    updated_at: DateTime<Utc>,
+    created_at: T,
+    updated_at: T,
+}
+
+/// The card's bytes in format 3 (times as chrono's text), as an older daemon wrote them.
+#[cfg(test)]
+pub(in crate::store) fn encode_format_3(card: &Card) -> Result<Vec<u8>, bincode::Error> {
+    bincode::serialize(&laid_out::<DateTime<Utc>>(card))
 }
 
 impl ToStored for Card {
-    type Out<'a> = CardOut<'a>;
-    fn stored(&self) -> CardOut<'_> {
-        CardOut {
-            id: self.id.0,
-            user_id: &self.user_id,
-            document_type: self.document_type.into(),
-            country: self.country.as_deref(),
-            status: self.status.into(),
-            verified: self.verified,
-            confirmed: self.confirmed,
-            fields: Seq(&self.fields),
-            files: Seq(&self.files),
-            findings: Seq(&self.findings),
-            provider: self.provider.as_ref().map(ToStored::stored),
-            decision: self.decision.as_ref().map(ToStored::stored),
-            assignee: self.assignee.as_deref(),
-            lease_until: self.lease_until,
-            version: self.version,
-            source: &self.source,
-            created_at: self.created_at,
-            updated_at: self.updated_at,
-            raw_zone: self.raw_zone.as_ref().map(ToStored::stored),
-        }
+    type Out<'a> = CardOut<'a, Time>;
+    fn stored(&self) -> CardOut<'_, Time> {
+        laid_out(self)
     }
 }
 
-impl From<CardIn> for Card {
-    fn from(c: CardIn) -> Card {
+/// `card` laid out with its times as `T`.
+fn laid_out<T: From<DateTime<Utc>>>(card: &Card) -> CardOut<'_, T> {
+    CardOut {
+        id: card.id.0,
+        user_id: &card.user_id,
+        document_type: card.document_type.into(),
+        country: card.country.as_deref(),
+        status: card.status.into(),
+        verified: card.verified,
+        confirmed: card.confirmed,
+        fields: Seq(&card.fields),
+        files: Seq(&card.files),
+        findings: Seq(&card.findings),
+        provider: card.provider.as_ref().map(ToStored::stored),
+        decision: card.decision.as_ref().map(decision_out),
+        assignee: card.assignee.as_deref(),
+        lease_until: card.lease_until.map(T::from),
+        version: card.version,
+        source: &card.source,
+        created_at: T::from(card.created_at),
+        updated_at: T::from(card.updated_at),
+        raw_zone: card.raw_zone.as_ref().map(ToStored::stored),
+    }
+}
+
+impl<T: Into<DateTime<Utc>>> From<CardIn<T>> for Card {
+    fn from(c: CardIn<T>) -> Card {
         Card {
             id: CardId(c.id),
             user_id: c.user_id,
@@ -127,11 +157,11 @@ impl From<CardIn> for Card {
             raw_zone: None,
             decision: c.decision.map(Into::into),
             assignee: c.assignee,
-            lease_until: c.lease_until,
+            lease_until: c.lease_until.map(Into::into),
             version: c.version,
             source: c.source,
-            created_at: c.created_at,
-            updated_at: c.updated_at,
+            created_at: c.created_at.into(),
+            updated_at: c.updated_at.into(),
         }
     }
 }
@@ -485,39 +515,36 @@ impl From<WarningIn> for ProviderWarning {
 }
 
 #[derive(Serialize)]
-pub(in crate::store) struct DecisionOut<'a> {
+pub(in crate::store) struct DecisionOut<'a, T> {
     decision: DecisionCode,
     by: &'a str,
-    at: DateTime<Utc>,
+    at: T,
     reason: &'a str,
 }
 
 #[derive(Deserialize)]
-struct DecisionIn {
+struct DecisionIn<T> {
     decision: DecisionCode,
     by: String,
-    at: DateTime<Utc>,
+    at: T,
     reason: String,
 }
 
-impl ToStored for DecisionRecord {
-    type Out<'a> = DecisionOut<'a>;
-    fn stored(&self) -> DecisionOut<'_> {
-        DecisionOut {
-            decision: self.decision.into(),
-            by: &self.by,
-            at: self.at,
-            reason: &self.reason,
-        }
+fn decision_out<T: From<DateTime<Utc>>>(d: &DecisionRecord) -> DecisionOut<'_, T> {
+    DecisionOut {
+        decision: d.decision.into(),
+        by: &d.by,
+        at: T::from(d.at),
+        reason: &d.reason,
     }
 }
 
-impl From<DecisionIn> for DecisionRecord {
-    fn from(d: DecisionIn) -> DecisionRecord {
+impl<T: Into<DateTime<Utc>>> From<DecisionIn<T>> for DecisionRecord {
+    fn from(d: DecisionIn<T>) -> DecisionRecord {
         DecisionRecord {
             decision: d.decision.into(),
             by: d.by,
-            at: d.at,
+            at: d.at.into(),
             reason: d.reason,
         }
     }

@@ -2,13 +2,14 @@
 //! with protocol 3's `Card` under bincode, before the store had types of its own) keeps for
 //! [`sample`]; they must still decode to the same card, read in place. `format3_card.hex`
 //! (written out by hand from the layout: format 2, then `Some`, the side's position, the rows
-//! and the repaired cells) holds [`sample_with_zone`]; it must decode to that card, and
-//! encoding must give the same bytes.
+//! and the repaired cells) holds [`sample_with_zone`]; it must decode to that card. Format 4,
+//! the one written now, is format 3 with each time's text replaced by its two integers
+//! ([`integer_times`] builds it from the format-3 bytes, so the layout stays pinned).
 
-use chrono::{TimeZone, Utc};
+use chrono::{DateTime, TimeZone, Utc};
 use idreview_protocol::*;
 
-use super::{decode, encode};
+use super::{Layout, decode, encode};
 
 /// A card with every field and every optional part set.
 pub(crate) fn sample() -> Card {
@@ -112,27 +113,66 @@ fn golden(text: &str) -> Vec<u8> {
     hex::decode(text.trim()).expect("hex")
 }
 
+/// `text_layout` (format 2 or 3 bytes of [`sample`]) with each of its times as format 4 lays
+/// it out: chrono's text under bincode (a u64 length, then RFC 3339) becomes
+/// `(seconds: i64, nanoseconds: u32)`.
+fn integer_times(text_layout: &[u8]) -> Vec<u8> {
+    let card = sample();
+    let decision = card.decision.as_ref().expect("decided");
+    let times: [DateTime<Utc>; 4] = [
+        decision.at,
+        card.lease_until.expect("leased"),
+        card.created_at,
+        card.updated_at,
+    ];
+    let mut out = text_layout.to_vec();
+    for at in times {
+        let text = bincode::serialize(&at).expect("text");
+        let integers = (at.timestamp(), at.timestamp_subsec_nanos());
+        let integers = bincode::serialize(&integers).expect("integers");
+        let start = out
+            .windows(text.len())
+            .position(|w| w == text.as_slice())
+            .expect("the time's text is in the bytes");
+        out.splice(start..start + text.len(), integers);
+    }
+    out
+}
+
 #[test]
-fn a_format_2_card_reads_in_place_and_is_written_as_format_3() {
+fn a_format_2_card_reads_in_place_and_is_written_as_format_4() {
     let old = golden(include_str!("format2_card.hex"));
-    assert_eq!(decode(&old).expect("decodes"), sample());
-    let mut now = old.clone();
+    assert_eq!(decode(&old, Layout::TextTimes).expect("decodes"), sample());
+    let mut now = integer_times(&old);
     now.push(0);
     assert_eq!(
         encode(&sample()).expect("encodes"),
         now,
-        "format 2 and no zone"
+        "format 2 with integer times and no zone"
     );
 }
 
 #[test]
-fn a_format_3_card_with_its_raw_zone_reads_and_writes_the_same_bytes() {
+fn a_format_3_card_with_its_raw_zone_reads_in_place_and_is_written_as_format_4() {
     let bytes = golden(include_str!("format3_card.hex"));
-    assert_eq!(decode(&bytes).expect("decodes"), sample_with_zone());
-    assert_eq!(encode(&sample_with_zone()).expect("encodes"), bytes);
+    assert_eq!(
+        decode(&bytes, Layout::TextTimes).expect("decodes"),
+        sample_with_zone()
+    );
     assert!(
-        decode(&bytes[..bytes.len() - 3]).is_err(),
+        decode(&bytes[..bytes.len() - 3], Layout::TextTimes).is_err(),
         "a cut tail is an error"
+    );
+    let now = integer_times(&bytes);
+    assert!(now.len() < bytes.len(), "integers are shorter than text");
+    assert_eq!(encode(&sample_with_zone()).expect("encodes"), now);
+    assert_eq!(
+        decode(&now, Layout::Current).expect("decodes"),
+        sample_with_zone()
+    );
+    assert!(
+        decode(&now, Layout::TextTimes).is_err(),
+        "read as the wrong layout, the bytes do not pass for a card"
     );
 }
 
@@ -151,5 +191,5 @@ fn an_empty_card_round_trips() {
         ..sample()
     };
     let bytes = encode(&card).expect("encodes");
-    assert_eq!(decode(&bytes).expect("decodes"), card);
+    assert_eq!(decode(&bytes, Layout::Current).expect("decodes"), card);
 }
