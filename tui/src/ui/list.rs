@@ -121,9 +121,10 @@ fn cells(app: &App, card: &CardSummary) -> Vec<String> {
     Column::ALL
         .iter()
         .map(|column| match column {
-            Column::Mark => match app.list.marks.contains_key(&card.id) {
-                true => "*".into(),
-                false => " ".into(),
+            Column::Mark => match (app.list.marks.contains_key(&card.id), card.duplicate) {
+                (true, _) => "*".into(),
+                (false, true) => "!".into(),
+                (false, false) => " ".into(),
             },
             Column::Id => card.id.to_string(),
             Column::Holder => display::or_dash(card.holder.as_deref()).to_string(),
@@ -175,6 +176,13 @@ fn cell<'a>(
     words: &[String],
 ) -> Cell<'a> {
     match column {
+        // A reused document: red in the mark column (always shown) and in why it waits.
+        Column::Mark | Column::Needs if card.duplicate => {
+            Cell::from(text).style(theme::alert(&app.theme))
+        }
+        Column::Needs if card.pending_approval.is_some() => {
+            Cell::from(text).style(theme::pending(&app.theme))
+        }
         Column::Status => Cell::from(text).style(theme::status(&app.theme, card.status)),
         Column::Confidence => {
             Cell::from(text).style(theme::confidence(&app.theme, card.confidence))
