@@ -23,6 +23,8 @@ use crate::objects::ObjectError;
 pub struct Session {
     pub(super) shared: Shared,
     pub(super) identity: Arc<str>,
+    /// The person behind the identity (see `Caller::person`).
+    pub(super) person: Arc<str>,
     pub(super) role: Role,
     /// The token this connection authenticated with, re-checked on every call.
     token_id: Option<Arc<str>>,
@@ -35,6 +37,7 @@ impl Session {
         Session {
             shared,
             identity: caller.identity.into(),
+            person: caller.person.into(),
             role: caller.role,
             token_id: caller.token_id.map(Into::into),
             user_id: caller.user_id.map(Into::into),
@@ -368,6 +371,8 @@ fn object_error(e: ObjectError) -> RpcError {
 /// The longest a change-feed call waits; clients keep their deadline above their `wait_ms`.
 const MAX_WAIT_MS: u32 = 30_000;
 
+#[cfg(test)]
+mod four_eyes_tests;
 #[cfg(test)]
 mod tests;
 

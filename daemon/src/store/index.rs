@@ -1,6 +1,7 @@
 //! The in-memory index that serves every list, count and search, so that listing never decodes
 //! a stored card. One compact row per card (its summary) plus bitmaps of card ids per status,
-//! document type, country, assignee, verified and low-confidence, and an inverted word index:
+//! document type, country, assignee, verified, low-confidence and reused documents (`dup:`),
+//! and an inverted word index:
 //! a filter is a few bitmap intersections, the total is a bitmap's length, and a page newest
 //! first is a walk from the bitmap's end. Rebuilt at start; updated by the store on every write.
 
@@ -62,6 +63,8 @@ pub struct Index {
     assigned: RoaringBitmap,
     verified: RoaringBitmap,
     low_confidence: RoaringBitmap,
+    /// Cards with a file or document number on another user's card.
+    duplicates: RoaringBitmap,
     words: Words,
     /// Fields below this confidence count as low-confidence.
     threshold: f32,
@@ -149,6 +152,9 @@ impl Index {
         if summary.low_confidence > 0 {
             self.low_confidence.insert(k);
         }
+        if summary.duplicate {
+            self.duplicates.insert(k);
+        }
         if !same_words {
             for word in words.split(' ') {
                 self.words.insert(word, k);
@@ -210,6 +216,7 @@ impl Index {
         self.assigned.remove(k);
         self.verified.remove(k);
         self.low_confidence.remove(k);
+        self.duplicates.remove(k);
         if words {
             for word in row.words.split(' ') {
                 self.words.remove(word, k);
@@ -453,6 +460,11 @@ impl Index {
         match f.verified {
             Some(true) => hits &= &self.verified,
             Some(false) => hits -= &self.verified,
+            None => {}
+        }
+        match f.duplicate {
+            Some(true) => hits &= &self.duplicates,
+            Some(false) => hits -= &self.duplicates,
             None => {}
         }
         let named = |name: &str| self.by_assignee.get(name).cloned().unwrap_or_default();

@@ -7,6 +7,7 @@ mod audit_log;
 mod change;
 pub mod cleanup;
 mod commit;
+pub mod duplicates;
 pub mod export;
 mod feed;
 pub mod index;
@@ -102,6 +103,9 @@ struct Inner {
     audit: sled::Tree,
     /// deleted card id (u64 BE) -> the seqs of its audit events (u64 BE each)
     graves: sled::Tree,
+    /// file SHA-256 or document number ++ card id -> user id: reused documents, see
+    /// [`duplicates`].
+    duplicates: sled::Tree,
     /// Counters and other single values, e.g. [`NEXT_CARD_ID`].
     meta: sled::Tree,
     /// card id (u64 BE) ++ task kind -> bincode [`outbox::Job`]
@@ -172,7 +176,10 @@ impl Store {
             let (_, bytes) = item?;
             index.upsert(&record::card(&bytes)?);
         }
+        let duplicates = db.open_tree("duplicates")?;
+        duplicates::build_if_missing(&cards, &duplicates)?;
         let inner = Inner {
+            duplicates,
             users: db.open_tree("users")?,
             audit: db.open_tree("audit")?,
             graves: db.open_tree("graves")?,
@@ -304,6 +311,7 @@ impl Store {
         self.start_events()?;
         let mut results: Vec<(CardId, Result<Card, E>)> = Vec::with_capacity(refs.len());
         let mut histories = Vec::new();
+        let mut befores = Vec::new();
         let mut seen = HashSet::with_capacity(refs.len());
         let mut events = Vec::new();
         let mut outbox = Vec::new();
@@ -341,6 +349,7 @@ impl Store {
                     )?);
                     seen.insert(r.id);
                     histories.push(history);
+                    befores.push(duplicates::Entries::of(Some(&before)));
                     results.push((r.id, Ok(after)));
                 }
                 Err(e) => results.push((r.id, Err(e))),
@@ -350,8 +359,8 @@ impl Store {
         let writes: Vec<Write> = results
             .iter()
             .filter_map(|(_, r)| r.as_ref().ok())
-            .zip(&histories)
-            .map(|(card, history)| Write::known(card, history))
+            .zip(histories.iter().zip(&befores))
+            .map(|(card, (history, before))| Write::known(card, history, before))
             .collect();
         self.commit(&writes, &events, &[], &outbox)?;
         Ok(results)

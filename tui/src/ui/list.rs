@@ -125,9 +125,10 @@ const COLUMNS: usize = Column::ALL.len();
 /// can be (a frame is drawn often; the list rows are most of it).
 fn cells<'a>(app: &App, card: &'a CardSummary) -> [Cow<'a, str>; COLUMNS] {
     Column::ALL.map(|column| match column {
-        Column::Mark => match app.list.marks.contains_key(&card.id) {
-            true => "*".into(),
-            false => " ".into(),
+        Column::Mark => match (app.list.marks.contains_key(&card.id), card.duplicate) {
+            (true, _) => "*".into(),
+            (false, true) => "!".into(),
+            (false, false) => " ".into(),
         },
         Column::Id => card.id.to_string().into(),
         Column::Holder => display::or_dash(card.holder.as_deref()).into(),
@@ -181,6 +182,13 @@ fn cell<'a>(
 ) -> Cell<'a> {
     let plain = |text| Cell::from(Line::from(Span::raw(text)));
     match column {
+        // A reused document: red in the mark column (always shown) and in why it waits.
+        Column::Mark | Column::Needs if card.duplicate => {
+            plain(text).style(theme::alert(&app.theme))
+        }
+        Column::Needs if card.pending_approval.is_some() => {
+            plain(text).style(theme::pending(&app.theme))
+        }
         Column::Status => plain(text).style(theme::status(&app.theme, card.status)),
         Column::Confidence => plain(text).style(theme::confidence(&app.theme, card.confidence)),
         Column::Holder | Column::User | Column::Country if !words.is_empty() => {

@@ -154,6 +154,8 @@ impl From<TokenIn> for TokenInfo {
             expires_at: t.expires_at,
             last_used: t.last_used,
             revoked_at: t.revoked_at,
+            // Kept beside the info in the stored token (`store::tokens`).
+            person: None,
         }
     }
 }
