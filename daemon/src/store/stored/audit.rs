@@ -202,6 +202,7 @@ mod tests {
             expires_at: Some(at),
             last_used: None,
             revoked_at: None,
+            person: None,
         };
         #[derive(Serialize, Deserialize)]
         struct Holder {
