@@ -29,21 +29,21 @@ impl<S: CardStore> Cards<S> {
             });
         }
         if self.config.inbox.duplicates == DuplicatePolicy::Reject {
-            let reused = shared.iter().filter(|s| s.user_id != card.user_id);
-            for other in reused {
-                if let SharedWhat::File(sha) = &other.what
-                    && let Some(file) = card
-                        .files
-                        .iter()
-                        .find(|f| f.sha256.eq_ignore_ascii_case(sha))
-                {
-                    return Err(CardError::DuplicateDocument {
-                        card: other.card,
-                        what: format!("file {}", file.name),
-                        file: file.name.clone(),
-                        role: file.role,
-                    });
-                }
+            // The card's first file (front, back, selfie...) on another user's card.
+            let reused = card.files.iter().find_map(|file| {
+                let other = shared.iter().find(|s| {
+                    s.user_id != card.user_id
+                        && matches!(&s.what, SharedWhat::File(sha) if file.sha256.eq_ignore_ascii_case(sha))
+                })?;
+                Some((file, other.card))
+            });
+            if let Some((file, other)) = reused {
+                return Err(CardError::DuplicateDocument {
+                    card: other,
+                    what: format!("file {}", file.name),
+                    file: file.name.clone(),
+                    role: file.role,
+                });
             }
         }
         Ok(findings(card, &shared))
