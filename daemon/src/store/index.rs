@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 
 use idreview_protocol::{
     AssigneeFilter, Card, CardFilter, CardId, CardPage, CardRef, CardSummary, Changes,
-    DocumentType, ListQuery, LowConfidenceCard, LowConfidencePage, SortKey, Status, country,
+    DocumentType, ListQuery, LowConfidenceCard, LowConfidencePage, SortKey, Stats, Status, country,
 };
 use roaring::RoaringBitmap;
 
@@ -62,6 +62,8 @@ pub struct Index {
     assigned: RoaringBitmap,
     verified: RoaringBitmap,
     low_confidence: RoaringBitmap,
+    /// Cards per tenth of confidence (the dashboard's histogram; see `counts.rs`).
+    confidence: [u64; Stats::BUCKETS],
     words: Words,
     /// Fields below this confidence count as low-confidence.
     threshold: f32,
@@ -149,6 +151,9 @@ impl Index {
         if summary.low_confidence > 0 {
             self.low_confidence.insert(k);
         }
+        if let Some(c) = summary.confidence {
+            self.confidence[Stats::bucket(c)] += 1;
+        }
         if !same_words {
             for word in words.split(' ') {
                 self.words.insert(word, k);
@@ -210,6 +215,10 @@ impl Index {
         self.assigned.remove(k);
         self.verified.remove(k);
         self.low_confidence.remove(k);
+        if let Some(c) = s.confidence {
+            let bucket = &mut self.confidence[Stats::bucket(c)];
+            *bucket = bucket.saturating_sub(1);
+        }
         if words {
             for word in row.words.split(' ') {
                 self.words.remove(word, k);
@@ -594,6 +603,7 @@ fn card_words(card: &Card) -> Box<str> {
     out.join(" ").into_boxed_str()
 }
 
+mod counts;
 mod listed;
 #[cfg(test)]
 mod tests;
