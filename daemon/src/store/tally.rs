@@ -176,7 +176,11 @@ mod tests {
     type Ev<'a> = (u64, DateTime<Utc>, &'a str, &'a str, &'a str, &'a str);
 
     /// Folds one event into `tally` through its stored bytes, as the store reads it.
-    fn fold(tally: &mut Tally, now: DateTime<Utc>, (seq, at, actor, action, before, after): Ev<'_>) {
+    fn fold(
+        tally: &mut Tally,
+        now: DateTime<Utc>,
+        (seq, at, actor, action, before, after): Ev<'_>,
+    ) {
         let snapshot =
             |s: &str| (!s.is_empty()).then(|| format!("{{\"status\":\"{s}\",\"verified\":false}}"));
         let e = AuditEvent {
@@ -197,22 +201,121 @@ mod tests {
     #[test]
     fn today_and_this_week_start_at_the_callers_midnight_and_monday() {
         // Wednesday 2026-12-09 10:30 UTC; the caller is at UTC+5:30 (16:00 there).
-        let now = Utc.with_ymd_and_hms(2026, 12, 9, 10, 30, 0).single().expect("a time");
+        let now = Utc
+            .with_ymd_and_hms(2026, 12, 9, 10, 30, 0)
+            .single()
+            .expect("a time");
         let mut t = Tally::default();
-        let at = |d: u32, h: u32, m: u32| Utc.with_ymd_and_hms(2026, 12, d, h, m, 0).single().expect("a time");
+        let at = |d: u32, h: u32, m: u32| {
+            Utc.with_ymd_and_hms(2026, 12, d, h, m, 0)
+                .single()
+                .expect("a time")
+        };
         // 18:29 UTC on the 8th is 23:59 the 8th there (yesterday); 18:30 is midnight (today).
-        fold(&mut t, now, (1, at(8, 18, 29), "ann", "card.approved", "needs_review", "approved"));
-        fold(&mut t, now, (2, at(8, 18, 30), "ann", "card.rejected", "needs_review", "rejected"));
+        fold(
+            &mut t,
+            now,
+            (
+                1,
+                at(8, 18, 29),
+                "ann",
+                "card.approved",
+                "needs_review",
+                "approved",
+            ),
+        );
+        fold(
+            &mut t,
+            now,
+            (
+                2,
+                at(8, 18, 30),
+                "ann",
+                "card.rejected",
+                "needs_review",
+                "rejected",
+            ),
+        );
         // Monday the 7th 00:00 there is 18:30 UTC on Sunday the 6th.
-        fold(&mut t, now, (3, at(6, 18, 29), "bo", "card.approved", "needs_review", "approved"));
-        fold(&mut t, now, (4, at(6, 18, 30), "bo", "card.approved", "needs_review", "approved"));
+        fold(
+            &mut t,
+            now,
+            (
+                3,
+                at(6, 18, 29),
+                "bo",
+                "card.approved",
+                "needs_review",
+                "approved",
+            ),
+        );
+        fold(
+            &mut t,
+            now,
+            (
+                4,
+                at(6, 18, 30),
+                "bo",
+                "card.approved",
+                "needs_review",
+                "approved",
+            ),
+        );
         // Older than the window: not counted anywhere.
-        fold(&mut t, now, (5, at(1, 10, 0), "cy", "card.approved", "needs_review", "approved"));
+        fold(
+            &mut t,
+            now,
+            (
+                5,
+                at(1, 10, 0),
+                "cy",
+                "card.approved",
+                "needs_review",
+                "approved",
+            ),
+        );
         // Verification: a first result auto-verified, one for review, a re-verification.
-        fold(&mut t, now, (6, at(9, 9, 0), "pipeline", "card.verified_by_provider", "verifying", "auto_verified"));
-        fold(&mut t, now, (7, at(9, 9, 5), "pipeline", "card.verification_failed", "verifying", "needs_review"));
-        fold(&mut t, now, (8, at(9, 9, 10), "retry", "card.verified_by_provider", "needs_review", "auto_verified"));
-        fold(&mut t, now, (9, at(9, 10, 29), "inbox", "card.created", "", "received"));
+        fold(
+            &mut t,
+            now,
+            (
+                6,
+                at(9, 9, 0),
+                "pipeline",
+                "card.verified_by_provider",
+                "verifying",
+                "auto_verified",
+            ),
+        );
+        fold(
+            &mut t,
+            now,
+            (
+                7,
+                at(9, 9, 5),
+                "pipeline",
+                "card.verification_failed",
+                "verifying",
+                "needs_review",
+            ),
+        );
+        fold(
+            &mut t,
+            now,
+            (
+                8,
+                at(9, 9, 10),
+                "retry",
+                "card.verified_by_provider",
+                "needs_review",
+                "auto_verified",
+            ),
+        );
+        fold(
+            &mut t,
+            now,
+            (9, at(9, 10, 29), "inbox", "card.created", "", "received"),
+        );
         assert_eq!(t.seq, Some(9));
 
         let a = t.activity(now, 5 * 3600 + 1800);

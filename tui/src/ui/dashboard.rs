@@ -157,7 +157,7 @@ fn queue_box(app: &App, stats: &Stats, frame: &mut Frame, area: Rect, with_types
     if !with_types {
         lines.push(Line::styled(
             format!(
-                "(auto-verified: of the cards verified in the last {} days)",
+                "(share of the cards verified in {} days)",
                 Stats::WINDOW_DAYS
             ),
             theme::dim(),
@@ -212,7 +212,9 @@ fn bar_layout(width: u16, n: u16) -> (u16, u16) {
 /// Whether every value fits on its bar as text (else none is written: half the bars with a
 /// number would read as the others having none).
 fn values_fit(values: &[u64], width: u16) -> bool {
-    values.iter().all(|v| v.to_string().len() <= usize::from(width))
+    values
+        .iter()
+        .all(|v| v.to_string().len() <= usize::from(width))
 }
 
 /// A bar's value as text when values are `shown`; blank otherwise, and for nothing.
@@ -225,10 +227,7 @@ fn value_text(value: u64, shown: bool) -> String {
 
 /// The confidence histogram, a bar per tenth in its band's colour.
 fn confidence_box(app: &App, stats: &Stats, frame: &mut Frame, area: Rect) {
-    let block = boxed(format!(
-        "Confidence of every card ({} unrated)",
-        stats.unrated
-    ));
+    let block = boxed(format!("Confidence ({} unrated)", stats.unrated));
     let inner = block.inner(area);
     let (width, gap) = bar_layout(inner.width, Stats::BUCKETS as u16);
     let shown = values_fit(&stats.confidence, width);

@@ -34,7 +34,8 @@ pub fn render(app: &App, picker: &ViewPicker, frame: &mut Frame, area: Rect) {
             return;
         }
         Some(Ok(views)) if views.is_empty() => {
-            let text = "no named views yet: set a filter and sort, then press S to save them under a name";
+            let text =
+                "no named views yet: set a filter and sort, then press S to save them under a name";
             frame.render_widget(Line::styled(text, theme::dim()), area);
             return;
         }
@@ -52,7 +53,12 @@ pub fn render(app: &App, picker: &ViewPicker, frame: &mut Frame, area: Rect) {
                 true => format!("team ({})", v.saved_by),
                 false => "yours".to_string(),
             };
-            [v.name.clone(), filter, format!("{} {order}", v.sort.as_str()), whose]
+            [
+                v.name.clone(),
+                filter,
+                format!("{} {order}", v.sort.as_str()),
+                whose,
+            ]
         })
         .collect();
     // Names, sorts and owners as wide as they are (up to a limit); the filter takes the rest.
