@@ -12,6 +12,7 @@ mod session;
 /// The TCP listener with TLS.
 pub mod tls;
 mod upload;
+mod views;
 mod wire;
 
 use std::os::unix::fs::PermissionsExt;

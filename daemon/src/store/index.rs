@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 
 use idreview_protocol::{
     AssigneeFilter, Card, CardFilter, CardId, CardPage, CardRef, CardSummary, Changes,
-    DocumentType, ListQuery, LowConfidenceCard, LowConfidencePage, SortKey, Status, country,
+    DocumentType, ListQuery, LowConfidenceCard, LowConfidencePage, SortKey, Stats, Status, country,
 };
 use roaring::RoaringBitmap;
 
@@ -65,6 +65,8 @@ pub struct Index {
     low_confidence: RoaringBitmap,
     /// Cards with a file or document number on another user's card.
     duplicates: RoaringBitmap,
+    /// Cards per tenth of confidence (the dashboard's histogram; see `counts.rs`).
+    confidence: [u64; Stats::BUCKETS],
     words: Words,
     /// Fields below this confidence count as low-confidence.
     threshold: f32,
@@ -155,6 +157,9 @@ impl Index {
         if summary.duplicate {
             self.duplicates.insert(k);
         }
+        if let Some(c) = summary.confidence {
+            self.confidence[Stats::bucket(c)] += 1;
+        }
         if !same_words {
             for word in words.split(' ') {
                 self.words.insert(word, k);
@@ -217,6 +222,10 @@ impl Index {
         self.verified.remove(k);
         self.low_confidence.remove(k);
         self.duplicates.remove(k);
+        if let Some(c) = s.confidence {
+            let bucket = &mut self.confidence[Stats::bucket(c)];
+            *bucket = bucket.saturating_sub(1);
+        }
         if words {
             for word in row.words.split(' ') {
                 self.words.remove(word, k);
@@ -606,6 +615,7 @@ fn card_words(card: &Card) -> Box<str> {
     out.join(" ").into_boxed_str()
 }
 
+mod counts;
 mod listed;
 #[cfg(test)]
 mod tests;

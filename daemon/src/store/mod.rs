@@ -1,7 +1,8 @@
 //! The store: the only owner of persistence. Cards, the user -> card index, the audit log and
 //! the object cleanup queue ([`cleanup`]) live in sled; every change and its audit event are
 //! written in one transaction, and the in-memory [`index::Index`] that serves listing is
-//! updated in the same code path.
+//! updated in the same code path. Beside the cards: named views ([`views`]) and the
+//! dashboard's numbers (`stats.rs`, over the index and the audit log's tally, `tally.rs`).
 
 mod audit_log;
 mod change;
@@ -16,8 +17,11 @@ pub mod outbox;
 pub mod people;
 mod record;
 pub mod retention;
+mod stats;
 mod stored;
+mod tally;
 pub mod tokens;
+pub mod views;
 pub mod webhook_outbox;
 mod words;
 
@@ -136,6 +140,11 @@ struct Inner {
     /// The seq of the last audit event numbered: the log's own gapless counter (from 1, so that
     /// "events after 0" is the whole log), restarted from the log at every write.
     audit_seq: std::sync::atomic::AtomicU64,
+    /// The audit log's last week tallied for the dashboard, caught up by each `stats` call
+    /// (which holds it while reading the new events; writers never take it).
+    tally: Mutex<tally::Tally>,
+    /// Named views (see [`views`]): saved filters and sorts, per reviewer and the team's.
+    views: sled::Tree,
 }
 
 /// How a store is opened.
@@ -191,6 +200,7 @@ impl Store {
             tokens: tokens::TokenTable::open(&db)?,
             people: people::People::open(&db)?,
             webhook_outbox: db.open_tree("webhook_outbox")?,
+            views: db.open_tree("views")?,
             webhooks: std::sync::OnceLock::new(),
             webhook_added: tokio::sync::Notify::new(),
             cards,
@@ -199,6 +209,7 @@ impl Store {
             index: RwLock::new(index),
             writer: Mutex::new(()),
             audit_seq: std::sync::atomic::AtomicU64::new(0),
+            tally: Mutex::new(tally::Tally::default()),
         };
         Ok(Store {
             inner: Arc::new(inner),

@@ -24,6 +24,9 @@ pub fn filter_line(app: &App, width: u16) -> Line<'_> {
     };
     let order = if query.descending { "desc" } else { "asc" };
     let mut left = format!("filter: {filter}  sort: {} {order}", query.sort.as_str());
+    if let Some(view) = &app.view_name {
+        left = format!("view {view}: {left}");
+    }
     if !app.list.marks.is_empty() {
         left.push_str(&format!("  marked: {}", app.list.marks.len()));
     }

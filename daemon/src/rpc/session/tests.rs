@@ -466,3 +466,5 @@ async fn an_admin_reopens_a_decided_card_with_a_reason() {
         .expect_err("not decided");
     assert!(matches!(err, RpcError::IllegalTransition { .. }), "{err}");
 }
+
+mod dashboard;

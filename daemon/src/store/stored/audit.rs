@@ -24,6 +24,25 @@ pub(in crate::store) mod event {
     pub(in crate::store) fn decode(bytes: &[u8]) -> Result<AuditEvent, bincode::Error> {
         Ok(bincode::deserialize::<EventIn>(bytes)?.into())
     }
+
+    /// The event stored in `bytes`, its texts borrowed from them (no allocation): for scans
+    /// that look at many events and keep few.
+    pub(in crate::store) fn decode_borrowed(bytes: &[u8]) -> Result<EventRef<'_>, bincode::Error> {
+        bincode::deserialize(bytes)
+    }
+}
+
+/// A stored event read in place.
+#[derive(Deserialize)]
+pub(in crate::store) struct EventRef<'a> {
+    pub seq: u64,
+    _card_id: Option<u64>,
+    pub at: DateTime<Utc>,
+    pub actor: &'a str,
+    pub action: &'a str,
+    _reason: Option<&'a str>,
+    pub before: Option<&'a str>,
+    pub after: Option<&'a str>,
 }
 
 #[derive(Serialize)]
