@@ -2,11 +2,17 @@
 //! it, and measures ingestion, listing, search, the low-confidence list, a bulk approval and
 //! resident memory over the Unix socket. Prints one table from one run.
 //!
+//! With the HTTP API on (unless `--no-http`), the same table has its rows: the admin list,
+//! search and low-confidence page, uploads and a bulk approval over HTTP, measured as the seed
+//! stack's own benchmark measures Django (`http.rs`).
+//!
 //! A second table gives the floors: what one JPEG decode and sled alone cost on the machine.
 //!
-//! `cargo build --release --workspace --bins && target/release/bench [--cards N] [--ingest N]`
+//! `cargo build --release --workspace --bins && target/release/bench [--cards N] [--ingest N]
+//! [--http-uploads N] [--no-http]`
 
 mod floors;
+mod http;
 
 use std::collections::HashMap;
 use std::io::Cursor;
@@ -19,6 +25,7 @@ use idreview_protocol::{
     CardFilter, CardRef, DecideRequest, Decision, IdReviewClient, ListQuery, SortKey,
 };
 use idreview_tests::fixtures::{manifest, write_manifest, write_submission};
+use idreview_tests::http::HttpDaemon;
 use idreview_tests::{Daemon, binary};
 use image::codecs::jpeg::JpegEncoder;
 use image::{Rgb, RgbImage};
@@ -50,6 +57,10 @@ fn arg(name: &str, default: usize) -> usize {
         .and_then(|i| args.get(i + 1))
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
+}
+
+fn flag(name: &str) -> bool {
+    std::env::args().any(|a| a == name)
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -163,20 +174,28 @@ fn seed(data_dir: &Path, cards: usize) -> Duration {
 async fn main() {
     let cards = arg("--cards", 100_000);
     let submissions = arg("--ingest", 300);
+    let http_uploads = arg("--http-uploads", 200);
+    let with_http = !flag("--no-http");
     let dir = tempfile::tempdir().expect("tempdir");
     let seeded = seed(dir.path(), cards);
 
     let started = Instant::now();
-    let daemon = Daemon::start_with(
-        dir.path(),
-        &[
-            ("IDREVIEW__VERIFICATION__PROVIDER", "manual"),
-            ("IDREVIEW__RPC__CALLS_PER_SEC", "1000000"),
-            ("IDREVIEW__RPC__CALLS_BURST", "1000000"),
-            ("RUST_LOG", "warn"),
-        ],
-    )
-    .await;
+    let mut env = vec![
+        ("IDREVIEW__VERIFICATION__PROVIDER", "manual"),
+        ("IDREVIEW__RPC__CALLS_PER_SEC", "1000000"),
+        ("IDREVIEW__RPC__CALLS_BURST", "1000000"),
+        ("RUST_LOG", "warn"),
+    ];
+    let (daemon, http_base) = if with_http {
+        env.extend([
+            ("IDREVIEW__HTTP__REQUESTS_PER_SEC", "1000000"),
+            ("IDREVIEW__HTTP__REQUESTS_BURST", "1000000"),
+        ]);
+        let served = HttpDaemon::start(dir.path(), &env).await;
+        (served.daemon, Some(served.base))
+    } else {
+        (Daemon::start_with(dir.path(), &env).await, None)
+    };
     let startup = started.elapsed();
     let pid = daemon.pid().expect("daemon pid");
     let rss_start = rss_mib(pid);
@@ -251,10 +270,19 @@ async fn main() {
     // What stays once the daemon has been idle a while (its memory janitor runs every 10 s).
     tokio::time::sleep(Duration::from_secs(15)).await;
     let rss_idle = rss_mib(pid);
+    let http_rows = match &http_base {
+        Some(base) => Some(http::measure(base, &client, pid, http_uploads, bulk_n).await),
+        None => None,
+    };
 
     let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
     println!(
-        "idreviewd benchmark: {cards} seeded cards, {cpus} CPUs, release build, RPC over the Unix socket"
+        "idreviewd benchmark: {cards} seeded cards, {cpus} CPUs, release build, RPC over the Unix socket{}",
+        if with_http {
+            ", HTTP API on loopback (reqwest, HTTP/1.1 keep-alive)"
+        } else {
+            " (HTTP API off)"
+        }
     );
     println!();
     println!("| measure | result | target |");
@@ -294,6 +322,9 @@ async fn main() {
     println!(
         "| daemon resident memory: after start / after reads / after bulk / idle 15 s later | {rss_start:.0} / {rss_reads:.0} / {rss_end:.0} / {rss_idle:.0} MiB | <= 100 MB |"
     );
+    if let Some(rows) = &http_rows {
+        rows.print();
+    }
     drop(client);
     drop(daemon);
 
