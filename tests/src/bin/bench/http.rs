@@ -174,6 +174,7 @@ async fn token(rpc: &IdReviewClient, name: String, role: Role, user: Option<Stri
         role,
         expires_days: None,
         user_id: user,
+        person: None,
     };
     rpc.create_token(context_with_timeout(Duration::from_secs(10)), spec)
         .await
