@@ -145,13 +145,18 @@ pub fn human(stats: &Stats, now: DateTime<Utc>) -> String {
         format!("{}{oldest}", stats.queue),
     ]);
     let auto = match json.auto_verified.share {
-        Some(share) => format!("{:.0}% of {}", share * 100.0, stats.verified),
-        None => "- (nothing verified)".into(),
+        Some(share) => format!(
+            "{:.0}% of the {} cards verified in the last {} days",
+            share * 100.0,
+            stats.verified,
+            Stats::WINDOW_DAYS
+        ),
+        None => format!(
+            "none: no card verified in the last {} days",
+            Stats::WINDOW_DAYS
+        ),
     };
-    counts.push(vec![
-        "auto-verified".into(),
-        format!("{auto} in the last {} days", Stats::WINDOW_DAYS),
-    ]);
+    counts.push(vec!["auto-verified".into(), auto]);
     let mut text = table::render(&["", ""], &counts);
     text.push('\n');
     let reviewers: Vec<Vec<String>> = stats

@@ -227,7 +227,7 @@ fn value_text(value: u64, shown: bool) -> String {
 
 /// The confidence histogram, a bar per tenth in its band's colour.
 fn confidence_box(app: &App, stats: &Stats, frame: &mut Frame, area: Rect) {
-    let block = boxed(format!("Confidence ({} unrated)", stats.unrated));
+    let block = boxed(format!("Confidence by tenths ({} unrated)", stats.unrated));
     let inner = block.inner(area);
     let (width, gap) = bar_layout(inner.width, Stats::BUCKETS as u16);
     let shown = values_fit(&stats.confidence, width);
@@ -298,7 +298,7 @@ fn hours_box(app: &App, stats: &Stats, frame: &mut Frame, area: Rect) {
     let peak = stats.cards_per_hour.iter().max().copied().unwrap_or(0);
     frame.render_widget(
         Line::styled(
-            format!("new cards per hour: {arrived} in all, at most {peak} in an hour"),
+            format!("new cards per hour: {arrived}, peak {peak}"),
             theme::dim(),
         ),
         label,

@@ -50,7 +50,7 @@ fn assert_readable(text: &[String]) {
         "token:bob",
         "national_id",
         "residence_permit",
-        "Confidence (57 unrated)",
+        "Confidence by tenths (57 unrated)",
         "Decisions per hour, last 24 h",
         "new cards per hour",
         "Esc back",

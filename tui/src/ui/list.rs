@@ -24,15 +24,20 @@ pub fn filter_line(app: &App, width: u16) -> Line<'_> {
     };
     let order = if query.descending { "desc" } else { "asc" };
     let mut left = format!("filter: {filter}  sort: {} {order}", query.sort.as_str());
-    if let Some(view) = &app.view_name {
-        left = format!("view {view}: {left}");
-    }
+
     if !app.list.marks.is_empty() {
         left.push_str(&format!("  marked: {}", app.list.marks.len()));
     }
     let mut right = app.list.page.as_ref().map(rows_label).unwrap_or_default();
     if app.list.loading.busy {
         right = format!("loading... {right}");
+    }
+    // The view's name goes first when it fits beside the rows (the status line names it too).
+    if let Some(view) = &app.view_name {
+        let named = format!("view {view}: {left}");
+        if named.chars().count() + 2 + right.chars().count() <= usize::from(width) {
+            left = named;
+        }
     }
     let gap = usize::from(width)
         .saturating_sub(left.chars().count() + right.chars().count())
