@@ -86,7 +86,14 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     let words = search_words(app);
     let rows = page.cards.iter().zip(&texts).map(|(card, texts)| {
         let cells = columns.iter().map(|(column, width)| {
-            let text = fit(&texts[index(*column)], *width, *column == Column::User);
+            let mut text = &texts[index(*column)];
+            let short;
+            if *column == Column::Needs && width_of(text) > usize::from(*width) {
+                // Who gave the first approval matters more than the words around it.
+                short = display::attention_in(card, true);
+                text = &short;
+            }
+            let text = fit(text, *width, *column == Column::User);
             cell(app, card, *column, text, &words)
         });
         Row::new(cells.collect::<Vec<_>>())
