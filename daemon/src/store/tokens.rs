@@ -410,7 +410,11 @@ mod tests {
             let new = store.create_token(&laptop, "t").await.expect("create");
             assert_eq!(new.info.person(), "alice");
             let plain = store.create_token(&spec("bob", Role::Reviewer), "t").await;
-            assert_eq!(plain.expect("create").info.person(), "bob", "the name by default");
+            assert_eq!(
+                plain.expect("create").info.person(),
+                "bob",
+                "the name by default"
+            );
             let mut blank = spec("x", Role::Reviewer);
             blank.person = Some("  ".into());
             assert!(store.create_token(&blank, "t").await.is_err());
