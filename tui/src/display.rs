@@ -42,13 +42,24 @@ pub fn pending_approval(person: Option<&str>) -> Option<String> {
 /// document`, `provider failed`, `nothing read`, `2 findings`, `3 unsure`; empty when nothing
 /// speaks against it (or it is decided).
 pub fn attention(card: &idreview_protocol::CardSummary) -> String {
-    let pending = pending_approval(card.pending_approval.as_deref());
+    attention_in(card, false)
+}
+
+/// [`attention`], in few columns when `short`: `1/2 by alice`, `reused`.
+pub fn attention_in(card: &idreview_protocol::CardSummary, short: bool) -> String {
+    let pending = match short {
+        true => card
+            .pending_approval
+            .as_ref()
+            .map(|p| format!("1/2 by {p}")),
+        false => pending_approval(card.pending_approval.as_deref()),
+    };
     if card.status != idreview_protocol::Status::NeedsReview {
         return pending.unwrap_or_default();
     }
     let mut why: Vec<String> = pending.into_iter().collect();
     if card.duplicate {
-        why.push("reused document".into());
+        why.push(if short { "reused" } else { "reused document" }.into());
     }
     if card.provider_failed {
         why.push("provider failed".to_string());

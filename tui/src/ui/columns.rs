@@ -101,7 +101,8 @@ impl Column {
             Column::Mark => 1,
             Column::Id => 8,
             Column::Holder | Column::User => 32,
-            Column::Needs => 28,
+            // `approval 1/2 by alice, reused document, 2 unsure` whole on a wide screen.
+            Column::Needs => 52,
             Column::Assignee => 24,
             Column::Type => 16,
             _ => 13,

@@ -96,7 +96,11 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     let words = search_words(app);
     let rows = page.cards.iter().zip(texts).map(|(card, mut texts)| {
         let cells = columns.iter().map(|(column, width)| {
-            let text = std::mem::take(&mut texts[index(*column)]);
+            let mut text = std::mem::take(&mut texts[index(*column)]);
+            if *column == Column::Needs && width_of(&text) > usize::from(*width) {
+                // Who gave the first approval matters more than the words around it.
+                text = display::attention_in(card, true).into();
+            }
             let text = fit(text, *width, *column == Column::User);
             cell(app, card, *column, text, &words)
         });
