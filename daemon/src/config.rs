@@ -74,6 +74,20 @@ pub struct InboxConfig {
     pub abandon_after_secs: u64,
     /// Submissions validated at once (image decoding runs in the blocking pool); 0: one per core.
     pub workers: usize,
+    /// What a submission whose file is already on another user's card becomes: a flagged card
+    /// (`flag`) or a folder in `rejected/` with rule `duplicate_document` (`reject`).
+    pub duplicates: DuplicatePolicy,
+}
+
+/// What a reused document (a file already on another user's card) does to a submission.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DuplicatePolicy {
+    /// A card with a `duplicate_document` finding naming the other card.
+    #[default]
+    Flag,
+    /// No card: the submission is rejected with rule `duplicate_document`.
+    Reject,
 }
 
 impl Default for InboxConfig {
@@ -88,6 +102,7 @@ impl Default for InboxConfig {
             settle_ms: 300,
             abandon_after_secs: 3600,
             workers: 0,
+            duplicates: DuplicatePolicy::Flag,
         }
     }
 }
@@ -341,11 +356,17 @@ impl Default for WebhooksConfig {
 pub struct ReviewConfig {
     /// How long opening a card claims it for its reviewer; a lapsed claim counts as unassigned.
     pub lease_secs: u64,
+    /// Approving a flagged card (a reused document, or doubts overridden) takes two people: the
+    /// first approval is recorded as pending, the second must come from another person.
+    pub four_eyes: bool,
 }
 
 impl Default for ReviewConfig {
     fn default() -> Self {
-        ReviewConfig { lease_secs: 900 }
+        ReviewConfig {
+            lease_secs: 900,
+            four_eyes: false,
+        }
     }
 }
 

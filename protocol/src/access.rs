@@ -20,6 +20,10 @@ pub struct TokenSpec {
     pub expires_days: Option<u32>,
     /// A submitter token acts only for this user id.
     pub user_id: Option<String>,
+    /// The person the token belongs to (one person's tokens count once where two people are
+    /// needed, as in four-eyes approvals); `None`: the token's name.
+    #[serde(default)]
+    pub person: Option<String>,
 }
 
 /// A token as stored: everything but the secret, which is kept only as a hash.
@@ -46,12 +50,20 @@ pub struct TokenInfo {
     /// Set once revoked; the token is refused from then on.
     #[serde(default, with = "crate::time::option")]
     pub revoked_at: Option<DateTime<Utc>>,
+    /// The person the token belongs to, when set apart from its name ([`TokenInfo::person`]).
+    #[serde(default)]
+    pub person: Option<String>,
 }
 
 impl TokenInfo {
     /// The identity a connection with this token acts as, e.g. `token:alice-laptop`.
     pub fn identity(&self) -> String {
         format!("token:{}", self.name)
+    }
+
+    /// The person the token belongs to: as set at creation, else the token's name.
+    pub fn person(&self) -> &str {
+        self.person.as_deref().unwrap_or(&self.name)
     }
 
     /// Why the token may not be used at `now`, if it may not.

@@ -293,6 +293,25 @@ pub struct DecisionRecord {
     pub reason: String,
 }
 
+/// The rule of the finding a card gets when one of its files, or its document number and
+/// country, is also on another user's card (a reused document: a fraud signal); also the
+/// rule of an inbox rejection under `[inbox] duplicates = "reject"`.
+pub const DUPLICATE_DOCUMENT: &str = "duplicate_document";
+
+/// The first of the two approvals a flagged card needs under four eyes (`[review]
+/// four_eyes`): who gave it, when and why. The card stays undecided until another person
+/// approves it too.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PendingApproval {
+    /// The identity that approved, e.g. `token:alice-laptop`.
+    pub by: String,
+    /// The person behind that identity (one person's tokens share it).
+    pub person: String,
+    #[serde(with = "crate::time")]
+    pub at: DateTime<Utc>,
+    pub reason: String,
+}
+
 /// A card: one user's identity document and everything the daemon learnt about it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Card {
@@ -331,9 +350,19 @@ pub struct Card {
     pub created_at: DateTime<Utc>,
     #[serde(with = "crate::time")]
     pub updated_at: DateTime<Utc>,
+    /// The first approval of a flagged card awaiting a second person's (four eyes). Absent
+    /// from export files written before it existed.
+    #[serde(default)]
+    pub pending_approval: Option<PendingApproval>,
 }
 
 impl Card {
+    /// Whether a file or the document number of this card is also on another user's card
+    /// (a [`DUPLICATE_DOCUMENT`] finding).
+    pub fn is_duplicate(&self) -> bool {
+        self.findings.iter().any(|f| f.rule == DUPLICATE_DOCUMENT)
+    }
+
     /// The card's confidence: the lowest confidence of any field (a card is only as sure as its
     /// weakest value). `None` while nothing has been extracted.
     pub fn confidence(&self) -> Option<f32> {
@@ -402,6 +431,10 @@ pub struct CardSummary {
     pub created_at: DateTime<Utc>,
     #[serde(with = "crate::time")]
     pub updated_at: DateTime<Utc>,
+    /// A file or the document number is also on another user's card ([`Card::is_duplicate`]).
+    pub duplicate: bool,
+    /// The person who gave the first of two approvals (four eyes), while the second is awaited.
+    pub pending_approval: Option<String>,
 }
 
 impl CardSummary {
@@ -432,6 +465,8 @@ impl CardSummary {
             version: card.version,
             created_at: card.created_at,
             updated_at: card.updated_at,
+            duplicate: card.is_duplicate(),
+            pending_approval: card.pending_approval.as_ref().map(|p| p.person.clone()),
         }
     }
 }

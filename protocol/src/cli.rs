@@ -37,6 +37,10 @@ pub struct NewTokenArgs {
     /// Submitter tokens: the only user id the token acts for
     #[arg(long, value_name = "USER_ID")]
     pub user: Option<String>,
+    /// The person the token belongs to (default: its name); one person's tokens count once
+    /// where two reviewers are needed (four eyes)
+    #[arg(long, value_name = "NAME")]
+    pub person: Option<String>,
 }
 
 impl From<NewTokenArgs> for TokenSpec {
@@ -46,6 +50,7 @@ impl From<NewTokenArgs> for TokenSpec {
             role: args.role,
             expires_days: args.expires_days,
             user_id: args.user,
+            person: args.person,
         }
     }
 }

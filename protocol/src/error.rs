@@ -50,6 +50,12 @@ pub enum RpcError {
         .doubts.join(", ")
     )]
     Doubts { id: CardId, doubts: Vec<String> },
+    /// Four eyes: the caller's approval of a flagged card was recorded as the first of two;
+    /// the card stays undecided until another person approves it.
+    #[error(
+        "card {id}: approval 1/2 by {person} recorded; the card is flagged and needs a second reviewer's approval (four eyes)"
+    )]
+    SecondApprovalNeeded { id: CardId, person: String },
 }
 
 /// An error and its causes on one line for a person to read, each cause once: a message that

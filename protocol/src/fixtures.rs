@@ -7,7 +7,7 @@ use chrono::{DateTime, TimeZone, Utc};
 
 use crate::{
     Card, CardId, DecisionRecord, DocumentType, Field, FieldSource, FileMeta, FileRole, Finding,
-    ProviderVerdict, RawZone, Side, Status,
+    PendingApproval, ProviderVerdict, RawZone, Side, Status,
 };
 
 /// The fixed "now" of tests: 2026-03-01 12:00 UTC.
@@ -82,6 +82,7 @@ impl CardBuilder {
                 source: "inbox".into(),
                 created_at: now(),
                 updated_at: now(),
+                pending_approval: None,
             },
         }
     }
@@ -179,6 +180,17 @@ impl CardBuilder {
     pub fn assignee(mut self, who: Option<&str>, lease_until: Option<DateTime<Utc>>) -> Self {
         self.card.assignee = who.map(str::to_string);
         self.card.lease_until = lease_until;
+        self
+    }
+
+    /// The first of two approvals (four eyes), given by `person` at [`now`].
+    pub fn pending_approval(mut self, person: &str, reason: &str) -> Self {
+        self.card.pending_approval = Some(PendingApproval {
+            by: format!("token:{person}"),
+            person: person.into(),
+            at: now(),
+            reason: reason.into(),
+        });
         self
     }
 

@@ -2,7 +2,8 @@
 //!
 //! Everything that crosses the wire lives here and nowhere else: the domain types ([`card`]),
 //! list queries and their text form ([`query`]), the wire error ([`error`]), the `tarpc`
-//! service ([`service`]) and the handshake plus framed transport both ends speak ([`transport`]).
+//! service ([`service`]), the dashboard's numbers ([`stats`]), named views ([`views`]) and the
+//! handshake plus framed transport both ends speak ([`transport`]).
 //! With the `clap` feature, the token commands' flags both binaries share (`cli`); with
 //! `test-fixtures`, test data for every crate's tests (`fixtures`).
 //! Types are plain serde structs and enums because bincode cannot carry untagged, flattened or
@@ -23,9 +24,11 @@ pub mod paths;
 pub mod query;
 pub mod rejected;
 pub mod service;
+pub mod stats;
 pub mod time;
 pub mod tls;
 pub mod transport;
+pub mod views;
 
 pub use access::*;
 pub use backup::{EXPORT_FORMAT, ErasureReport, ExportCursor, ExportHeader, ExportPage};
@@ -36,6 +39,8 @@ pub use low_confidence::{LowConfidenceCard, LowConfidencePage};
 pub use query::{AssigneeFilter, CardFilter, ListQuery, SortKey};
 pub use rejected::{RejectedPage, RejectedSubmission};
 pub use service::{IdReview, IdReviewClient, MAX_FILE_BYTES};
+pub use stats::{ReviewerStats, Stats, StatsQuery};
+pub use views::{NamedView, ViewSpec};
 
 /// Bumped on every incompatible change of the wire types or the service; checked in the handshake.
 pub const PROTOCOL_VERSION: u32 = 10;

@@ -49,6 +49,10 @@ pub struct CardFilter {
     /// Words that must all occur (case-insensitive prefix match) in the user id, the document
     /// fields or the card id.
     pub text: Option<String>,
+    /// Only cards whose file or document number is (or is not) also on another user's card
+    /// (`dup:yes`, `dup:no`).
+    #[serde(default)]
+    pub duplicate: Option<bool>,
 }
 
 /// What to order a list by.
@@ -146,6 +150,10 @@ impl CardFilter {
         ("updated:", "the same ranges as created:"),
         ("id:", "exact card ids, comma-separated"),
         ("user:", "exact user ids, comma-separated"),
+        (
+            "dup:",
+            "yes or no (a file or document number on another user's card)",
+        ),
     ];
 
     /// Parses the text form: space-separated `key:value` terms, the rest free text.
@@ -199,6 +207,7 @@ impl CardFilter {
                 }
                 "low" => filter.low_confidence_only = parse_bool(value)?,
                 "verified" => filter.verified = Some(parse_bool(value)?),
+                "dup" | "duplicate" => filter.duplicate = Some(parse_bool(value)?),
                 "assignee" | "a" => {
                     filter.assignee = match value.to_ascii_lowercase().as_str() {
                         "me" => AssigneeFilter::Me,
@@ -280,6 +289,9 @@ impl CardFilter {
         }
         if let Some(v) = self.verified {
             push(format!("verified:{}", if v { "yes" } else { "no" }));
+        }
+        if let Some(v) = self.duplicate {
+            push(format!("dup:{}", if v { "yes" } else { "no" }));
         }
         match &self.assignee {
             AssigneeFilter::Anyone => {}
@@ -479,11 +491,28 @@ mod tests {
             "assignee:none created:<2026-03-01",
             "updated:2026-02-01..2026-02-03 status:approved",
             "id:7,9 user:erika \"a:b\" smith",
+            "dup:yes status:needs_review",
+            "dup:no",
         ] {
             let f = CardFilter::parse(text).expect("parses");
             let again = CardFilter::parse(&f.to_query_string()).expect("parses back");
             assert_eq!(f, again, "{text} -> {}", f.to_query_string());
         }
+    }
+
+    #[test]
+    fn dup_filters_reused_documents_both_ways() {
+        assert_eq!(
+            CardFilter::parse("dup:yes").expect("parses").duplicate,
+            Some(true)
+        );
+        assert_eq!(
+            CardFilter::parse("dup:no").expect("parses").duplicate,
+            Some(false)
+        );
+        assert!(CardFilter::parse("dup:maybe").is_err());
+        let typo = CardFilter::parse("dupe:yes").expect_err("unknown key");
+        assert!(typo.contains("dup:"), "{typo}");
     }
 
     #[test]

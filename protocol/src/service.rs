@@ -3,8 +3,8 @@
 use crate::{
     AuditEvent, Card, CardId, CardPage, CardRef, Changes, DecideRequest, ErasureReport,
     ExportCursor, ExportHeader, ExportPage, FieldCorrection, Health, ItemResult, ListQuery,
-    LowConfidencePage, NewToken, OnboardingStage, RejectedPage, RpcError, TokenInfo, TokenSpec,
-    UploadManifest,
+    LowConfidencePage, NamedView, NewToken, OnboardingStage, RejectedPage, RpcError, Stats,
+    StatsQuery, TokenInfo, TokenSpec, UploadManifest, ViewSpec,
 };
 
 /// The idreview daemon's RPC interface. Bulk calls answer per card instead of failing whole.
@@ -99,6 +99,16 @@ pub trait IdReview {
     async fn reopen_card(card: CardRef, reason: String) -> Result<Card, RpcError>;
     /// Reviewer: the submissions the inbox refused, newest first.
     async fn rejected_submissions(offset: u64, limit: u32) -> Result<RejectedPage, RpcError>;
+    /// Reviewer: the dashboard's numbers (counts from the index, decisions and hourly activity
+    /// from the audit log's last week).
+    async fn stats(query: StatsQuery) -> Result<Stats, RpcError>;
+    /// Reviewer: the caller's own named views and the team's, by name.
+    async fn list_views() -> Result<Vec<NamedView>, RpcError>;
+    /// Reviewer: saves (or replaces) one of the caller's views; admins also publish team
+    /// views (`team`). The filter must parse in the query language.
+    async fn save_view(view: ViewSpec) -> Result<NamedView, RpcError>;
+    /// Reviewer: deletes one of the caller's views; admins also team views (`team`).
+    async fn delete_view(name: String, team: bool) -> Result<(), RpcError>;
 }
 
 /// Largest file [`IdReview::file_bytes`] answers with, well below the transport's frame cap.

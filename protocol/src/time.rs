@@ -136,3 +136,44 @@ mod tests {
         assert!(err.to_string().contains("time out of range"), "{err}");
     }
 }
+
+/// Every time a card carries crosses bincode as integers: a field added without
+/// `#[serde(with = "crate::time")]` would put chrono's text back on the wire and fail here.
+#[cfg(test)]
+mod card_tests {
+    use crate::fixtures::{card, now};
+    use crate::{CardSummary, DecisionRecord};
+
+    /// Whether `bytes` hold a time as chrono writes it (`2026-12-07T...`).
+    fn holds_time_text(bytes: &[u8]) -> bool {
+        bytes.windows(11).any(|w| {
+            w[..4].iter().all(u8::is_ascii_digit) && w[4] == b'-' && w[7] == b'-' && w[10] == b'T'
+        })
+    }
+
+    #[test]
+    fn a_full_card_and_its_list_row_carry_no_time_as_text() {
+        let full = card(7)
+            .assignee(Some("alice"), Some(now()))
+            .pending_approval("alice", "looks right")
+            .decision(DecisionRecord {
+                decision: crate::Decision::Approve,
+                by: "token:bob".into(),
+                at: now(),
+                reason: "second look".into(),
+            })
+            .build();
+        assert!(
+            holds_time_text(now().to_rfc3339().as_bytes()),
+            "the probe finds chrono's text"
+        );
+        let bytes = bincode::serialize(&full).expect("encodes");
+        assert!(!holds_time_text(&bytes), "a card's time went out as text");
+        let row = CardSummary::of(&full, 0.8);
+        let bytes = bincode::serialize(&row).expect("encodes");
+        assert!(
+            !holds_time_text(&bytes),
+            "a list row's time went out as text"
+        );
+    }
+}

@@ -124,6 +124,7 @@ impl Daemon {
             role,
             expires_days,
             user_id: user.map(str::to_string),
+            person: None,
         };
         self.client()
             .await

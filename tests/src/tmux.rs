@@ -70,6 +70,12 @@ impl Tmux {
         assert!(out.status.success(), "send-keys -l {text}");
     }
 
+    /// The screen with its colours and attributes as SGR escape sequences (`capture-pane -e`).
+    pub fn screen_styled(&self) -> String {
+        let out = self.run(&["capture-pane", "-e", "-p", "-t", "console"]);
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
     pub fn screen(&self) -> String {
         let out = self.run(&["capture-pane", "-p", "-t", "console"]);
         String::from_utf8_lossy(&out.stdout).into_owned()

@@ -124,6 +124,7 @@ async fn an_export_taken_while_ingesting_restores_to_the_same_cards_audit_log_an
         role: Role::Reviewer,
         expires_days: Some(30),
         user_id: None,
+        person: None,
     };
     let token = client
         .create_token(ctx(), spec)

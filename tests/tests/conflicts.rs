@@ -21,6 +21,7 @@ async fn reviewer(daemon: &Daemon, admin: &IdReviewClient, name: &str) -> IdRevi
         role: Role::Reviewer,
         expires_days: None,
         user_id: None,
+        person: None,
     };
     let token = admin
         .create_token(context::current(), spec)

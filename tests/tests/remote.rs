@@ -226,6 +226,7 @@ async fn plain_tcp_only_when_allowed_on_loopback() {
         role: Role::Reviewer,
         expires_days: None,
         user_id: None,
+        person: None,
     };
     let token = daemon
         .client()

@@ -109,6 +109,7 @@ async fn forbidden_methods(
         role: Role::Admin,
         expires_days: None,
         user_id: None,
+        person: None,
     };
     check(
         "create_token",

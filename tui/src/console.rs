@@ -77,6 +77,7 @@ pub async fn run(settings: &Settings, allow_spawn: bool) -> Result<(), Error> {
     app.next_after_decision =
         settings.console.after_decision == crate::settings::AfterDecision::Next;
     app.reasons = Arc::new(settings.console.reasons.clone());
+    app.utc_offset_secs = chrono::Local::now().offset().local_minus_utc();
     app.update(Action::Connected(welcome));
     app.update(Action::Resize { rows, cols });
 

@@ -32,13 +32,24 @@ pub fn band(confidence: Option<f32>, bands: [f32; 2]) -> Band {
     }
 }
 
-/// Why a card waits for a person, most pressing first: `provider failed`, `nothing read`,
-/// `2 findings`, `3 unsure`; empty when nothing speaks against it (or it is decided).
+/// A first approval awaiting the second (four eyes), as the list and the detail show it:
+/// `approval 1/2 by alice`.
+pub fn pending_approval(person: Option<&str>) -> Option<String> {
+    person.map(|p| format!("approval 1/2 by {p}"))
+}
+
+/// Why a card waits for a person, most pressing first: `approval 1/2 by alice`, `reused
+/// document`, `provider failed`, `nothing read`, `2 findings`, `3 unsure`; empty when nothing
+/// speaks against it (or it is decided).
 pub fn attention(card: &idreview_protocol::CardSummary) -> String {
+    let pending = pending_approval(card.pending_approval.as_deref());
     if card.status != idreview_protocol::Status::NeedsReview {
-        return String::new();
+        return pending.unwrap_or_default();
     }
-    let mut why = Vec::new();
+    let mut why: Vec<String> = pending.into_iter().collect();
+    if card.duplicate {
+        why.push("reused document".into());
+    }
     if card.provider_failed {
         why.push("provider failed".to_string());
     } else if card.fields == 0 {

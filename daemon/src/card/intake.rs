@@ -5,7 +5,7 @@
 
 use chrono::Utc;
 use idreview_protocol::{
-    Card, CardId, CardRef, DocumentType, Field, FieldSource, FileMeta, Severity, Status,
+    Card, CardId, CardRef, DocumentType, Field, FieldSource, FileMeta, Finding, Severity, Status,
 };
 
 use super::state::{self, Event};
@@ -30,10 +30,13 @@ pub struct NewCard {
 
 impl<S: CardStore> Cards<S> {
     /// Creates the card of a submission, `received`; refuses a second active card for the
-    /// user ([`CardError::ActiveCard`]). Buffered.
+    /// user ([`CardError::ActiveCard`]), the same files again for the user
+    /// ([`CardError::DuplicateSubmission`]) and, by policy, a file on another user's card
+    /// ([`CardError::DuplicateDocument`]; else the card is flagged, see `duplicates.rs`).
+    /// Buffered.
     pub fn create(&self, actor: &str, new: NewCard) -> Result<Card, CardError> {
         let now = Utc::now();
-        let card = Card {
+        let mut card = Card {
             id: new.id,
             user_id: new.user_id,
             document_type: new.document_type,
@@ -53,7 +56,9 @@ impl<S: CardStore> Cards<S> {
             source: new.source,
             created_at: now,
             updated_at: now,
+            pending_approval: None,
         };
+        card.findings = self.judge_new(&card)?;
         self.store.create(card, actor)
     }
 
@@ -93,7 +98,8 @@ impl<S: CardStore> Cards<S> {
         let threshold = self.threshold();
         let retry_secs = self.config.verification.retry_initial_secs;
         self.step(actor, card, |c| {
-            record(c, verification, threshold, retry_secs, &rules)
+            let reused = |c: &Card| self.reused(c);
+            record(c, verification, threshold, retry_secs, &rules, &reused)
         })
     }
 
@@ -131,15 +137,18 @@ impl<S: CardStore> Cards<S> {
 
 /// Writes a provider's answer onto the card and moves it on: `verifying` -> `auto_verified` /
 /// `needs_review`, or a re-verification while in review. Auto-verifies only when the provider
-/// accepted, no data rule failed and every field is at or above the threshold. A failed answer
+/// accepted, no data rule failed, no document is reused and every field is at or above the
+/// threshold. A failed answer
 /// queues a re-verification in the same transaction, so the card is never lost or left in
-/// `verifying`; a good one finishes any queued re-verification.
+/// `verifying`; a good one finishes any queued re-verification. `reused` answers the card's
+/// reused-document findings, which count as failed rules.
 fn record(
     card: &mut Card,
     verification: &Verification,
     threshold: f32,
     retry_initial_secs: u64,
     rules: &rules::Rules,
+    reused: &dyn Fn(&Card) -> Result<Vec<Finding>, CardError>,
 ) -> Result<Change, CardError> {
     let failure = verification.verdict.failure.clone();
     if failure.is_none() {
@@ -151,7 +160,10 @@ fn record(
     }
     card.provider = Some(verification.verdict.clone());
     card.findings = rules::check_card(card, rules);
-    let rules_pass = !card.findings.iter().any(|f| f.severity == Severity::Error);
+    card.findings.extend(reused(card)?);
+    // A reused document is never verified without a person.
+    let rules_pass =
+        !card.findings.iter().any(|f| f.severity == Severity::Error) && !card.is_duplicate();
     let sure = Verification {
         fields: card.fields.clone(),
         verdict: verification.verdict.clone(),

@@ -12,6 +12,7 @@
 //! Persistence is reached through [`CardStore`], the narrow interface the domain needs.
 
 mod confirmation;
+mod duplicates;
 mod intake;
 mod removal;
 #[cfg(test)]
@@ -76,6 +77,29 @@ pub enum CardError {
     Doubts { id: CardId, doubts: Vec<String> },
     #[error("user {user} already has an active card ({card}); reject it before submitting again")]
     ActiveCard { user: String, card: CardId },
+    /// The same files again for the same user: nothing new to review.
+    #[error("user {user} already sent these files: card {card}; no second card was made")]
+    DuplicateSubmission { user: String, card: CardId },
+    /// A file already on another user's card, refused under `[inbox] duplicates = "reject"`.
+    #[error("{what} is already on card {card} of another user (a reused document)")]
+    DuplicateDocument {
+        card: CardId,
+        /// What is reused, e.g. `file front.jpg`.
+        what: String,
+        /// The submission's file that is reused, and its role.
+        file: String,
+        role: idreview_protocol::FileRole,
+    },
+    /// Four eyes: the approval was recorded as the first of two; the card stays undecided.
+    #[error(
+        "card {id}: approval 1/2 by {person} recorded; the card is flagged and needs a second reviewer's approval (four eyes)"
+    )]
+    SecondApprovalNeeded { id: CardId, person: String },
+    /// Four eyes: the second approval came from the person who gave the first.
+    #[error(
+        "card {id}: {person} gave the first approval; the second must come from another person (four eyes)"
+    )]
+    SamePerson { id: CardId, person: String },
     #[error(transparent)]
     Store(#[from] StoreError),
     /// The store failed a whole call (every card of it gets this).

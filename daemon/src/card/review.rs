@@ -5,7 +5,8 @@
 
 use chrono::{DateTime, Utc};
 use idreview_protocol::{
-    Card, CardId, CardRef, Decision, DecisionRecord, Field, FieldCorrection, FieldSource, Side,
+    Card, CardId, CardRef, Decision, DecisionRecord, Field, FieldCorrection, FieldSource, Finding,
+    PendingApproval, Side,
 };
 
 use super::state::{self, Event};
@@ -26,12 +27,19 @@ pub struct Approval<'a> {
     /// Approve cards that still have doubts (fields below the threshold, error findings); the
     /// audit event names the doubts overridden.
     pub override_doubts: bool,
+    /// The person behind the acting identity (a token's person, a local user's login name):
+    /// under four eyes, the two approvals of a flagged card need two persons.
+    pub person: &'a str,
 }
 
 impl<S: CardStore> Cards<S> {
     /// Approves or rejects cards in one durable write, each with its own result. A rejection
     /// needs a reason; so does an approval over doubts, which must also be asked for: without
-    /// it a card with doubts is refused naming them.
+    /// it a card with doubts is refused naming them. Under four eyes (`[review] four_eyes`) the
+    /// approval of a flagged card (a reused document, or doubts overridden) is the first of
+    /// two: recorded on the card as pending, answered per card as
+    /// [`CardError::SecondApprovalNeeded`], the card staying undecided; the second must come
+    /// from another person ([`CardError::SamePerson`] otherwise). A rejection needs one person.
     pub async fn decide(
         &self,
         actor: &str,
@@ -52,36 +60,86 @@ impl<S: CardStore> Cards<S> {
             });
         }
         let threshold = self.threshold();
+        let four_eyes = self.config.review.four_eyes && decision == Decision::Approve;
+        let person = approval.person;
         let now = Utc::now();
-        self.bulk(cards, actor, |card| {
-            check_holder(card, actor, now)?;
-            let doubts = match decision {
-                Decision::Approve => state::doubts(card, threshold),
-                Decision::Reject => Vec::new(),
-            };
-            state::apply(card, Event::Decide(decision))?;
-            if !doubts.is_empty() && !overriding {
-                return Err(CardError::Doubts {
-                    id: card.id,
-                    doubts,
+        // Cards whose approval was recorded as the first of two.
+        let mut firsts = Vec::new();
+        let mut results = self
+            .bulk(cards, actor, |card| {
+                check_holder(card, actor, now)?;
+                let doubts = match decision {
+                    Decision::Approve => state::doubts(card, threshold),
+                    Decision::Reject => Vec::new(),
+                };
+                let flagged = four_eyes && (card.is_duplicate() || !doubts.is_empty());
+                let first = flagged && card.pending_approval.is_none();
+                if let Some(pending) = card.pending_approval.as_ref().filter(|_| flagged)
+                    && pending.person == person
+                {
+                    return Err(CardError::SamePerson {
+                        id: card.id,
+                        person: person.to_string(),
+                    });
+                }
+                if first {
+                    // Legal as a decision, but the card stays undecided until the second.
+                    state::apply(&mut card.clone(), Event::Decide(decision))?;
+                } else {
+                    state::apply(card, Event::Decide(decision))?;
+                }
+                if !doubts.is_empty() && !overriding {
+                    return Err(CardError::Doubts {
+                        id: card.id,
+                        doubts,
+                    });
+                }
+                if first {
+                    card.pending_approval = Some(PendingApproval {
+                        by: actor.to_string(),
+                        person: person.to_string(),
+                        at: now,
+                        reason: reason.to_string(),
+                    });
+                    firsts.push(card.id);
+                    let mut change = Change::new("card.first_approval").because(reason);
+                    change.overridden_doubts = doubts;
+                    return Ok(change);
+                }
+                let because = match card.pending_approval.take() {
+                    Some(p) => format!(
+                        "{reason} (second approval; the first by {} at {}: {})",
+                        p.person,
+                        p.at.format("%Y-%m-%d %H:%M UTC"),
+                        p.reason
+                    ),
+                    None => reason.to_string(),
+                };
+                card.decision = Some(DecisionRecord {
+                    decision,
+                    by: actor.to_string(),
+                    at: Utc::now(),
+                    reason: reason.to_string(),
+                });
+                let action = match decision {
+                    Decision::Approve => "card.approved",
+                    Decision::Reject => "card.rejected",
+                };
+                let mut change = Change::new(action).because(because);
+                change.overridden_doubts = doubts;
+                change.outbox.extend(self.push_job(card, decision));
+                Ok(change)
+            })
+            .await;
+        for (id, result) in &mut results {
+            if result.is_ok() && firsts.contains(id) {
+                *result = Err(CardError::SecondApprovalNeeded {
+                    id: *id,
+                    person: person.to_string(),
                 });
             }
-            card.decision = Some(DecisionRecord {
-                decision,
-                by: actor.to_string(),
-                at: Utc::now(),
-                reason: reason.to_string(),
-            });
-            let action = match decision {
-                Decision::Approve => "card.approved",
-                Decision::Reject => "card.rejected",
-            };
-            let mut change = Change::new(action).because(reason);
-            change.overridden_doubts = doubts;
-            change.outbox.extend(self.push_job(card, decision));
-            Ok(change)
-        })
-        .await
+        }
+        results
     }
 
     /// Marks cards as checked by a reviewer (or takes that back), each with its own result.
@@ -114,12 +172,15 @@ impl<S: CardStore> Cards<S> {
         corrections: &[FieldCorrection],
     ) -> Result<Card, CardError> {
         let rules = self.rules();
+        let reused = |c: &Card| self.reused(c);
         self.one(card, actor, |c| {
             state::apply(c, Event::Confirm)?;
             super::confirmation::check(c, corrections, &rules)?;
             let mut change = Change::new("card.confirmed");
             if !corrections.is_empty() {
-                change.detail = Some(correct(c, corrections, FieldSource::User, &rules)?);
+                let values = correct(c, corrections, FieldSource::User, &rules, &reused)?;
+                change.detail = Some(values);
+                c.pending_approval = None;
             }
             Ok(change)
         })
@@ -137,11 +198,15 @@ impl<S: CardStore> Cards<S> {
             return Err(CardError::Invalid("no corrections given".into()));
         }
         let rules = self.rules();
+        let reused = |c: &Card| self.reused(c);
         self.one(card, actor, |c| {
             check_holder(c, actor, Utc::now())?;
             state::apply(c, Event::Correct)?;
             let mut change = Change::new("field.corrected");
-            change.detail = Some(correct(c, corrections, FieldSource::Reviewer, &rules)?);
+            let values = correct(c, corrections, FieldSource::Reviewer, &rules, &reused)?;
+            change.detail = Some(values);
+            // An approval given before the data changed no longer counts.
+            c.pending_approval = None;
             Ok(change)
         })
         .await
@@ -302,12 +367,14 @@ fn check_holder(card: &Card, actor: &str, now: DateTime<Utc>) -> Result<(), Card
 
 /// Applies corrections to a card's fields; each becomes the field's value at full confidence
 /// from `source`, unknown field names are added, and the data rules judge the new values.
-/// Answers the audit detail: the values before and after, as JSON.
+/// `reused` adds the reused-document findings of the new values. Answers the audit detail: the
+/// values before and after, as JSON.
 fn correct(
     card: &mut Card,
     corrections: &[FieldCorrection],
     source: FieldSource,
     rules: &rules::Rules,
+    reused: &dyn Fn(&Card) -> Result<Vec<Finding>, CardError>,
 ) -> Result<(String, String), CardError> {
     let mut before = serde_json::Map::new();
     let mut after = serde_json::Map::new();
@@ -342,6 +409,7 @@ fn correct(
         after.insert(c.name.clone(), c.value.clone().into());
     }
     card.findings = rules::check_card(card, rules);
+    card.findings.extend(reused(card)?);
     Ok((
         serde_json::Value::Object(before).to_string(),
         serde_json::Value::Object(after).to_string(),

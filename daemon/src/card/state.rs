@@ -64,7 +64,10 @@ pub fn apply(card: &mut Card, event: Event) -> Result<(), CardError> {
         (NeedsReview, Event::Reverified { auto: true }) => AutoVerified,
         (NeedsReview, Event::Reverified { auto: false }) => NeedsReview,
         (_, Event::Decide(Decision::Approve)) if reviewable => Approved,
-        (_, Event::Decide(Decision::Reject)) if reviewable => Rejected,
+        (_, Event::Decide(Decision::Reject)) if reviewable => {
+            card.pending_approval = None;
+            Rejected
+        }
         (_, Event::SetVerified(v)) if reviewable => {
             card.verified = v;
             card.status
@@ -76,6 +79,7 @@ pub fn apply(card: &mut Card, event: Event) -> Result<(), CardError> {
         (_, Event::Correct | Event::Claim) if !card.status.is_decided() => card.status,
         (Approved | Rejected, Event::Reopen) => {
             card.decision = None;
+            card.pending_approval = None;
             card.verified = false;
             NeedsReview
         }

@@ -2,12 +2,12 @@
 //! store is the one implementation; a second backend implements this trait.
 //!
 //! What must be atomic together (one transaction, all or nothing, under one writer order):
-//! - [`CardStore::create`]: the card, its user's index entry (one active card per user) and
-//!   its `card.created` event;
+//! - [`CardStore::create`]: the card, its user's index entry (one active card per user), its
+//!   duplicates entries (files, document number) and its `card.created` event;
 //! - [`CardStore::change`]: for every card of the call, the new version, its audit event and
 //!   the deferred work its [`Change`] carries (outbox jobs added or finished); a version check
-//!   against each `CardRef`;
-//! - [`CardStore::remove`]: the card and its index entry gone, its removal event (a tombstone
+//!   against each `CardRef`; the duplicates entries follow the card;
+//! - [`CardStore::remove`]: the card, its index entry and its duplicates entries gone, its removal event (a tombstone
 //!   when scrubbing), its earlier events scrubbed, and one cleanup job per stored object.
 //!
 //! `create` and `change` are buffered (durable at the next [`CardStore::flush`]: the pipeline
@@ -19,6 +19,7 @@ use std::future::Future;
 use idreview_protocol::{Card, CardId, CardRef};
 
 use super::CardError;
+use crate::store::duplicates::Shared;
 use crate::store::retention::Trail;
 use crate::store::tokens::TokenError;
 use crate::store::{Change, Outcomes, Refused, Store, StoreError};
@@ -33,6 +34,10 @@ pub trait CardStore: Clone + Send + Sync + 'static {
 
     /// The user's newest card.
     fn card_for_user(&self, user_id: &str) -> Result<Option<Card>, StoreError>;
+
+    /// Every other card sharing a file (by SHA-256) or the document number and country with
+    /// `card`.
+    fn shared_with(&self, card: &Card) -> Result<Vec<Shared>, StoreError>;
 
     /// Every card `keep` answers true for (a scan, for rare jobs).
     fn cards_matching(&self, keep: impl FnMut(&Card) -> bool) -> Result<Vec<Card>, StoreError>;
@@ -89,6 +94,10 @@ impl CardStore for Store {
 
     fn cards_matching(&self, keep: impl FnMut(&Card) -> bool) -> Result<Vec<Card>, StoreError> {
         Store::cards_matching(self, keep)
+    }
+
+    fn shared_with(&self, card: &Card) -> Result<Vec<Shared>, StoreError> {
+        Store::shared_with(self, card)
     }
 
     fn create(&self, card: Card, actor: &str) -> Result<Card, CardError> {

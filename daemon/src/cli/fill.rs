@@ -111,6 +111,7 @@ fn synthetic(id: idreview_protocol::CardId, i: usize, count: usize, prefix: &str
         source: "fill".into(),
         created_at: created,
         updated_at: created,
+        pending_approval: None,
     }
 }
 

@@ -243,6 +243,7 @@ async fn decide_once(
         decision,
         reason: &reason,
         override_doubts: decision == Decision::Approve && !reason.trim().is_empty(),
+        person: &caller.person,
     };
     let results = state.cards.decide(&caller.identity, &refs, approval).await;
     let mut updated = 0u64;

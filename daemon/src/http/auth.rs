@@ -23,6 +23,8 @@ pub struct Caller {
     pub role: Role,
     /// The user a submitter token acts for.
     pub user_id: Option<String>,
+    /// The person the token belongs to (four eyes counts persons, not tokens).
+    pub person: String,
 }
 
 impl Caller {
@@ -92,18 +94,21 @@ impl FromRequestParts<HttpState> for Caller {
                         identity: format!("{} for {user}", token.identity()),
                         role: token.role,
                         user_id: Some(user.to_string()),
+                        person: token.person().to_string(),
                     })
                 }
                 None => Ok(Caller {
                     identity: token.identity(),
                     role: token.role,
                     user_id: None,
+                    person: token.person().to_string(),
                 }),
             };
         }
         Ok(Caller {
             identity: token.identity(),
             role: token.role,
+            person: token.person().to_string(),
             user_id: token.user_id,
         })
     }

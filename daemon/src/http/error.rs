@@ -50,6 +50,22 @@ impl ApiError {
         ApiError::Fields(fields)
     }
 
+    /// The 400 of an upload whose file is already on another user's card (`[inbox] duplicates
+    /// = "reject"`), keyed by the file's part; the other card is not named to the uploader.
+    pub fn reused(role: idreview_protocol::FileRole) -> ApiError {
+        use idreview_protocol::FileRole;
+        let part = match role {
+            FileRole::Front => "front",
+            FileRole::Back => "back",
+            FileRole::Selfie => "selfie_video",
+            FileRole::Extra => "non_field_errors",
+        };
+        ApiError::field(
+            part,
+            "This document was already submitted for another account.",
+        )
+    }
+
     /// DRF's 404 for an object the caller may not see or that does not exist.
     pub fn not_found() -> ApiError {
         ApiError::NotFound("Not found.".into())
@@ -111,7 +127,11 @@ impl From<CardError> for ApiError {
             | CardError::IllegalTransition { .. }
             | CardError::Held { .. }
             | CardError::Doubts { .. }
-            | CardError::ActiveCard { .. }) => ApiError::Conflict(e.to_string()),
+            | CardError::ActiveCard { .. }
+            | CardError::DuplicateSubmission { .. }
+            | CardError::SecondApprovalNeeded { .. }
+            | CardError::SamePerson { .. }) => ApiError::Conflict(e.to_string()),
+            CardError::DuplicateDocument { role, .. } => ApiError::reused(role),
             e @ (CardError::Store(_) | CardError::StoreFailed(_)) => {
                 ApiError::Internal(e.to_string())
             }

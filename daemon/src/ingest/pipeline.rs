@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
-use idreview_protocol::{Card, FileMeta, Status};
+use idreview_protocol::{Card, DUPLICATE_DOCUMENT, FileMeta, Status};
 use tracing::{error, info, instrument, warn};
 
 use crate::card::{CardError, Cards, NewCard};
@@ -43,8 +43,9 @@ pub enum Outcome {
 pub enum Submitted {
     /// Its card, through storage and verification.
     Card(Card),
-    /// Refused by a rule only the store can check (the user has an active card); nothing was
-    /// created, and the claim is handed back for the front end to discard.
+    /// Refused by a rule only the store can check (the user has an active card, the files are
+    /// on a card already); nothing was created, and the claim is handed back for the front end
+    /// to discard.
     Refused(Claimed, Rejection),
     /// Our side failed; the card, if it was created, and the claim to go on with in the
     /// background.
@@ -336,6 +337,16 @@ impl Pipeline {
                 file: Some("submission.toml".into()),
                 message: e.to_string(),
             })),
+            Err(e @ CardError::DuplicateSubmission { .. }) => Err(IngestError::Refused(
+                Rejection::new("duplicate_submission", e.to_string()),
+            )),
+            Err(ref e @ CardError::DuplicateDocument { ref file, .. }) => {
+                Err(IngestError::Refused(Rejection::file(
+                    DUPLICATE_DOCUMENT,
+                    file.clone(),
+                    e.to_string(),
+                )))
+            }
             other => Ok(other?),
         }
     }

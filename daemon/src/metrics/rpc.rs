@@ -72,6 +72,10 @@ fn outcome(response: &Result<IdReviewResponse, ServerError>) -> &'static str {
         R::EraseUser(r) => r.is_err(),
         R::ReopenCard(r) => r.is_err(),
         R::RejectedSubmissions(r) => r.is_err(),
+        R::Stats(r) => r.is_err(),
+        R::ListViews(r) => r.is_err(),
+        R::SaveView(r) => r.is_err(),
+        R::DeleteView(r) => r.is_err(),
     };
     if failed { "error" } else { "ok" }
 }

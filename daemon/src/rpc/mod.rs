@@ -12,6 +12,7 @@ mod session;
 /// The TCP listener with TLS.
 pub mod tls;
 mod upload;
+mod views;
 mod wire;
 
 use std::os::unix::fs::PermissionsExt;
@@ -47,6 +48,22 @@ pub struct Caller {
     pub token_id: Option<String>,
     /// The only user a submitter token acts for.
     pub user_id: Option<String>,
+    /// The person behind the identity: a token's person (its name unless set), a local
+    /// user's login name. Four eyes counts persons, so one person's tokens count once.
+    pub person: String,
+}
+
+impl Caller {
+    /// The caller a token makes: its identity, role, person and user.
+    pub fn of_token(info: idreview_protocol::TokenInfo) -> Caller {
+        Caller {
+            identity: info.identity(),
+            role: info.role,
+            person: info.person().to_string(),
+            token_id: Some(info.id),
+            user_id: info.user_id,
+        }
+    }
 }
 
 /// What every connection's session shares; cheap to clone.
@@ -238,14 +255,13 @@ fn admit(
                 .store
                 .authenticate(token)
                 .map_err(|e| format!("token refused: {e}"))?;
-            Caller {
-                identity: info.identity(),
-                role: info.role,
-                token_id: Some(info.id),
-                user_id: info.user_id,
-            }
+            Caller::of_token(info)
         }
         (None, Some(identity)) => Caller {
+            person: identity
+                .strip_prefix("local:")
+                .unwrap_or(&identity)
+                .to_string(),
             identity,
             role: Role::Admin,
             token_id: None,

@@ -20,6 +20,7 @@ impl Session {
             decision: request.decision,
             reason: &request.reason,
             override_doubts: request.override_doubts,
+            person: &self.person,
         };
         let results = self
             .shared

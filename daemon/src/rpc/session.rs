@@ -1,7 +1,7 @@
 //! One connection's view of the daemon: the `IdReview` service bound to the identity and role
 //! the handshake established. Each method checks the role, asks the store, and maps internal
 //! errors onto the wire error; the reviewing calls live in `review.rs`, the admin calls in
-//! `admin.rs`, uploads in `upload.rs`.
+//! `admin.rs`, uploads in `upload.rs`, the dashboard and named views in `views.rs`.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -9,8 +9,9 @@ use std::time::Duration;
 use idreview_protocol::{
     AuditEvent, Card, CardId, CardPage, CardRef, Changes, DecideRequest, ErasureReport,
     ExportCursor, ExportHeader, ExportPage, FieldCorrection, FileMeta, Health, IdReview,
-    ItemResult, ListQuery, LowConfidencePage, MAX_FILE_BYTES, NewToken, OnboardingStage,
-    PROTOCOL_VERSION, RejectedPage, Role, RpcError, TokenInfo, TokenSpec, UploadManifest,
+    ItemResult, ListQuery, LowConfidencePage, MAX_FILE_BYTES, NamedView, NewToken, OnboardingStage,
+    PROTOCOL_VERSION, RejectedPage, Role, RpcError, Stats, StatsQuery, TokenInfo, TokenSpec,
+    UploadManifest, ViewSpec,
 };
 use tarpc::context::Context;
 use tracing::info;
@@ -23,6 +24,8 @@ use crate::objects::ObjectError;
 pub struct Session {
     pub(super) shared: Shared,
     pub(super) identity: Arc<str>,
+    /// The person behind the identity (see `Caller::person`).
+    pub(super) person: Arc<str>,
     pub(super) role: Role,
     /// The token this connection authenticated with, re-checked on every call.
     token_id: Option<Arc<str>>,
@@ -35,6 +38,7 @@ impl Session {
         Session {
             shared,
             identity: caller.identity.into(),
+            person: caller.person.into(),
             role: caller.role,
             token_id: caller.token_id.map(Into::into),
             user_id: caller.user_id.map(Into::into),
@@ -343,6 +347,22 @@ impl IdReview for Session {
             .await
             .map_err(|e| RpcError::Internal(format!("listing rejected/: {e}")))
     }
+
+    async fn stats(self, _: Context, query: StatsQuery) -> Result<Stats, RpcError> {
+        self.stats_as_reviewer(query).await
+    }
+
+    async fn list_views(self, _: Context) -> Result<Vec<NamedView>, RpcError> {
+        self.views_as_reviewer()
+    }
+
+    async fn save_view(self, _: Context, view: ViewSpec) -> Result<NamedView, RpcError> {
+        self.save_view_as_reviewer(view).await
+    }
+
+    async fn delete_view(self, _: Context, name: String, team: bool) -> Result<(), RpcError> {
+        self.delete_view_as_reviewer(&name, team).await
+    }
 }
 
 impl Session {
@@ -368,6 +388,8 @@ fn object_error(e: ObjectError) -> RpcError {
 /// The longest a change-feed call waits; clients keep their deadline above their `wait_ms`.
 const MAX_WAIT_MS: u32 = 30_000;
 
+#[cfg(test)]
+mod four_eyes_tests;
 #[cfg(test)]
 mod tests;
 

@@ -27,7 +27,13 @@ impl From<CardError> for RpcError {
             e @ CardError::Fields(_) => RpcError::Invalid(e.to_string()),
             CardError::Held { id, holder, until } => RpcError::Held { id, holder, until },
             CardError::Doubts { id, doubts } => RpcError::Doubts { id, doubts },
-            e @ CardError::ActiveCard { .. } => RpcError::Invalid(e.to_string()),
+            e @ (CardError::ActiveCard { .. }
+            | CardError::DuplicateSubmission { .. }
+            | CardError::DuplicateDocument { .. }
+            | CardError::SamePerson { .. }) => RpcError::Invalid(e.to_string()),
+            CardError::SecondApprovalNeeded { id, person } => {
+                RpcError::SecondApprovalNeeded { id, person }
+            }
             CardError::Store(e) => e.into(),
             e @ CardError::StoreFailed(_) => RpcError::Internal(e.to_string()),
         }

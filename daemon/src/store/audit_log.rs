@@ -11,9 +11,11 @@
 
 use std::collections::BTreeMap;
 
+use chrono::{DateTime, Utc};
 use idreview_protocol::{AuditEvent, CardId};
 use sled::transaction::{ConflictableTransactionError, TransactionalTree};
 
+use super::stored::audit::EventRef;
 use super::{Store, StoreError, be_u64};
 
 /// One commit's events, encoded in chunks of at most [`CHUNK`] events, each chunk one key:
@@ -110,10 +112,24 @@ fn entries(bytes: &[u8]) -> impl Iterator<Item = (u64, std::ops::Range<usize>)> 
 }
 
 fn decode(bytes: &[u8], range: std::ops::Range<usize>) -> Result<AuditEvent, StoreError> {
-    let slice = bytes
+    Ok(super::stored::audit::event::decode(slice(bytes, range)?)?)
+}
+
+/// [`decode`] in place, the event's texts borrowed from `bytes`.
+fn decode_borrowed(
+    bytes: &[u8],
+    range: std::ops::Range<usize>,
+) -> Result<EventRef<'_>, StoreError> {
+    Ok(super::stored::audit::event::decode_borrowed(slice(
+        bytes, range,
+    )?)?)
+}
+
+/// One event's bytes in a batch.
+fn slice(bytes: &[u8], range: std::ops::Range<usize>) -> Result<&[u8], StoreError> {
+    bytes
         .get(range)
-        .ok_or_else(|| StoreError::Damaged("an audit batch is shorter than it says".into()))?;
-    Ok(super::stored::audit::event::decode(slice)?)
+        .ok_or_else(|| StoreError::Damaged("an audit batch is shorter than it says".into()))
 }
 
 impl Store {
@@ -141,6 +157,49 @@ impl Store {
             }
         }
         Ok(out)
+    }
+
+    /// Shows `visit` every event with `seq > since`, oldest first, read in place (nothing is
+    /// copied out); answers the seq of the last event shown, or `since` when there was none.
+    pub(super) fn audit_scan(
+        &self,
+        since: u64,
+        mut visit: impl FnMut(&EventRef<'_>),
+    ) -> Result<u64, StoreError> {
+        let mut last = since;
+        let Some(from) = since.checked_add(1) else {
+            return Ok(last);
+        };
+        let audit = &self.inner.audit;
+        let start = match audit.range(..=from.to_be_bytes()).next_back() {
+            Some(item) => item?.0,
+            None => sled::IVec::from(&from.to_be_bytes()),
+        };
+        for item in audit.range(start..) {
+            let (_, bytes) = item?;
+            for (seq, range) in entries(&bytes).filter(|(seq, _)| *seq >= from) {
+                visit(&decode_borrowed(&bytes, range)?);
+                last = seq;
+            }
+        }
+        Ok(last)
+    }
+
+    /// A seq from which [`Store::audit_scan`] sees every event written at or after `cutoff`:
+    /// walks the batches back from the newest until one starts before `cutoff` (reading each
+    /// batch's first event only). The log is in time order but for restored history, which
+    /// comes first.
+    pub(super) fn audit_seq_before(&self, cutoff: DateTime<Utc>) -> Result<u64, StoreError> {
+        for item in self.inner.audit.iter().rev() {
+            let (key, bytes) = item?;
+            let Some((_, range)) = entries(&bytes).next() else {
+                continue;
+            };
+            if decode_borrowed(&bytes, range)?.at < cutoff {
+                return Ok(be_u64(&key).saturating_sub(1));
+            }
+        }
+        Ok(0)
     }
 
     /// The seqs of the card's audit events, oldest first (also after the card is deleted).

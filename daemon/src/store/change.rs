@@ -53,6 +53,9 @@ pub(super) fn snapshot(card: &Card, overridden: &[String]) -> String {
         version: u64,
         #[serde(skip_serializing_if = "<[String]>::is_empty")]
         overridden_doubts: &'a [String],
+        /// The person of a first approval awaiting a second (four eyes).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        approval_pending_by: Option<&'a str>,
     }
     serde_json::to_string(&Snapshot {
         status: card.status,
@@ -62,6 +65,7 @@ pub(super) fn snapshot(card: &Card, overridden: &[String]) -> String {
         lease_until: card.lease_until,
         version: card.version,
         overridden_doubts: overridden,
+        approval_pending_by: card.pending_approval.as_ref().map(|p| p.person.as_str()),
     })
     .unwrap_or_default()
 }

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use sled::Transactional;
 
 use super::audit_log::Batch;
+use super::duplicates::Entries;
 use super::retention::Trail;
 use super::{Change, Refused, Store, StoreError, abort, be_u64, record, untx};
 
@@ -23,9 +24,9 @@ pub struct CleanupJob {
 }
 
 impl Store {
-    /// Removes a card: the card and its user index entry go, the audit event `check` answers
-    /// and a cleanup job per file are written, in one transaction under the writer lock, then
-    /// flushed. `check` sees the card as it is (its version already matched `at`) and may
+    /// Removes a card: the card, its user index entry and its duplicates entries go, the audit
+    /// event `check` answers and a cleanup job per file are written, in one transaction under
+    /// the writer lock, then flushed. `check` sees the card as it is (its version already matched `at`) and may
     /// refuse. With [`Trail::Scrub`] the removal event is a tombstone and the card's earlier
     /// events lose their personal data (see `retention::scrub`). Answers the removed card and
     /// how many events were scrubbed.
@@ -76,8 +77,20 @@ impl Store {
             let user = card.user_id.as_bytes();
             let i = &self.inner;
             let seq = event.seq.to_be_bytes();
-            (&i.cards, &i.users, &i.audit, &i.graves, &i.cleanup)
-                .transaction(|(cards, users, audit, graves, cleanup)| {
+            let entries = Entries::of(Some(&card));
+            let none = Entries::of(None);
+            let trees = (
+                &i.cards,
+                &i.users,
+                &i.audit,
+                &i.graves,
+                &i.cleanup,
+                &i.duplicates,
+            );
+            trees
+                .transaction(|(cards, users, audit, graves, cleanup, duplicates)| {
+                    // Its files and number stop counting as seen: a purge for an erasure.
+                    none.replace(&entries, duplicates)?;
                     // The card's history stays findable by its id, in its grave.
                     let history = match cards.remove(&id)? {
                         Some(old) => record::history(&old).map_err(abort)?.to_vec(),

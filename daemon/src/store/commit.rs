@@ -1,6 +1,6 @@
 //! How a change is written: its audit event, then one sled transaction holding the cards (with
-//! their event seqs), the audit chunk, the user index and the deferred work, then the in-memory
-//! index and the change feed. Callers hold the store's writer lock.
+//! their event seqs), the audit chunk, the user index, the duplicates index and the deferred
+//! work, then the in-memory index and the change feed. Callers hold the store's writer lock.
 
 use chrono::Utc;
 use idreview_protocol::{AuditEvent, Card, CardId};
@@ -8,15 +8,16 @@ use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 
 use super::change::snapshot;
+use super::duplicates::Entries;
 use super::outbox::OutboxOp;
 use super::{Change, Store, StoreError, audit_log, record};
 
 /// A card to write, and what is known of its history.
 pub(super) struct Write<'a> {
     card: &'a Card,
-    /// The seqs of the card's earlier events, when the caller read them under the writer lock;
-    /// `None` reads them inside the transaction.
-    history: Option<&'a [u8]>,
+    /// The seqs of the card's earlier events and its duplicates entries as they were, when the
+    /// caller read them under the writer lock; `None` reads them inside the transaction.
+    history: Option<(&'a [u8], &'a Entries)>,
 }
 
 impl<'a> Write<'a> {
@@ -28,11 +29,12 @@ impl<'a> Write<'a> {
         }
     }
 
-    /// A card whose earlier history the caller read while holding the writer lock.
-    pub(super) fn known(card: &'a Card, history: &'a [u8]) -> Write<'a> {
+    /// A card whose earlier history and duplicates entries (of the card as it was) the caller
+    /// read while holding the writer lock.
+    pub(super) fn known(card: &'a Card, history: &'a [u8], before: &'a Entries) -> Write<'a> {
         Write {
             card,
-            history: Some(history),
+            history: Some((history, before)),
         }
     }
 }
@@ -46,6 +48,10 @@ struct CardRow<'a> {
     history: Option<&'a [u8]>,
     /// The seqs of this commit's events about it.
     new_seqs: &'a [u8],
+    /// Its entries in the duplicates index now...
+    entries: Entries,
+    /// ...and before, when known (else read inside the transaction).
+    entries_before: Option<&'a Entries>,
 }
 
 impl Store {
@@ -122,52 +128,71 @@ impl Store {
                 Ok(CardRow {
                     key,
                     card: super::stored::card::encode(w.card)?,
-                    history: w.history,
+                    history: w.history.map(|(h, _)| h),
                     new_seqs: audit_batch.as_ref().map_or(&[][..], |b| b.seqs_of(&key)),
+                    entries: Entries::of(Some(w.card)),
+                    entries_before: w.history.map(|(_, before)| before),
                 })
             })
             .collect::<Result<Vec<_>, bincode::Error>>()?;
         let cards: Vec<&Card> = writes.iter().map(|w| w.card).collect();
         let webhook_rows = self.outbox_rows(&cards, events)?;
         let i = &self.inner;
-        let trees = (&i.cards, &i.users, &i.audit, &i.outbox, &i.webhook_outbox);
+        let trees = (
+            &i.cards,
+            &i.users,
+            &i.audit,
+            &i.outbox,
+            &i.webhook_outbox,
+            &i.duplicates,
+        );
         trees
-            .transaction(|(cards, user_tree, audit, jobs, webhook_outbox)| {
-                for row in &card_rows {
-                    let old = match row.history {
-                        Some(_) => None,
-                        None => cards.get(row.key)?,
-                    };
-                    let history = match (row.history, &old) {
-                        (Some(history), _) => history,
-                        (None, Some(old)) => record::history(old).map_err(abort)?,
-                        (None, None) => &[][..],
-                    };
-                    cards.insert(
-                        &row.key,
-                        record::encode(
-                            record::CardBytes::current(&row.card),
-                            &[history, row.new_seqs],
-                        ),
-                    )?;
-                }
-                if let Some(batch) = &audit_batch {
-                    batch.write(audit)?;
-                }
-                for (user, id) in users {
-                    user_tree.insert(user.as_bytes(), &id.0.to_be_bytes())?;
-                }
-                for (key, job) in &outbox_rows {
-                    match job {
-                        Some(bytes) => jobs.insert(key, bytes.as_slice())?,
-                        None => jobs.remove(key)?,
-                    };
-                }
-                for (seq, bytes) in &webhook_rows {
-                    webhook_outbox.insert(seq, bytes.as_slice())?;
-                }
-                Ok(())
-            })
+            .transaction(
+                |(cards, user_tree, audit, jobs, webhook_outbox, duplicates)| {
+                    for row in &card_rows {
+                        let old = match row.history {
+                            Some(_) => None,
+                            None => cards.get(row.key)?,
+                        };
+                        match (&row.entries_before, &old) {
+                            (Some(before), _) => row.entries.replace(before, duplicates)?,
+                            (None, Some(old)) => {
+                                let card = record::card(old).map_err(abort)?;
+                                row.entries.replace(&Entries::of(Some(&card)), duplicates)?;
+                            }
+                            (None, None) => row.entries.replace(&Entries::of(None), duplicates)?,
+                        }
+                        let history = match (row.history, &old) {
+                            (Some(history), _) => history,
+                            (None, Some(old)) => record::history(old).map_err(abort)?,
+                            (None, None) => &[][..],
+                        };
+                        cards.insert(
+                            &row.key,
+                            record::encode(
+                                record::CardBytes::current(&row.card),
+                                &[history, row.new_seqs],
+                            ),
+                        )?;
+                    }
+                    if let Some(batch) = &audit_batch {
+                        batch.write(audit)?;
+                    }
+                    for (user, id) in users {
+                        user_tree.insert(user.as_bytes(), &id.0.to_be_bytes())?;
+                    }
+                    for (key, job) in &outbox_rows {
+                        match job {
+                            Some(bytes) => jobs.insert(key, bytes.as_slice())?,
+                            None => jobs.remove(key)?,
+                        };
+                    }
+                    for (seq, bytes) in &webhook_rows {
+                        webhook_outbox.insert(seq, bytes.as_slice())?;
+                    }
+                    Ok(())
+                },
+            )
             .map_err(untx)?;
         let mut index = i.index.write().unwrap_or_else(|p| p.into_inner());
         for card in &cards {

@@ -188,6 +188,7 @@ impl Store {
         let i = &self.inner;
         let _writer = i.writer.lock().map_err(|_| StoreError::Poisoned)?;
         let (mut cards, mut tokens) = Default::default();
+        let mut duplicates = sled::Batch::default();
         let mut events = Vec::new();
         let mut newest: HashMap<&str, u64> = HashMap::new();
         let mut table = Vec::new();
@@ -198,6 +199,7 @@ impl Store {
                     let bytes = super::stored::card::encode(card)?;
                     let raw = super::record::encode(super::record::CardBytes::current(&bytes), &[]);
                     sled::Batch::insert(&mut cards, &card.id.0.to_be_bytes(), raw);
+                    super::duplicates::add_to_batch(card, &mut duplicates);
                     let top = newest.entry(&card.user_id).or_default();
                     *top = (*top).max(card.id.0);
                 }
@@ -212,6 +214,7 @@ impl Store {
                         info: t.info.clone(),
                         secret_sha256: hash,
                         persisted_use: t.info.last_used,
+                        person: t.info.person.clone(),
                     };
                     let raw = bincode::serialize(&stored)?;
                     sled::Batch::insert(&mut tokens, t.info.id.as_bytes(), raw);
@@ -227,6 +230,7 @@ impl Store {
             }
         }
         i.cards.apply_batch(cards)?;
+        i.duplicates.apply_batch(duplicates)?;
         self.restore_audit(&events)?;
         i.tokens.tree.apply_batch(tokens)?;
         let mut index = i.index.write().unwrap_or_else(|p| p.into_inner());

@@ -37,6 +37,7 @@ async fn seeded() -> (tempfile::TempDir, Store, String) {
         role: Role::Admin,
         expires_days: None,
         user_id: None,
+        person: None,
     };
     let token = store
         .create_token(&spec, "local:root")

@@ -1,6 +1,7 @@
 //! The in-memory index that serves every list, count and search, so that listing never decodes
 //! a stored card. One compact row per card (its summary) plus bitmaps of card ids per status,
-//! document type, country, assignee, verified and low-confidence, and an inverted word index:
+//! document type, country, assignee, verified, low-confidence and reused documents (`dup:`),
+//! and an inverted word index:
 //! a filter is a few bitmap intersections, the total is a bitmap's length, and a page newest
 //! first is a walk from the bitmap's end. Rebuilt at start; updated by the store on every write.
 
@@ -10,7 +11,7 @@ use chrono::{DateTime, Utc};
 
 use idreview_protocol::{
     AssigneeFilter, Card, CardFilter, CardId, CardPage, CardRef, CardSummary, Changes,
-    DocumentType, ListQuery, LowConfidenceCard, LowConfidencePage, SortKey, Status, country,
+    DocumentType, ListQuery, LowConfidenceCard, LowConfidencePage, SortKey, Stats, Status, country,
 };
 use roaring::RoaringBitmap;
 
@@ -62,6 +63,10 @@ pub struct Index {
     assigned: RoaringBitmap,
     verified: RoaringBitmap,
     low_confidence: RoaringBitmap,
+    /// Cards with a file or document number on another user's card.
+    duplicates: RoaringBitmap,
+    /// Cards per tenth of confidence (the dashboard's histogram; see `counts.rs`).
+    confidence: [u64; Stats::BUCKETS],
     words: Words,
     /// Fields below this confidence count as low-confidence.
     threshold: f32,
@@ -149,6 +154,12 @@ impl Index {
         if summary.low_confidence > 0 {
             self.low_confidence.insert(k);
         }
+        if summary.duplicate {
+            self.duplicates.insert(k);
+        }
+        if let Some(c) = summary.confidence {
+            self.confidence[Stats::bucket(c)] += 1;
+        }
         if !same_words {
             for word in words.split(' ') {
                 self.words.insert(word, k);
@@ -210,6 +221,11 @@ impl Index {
         self.assigned.remove(k);
         self.verified.remove(k);
         self.low_confidence.remove(k);
+        self.duplicates.remove(k);
+        if let Some(c) = s.confidence {
+            let bucket = &mut self.confidence[Stats::bucket(c)];
+            *bucket = bucket.saturating_sub(1);
+        }
         if words {
             for word in row.words.split(' ') {
                 self.words.remove(word, k);
@@ -455,6 +471,11 @@ impl Index {
             Some(false) => hits -= &self.verified,
             None => {}
         }
+        match f.duplicate {
+            Some(true) => hits &= &self.duplicates,
+            Some(false) => hits -= &self.duplicates,
+            None => {}
+        }
         let named = |name: &str| self.by_assignee.get(name).cloned().unwrap_or_default();
         match &f.assignee {
             AssigneeFilter::Anyone => {}
@@ -594,6 +615,7 @@ fn card_words(card: &Card) -> Box<str> {
     out.join(" ").into_boxed_str()
 }
 
+mod counts;
 mod listed;
 #[cfg(test)]
 mod tests;

@@ -1,12 +1,14 @@
 //! The store: the only owner of persistence. Cards, the user -> card index, the audit log and
 //! the object cleanup queue ([`cleanup`]) live in sled; every change and its audit event are
 //! written in one transaction, and the in-memory [`index::Index`] that serves listing is
-//! updated in the same code path.
+//! updated in the same code path. Beside the cards: named views ([`views`]) and the
+//! dashboard's numbers (`stats.rs`, over the index and the audit log's tally, `tally.rs`).
 
 mod audit_log;
 mod change;
 pub mod cleanup;
 mod commit;
+pub mod duplicates;
 pub mod export;
 mod feed;
 pub mod index;
@@ -15,8 +17,11 @@ pub mod outbox;
 pub mod people;
 mod record;
 pub mod retention;
+mod stats;
 mod stored;
+mod tally;
 pub mod tokens;
+pub mod views;
 pub mod webhook_outbox;
 mod words;
 
@@ -102,6 +107,9 @@ struct Inner {
     audit: sled::Tree,
     /// deleted card id (u64 BE) -> the seqs of its audit events (u64 BE each)
     graves: sled::Tree,
+    /// file SHA-256 or document number ++ card id -> user id: reused documents, see
+    /// [`duplicates`].
+    duplicates: sled::Tree,
     /// Counters and other single values, e.g. [`NEXT_CARD_ID`].
     meta: sled::Tree,
     /// card id (u64 BE) ++ task kind -> bincode [`outbox::Job`]
@@ -132,6 +140,11 @@ struct Inner {
     /// The seq of the last audit event numbered: the log's own gapless counter (from 1, so that
     /// "events after 0" is the whole log), restarted from the log at every write.
     audit_seq: std::sync::atomic::AtomicU64,
+    /// The audit log's last week tallied for the dashboard, caught up by each `stats` call
+    /// (which holds it while reading the new events; writers never take it).
+    tally: Mutex<tally::Tally>,
+    /// Named views (see [`views`]): saved filters and sorts, per reviewer and the team's.
+    views: sled::Tree,
 }
 
 /// How a store is opened.
@@ -172,7 +185,10 @@ impl Store {
             let (_, bytes) = item?;
             index.upsert(&record::card(&bytes)?);
         }
+        let duplicates = db.open_tree("duplicates")?;
+        duplicates::build_if_missing(&cards, &duplicates)?;
         let inner = Inner {
+            duplicates,
             users: db.open_tree("users")?,
             audit: db.open_tree("audit")?,
             graves: db.open_tree("graves")?,
@@ -184,6 +200,7 @@ impl Store {
             tokens: tokens::TokenTable::open(&db)?,
             people: people::People::open(&db)?,
             webhook_outbox: db.open_tree("webhook_outbox")?,
+            views: db.open_tree("views")?,
             webhooks: std::sync::OnceLock::new(),
             webhook_added: tokio::sync::Notify::new(),
             cards,
@@ -192,6 +209,7 @@ impl Store {
             index: RwLock::new(index),
             writer: Mutex::new(()),
             audit_seq: std::sync::atomic::AtomicU64::new(0),
+            tally: Mutex::new(tally::Tally::default()),
         };
         Ok(Store {
             inner: Arc::new(inner),
@@ -304,6 +322,7 @@ impl Store {
         self.start_events()?;
         let mut results: Vec<(CardId, Result<Card, E>)> = Vec::with_capacity(refs.len());
         let mut histories = Vec::new();
+        let mut befores = Vec::new();
         let mut seen = HashSet::with_capacity(refs.len());
         let mut events = Vec::new();
         let mut outbox = Vec::new();
@@ -341,6 +360,7 @@ impl Store {
                     )?);
                     seen.insert(r.id);
                     histories.push(history);
+                    befores.push(duplicates::Entries::of(Some(&before)));
                     results.push((r.id, Ok(after)));
                 }
                 Err(e) => results.push((r.id, Err(e))),
@@ -350,8 +370,8 @@ impl Store {
         let writes: Vec<Write> = results
             .iter()
             .filter_map(|(_, r)| r.as_ref().ok())
-            .zip(&histories)
-            .map(|(card, history)| Write::known(card, history))
+            .zip(histories.iter().zip(&befores))
+            .map(|(card, (history, before))| Write::known(card, history, before))
             .collect();
         self.commit(&writes, &events, &[], &outbox)?;
         Ok(results)

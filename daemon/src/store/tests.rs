@@ -207,7 +207,7 @@ async fn an_older_logs_gaps_are_listed_and_numbering_continues_after_it() {
 }
 
 /// Opens the sled database of a store a test has just closed (its lock lapses a moment later).
-fn raw_db(path: &std::path::Path) -> sled::Db {
+pub(super) fn raw_db(path: &std::path::Path) -> sled::Db {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     loop {
         match sled::open(path) {

@@ -27,6 +27,36 @@ pub(super) struct StoredToken {
     pub(super) secret_sha256: [u8; 32],
     /// When `last_used` was last written to sled.
     pub(super) persisted_use: Option<DateTime<Utc>>,
+    /// The token's person when set apart from its name (`TokenInfo::person`, which the stored
+    /// `info` layout predates). Tokens stored before it end without it: see [`decode`].
+    pub(super) person: Option<String>,
+}
+
+/// A token as stored before it had a person: the same bytes without the last field.
+#[derive(Deserialize)]
+struct StoredTokenWithoutPerson {
+    #[serde(with = "super::stored::audit::token_info")]
+    info: TokenInfo,
+    secret_sha256: [u8; 32],
+    persisted_use: Option<DateTime<Utc>>,
+}
+
+/// The token stored in `bytes`, with or without a person.
+pub(super) fn decode(bytes: &[u8]) -> Result<StoredToken, bincode::Error> {
+    let mut token = match bincode::deserialize::<StoredToken>(bytes) {
+        Ok(token) => token,
+        Err(_) => {
+            let old: StoredTokenWithoutPerson = bincode::deserialize(bytes)?;
+            StoredToken {
+                info: old.info,
+                secret_sha256: old.secret_sha256,
+                persisted_use: old.persisted_use,
+                person: None,
+            }
+        }
+    };
+    token.info.person = token.person.clone();
+    Ok(token)
 }
 
 /// Why a token could not be created, used or revoked.
@@ -65,7 +95,7 @@ impl TokenTable {
         let mut table = HashMap::new();
         for item in tree.iter() {
             let (_, bytes) = item?;
-            let token: StoredToken = bincode::deserialize(&bytes)?;
+            let token = decode(&bytes)?;
             table.insert(token.info.id.clone(), token);
         }
         Ok(TokenTable {
@@ -89,6 +119,7 @@ fn same_hash(a: &[u8; 32], b: &[u8; 32]) -> bool {
 fn summary(info: &TokenInfo) -> String {
     serde_json::json!({
         "id": info.id, "name": info.name, "role": info.role, "user_id": info.user_id,
+        "person": info.person(),
         "expires_at": info.expires_at, "revoked_at": info.revoked_at,
     })
     .to_string()
@@ -120,6 +151,15 @@ impl Store {
             }
             _ => {}
         }
+        let person = match spec.person.as_deref().map(str::trim) {
+            None => None,
+            Some(p) if p.is_empty() || p.len() > 64 || p.chars().any(char::is_control) => {
+                return Err(TokenError::Invalid(
+                    "a token's person needs 1..=64 printable characters".into(),
+                ));
+            }
+            Some(p) => Some(p.to_string()),
+        };
         let now = Utc::now();
         let taken = self
             .read_tokens()
@@ -137,6 +177,7 @@ impl Store {
             name: name.to_string(),
             role: spec.role,
             user_id: spec.user_id.clone(),
+            person: person.clone(),
             created_at: now,
             created_by: actor.to_string(),
             expires_at: spec
@@ -149,6 +190,7 @@ impl Store {
             info: info.clone(),
             secret_sha256: Sha256::digest(secret.as_bytes()).into(),
             persisted_use: None,
+            person,
         };
         let change = Change {
             detail: Some(("null".into(), summary(&info))),
@@ -312,6 +354,7 @@ mod tests {
             role,
             expires_days: None,
             user_id: None,
+            person: None,
         }
     }
 
@@ -354,6 +397,43 @@ mod tests {
             !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),
             "the secret is never stored"
         );
+    }
+
+    #[tokio::test]
+    async fn a_tokens_person_survives_reopening_and_older_tokens_are_their_names() {
+        use crate::store::stored::ToStored;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let id = {
+            let store = Store::open(dir.path(), 0.8).expect("open");
+            let mut laptop = spec("alice-laptop", Role::Reviewer);
+            laptop.person = Some(" alice ".into());
+            let new = store.create_token(&laptop, "t").await.expect("create");
+            assert_eq!(new.info.person(), "alice");
+            let plain = store.create_token(&spec("bob", Role::Reviewer), "t").await;
+            assert_eq!(
+                plain.expect("create").info.person(),
+                "bob",
+                "the name by default"
+            );
+            let mut blank = spec("x", Role::Reviewer);
+            blank.person = Some("  ".into());
+            assert!(store.create_token(&blank, "t").await.is_err());
+            new.info.id
+        };
+        let store = crate::store::reopen(dir.path());
+        let stored = store.read_tokens().get(&id).cloned().expect("kept");
+        assert_eq!(stored.info.person(), "alice");
+        // A token as a daemon before persons stored it: the same fields, without the last.
+        let old = bincode::serialize(&(
+            stored.info.stored(),
+            stored.secret_sha256,
+            stored.persisted_use,
+        ))
+        .expect("encodes");
+        let read = decode(&old).expect("an older token reads");
+        assert_eq!((read.person, read.info.person()), (None, "alice-laptop"));
+        let now = bincode::serialize(&stored).expect("encodes");
+        assert_eq!(decode(&now).expect("reads").info.person(), "alice");
     }
 
     #[tokio::test]

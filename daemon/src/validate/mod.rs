@@ -10,7 +10,11 @@
 //! - folder: `unreadable`, `symlink`, `file_name`, `unexpected_directory`, `too_many_files`,
 //!   `duplicate_role`, `front_missing`, `back_missing`;
 //! - content: `empty_file`, `file_type`, `image_too_large`, `video_too_large`, `file_too_large`,
-//!   `decompression_bomb`, `image_corrupt`, `image_too_small`, `video_corrupt`, `pdf_corrupt`.
+//!   `decompression_bomb`, `image_corrupt`, `image_too_small`, `video_corrupt`, `pdf_corrupt`;
+//! - and, from the card domain when the card would be made (`ingest::pipeline`):
+//!   `active_card_exists`, `duplicate_submission` (the same files again for the user, naming
+//!   their card), `duplicate_document` (a file on another user's card, under `[inbox]
+//!   duplicates = "reject"`).
 
 mod folder;
 mod images;

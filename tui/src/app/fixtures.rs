@@ -134,3 +134,55 @@ pub fn health() -> Health {
         rejected: 0,
     }
 }
+
+/// The dashboard's numbers at [`now`]: every status and type, three reviewers, a queue whose
+/// oldest card is two and a half hours old, and a day of hourly activity.
+pub fn stats() -> Stats {
+    let hourly = |scale: u64| -> Vec<u64> {
+        (0..Stats::HOURS as u64)
+            .map(|h| match h {
+                0..=6 => 0,
+                _ => scale * ((h * 7) % 11 + h / 3),
+            })
+            .collect()
+    };
+    Stats {
+        at: now(),
+        cards: 1240,
+        by_status: Status::ALL
+            .iter()
+            .zip([3, 1, 4, 212, 168, 702, 150])
+            .map(|(s, n)| (*s, n))
+            .collect(),
+        by_type: DocumentType::ALL
+            .iter()
+            .zip([610, 402, 151, 77])
+            .map(|(t, n)| (*t, n))
+            .collect(),
+        queue: 212,
+        queue_oldest: Some(now() - Duration::minutes(150)),
+        reviewers: vec![
+            ReviewerStats {
+                reviewer: "token:alice".into(),
+                today: 31,
+                week: 188,
+            },
+            ReviewerStats {
+                reviewer: "token:bob".into(),
+                today: 12,
+                week: 97,
+            },
+            ReviewerStats {
+                reviewer: "local:root".into(),
+                today: 0,
+                week: 4,
+            },
+        ],
+        verified: 640,
+        auto_verified: 168,
+        confidence: vec![2, 5, 9, 31, 88, 143, 201, 266, 248, 190],
+        unrated: 57,
+        decisions_per_hour: hourly(2),
+        cards_per_hour: hourly(3),
+    }
+}

@@ -16,6 +16,8 @@ impl App {
             (Some(p), _, _) if !p.takes_text() => &[C::Confirm, C::Global],
             (Some(_), _, _) => &[C::Prompt, C::Global],
             (None, true, _) => &[C::Help, C::Global],
+            (None, false, _) if self.picker.is_some() => &[C::Picker, C::Global],
+            (None, false, Screen::Dashboard) => &[C::Dashboard, C::Global],
             (None, false, Screen::Detail) => &[C::Detail, C::Cards, C::Global],
             (None, false, Screen::List) => &[C::List, C::Cards, C::Global],
             (None, false, Screen::Results) => &[C::Results, C::Global],

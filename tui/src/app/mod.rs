@@ -6,6 +6,7 @@
 
 mod bulk;
 mod chrome;
+mod dashboard;
 mod editing;
 mod export;
 #[cfg(test)]
@@ -19,18 +20,19 @@ mod queue;
 mod results;
 mod review;
 mod state;
+mod views;
 
 pub use list::{InFlight, ListState, QUEUE_FILTER, QUICK_STATUSES, rows_label};
 pub use state::{
     BulkReport, BulkRun, Connection, Detail, DocImage, Level, Prompt, PromptKind, Screen,
-    StatusLine, Theme,
+    StatusLine, Theme, ViewPicker,
 };
 
 use chrono::{DateTime, Utc};
-use idreview_protocol::{Health, ListQuery, SortKey};
+use idreview_protocol::{Health, ListQuery, SortKey, Stats};
 
 use crate::keys::{BINDINGS, Binding};
-use crate::message::{Action, BulkOp, Command, Request};
+use crate::message::{Action, BulkOp, CallError, Command, Request};
 use crate::saved::SavedView;
 
 /// Rows of the list screen that are not table rows: header, filter line, column titles,
@@ -109,6 +111,16 @@ pub struct App {
     pub filter_history: Vec<String>,
     /// What the list says when there are no cards at all: where to drop files.
     pub empty_hint: String,
+    /// The dashboard's last numbers (or why they did not come).
+    pub stats: Option<Result<Stats, CallError>>,
+    /// The stats request in flight.
+    pub stats_loading: InFlight,
+    /// The picker of named views, when open.
+    pub picker: Option<ViewPicker>,
+    /// The named view the list shows, until its filter or sort changes.
+    pub view_name: Option<String>,
+    /// This machine's offset from UTC, for the dashboard's clock times (0 in tests).
+    pub utc_offset_secs: i32,
 }
 
 impl App {
@@ -146,6 +158,11 @@ impl App {
             feed_cursor: 0,
             filter_history: Vec::new(),
             empty_hint: "no cards yet".to_string(),
+            stats: None,
+            stats_loading: InFlight::default(),
+            picker: None,
+            view_name: None,
+            utc_offset_secs: 0,
         }
     }
 
@@ -228,7 +245,19 @@ impl App {
             Action::NextCard => self.step_card(1),
             Action::PrevCard => self.step_card(-1),
             Action::Release => self.release(),
-            Action::Refresh => self.refresh(true),
+            Action::Refresh => match self.screen {
+                Screen::Dashboard => self.request_stats(std::time::Duration::ZERO),
+                _ => self.refresh(true),
+            },
+            Action::ShowDashboard => self.show_dashboard(),
+            Action::SaveView => self.ask_view_name(),
+            Action::PickView => self.open_picker(),
+            Action::ApplyView => self.apply_view(),
+            Action::DeleteView => self.delete_view(),
+            Action::StatsLoaded(result) => self.stats_loaded(result),
+            Action::ViewsLoaded(result) => self.views_loaded(result),
+            Action::ViewSaved(result) => self.view_saved(result),
+            Action::ViewDeleted { name, result } => self.view_deleted(name, result),
             Action::Submit => self.submit(),
             Action::Confirm => self.confirm(),
             Action::Cancel => {
@@ -251,6 +280,7 @@ impl App {
                 // also reconnects after a daemon restart.
                 let mut out = self.request_changes();
                 out.extend(self.renew_claim());
+                out.extend(self.stats_on_tick());
                 out
             }
             Action::Resize { rows, cols } => self.resize(rows, cols),
@@ -339,6 +369,7 @@ impl App {
 
     /// The filter or sort changed: back to the top, fetch, and remember the view.
     fn view_changed(&mut self) -> Vec<Command> {
+        self.view_name = None;
         self.list.cursor = 0;
         self.list.query.offset = 0;
         self.list.anchor = None;

@@ -11,6 +11,9 @@ impl App {
     }
 
     pub(super) fn move_by(&mut self, delta: i64) -> Vec<Command> {
+        if self.move_picker(delta) {
+            return vec![];
+        }
         let visible = self.rows.saturating_sub(self.detail_chrome_rows());
         if self.help {
             let last = keys::help_lines(&self.keys, usize::from(self.cols))
@@ -86,6 +89,9 @@ impl App {
             self.help_scroll = 0;
             return vec![];
         }
+        if self.picker.take().is_some() {
+            return vec![];
+        }
         match self.screen {
             Screen::Detail => {
                 self.screen = Screen::List;
@@ -98,6 +104,10 @@ impl App {
             Screen::Results => {
                 self.screen = Screen::List;
                 self.report = None;
+                vec![]
+            }
+            Screen::Dashboard => {
+                self.screen = Screen::List;
                 vec![]
             }
             Screen::List => vec![],

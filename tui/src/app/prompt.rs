@@ -18,7 +18,7 @@ impl App {
                 let card = self.list.selected()?;
                 (card.id, card.version)
             }
-            Screen::Results => return None,
+            Screen::Results | Screen::Dashboard => return None,
         };
         Some(CardRef {
             id,
@@ -99,6 +99,7 @@ impl App {
             }
             PromptKind::Correct { card, field } => self.send_correction(card, field, prompt.text),
             PromptKind::WriteImage { id, name } => self.send_write_image(id, name, &prompt.text),
+            PromptKind::ViewName => self.send_view(prompt),
         }
     }
 }

@@ -132,6 +132,7 @@ impl App {
                         .as_ref()
                         .is_some_and(|d| changes.cards.iter().any(|c| c.id == d.id));
                     out = self.refresh(open_changed);
+                    out.extend(self.stats_on_change());
                 }
                 out.extend(self.request_changes());
                 out

@@ -129,7 +129,7 @@ impl App {
                 d.id
             }),
             Screen::List => self.list.selected().map(|c| c.id),
-            Screen::Results => None,
+            Screen::Results | Screen::Dashboard => None,
         };
         match id {
             Some(id) => vec![Command::Rpc(Request::Release(id))],

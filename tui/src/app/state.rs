@@ -1,7 +1,7 @@
 //! The pieces of console state besides the list: which screen shows, the open prompt, the
 //! detail screen's card, the status line, the connection and the colour theme.
 
-use idreview_protocol::{AuditEvent, Card, CardId, CardRef, Role};
+use idreview_protocol::{AuditEvent, Card, CardId, CardRef, NamedView, Role};
 
 use crate::message::{BulkOp, CallError};
 
@@ -12,6 +12,8 @@ pub enum Screen {
     Detail,
     /// The per-card results of the last bulk run.
     Results,
+    /// Counts, the queue, reviewers' decisions and charts, updated from the change feed.
+    Dashboard,
 }
 
 /// What an open prompt is for.
@@ -40,6 +42,8 @@ pub enum PromptKind {
     Correct { card: CardRef, field: String },
     /// Where to write image file `name` of card `id`.
     WriteImage { id: CardId, name: String },
+    /// The name to save the list's filter and sort under.
+    ViewName,
 }
 
 /// An input line at the bottom of the screen.
@@ -87,12 +91,32 @@ impl Prompt {
             }
             PromptKind::Correct { card, field } => format!("card {} {field}: ", card.id),
             PromptKind::WriteImage { id, name } => format!("write card {id} {name} to: "),
+            PromptKind::ViewName => "save this filter and sort as view: ".to_string(),
         }
     }
 
     /// Whether the prompt takes text (a confirmation only takes yes or no).
     pub fn takes_text(&self) -> bool {
         !matches!(self.kind, PromptKind::Confirm { .. })
+    }
+}
+
+/// The picker of named views, over the list.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ViewPicker {
+    /// The views (the reviewer's own, then the team's), once they answered.
+    pub views: Option<Result<Vec<NamedView>, CallError>>,
+    /// The selected view.
+    pub cursor: usize,
+}
+
+impl ViewPicker {
+    /// The selected view, when the views are in.
+    pub fn selected(&self) -> Option<&NamedView> {
+        match &self.views {
+            Some(Ok(views)) => views.get(self.cursor),
+            _ => None,
+        }
     }
 }
 

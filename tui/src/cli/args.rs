@@ -82,6 +82,59 @@ pub enum CliCommand {
     Reopen(ReopenArgs),
     /// Submissions the inbox refused (in DATA/rejected/), newest first, with the rule each broke
     Rejected(RejectedArgs),
+    /// The dashboard's numbers: cards per status and type, the queue, decisions per reviewer,
+    /// the auto-verified share, the confidence histogram and the last day hour by hour
+    Stats {
+        /// JSON output (README "JSON output" shows the shape)
+        #[arg(long)]
+        json: bool,
+    },
+    /// Named views (a filter and sort under a name, kept by the daemon): list, save, delete
+    Views(ViewsArgs),
+}
+
+/// `idreview views`: lists the views without a subcommand.
+#[derive(Debug, Args)]
+pub struct ViewsArgs {
+    #[command(subcommand)]
+    pub command: Option<ViewsCommand>,
+    /// JSON output of the list: `[{"name", "filter", "sort", "descending", "team", "saved_by", "saved_at"}]`
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// What `idreview views` does besides listing.
+#[derive(Debug, Subcommand)]
+pub enum ViewsCommand {
+    /// Save (or replace) a view
+    Save(SaveViewArgs),
+    /// Delete one of your views (admins: with --team, a team view)
+    Delete {
+        /// The view's name
+        name: String,
+        /// The team view of that name (admin)
+        #[arg(long)]
+        team: bool,
+    },
+}
+
+/// `idreview views save`.
+#[derive(Debug, Args)]
+pub struct SaveViewArgs {
+    /// The view's name
+    pub name: String,
+    /// A query such as `status:needs_review type:passport` (default: every card)
+    #[arg(long, short, value_name = "QUERY")]
+    pub filter: Option<String>,
+    /// created, updated, user, type, country, status, confidence or assignee
+    #[arg(long, value_parser = SortKey::parse, default_value = "created")]
+    pub sort: SortKey,
+    /// Ascending order (default: descending)
+    #[arg(long)]
+    pub asc: bool,
+    /// Publish it for every reviewer (admin)
+    #[arg(long)]
+    pub team: bool,
 }
 
 /// `idreview rejected`.
@@ -143,6 +196,9 @@ pub struct ListArgs {
     /// A query such as `status:needs_review type:passport conf:<0.8 smith`
     #[arg(long, short, value_name = "QUERY")]
     pub filter: Option<String>,
+    /// The filter and sort of a named view (`idreview views` lists them)
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["filter", "sort", "asc"])]
+    pub view: Option<String>,
     /// At most this many cards (default: every match)
     #[arg(long, short = 'n', value_name = "N")]
     pub limit: Option<u64>,
@@ -271,6 +327,13 @@ mod tests {
             (Some(5), SortKey::Confidence, true)
         );
         assert!(Cli::try_parse_from(["idreview", "list", "--sort", "nope"]).is_err());
+        let view = Cli::try_parse_from(["idreview", "list", "--view", "mine", "--json"]);
+        assert!(view.is_ok(), "the sort's default is no conflict: {view:?}");
+        let both = Cli::try_parse_from(["idreview", "list", "--view", "mine", "--filter", "x"]);
+        assert!(both.is_err(), "a view brings its own filter");
+        assert!(Cli::try_parse_from(["idreview", "views", "--json"]).is_ok());
+        assert!(Cli::try_parse_from(["idreview", "views", "save", "q", "--team"]).is_ok());
+        assert!(Cli::try_parse_from(["idreview", "views", "delete", "q"]).is_ok());
         assert!(Cli::try_parse_from(["idreview", "--no-spawn"]).is_ok_and(|c| c.command.is_none()));
     }
 }

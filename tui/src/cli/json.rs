@@ -93,6 +93,7 @@ impl From<&RpcError> for ErrorJson {
                 json.doubts = Some(doubts.clone());
                 "doubts"
             }
+            RpcError::SecondApprovalNeeded { .. } => "second_approval_needed",
         };
         json
     }

@@ -30,14 +30,25 @@ pub fn next_limit(limit: Option<u64>, fetched: u64, total: Option<u64>) -> Optio
 
 /// Runs the command.
 pub async fn run(rpc: &Rpc, args: &ListArgs, out: &mut impl Write) -> Result<ExitCode, Error> {
-    let filter = CardFilter::parse(args.filter.as_deref().unwrap_or(""))
-        .map_err(|why| Error::Usage(format!("--filter: {why}")))?;
-    let mut query = ListQuery {
-        filter,
-        sort: args.sort,
-        descending: !args.asc,
-        offset: 0,
-        limit: 0,
+    let mut query = match &args.view {
+        Some(name) => {
+            let (view, filter) = super::views::find(rpc, name).await?;
+            ListQuery {
+                filter,
+                sort: view.sort,
+                descending: view.descending,
+                offset: 0,
+                limit: 0,
+            }
+        }
+        None => ListQuery {
+            filter: CardFilter::parse(args.filter.as_deref().unwrap_or(""))
+                .map_err(|why| Error::Usage(format!("--filter: {why}")))?,
+            sort: args.sort,
+            descending: !args.asc,
+            offset: 0,
+            limit: 0,
+        },
     };
     let mut cards: Vec<CardSummary> = Vec::new();
     let mut seen = HashSet::new();

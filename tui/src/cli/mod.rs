@@ -1,5 +1,6 @@
 //! The command line: the scriptable commands (`list`, `show`, `decide`, `audit`, `token`,
-//! `erase`, `reopen`, `rejected`, `completions`, `man`) and, with no command, the interactive console. Commands never
+//! `erase`, `reopen`, `rejected`, `stats`, `views`, `completions`, `man`) and, with no command,
+//! the interactive console. Commands never
 //! start a daemon; the console may. The flags themselves are in [`args`].
 
 mod args;
@@ -11,10 +12,15 @@ mod json;
 mod list;
 mod rejected;
 mod show;
+mod stats;
 mod table;
 mod tokens;
+mod views;
 
-pub use args::{AuditCommand, Cli, CliCommand, DecideArgs, EraseArgs, ListArgs, ShowArgs, Verdict};
+pub use args::{
+    AuditCommand, Cli, CliCommand, DecideArgs, EraseArgs, ListArgs, ShowArgs, Verdict, ViewsArgs,
+    ViewsCommand,
+};
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -53,6 +59,8 @@ pub async fn run(cli: Cli, settings: &Settings) -> Result<ExitCode, Error> {
         CliCommand::Completions { .. } | CliCommand::Man { .. } => ExitCode::SUCCESS,
         CliCommand::Erase(args) => erase::run(&rpc, &args, &mut out).await?,
         CliCommand::Rejected(args) => rejected::run(&rpc, &args, &mut out).await?,
+        CliCommand::Stats { json } => stats::run(&rpc, json, &mut out).await?,
+        CliCommand::Views(args) => views::run(&rpc, &args, &mut out).await?,
         CliCommand::Reopen(args) => {
             let card = rpc
                 .reopen_card(

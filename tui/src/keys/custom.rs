@@ -51,6 +51,11 @@ pub fn action_name(action: &Action) -> Option<&'static str> {
         Action::Release => "release",
         Action::Refresh => "refresh",
         Action::Confirm => "confirm",
+        Action::ShowDashboard => "dashboard",
+        Action::SaveView => "save_view",
+        Action::PickView => "views",
+        Action::ApplyView => "apply_view",
+        Action::DeleteView => "delete_view",
         _ => return None,
     })
 }

@@ -13,6 +13,8 @@ pub const HELP_COLUMNS: [&[Context]; 2] = [
         Context::Prompt,
         Context::Confirm,
         Context::Results,
+        Context::Dashboard,
+        Context::Picker,
         Context::Help,
         Context::Global,
     ],

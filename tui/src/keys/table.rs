@@ -24,14 +24,20 @@ pub enum Context {
     Confirm,
     /// The results of a bulk run.
     Results,
+    /// The dashboard screen.
+    Dashboard,
+    /// The picker of named views.
+    Picker,
 }
 
 impl Context {
     /// Every context in the order the help screen lists them.
-    pub const ALL: [Context; 8] = [
+    pub const ALL: [Context; 10] = [
         Context::List,
         Context::Detail,
         Context::Cards,
+        Context::Dashboard,
+        Context::Picker,
         Context::Prompt,
         Context::Confirm,
         Context::Results,
@@ -50,6 +56,8 @@ impl Context {
             Context::Prompt => "Filter, reason and correction",
             Context::Confirm => "Confirmation",
             Context::Results => "Bulk results",
+            Context::Dashboard => "Dashboard",
+            Context::Picker => "Named views",
         }
     }
 }
@@ -215,6 +223,9 @@ pub static BINDINGS: &[Binding] = &[
     bind(K::Char('A'),   C::List,    Action::MarkAll,      "mark all cards matching the filter"),
     bind(K::Esc,         C::List,    Action::ClearMarks,   "unmark every card"),
     hint(K::Char('w'),   C::List,    Action::Queue,        "the review queue: every card needing a person, oldest first", "queue"),
+    bind(K::Char('d'),   C::List,    Action::ShowDashboard, "the dashboard: counts, the queue, reviewers' decisions, charts"),
+    bind(K::Char('S'),   C::List,    Action::SaveView,     "save the filter and sort as a named view (kept by the daemon)"),
+    bind(K::Char('p'),   C::List,    Action::PickView,     "pick a named view: yours and the team's"),
     hint(K::Char('q'),   C::List,    Action::Quit,         "quit the console", "quit"),
     hint(K::Esc,         C::Detail,  Action::Back,         "back to the list, releasing the claim", "back"),
     bind(K::Char('q'),   C::Detail,  Action::Back,         "back to the list, releasing the claim"),
@@ -273,6 +284,19 @@ pub static BINDINGS: &[Binding] = &[
     bind(K::Up,          C::Results, Action::MoveUp,       "scroll up"),
     bind(K::PageDown,    C::Results, Action::PageDown,     "scroll a page down"),
     bind(K::PageUp,      C::Results, Action::PageUp,       "scroll a page up"),
+    hint(K::Esc,         C::Dashboard, Action::Back,       "back to the list", "back"),
+    bind(K::Char('q'),   C::Dashboard, Action::Back,       "back to the list"),
+    hint(K::Char('R'),   C::Dashboard, Action::Refresh,    "refresh the numbers now", "refresh"),
+    hint(K::Char('?'),   C::Dashboard, Action::ShowHelp,   "this help", "help"),
+    hint(K::Enter,       C::Picker,  Action::ApplyView,    "show the list through the view", "show"),
+    hint(K::Char('j'),   C::Picker,  Action::MoveDown,     "the next view", "move"),
+    bind(K::Down,        C::Picker,  Action::MoveDown,     "the next view"),
+    bind(K::Char('k'),   C::Picker,  Action::MoveUp,       "the previous view"),
+    bind(K::Up,          C::Picker,  Action::MoveUp,       "the previous view"),
+    hint(K::Char('x'),   C::Picker,  Action::DeleteView,   "delete the view (your own; team views are the admins')", "delete"),
+    bind(K::Delete,      C::Picker,  Action::DeleteView,   "delete the view (your own)"),
+    hint(K::Esc,         C::Picker,  Action::Back,         "close the picker", "close"),
+    bind(K::Char('q'),   C::Picker,  Action::Back,         "close the picker"),
     hint(K::Esc,         C::Help,    Action::Back,         "close the help", "close"),
     hint(K::Char('j'),   C::Help,    Action::MoveDown,     "scroll down", "scroll"),
     bind(K::Down,        C::Help,    Action::MoveDown,     "scroll down"),

@@ -79,6 +79,11 @@ fn every_binding_has_help_and_every_key_action_is_bound() {
         Action::NextImage,
         Action::OpenImage,
         Action::WriteImage,
+        Action::ShowDashboard,
+        Action::SaveView,
+        Action::PickView,
+        Action::ApplyView,
+        Action::DeleteView,
     ];
     for action in wanted {
         assert!(

@@ -6,7 +6,8 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use idreview_protocol::transport::Welcome;
 use idreview_protocol::{
-    AuditEvent, Card, CardId, CardPage, CardRef, Changes, Health, ItemResult, ListQuery,
+    AuditEvent, Card, CardId, CardPage, CardRef, Changes, Health, ItemResult, ListQuery, NamedView,
+    Stats,
 };
 use image::DynamicImage;
 
@@ -101,6 +102,16 @@ pub enum Action {
     Confirm,
     /// Reload what is on screen.
     Refresh,
+    /// Open the dashboard: counts, the queue, reviewers' decisions and charts.
+    ShowDashboard,
+    /// Ask for a name to save the list's filter and sort under (a named view).
+    SaveView,
+    /// Open the picker of named views (the reviewer's own and the team's).
+    PickView,
+    /// Show the list through the view selected in the picker.
+    ApplyView,
+    /// Delete the reviewer's own view selected in the picker.
+    DeleteView,
     /// Accept the open prompt.
     Submit,
     /// Close the open prompt without acting.
@@ -182,6 +193,17 @@ pub enum Action {
     },
     /// Answer to [`Request::Changes`].
     ChangesLoaded(Result<Changes, CallError>),
+    /// Answer to [`Request::Stats`].
+    StatsLoaded(Result<Stats, CallError>),
+    /// Answer to [`Request::Views`].
+    ViewsLoaded(Result<Vec<NamedView>, CallError>),
+    /// Answer to [`Request::SaveView`].
+    ViewSaved(Result<NamedView, CallError>),
+    /// Answer to [`Request::DeleteView`].
+    ViewDeleted {
+        name: String,
+        result: Result<(), CallError>,
+    },
     /// Answer to [`Request::ExportImage`]: where the image went, or why it did not.
     ImageExported(Result<String, String>),
     /// Answer to [`Request::Image`]: the decoded image, or why there is none.
@@ -205,7 +227,11 @@ impl Action {
             | Action::Corrected { result: Err(e), .. }
             | Action::Collected { result: Err(e), .. }
             | Action::BulkDone { error: Some(e), .. }
-            | Action::ChangesLoaded(Err(e)) => Some(e),
+            | Action::ChangesLoaded(Err(e))
+            | Action::StatsLoaded(Err(e))
+            | Action::ViewsLoaded(Err(e))
+            | Action::ViewSaved(Err(e))
+            | Action::ViewDeleted { result: Err(e), .. } => Some(e),
             _ => None,
         }
     }

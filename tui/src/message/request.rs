@@ -1,7 +1,9 @@
 //! What the console asks its RPC worker for ([`Request`]), and the bulk actions a request may
 //! carry ([`BulkOp`]).
 
-use idreview_protocol::{CardId, CardRef, ListQuery};
+use std::time::Duration;
+
+use idreview_protocol::{CardId, CardRef, ListQuery, ViewSpec};
 
 /// A bulk action on many cards.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,6 +69,20 @@ pub enum Request {
     },
     /// One long-poll of the change feed after cursor `since`.
     Changes(u64),
+    /// The dashboard's numbers, asked for after waiting `after` (so that a burst of changes
+    /// costs one call), for this machine's time zone.
+    Stats {
+        after: Duration,
+    },
+    /// The named views: the reviewer's own and the team's.
+    Views,
+    /// Save a named view.
+    SaveView(ViewSpec),
+    /// Delete one of the reviewer's named views (or, admins, a team view).
+    DeleteView {
+        name: String,
+        team: bool,
+    },
     /// A card's image file, fetched and decoded off the UI thread.
     Image {
         id: CardId,

@@ -7,8 +7,8 @@ use std::time::Duration;
 use idreview_protocol::transport::{self, TransportError, Welcome};
 use idreview_protocol::{
     AuditEvent, Card, CardId, CardPage, CardRef, Changes, DecideRequest, ErasureReport,
-    FieldCorrection, Health, IdReviewClient, ItemResult, ListQuery, NewToken, RpcError, TokenInfo,
-    TokenSpec,
+    FieldCorrection, Health, IdReviewClient, ItemResult, ListQuery, NamedView, NewToken, RpcError,
+    Stats, StatsQuery, TokenInfo, TokenSpec, ViewSpec,
 };
 
 use crate::error::Error;
@@ -247,6 +247,30 @@ impl Rpc {
     /// The bytes of one of a card's files.
     pub async fn file_bytes(&self, id: CardId, name: String) -> Result<Vec<u8>, CallError> {
         self.flat(self.client.file_bytes(self.ctx(), id, name).await)
+    }
+
+    /// The dashboard's numbers, with "today" and "this week" in this machine's time zone.
+    pub async fn stats(&self) -> Result<Stats, CallError> {
+        let offset = chrono::Local::now().offset().local_minus_utc();
+        let query = StatsQuery {
+            utc_offset_secs: offset,
+        };
+        self.flat(self.client.stats(self.ctx(), query).await)
+    }
+
+    /// The caller's named views, then the team's.
+    pub async fn list_views(&self) -> Result<Vec<NamedView>, CallError> {
+        self.flat(self.client.list_views(self.ctx()).await)
+    }
+
+    /// Saves a named view (a team view: admins only).
+    pub async fn save_view(&self, view: ViewSpec) -> Result<NamedView, CallError> {
+        self.flat(self.client.save_view(self.ctx(), view).await)
+    }
+
+    /// Deletes one of the caller's views (or, admins, a team view).
+    pub async fn delete_view(&self, name: String, team: bool) -> Result<(), CallError> {
+        self.flat(self.client.delete_view(self.ctx(), name, team).await)
     }
 }
 

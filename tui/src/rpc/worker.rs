@@ -122,6 +122,13 @@ fn failed(request: Request, e: CallError) -> Action {
             result: Err(e.to_string()),
         },
         Request::ExportImage { .. } => Action::ImageExported(Err(e.to_string())),
+        Request::Stats { .. } => Action::StatsLoaded(Err(e)),
+        Request::Views => Action::ViewsLoaded(Err(e)),
+        Request::SaveView(_) => Action::ViewSaved(Err(e)),
+        Request::DeleteView { name, .. } => Action::ViewDeleted {
+            name,
+            result: Err(e),
+        },
     }
 }
 
@@ -212,6 +219,16 @@ async fn call(
                 Err(e) => Err(e.to_string()),
             };
             Action::ImageExported(result)
+        }
+        Request::Stats { after } => {
+            tokio::time::sleep(after).await;
+            Action::StatsLoaded(rpc.stats().await)
+        }
+        Request::Views => Action::ViewsLoaded(rpc.list_views().await),
+        Request::SaveView(view) => Action::ViewSaved(rpc.save_view(view).await),
+        Request::DeleteView { name, team } => {
+            let result = rpc.delete_view(name.clone(), team).await;
+            Action::ViewDeleted { name, result }
         }
         Request::Changes(since) => {
             let wait = u32::try_from(FEED_WAIT.as_millis()).unwrap_or(u32::MAX);

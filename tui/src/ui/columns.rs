@@ -8,7 +8,7 @@ use idreview_protocol::SortKey;
 /// A column of the card list, in the order shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Column {
-    /// `*` on a marked card.
+    /// `*` on a marked card, else a red `!` on a reused document.
     Mark,
     Id,
     Holder,

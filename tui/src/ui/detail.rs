@@ -43,6 +43,20 @@ pub fn title_line(app: &App) -> Line<'_> {
         )),
         Span::styled(card.status.as_str(), theme::status(&app.theme, card.status)),
         Span::raw(format!("  version {}  {}", card.version, flags)),
+        Span::styled(
+            if card.is_duplicate() {
+                "  reused document"
+            } else {
+                ""
+            },
+            theme::alert(&app.theme),
+        ),
+        Span::styled(
+            display::pending_approval(card.pending_approval.as_ref().map(|p| p.person.as_str()))
+                .map(|p| format!("  {p}"))
+                .unwrap_or_default(),
+            theme::pending(&app.theme),
+        ),
         Span::styled(holder(app, card), theme::dim()),
     ])
 }
@@ -102,7 +116,7 @@ fn lines<'a>(app: &'a App, detail: &'a Detail) -> Vec<Line<'a>> {
     super::zone::lines(&app.theme, card, &mut out);
     files(card, &mut out);
     findings(&app.theme, card, &mut out);
-    verdict(card, &mut out);
+    verdict(&app.theme, card, &mut out);
     audit(app, detail, &mut out);
     out
 }
@@ -201,7 +215,7 @@ fn findings<'a>(theme: &Theme, card: &'a Card, out: &mut Vec<Line<'a>>) {
     }
 }
 
-fn verdict<'a>(card: &'a Card, out: &mut Vec<Line<'a>>) {
+fn verdict<'a>(theme: &Theme, card: &'a Card, out: &mut Vec<Line<'a>>) {
     heading(out, "Provider");
     match &card.provider {
         None => out.push(Line::styled("  not verified yet", theme::dim())),
@@ -222,9 +236,19 @@ fn verdict<'a>(card: &'a Card, out: &mut Vec<Line<'a>>) {
         }
     }
     heading(out, "Decision");
-    match &card.decision {
-        None => out.push(Line::styled("  undecided", theme::dim())),
-        Some(d) => out.push(Line::raw(format!(
+    match (&card.decision, &card.pending_approval) {
+        (None, Some(p)) => out.push(Line::styled(
+            format!(
+                "  approval 1/2 by {} ({}) at {}: {}; awaits a second reviewer",
+                p.person,
+                p.by,
+                p.at.format("%Y-%m-%d %H:%M"),
+                p.reason
+            ),
+            theme::pending(theme),
+        )),
+        (None, None) => out.push(Line::styled("  undecided", theme::dim())),
+        (Some(d), _) => out.push(Line::raw(format!(
             "  {} by {} at {}: {}",
             d.decision,
             d.by,

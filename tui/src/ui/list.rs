@@ -2,6 +2,8 @@
 //! selection, colour-coded confidence, ages measured against the app's clock and the search
 //! words highlighted; the columns fit the width (`columns`).
 
+use std::borrow::Cow;
+
 use idreview_protocol::CardSummary;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
@@ -22,6 +24,9 @@ pub fn filter_line(app: &App, width: u16) -> Line<'_> {
     };
     let order = if query.descending { "desc" } else { "asc" };
     let mut left = format!("filter: {filter}  sort: {} {order}", query.sort.as_str());
+    if let Some(view) = &app.view_name {
+        left = format!("view {view}: {left}");
+    }
     if !app.list.marks.is_empty() {
         left.push_str(&format!("  marked: {}", app.list.marks.len()));
     }
@@ -66,7 +71,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     } else {
         "↑"
     };
-    let texts: Vec<Vec<String>> = page.cards.iter().map(|c| cells(app, c)).collect();
+    let texts: Vec<[Cow<str>; COLUMNS]> = page.cards.iter().map(|c| cells(app, c)).collect();
     let wants = |column: Column| {
         let at = index(column);
         let content = texts.iter().map(|t| width_of(&t[at])).max().unwrap_or(0);
@@ -84,9 +89,10 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     });
     let header = Row::new(titles).style(theme::heading());
     let words = search_words(app);
-    let rows = page.cards.iter().zip(&texts).map(|(card, texts)| {
+    let rows = page.cards.iter().zip(texts).map(|(card, mut texts)| {
         let cells = columns.iter().map(|(column, width)| {
-            let text = fit(&texts[index(*column)], *width, *column == Column::User);
+            let text = std::mem::take(&mut texts[index(*column)]);
+            let text = fit(text, *width, *column == Column::User);
             cell(app, card, *column, text, &words)
         });
         Row::new(cells.collect::<Vec<_>>())
@@ -116,39 +122,40 @@ fn width_of(text: &str) -> usize {
     text.chars().count()
 }
 
-/// Every column's text for `card`, in [`Column::ALL`] order.
-fn cells(app: &App, card: &CardSummary) -> Vec<String> {
-    Column::ALL
-        .iter()
-        .map(|column| match column {
-            Column::Mark => match app.list.marks.contains_key(&card.id) {
-                true => "*".into(),
-                false => " ".into(),
-            },
-            Column::Id => card.id.to_string(),
-            Column::Holder => display::or_dash(card.holder.as_deref()).to_string(),
-            Column::User => card.user_id.clone(),
-            Column::Type => card.document_type.as_str().to_string(),
-            Column::Country => display::or_dash(card.country.as_deref()).to_string(),
-            Column::Status => card.status.as_str().to_string(),
-            Column::Confidence => display::confidence(card.confidence),
-            Column::Needs => display::attention(card),
-            Column::Age => display::age(card.created_at, app.now),
-            Column::Assignee => display::or_dash(card.assignee.as_deref()).to_string(),
-        })
-        .collect()
+const COLUMNS: usize = Column::ALL.len();
+
+/// Every column's text for `card`, in [`Column::ALL`] order, borrowed from the card where it
+/// can be (a frame is drawn often; the list rows are most of it).
+fn cells<'a>(app: &App, card: &'a CardSummary) -> [Cow<'a, str>; COLUMNS] {
+    Column::ALL.map(|column| match column {
+        Column::Mark => match (app.list.marks.contains_key(&card.id), card.duplicate) {
+            (true, _) => "*".into(),
+            (false, true) => "!".into(),
+            (false, false) => " ".into(),
+        },
+        Column::Id => card.id.to_string().into(),
+        Column::Holder => display::or_dash(card.holder.as_deref()).into(),
+        Column::User => card.user_id.as_str().into(),
+        Column::Type => card.document_type.as_str().into(),
+        Column::Country => display::or_dash(card.country.as_deref()).into(),
+        Column::Status => card.status.as_str().into(),
+        Column::Confidence => display::confidence(card.confidence).into(),
+        Column::Needs => display::attention(card).into(),
+        Column::Age => display::age(card.created_at, app.now).into(),
+        Column::Assignee => display::or_dash(card.assignee.as_deref()).into(),
+    })
 }
 
 /// `text` in `width` columns: cut at the end with `…`, or for a user id in the middle (the
 /// end tells users apart: `demo-42-…-17`).
-fn fit(text: &str, width: u16, middle: bool) -> String {
+fn fit(text: Cow<'_, str>, width: u16, middle: bool) -> Cow<'_, str> {
     let width = usize::from(width);
-    let chars: Vec<char> = text.chars().collect();
-    if chars.len() <= width {
-        return text.to_string();
+    if text.chars().count() <= width {
+        return text;
     }
+    let chars: Vec<char> = text.chars().collect();
     if width <= 1 {
-        return chars.iter().take(width).collect();
+        return chars.iter().take(width).collect::<String>().into();
     }
     let keep = width - 1;
     let (head, tail) = match middle {
@@ -158,7 +165,7 @@ fn fit(text: &str, width: u16, middle: bool) -> String {
     let mut out: String = chars[..head].iter().collect();
     out.push('…');
     out.extend(&chars[chars.len() - tail..]);
-    out
+    out.into()
 }
 
 /// The filter's free-text words, lower-case: what the list highlights.
@@ -167,31 +174,39 @@ fn search_words(app: &App) -> Vec<String> {
     text.split_whitespace().map(str::to_lowercase).collect()
 }
 
+/// One cell; a text is one span (a cell made from a string would be split into lines and
+/// copied again).
 fn cell<'a>(
     app: &App,
     card: &CardSummary,
     column: Column,
-    text: String,
+    text: Cow<'a, str>,
     words: &[String],
 ) -> Cell<'a> {
+    let plain = |text| Cell::from(Line::from(Span::raw(text)));
     match column {
-        Column::Status => Cell::from(text).style(theme::status(&app.theme, card.status)),
-        Column::Confidence => {
-            Cell::from(text).style(theme::confidence(&app.theme, card.confidence))
+        // A reused document: red in the mark column (always shown) and in why it waits.
+        Column::Mark | Column::Needs if card.duplicate => {
+            plain(text).style(theme::alert(&app.theme))
         }
+        Column::Needs if card.pending_approval.is_some() => {
+            plain(text).style(theme::pending(&app.theme))
+        }
+        Column::Status => plain(text).style(theme::status(&app.theme, card.status)),
+        Column::Confidence => plain(text).style(theme::confidence(&app.theme, card.confidence)),
         Column::Holder | Column::User | Column::Country if !words.is_empty() => {
-            Cell::from(Line::from(highlighted(app, text, words)))
+            Cell::from(Line::from(highlighted(app, &text, words)))
         }
-        _ => Cell::from(text),
+        _ => plain(text),
     }
 }
 
 /// `text` with every occurrence of a search word (any case) in the match style.
-fn highlighted(app: &App, text: String, words: &[String]) -> Vec<Span<'static>> {
+fn highlighted(app: &App, text: &str, words: &[String]) -> Vec<Span<'static>> {
     let lower: Vec<char> = text.chars().flat_map(char::to_lowercase).collect();
     let chars: Vec<char> = text.chars().collect();
     if lower.len() != chars.len() {
-        return vec![Span::raw(text)];
+        return vec![Span::raw(text.to_string())];
     }
     let mut hit = vec![false; chars.len()];
     for word in words {
@@ -228,8 +243,8 @@ mod tests {
 
     #[test]
     fn long_texts_are_cut_with_an_ellipsis_user_ids_in_the_middle() {
-        assert_eq!(fit("demo-1733500000-12", 12, true), "demo-1…00-12");
-        assert_eq!(fit("national_id", 8, false), "nationa…");
-        assert_eq!(fit("short", 8, false), "short");
+        assert_eq!(fit("demo-1733500000-12".into(), 12, true), "demo-1…00-12");
+        assert_eq!(fit("national_id".into(), 8, false), "nationa…");
+        assert_eq!(fit("short".into(), 8, false), "short");
     }
 }

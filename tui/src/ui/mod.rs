@@ -3,15 +3,19 @@
 //! body has its own module.
 
 mod columns;
+mod dashboard;
 mod detail;
 mod header;
 mod help;
 mod image;
 mod list;
+mod picker;
 mod results;
 mod theme;
 mod zone;
 
+#[cfg(test)]
+mod dashboard_tests;
 #[cfg(test)]
 mod review_tests;
 #[cfg(test)]
@@ -58,20 +62,32 @@ pub fn render_with(app: &App, frame: &mut Frame, images: &mut ImageCache) {
         }
         help::render(app, frame, body);
     } else {
-        match app.screen {
-            Screen::List => {
+        match (app.screen, &app.picker) {
+            (Screen::List, Some(picker)) => {
+                if app.prompt.is_none() {
+                    frame.render_widget(picker::title_line(app), subheader);
+                }
+                picker::render(app, picker, frame, body);
+            }
+            (Screen::Dashboard, _) => {
+                if app.prompt.is_none() {
+                    frame.render_widget(dashboard::title_line(app), subheader);
+                }
+                dashboard::render(app, frame, body);
+            }
+            (Screen::List, None) => {
                 if app.prompt.is_none() {
                     frame.render_widget(list::filter_line(app, subheader.width), subheader);
                 }
                 list::render(app, frame, body);
             }
-            Screen::Detail => {
+            (Screen::Detail, _) => {
                 if app.prompt.is_none() {
                     frame.render_widget(detail::title_line(app), subheader);
                 }
                 detail::render(app, frame, body, images);
             }
-            Screen::Results => {
+            (Screen::Results, _) => {
                 if app.prompt.is_none() {
                     frame.render_widget(results::title_line(app), subheader);
                 }

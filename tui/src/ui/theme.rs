@@ -76,7 +76,12 @@ pub fn dim() -> Style {
     Style::new().add_modifier(Modifier::DIM)
 }
 
-/// A connection problem in the header.
+/// A first approval awaiting the second (four eyes).
+pub fn pending(theme: &Theme) -> Style {
+    fg(theme, Color::Yellow).add_modifier(Modifier::BOLD)
+}
+
+/// A connection problem in the header; a reused document's mark in the list.
 pub fn alert(theme: &Theme) -> Style {
     fg(theme, Color::Red).add_modifier(Modifier::BOLD)
 }

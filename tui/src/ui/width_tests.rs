@@ -155,7 +155,7 @@ fn the_help_at_80x24_is_one_column_with_every_text_whole() {
     let screen = draw(&app);
     insta::assert_snapshot!("help_80x24", screen);
     let mut seen: Vec<String> = Vec::new();
-    for _ in 0..80 {
+    for _ in 0..120 {
         seen.extend(lines(&draw(&app)));
         press(&mut app, KeyCode::Char('j'));
     }

@@ -156,6 +156,7 @@ async fn erasing_a_user_removes_only_their_cards_files_and_personal_audit_data()
         role: Role::Submitter,
         expires_days: None,
         user_id: Some("ann".into()),
+        person: None,
     };
     let token = store
         .create_token(&spec, "local:root")

@@ -181,6 +181,11 @@ async fn upload_once(
     .map_err(|e| ApiError::Internal(format!("claiming the upload into the work area: {e}")))?;
     staging.claimed = true;
     let valid = relocate(valid, claimed.dir());
+    let roles: BTreeMap<String, FileRole> = valid
+        .files
+        .iter()
+        .map(|f| (f.name.clone(), f.role))
+        .collect();
     let card = match state
         .pipeline
         .submit(claimed, valid, &caller.identity)
@@ -189,7 +194,13 @@ async fn upload_once(
         Submitted::Card(card) => card,
         Submitted::Refused(claimed, rejection) => {
             let _ = claimed.discard();
-            return Err(ApiError::Conflict(rejection.message));
+            // A reused document is a problem of one part (400, the other card unnamed); the
+            // user's own card (the same files again, or an active one) is the contract's 409.
+            let part = rejection.file.as_ref().and_then(|f| roles.get(f.as_str()));
+            return Err(match (rejection.rule, part) {
+                (idreview_protocol::DUPLICATE_DOCUMENT, Some(role)) => ApiError::reused(*role),
+                _ => ApiError::Conflict(rejection.message),
+            });
         }
         Submitted::Deferred(claimed, Some(card), why) => {
             warn!(card_id = %card.id, error = %why, "an upload's card goes on in the background");

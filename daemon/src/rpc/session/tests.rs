@@ -14,18 +14,23 @@ use crate::config::Config;
 use crate::rpc::Shared;
 use crate::store::Store;
 
-struct World {
+pub(super) struct World {
     _dir: tempfile::TempDir,
-    shared: Shared,
+    pub(super) shared: Shared,
 }
 
 impl World {
     async fn new(lease_secs: u64) -> World {
+        let mut config = Config::default();
+        config.review.lease_secs = lease_secs;
+        World::with(config).await
+    }
+
+    /// Four filled cards under `config`.
+    pub(super) async fn with(config: Config) -> World {
         let dir = tempfile::tempdir().expect("tempdir");
         let store = Store::open(dir.path(), 0.8).expect("store");
         crate::cli::fill::fill(&store, 4, "u").await.expect("fills");
-        let mut config = Config::default();
-        config.review.lease_secs = lease_secs;
         let config = Arc::new(config);
         let shared = Shared {
             objects: crate::objects::ObjectStore::local(dir.path().join("objects")),
@@ -43,18 +48,19 @@ impl World {
         World { _dir: dir, shared }
     }
 
-    fn as_(&self, who: &str, role: Role) -> Session {
+    pub(super) fn as_(&self, who: &str, role: Role) -> Session {
         let caller = crate::rpc::Caller {
             identity: who.to_string(),
             role,
             token_id: None,
             user_id: None,
+            person: who.to_string(),
         };
         Session::new(self.shared.clone(), caller)
     }
 
     /// The first card waiting for review.
-    fn reviewable(&self) -> CardId {
+    pub(super) fn reviewable(&self) -> CardId {
         let query = idreview_protocol::ListQuery {
             filter: idreview_protocol::CardFilter::parse("status:needs_review").expect("parses"),
             ..Default::default()
@@ -63,7 +69,7 @@ impl World {
     }
 }
 
-fn any(id: CardId) -> CardRef {
+pub(super) fn any(id: CardId) -> CardRef {
     CardRef {
         id,
         expected_version: None,
@@ -460,3 +466,5 @@ async fn an_admin_reopens_a_decided_card_with_a_reason() {
         .expect_err("not decided");
     assert!(matches!(err, RpcError::IllegalTransition { .. }), "{err}");
 }
+
+mod dashboard;

@@ -26,6 +26,8 @@ pub(super) struct Listed {
     pub version: u64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    pub duplicate: bool,
+    pub pending_approval: Option<CompactString>,
 }
 
 impl Listed {
@@ -49,6 +51,8 @@ impl Listed {
             version: s.version,
             created_at: s.created_at,
             updated_at: s.updated_at,
+            duplicate: s.duplicate,
+            pending_approval: s.pending_approval.map(CompactString::from),
         }
     }
 
@@ -73,6 +77,8 @@ impl Listed {
             version: self.version,
             created_at: self.created_at,
             updated_at: self.updated_at,
+            duplicate: self.duplicate,
+            pending_approval: self.pending_approval.as_ref().map(|p| p.to_string()),
         }
     }
 }
@@ -87,6 +93,7 @@ mod tests {
             .user("a-user-id-longer-than-twenty-four-bytes")
             .country(Some("DE"))
             .assignee(Some("rita"), None)
+            .pending_approval("alice", "checked")
             .build();
         let summary = CardSummary::of(&card, 0.8);
         let row = Listed::of(summary.clone());

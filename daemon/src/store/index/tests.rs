@@ -318,3 +318,39 @@ fn refs_follow_the_lists_order_and_versions_in_every_sort() {
     assert_eq!(index.refs(&huge, "me").len(), 30);
     assert_eq!(index.list(&huge, "me").cards.len(), 30);
 }
+
+#[test]
+fn dup_terms_split_the_cards_by_their_reused_document_finding() {
+    let mut index = index();
+    let list = |index: &Index, text: &str| {
+        let q = ListQuery {
+            filter: CardFilter::parse(text).expect("parses"),
+            limit: 100,
+            descending: false,
+            ..ListQuery::default()
+        };
+        index.list(&q, "me")
+    };
+    assert_eq!(list(&index, "dup:yes").total, 0);
+    let mut flagged = card(Status::NeedsReview);
+    flagged.id = CardId(4);
+    flagged.version = 2;
+    flagged.findings.push(idreview_protocol::Finding {
+        rule: idreview_protocol::DUPLICATE_DOCUMENT.into(),
+        severity: idreview_protocol::Severity::Error,
+        message: "reused document: file front.jpg also on card 2 of another user".into(),
+    });
+    index.upsert(&flagged);
+    let page = list(&index, "dup:yes");
+    assert_eq!(ids(&page), vec![4]);
+    assert!(page.cards[0].duplicate);
+    assert_eq!(list(&index, "dup:no").total, 29);
+    flagged.findings.clear();
+    flagged.version = 3;
+    index.upsert(&flagged);
+    assert_eq!(
+        list(&index, "dup:yes").total,
+        0,
+        "a cleared finding leaves the bitmap"
+    );
+}

@@ -24,6 +24,25 @@ pub(in crate::store) mod event {
     pub(in crate::store) fn decode(bytes: &[u8]) -> Result<AuditEvent, bincode::Error> {
         Ok(bincode::deserialize::<EventIn>(bytes)?.into())
     }
+
+    /// The event stored in `bytes`, its texts borrowed from them (no allocation): for scans
+    /// that look at many events and keep few.
+    pub(in crate::store) fn decode_borrowed(bytes: &[u8]) -> Result<EventRef<'_>, bincode::Error> {
+        bincode::deserialize(bytes)
+    }
+}
+
+/// A stored event read in place.
+#[derive(Deserialize)]
+pub(in crate::store) struct EventRef<'a> {
+    pub seq: u64,
+    _card_id: Option<u64>,
+    pub at: DateTime<Utc>,
+    pub actor: &'a str,
+    pub action: &'a str,
+    _reason: Option<&'a str>,
+    pub before: Option<&'a str>,
+    pub after: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -154,6 +173,8 @@ impl From<TokenIn> for TokenInfo {
             expires_at: t.expires_at,
             last_used: t.last_used,
             revoked_at: t.revoked_at,
+            // Kept beside the info in the stored token (`store::tokens`).
+            person: None,
         }
     }
 }
@@ -200,6 +221,7 @@ mod tests {
             expires_at: Some(at),
             last_used: None,
             revoked_at: None,
+            person: None,
         };
         #[derive(Serialize, Deserialize)]
         struct Holder {

@@ -6,12 +6,15 @@
 //! format-2 record ends where format 3's tail would start, so both read in place: the card's
 //! format-2 part is decoded first and the tail only where bytes remain. Format 4 is format 3
 //! with every time as two integers ([`Time`]) instead of chrono's text; the record says which
-//! ([`Layout`], kept by `store::record`), so older cards are read in place beside it.
+//! ([`Layout`], kept by `store::record`), so older cards are read in place beside it. A
+//! format-4 card may end with one more optional tail, its pending approval (four eyes, always
+//! with [`Time`]s); a card written before it existed ends after its zone and reads as having
+//! none.
 
 use chrono::{DateTime, Utc};
 use idreview_protocol::{
     BoundingBox, Candidate, Card, CardId, DecisionRecord, Field, FileMeta, Finding,
-    ProviderVerdict, ProviderWarning, RawZone, ZoneRow,
+    PendingApproval, ProviderVerdict, ProviderWarning, RawZone, ZoneRow,
 };
 use serde::{Deserialize, Serialize};
 
@@ -46,8 +49,12 @@ pub(in crate::store) fn decode(bytes: &[u8], layout: Layout) -> Result<Card, bin
         Layout::Current => Card::from(bincode::deserialize_from::<_, CardIn<Time>>(&mut rest)?),
     };
     if !rest.is_empty() {
-        let zone: Option<ZoneIn> = bincode::deserialize(rest)?;
+        let zone: Option<ZoneIn> = bincode::deserialize_from(&mut rest)?;
         card.raw_zone = zone.map(Into::into);
+    }
+    if !rest.is_empty() {
+        let pending: Option<PendingIn> = bincode::deserialize(rest)?;
+        card.pending_approval = pending.map(Into::into);
     }
     Ok(card)
 }
@@ -76,6 +83,8 @@ pub(in crate::store) struct CardOut<'a, T> {
     updated_at: T,
     /// Format 3 from here on.
     raw_zone: Option<ZoneOut<'a>>,
+    /// Format 4's optional tail: absent from cards written before four eyes.
+    pending_approval: Option<PendingOut<'a>>,
 }
 
 /// The format-2 part of a stored card, with its times as `T` (chrono's text in formats 2 and
@@ -105,7 +114,14 @@ struct CardIn<T> {
 /// The card's bytes in format 3 (times as chrono's text), as an older daemon wrote them.
 #[cfg(test)]
 pub(in crate::store) fn encode_format_3(card: &Card) -> Result<Vec<u8>, bincode::Error> {
-    bincode::serialize(&laid_out::<DateTime<Utc>>(card))
+    assert!(
+        card.pending_approval.is_none(),
+        "format 3 has no pending approval"
+    );
+    let mut bytes = bincode::serialize(&laid_out::<DateTime<Utc>>(card))?;
+    // Format 3 ends with the zone: drop the `None` of format 4's tail.
+    bytes.pop();
+    Ok(bytes)
 }
 
 impl ToStored for Card {
@@ -137,6 +153,7 @@ fn laid_out<T: From<DateTime<Utc>>>(card: &Card) -> CardOut<'_, T> {
         created_at: T::from(card.created_at),
         updated_at: T::from(card.updated_at),
         raw_zone: card.raw_zone.as_ref().map(ToStored::stored),
+        pending_approval: card.pending_approval.as_ref().map(ToStored::stored),
     }
 }
 
@@ -155,6 +172,7 @@ impl<T: Into<DateTime<Utc>>> From<CardIn<T>> for Card {
             findings: c.findings.into_iter().map(Into::into).collect(),
             provider: c.provider.map(Into::into),
             raw_zone: None,
+            pending_approval: None,
             decision: c.decision.map(Into::into),
             assignee: c.assignee,
             lease_until: c.lease_until.map(Into::into),
@@ -162,6 +180,45 @@ impl<T: Into<DateTime<Utc>>> From<CardIn<T>> for Card {
             source: c.source,
             created_at: c.created_at.into(),
             updated_at: c.updated_at.into(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub(in crate::store) struct PendingOut<'a> {
+    by: &'a str,
+    person: &'a str,
+    at: Time,
+    reason: &'a str,
+}
+
+#[derive(Deserialize)]
+struct PendingIn {
+    by: String,
+    person: String,
+    at: Time,
+    reason: String,
+}
+
+impl ToStored for PendingApproval {
+    type Out<'a> = PendingOut<'a>;
+    fn stored(&self) -> PendingOut<'_> {
+        PendingOut {
+            by: &self.by,
+            person: &self.person,
+            at: Time::from(self.at),
+            reason: &self.reason,
+        }
+    }
+}
+
+impl From<PendingIn> for PendingApproval {
+    fn from(p: PendingIn) -> PendingApproval {
+        PendingApproval {
+            by: p.by,
+            person: p.person,
+            at: p.at.into(),
+            reason: p.reason,
         }
     }
 }

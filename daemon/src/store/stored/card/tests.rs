@@ -5,6 +5,10 @@
 //! and the repaired cells) holds [`sample_with_zone`]; it must decode to that card. Format 4,
 //! the one written now, is format 3 with each time's text replaced by its two integers
 //! ([`integer_times`] builds it from the format-3 bytes, so the layout stays pinned).
+//! `format4_card.hex` is [`sample_with_zone`] as a format-4 daemon wrote it before four eyes
+//! (the format-3 bytes with integer times, made by the same replacement): it must read in
+//! place as a card without a pending approval, and a card written now is those bytes plus the
+//! pending approval's tail.
 
 use chrono::{DateTime, TimeZone, Utc};
 use idreview_protocol::*;
@@ -87,6 +91,7 @@ pub(crate) fn sample() -> Card {
         source: "inbox/erika-1".into(),
         created_at: at(9),
         updated_at: at(12),
+        pending_approval: None,
     }
 }
 
@@ -144,11 +149,11 @@ fn a_format_2_card_reads_in_place_and_is_written_as_format_4() {
     let old = golden(include_str!("format2_card.hex"));
     assert_eq!(decode(&old, Layout::TextTimes).expect("decodes"), sample());
     let mut now = integer_times(&old);
-    now.push(0);
+    now.extend([0, 0]);
     assert_eq!(
         encode(&sample()).expect("encodes"),
         now,
-        "format 2 with integer times and no zone"
+        "format 2 with integer times, no zone and no pending approval"
     );
 }
 
@@ -163,8 +168,9 @@ fn a_format_3_card_with_its_raw_zone_reads_in_place_and_is_written_as_format_4()
         decode(&bytes[..bytes.len() - 3], Layout::TextTimes).is_err(),
         "a cut tail is an error"
     );
-    let now = integer_times(&bytes);
+    let mut now = integer_times(&bytes);
     assert!(now.len() < bytes.len(), "integers are shorter than text");
+    now.push(0);
     assert_eq!(encode(&sample_with_zone()).expect("encodes"), now);
     assert_eq!(
         decode(&now, Layout::Current).expect("decodes"),
@@ -173,6 +179,36 @@ fn a_format_3_card_with_its_raw_zone_reads_in_place_and_is_written_as_format_4()
     assert!(
         decode(&now, Layout::TextTimes).is_err(),
         "read as the wrong layout, the bytes do not pass for a card"
+    );
+}
+
+#[test]
+fn a_format_4_card_from_before_four_eyes_reads_in_place_without_a_pending_approval() {
+    let old = golden(include_str!("format4_card.hex"));
+    assert_eq!(
+        old,
+        integer_times(&golden(include_str!("format3_card.hex"))),
+        "the golden bytes are format 3's with integer times"
+    );
+    assert_eq!(
+        decode(&old, Layout::Current).expect("decodes"),
+        sample_with_zone()
+    );
+    let pending = Card {
+        pending_approval: Some(PendingApproval {
+            by: "token:alice-laptop".into(),
+            person: "alice".into(),
+            at: sample().created_at,
+            reason: "same photo, checked by phone".into(),
+        }),
+        ..sample_with_zone()
+    };
+    let now = encode(&pending).expect("encodes");
+    assert_eq!(&now[..old.len()], old.as_slice(), "the tail is appended");
+    assert_eq!(decode(&now, Layout::Current).expect("decodes"), pending);
+    assert!(
+        decode(&now[..now.len() - 2], Layout::Current).is_err(),
+        "a cut tail is an error"
     );
 }
 
