@@ -12,7 +12,8 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use idreview_protocol::transport::context_with_timeout;
-use idreview_protocol::{CardFilter, IdReviewClient, ListQuery, Role, TokenSpec};
+use idreview_protocol::{CardFilter, IdReviewClient, ListQuery, Role};
+use idreview_tests::Daemon;
 use idreview_tests::http::Multipart;
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE};
 use serde_json::{Value, json};
@@ -167,28 +168,14 @@ async fn reads(base: &str, path: &str, auth: &str) -> Reads {
     }
 }
 
-/// A token made over the socket.
-async fn token(rpc: &IdReviewClient, name: String, role: Role, user: Option<String>) -> String {
-    let spec = TokenSpec {
-        name,
-        role,
-        expires_days: None,
-        user_id: user,
-        person: None,
-    };
-    rpc.create_token(context_with_timeout(Duration::from_secs(10)), spec)
-        .await
-        .expect("rpc")
-        .expect("token created")
-        .token
-}
-
 /// `n` timed uploads (after the warm-up), each by its own user, 4 clients at once.
-async fn uploads(base: &str, rpc: &IdReviewClient, n: usize) -> Uploads {
+async fn uploads(base: &str, daemon: &Daemon, n: usize) -> Uploads {
     let mut auths = Vec::with_capacity(UPLOAD_WARMUP + n);
     for i in 0..UPLOAD_WARMUP + n {
         let user = format!("http-upload-{i:05}");
-        let key = token(rpc, user.clone(), Role::Submitter, Some(user)).await;
+        let key = daemon
+            .token(&user, Role::Submitter, Some(&user), None)
+            .await;
         auths.push(format!("Token {key}"));
     }
     let form = Multipart::default()
@@ -291,17 +278,20 @@ async fn bulk(base: &str, rpc: &IdReviewClient, auth: &str, n: usize) -> (usize,
 /// Measures every HTTP row against the API at `base` (`http://127.0.0.1:PORT`).
 pub async fn measure(
     base: &str,
+    daemon: &Daemon,
     rpc: &IdReviewClient,
     pid: u32,
     upload_n: usize,
     bulk_n: usize,
 ) -> Rows {
-    let admin = token(rpc, "http-bench-admin".into(), Role::Admin, None).await;
+    let admin = daemon
+        .token("http-bench-admin", Role::Admin, None, None)
+        .await;
     let auth = format!("Token {admin}");
     let list = reads(base, LIST, &auth).await;
     let search = reads(base, SEARCH, &auth).await;
     let low = reads(base, LOW, &auth).await;
-    let uploads = uploads(base, rpc, upload_n).await;
+    let uploads = uploads(base, daemon, upload_n).await;
     let (bulk_n, bulk_calls, bulk) = bulk(base, rpc, &auth, bulk_n).await;
     Rows {
         list,

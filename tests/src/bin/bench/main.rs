@@ -271,7 +271,7 @@ async fn main() {
     tokio::time::sleep(Duration::from_secs(15)).await;
     let rss_idle = rss_mib(pid);
     let http_rows = match &http_base {
-        Some(base) => Some(http::measure(base, &client, pid, http_uploads, bulk_n).await),
+        Some(base) => Some(http::measure(base, &daemon, &client, pid, http_uploads, bulk_n).await),
         None => None,
     };
 
