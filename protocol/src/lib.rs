@@ -2,7 +2,8 @@
 //!
 //! Everything that crosses the wire lives here and nowhere else: the domain types ([`card`]),
 //! list queries and their text form ([`query`]), the wire error ([`error`]), the `tarpc`
-//! service ([`service`]) and the handshake plus framed transport both ends speak ([`transport`]).
+//! service ([`service`]), the handshake plus framed transport both ends speak ([`transport`]),
+//! and the protocol versions and the rule for changing the wire ([`version`]).
 //! With the `clap` feature, the token commands' flags both binaries share (`cli`); with
 //! `test-fixtures`, test data for every crate's tests (`fixtures`).
 //! Types are plain serde structs and enums because bincode cannot carry untagged, flattened or
@@ -18,6 +19,7 @@ pub mod error;
 pub mod feed;
 #[cfg(feature = "test-fixtures")]
 pub mod fixtures;
+pub mod invite;
 pub mod low_confidence;
 pub mod paths;
 pub mod query;
@@ -26,6 +28,7 @@ pub mod service;
 pub mod time;
 pub mod tls;
 pub mod transport;
+pub mod version;
 
 pub use access::*;
 pub use backup::{EXPORT_FORMAT, ErasureReport, ExportCursor, ExportHeader, ExportPage};
@@ -36,6 +39,4 @@ pub use low_confidence::{LowConfidenceCard, LowConfidencePage};
 pub use query::{AssigneeFilter, CardFilter, ListQuery, SortKey};
 pub use rejected::{RejectedPage, RejectedSubmission};
 pub use service::{IdReview, IdReviewClient, MAX_FILE_BYTES};
-
-/// Bumped on every incompatible change of the wire types or the service; checked in the handshake.
-pub const PROTOCOL_VERSION: u32 = 10;
+pub use version::{OLDEST_PROTOCOL_VERSION, PROTOCOL_VERSION};

@@ -369,7 +369,7 @@ fn object_error(e: ObjectError) -> RpcError {
 const MAX_WAIT_MS: u32 = 30_000;
 
 #[cfg(test)]
-mod tests;
+pub(super) mod tests;
 
 /// Refuses a page larger than one call answers.
 fn page_limit(limit: u32) -> Result<(), RpcError> {

@@ -26,8 +26,9 @@ impl Store {
     /// Removes a card: the card and its user index entry go, the audit event `check` answers
     /// and a cleanup job per file are written, in one transaction under the writer lock, then
     /// flushed. `check` sees the card as it is (its version already matched `at`) and may
-    /// refuse. With [`Trail::Scrub`] the removal event is a tombstone and the card's earlier
-    /// events lose their personal data (see `retention::scrub`). Answers the removed card and
+    /// refuse. With [`Trail::Scrub`] the removal event is a tombstone, the card's earlier
+    /// events lose their personal data (see `retention::scrub`) and its undelivered webhooks
+    /// are dropped. Answers the removed card and
     /// how many events were scrubbed.
     pub async fn remove_card<E: From<Refused> + From<StoreError> + Send>(
         &self,
@@ -57,6 +58,12 @@ impl Store {
                 Trail::Keep => (Vec::new(), 0),
                 Trail::Scrub(actors) => self.scrubbed_events(card.id, actors)?,
             };
+            // Undelivered webhooks name the user: a scrubbed removal drops them (the writer
+            // lock keeps new ones for this card out until the transaction is done).
+            let hooks = match trail {
+                Trail::Keep => Vec::new(),
+                Trail::Scrub(_) => self.outbox_keys_of(card.id)?,
+            };
             let batch = Batch::encode(std::slice::from_ref(&event))?;
             let now = Utc::now();
             let mut jobs = Vec::with_capacity(card.files.len());
@@ -76,8 +83,16 @@ impl Store {
             let user = card.user_id.as_bytes();
             let i = &self.inner;
             let seq = event.seq.to_be_bytes();
-            (&i.cards, &i.users, &i.audit, &i.graves, &i.cleanup)
-                .transaction(|(cards, users, audit, graves, cleanup)| {
+            let trees = (
+                &i.cards,
+                &i.users,
+                &i.audit,
+                &i.graves,
+                &i.cleanup,
+                &i.webhook_outbox,
+            );
+            trees
+                .transaction(|(cards, users, audit, graves, cleanup, outbox)| {
                     // The card's history stays findable by its id, in its grave.
                     let history = match cards.remove(&id)? {
                         Some(old) => record::history(&old).map_err(abort)?.to_vec(),
@@ -95,6 +110,9 @@ impl Store {
                     }
                     for (seq, job) in &jobs {
                         cleanup.insert(seq, job.as_slice())?;
+                    }
+                    for key in &hooks {
+                        outbox.remove(key)?;
                     }
                     Ok(())
                 })

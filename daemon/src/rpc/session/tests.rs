@@ -14,17 +14,19 @@ use crate::config::Config;
 use crate::rpc::Shared;
 use crate::store::Store;
 
-struct World {
+/// A daemon's shared state over a temporary data folder, for service tests.
+pub(in crate::rpc) struct World {
     _dir: tempfile::TempDir,
-    shared: Shared,
+    pub(in crate::rpc) shared: Shared,
 }
 
 impl World {
-    async fn new(lease_secs: u64) -> World {
+    pub(in crate::rpc) async fn new(lease_secs: u64) -> World {
         let dir = tempfile::tempdir().expect("tempdir");
         let store = Store::open(dir.path(), 0.8).expect("store");
         crate::cli::fill::fill(&store, 4, "u").await.expect("fills");
         let mut config = Config::default();
+        config.daemon.data_dir = Some(dir.path().join("data"));
         config.review.lease_secs = lease_secs;
         let config = Arc::new(config);
         let shared = Shared {
@@ -43,7 +45,7 @@ impl World {
         World { _dir: dir, shared }
     }
 
-    fn as_(&self, who: &str, role: Role) -> Session {
+    pub(in crate::rpc) fn as_(&self, who: &str, role: Role) -> Session {
         let caller = crate::rpc::Caller {
             identity: who.to_string(),
             role,
