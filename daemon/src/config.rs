@@ -1,4 +1,5 @@
-//! Typed settings: defaults in code, overlaid by `config.toml`, then by environment variables
+//! Typed settings: defaults in code, overlaid by `config.toml` (`--config`, else
+//! `$XDG_CONFIG_HOME/idreview/config.toml` when it exists), then by environment variables
 //! `IDREVIEW__<SECTION>__<KEY>`, then by command-line flags. The shipped `config.toml` documents
 //! every key with its default.
 
@@ -37,6 +38,8 @@ pub struct DaemonConfig {
     pub data_dir: Option<PathBuf>,
     /// Log filter in `RUST_LOG` syntax; the `RUST_LOG` variable wins when set.
     pub log: String,
+    /// `text` (lines for people) or `json` (one JSON object per line, for log shippers).
+    pub log_format: LogFormat,
     /// Memory the store may use to cache its pages, in MiB (lists never need it: they are
     /// served from the in-memory summary index).
     pub store_cache_mb: u64,
@@ -47,9 +50,20 @@ impl Default for DaemonConfig {
         DaemonConfig {
             data_dir: None,
             log: "info".into(),
+            log_format: LogFormat::Text,
             store_cache_mb: 32,
         }
     }
+}
+
+/// How the daemon writes its log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Lines for people (coloured at a terminal).
+    Text,
+    /// One JSON object per line: time, level, target, message and the event's fields.
+    Json,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -435,6 +449,8 @@ pub struct RetentionConfig {
     pub approved_days: u32,
     /// Days a rejected card is kept after its rejection; 0 keeps it forever.
     pub rejected_days: u32,
+    /// Days an auto-verified card is kept after its last change; 0 keeps it forever.
+    pub auto_verified_days: u32,
     /// How often the job looks for expired cards (also once at start).
     pub interval_secs: u64,
 }
@@ -444,6 +460,7 @@ impl Default for RetentionConfig {
         RetentionConfig {
             approved_days: 0,
             rejected_days: 0,
+            auto_verified_days: 0,
             interval_secs: 3600,
         }
     }
@@ -455,6 +472,13 @@ impl Default for RetentionConfig {
 pub struct ConfigError(String);
 
 impl Config {
+    /// The file read when none is named: `$XDG_CONFIG_HOME/idreview/config.toml` (or
+    /// `~/.config/idreview/config.toml`), when it exists. The console looks there too.
+    pub fn default_file() -> Option<PathBuf> {
+        let file = idreview_protocol::paths::default_config_file();
+        file.is_file().then_some(file)
+    }
+
     /// Defaults, then `file` (if given; it must exist), then `IDREVIEW__SECTION__KEY` variables.
     pub fn load(file: Option<&Path>) -> Result<Config, ConfigError> {
         let mut figment = Figment::from(Serialized::defaults(Config::default()));

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
-use idreview_daemon::config::Config;
+use idreview_daemon::config::{Config, LogFormat};
 use idreview_daemon::verify::local::LocalVerifier;
 use tokio_util::sync::CancellationToken;
 
@@ -23,6 +23,7 @@ struct Cli {
     #[arg(long, global = true, env = "IDREVIEW_DATA_DIR")]
     data_dir: Option<PathBuf>,
     /// Config file (see the documented config.toml)
+    /// [default: $XDG_CONFIG_HOME/idreview/config.toml when it exists]
     #[arg(long, global = true, env = "IDREVIEW_CONFIG")]
     config: Option<PathBuf>,
     /// Unix socket path [default: DATA/idreviewd.sock]
@@ -73,6 +74,9 @@ enum Command {
     /// Manage bearer tokens for remote clients (over the socket when the daemon runs)
     #[command(subcommand)]
     Token(idreview_protocol::cli::TokenCommand),
+    /// Remote reviewers: `remote invite NAME --role reviewer` writes the one file they need
+    #[command(subcommand)]
+    Remote(idreview_daemon::cli::remote::RemoteCommand),
     /// Generate a CA and a server certificate for the TLS listener
     GenCert {
         /// Folder for ca.pem, ca.key, server.pem and server.key
@@ -131,8 +135,13 @@ enum Command {
     },
 }
 
+/// The config file in force: `--config`, else the default one when it exists.
+fn config_file(cli: &Cli) -> Option<PathBuf> {
+    cli.config.clone().or_else(Config::default_file)
+}
+
 fn load_config(cli: &Cli) -> Result<Config> {
-    let mut config = Config::load(cli.config.as_deref())?;
+    let mut config = Config::load(config_file(cli).as_deref())?;
     if let Some(dir) = &cli.data_dir {
         config.daemon.data_dir = Some(dir.clone());
     }
@@ -181,9 +190,10 @@ fn run_command() -> Result<()> {
         _ => {}
     }
     let config = load_config(&cli)?;
+    let file = config_file(&cli);
     match cli.command.unwrap_or(Command::Run) {
         Command::Completions { .. } | Command::Man { .. } => Ok(()),
-        Command::Doctor => doctor(&config, cli.config.as_deref()),
+        Command::Doctor => doctor(&config, file.as_deref()),
         Command::Stop { wait } => {
             use idreview_daemon::cli::stop::{Stopped, stop};
             let pid_file = config.pid_file();
@@ -279,6 +289,22 @@ fn run_command() -> Result<()> {
                 &mut std::io::stdout(),
                 &mut std::io::stderr(),
             ))?;
+            Ok(())
+        }
+        Command::Remote(idreview_daemon::cli::remote::RemoteCommand::Invite(args)) => {
+            let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+            let (name, role) = (args.name.clone(), args.role);
+            let made = runtime.block_on(idreview_daemon::cli::remote::invite(&config, args))?;
+            println!(
+                "wrote {} for {name}: role {role}, token {}, address {}, trusted by {}. It holds \
+                 the token: hand it over privately. On {name}'s machine: `idreview remote add {}`, \
+                 then `idreview --remote {name}`.",
+                made.file.display(),
+                made.token_id,
+                made.address,
+                made.trust,
+                made.file.display(),
+            );
             Ok(())
         }
         Command::GenCert { out, hosts } => {
@@ -389,15 +415,20 @@ fn init_logging(config: &Config) -> Result<()> {
         .ok()
         .filter(|v| !v.is_empty())
         .unwrap_or_else(|| config.daemon.log.clone());
-    // Colour only for a person at a terminal: journald, files and pipes get plain text.
-    let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_new(&filter).context("parsing the log filter")?,
-        )
-        .with_ansi(colour)
-        .with_writer(std::io::stderr)
-        .init();
+    let filter =
+        tracing_subscriber::EnvFilter::try_new(&filter).context("parsing the log filter")?;
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match config.daemon.log_format {
+        // One object per line, the event's fields at the top level beside time and level.
+        LogFormat::Json => logs.json().flatten_event(true).init(),
+        LogFormat::Text => {
+            // Colour only for a person at a terminal: journald, files and pipes get plain text.
+            let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+            logs.with_ansi(colour).init();
+        }
+    }
     Ok(())
 }
 

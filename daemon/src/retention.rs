@@ -1,6 +1,6 @@
-//! The retention job: at start and then every `[retention] interval_secs`, removes decided
-//! cards past their keep time through the card domain (tombstones in the audit log, files through
-//! the cleanup queue). Off while both keep times are 0.
+//! The retention job: at start and then every `[retention] interval_secs`, removes decided and
+//! auto-verified cards past their keep time through the card domain (tombstones in the audit
+//! log, files through the cleanup queue). Off while every keep time is 0.
 //!
 //! Tests shift the job's clock with the environment variable [`CLOCK_SKEW_ENV`] (whole days,
 //! may be negative) instead of waiting for days to pass; it is not a setting.
@@ -22,6 +22,7 @@ pub async fn run(cards: Cards, config: RetentionConfig, shutdown: CancellationTo
     let keep = Keep {
         approved_days: config.approved_days,
         rejected_days: config.rejected_days,
+        auto_verified_days: config.auto_verified_days,
     };
     if keep == Keep::default() {
         return;
@@ -34,6 +35,7 @@ pub async fn run(cards: Cards, config: RetentionConfig, shutdown: CancellationTo
     info!(
         approved_days = keep.approved_days,
         rejected_days = keep.rejected_days,
+        auto_verified_days = keep.auto_verified_days,
         every_secs = every.as_secs(),
         "retention job started"
     );

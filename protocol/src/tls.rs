@@ -23,6 +23,8 @@ use crate::transport::{TransportError, Welcome, client_handshake, client_on};
 pub enum Trust {
     /// The daemon's certificate must chain to this CA (PEM file) and name the host.
     Ca(PathBuf),
+    /// The same, with the CA's PEM text itself (as an invite carries it).
+    CaPem(String),
     /// The daemon's certificate must have this SHA-256 fingerprint (hex, colons allowed).
     Pin(String),
 }
@@ -48,19 +50,15 @@ pub fn client_config(trust: &Trust) -> Result<Arc<ClientConfig>, TransportError>
         .map_err(tls_err)?;
     let config = match trust {
         Trust::Ca(path) => {
-            let mut roots = RootCertStore::empty();
-            let certs = CertificateDer::pem_file_iter(path)
-                .map_err(|e| tls_err(format!("CA file {}: {e}", path.display())))?;
-            for cert in certs {
-                let cert = cert.map_err(|e| tls_err(format!("CA file {}: {e}", path.display())))?;
-                roots.add(cert).map_err(tls_err)?;
-            }
-            if roots.is_empty() {
-                return Err(tls_err(format!(
-                    "CA file {} holds no certificate",
-                    path.display()
-                )));
-            }
+            let what = format!("CA file {}", path.display());
+            let certs =
+                CertificateDer::pem_file_iter(path).map_err(|e| tls_err(format!("{what}: {e}")))?;
+            let roots = roots(certs, &what)?;
+            builder.with_root_certificates(roots).with_no_client_auth()
+        }
+        Trust::CaPem(pem) => {
+            let certs = CertificateDer::pem_slice_iter(pem.as_bytes());
+            let roots = roots(certs, "the invite's CA certificate")?;
             builder.with_root_certificates(roots).with_no_client_auth()
         }
         Trust::Pin(pin) => {
@@ -80,6 +78,22 @@ pub fn client_config(trust: &Trust) -> Result<Arc<ClientConfig>, TransportError>
         }
     };
     Ok(Arc::new(config))
+}
+
+/// The certificates of a CA's PEM as roots; `what` names the source in errors.
+fn roots<'a>(
+    certs: impl Iterator<Item = Result<CertificateDer<'a>, rustls::pki_types::pem::Error>>,
+    what: &str,
+) -> Result<RootCertStore, TransportError> {
+    let mut roots = RootCertStore::empty();
+    for cert in certs {
+        let cert = cert.map_err(|e| tls_err(format!("{what}: {e}")))?;
+        roots.add(cert).map_err(tls_err)?;
+    }
+    if roots.is_empty() {
+        return Err(tls_err(format!("{what} holds no certificate")));
+    }
+    Ok(roots)
 }
 
 /// Opens TCP to `addr` (`host:port`) and completes TLS, checking the daemon against `trust`.

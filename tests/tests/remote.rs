@@ -55,6 +55,7 @@ async fn only_valid_tokens_over_trusted_tls_get_in() {
         protocol_version: 9999,
         token: Some(admin.clone()),
         client: "future".into(),
+        oldest_protocol_version: 9999,
     };
     transport::write_message(&mut stream, &hello)
         .await

@@ -54,6 +54,7 @@ async fn oversized_frames_and_garbage_close_only_their_connection() {
         protocol_version: PROTOCOL_VERSION,
         token: Some(token.clone()),
         client: "test".into(),
+        oldest_protocol_version: PROTOCOL_VERSION,
     };
     transport::write_message(&mut big, &hello)
         .await

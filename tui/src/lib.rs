@@ -10,6 +10,7 @@ pub mod error;
 pub mod image;
 pub mod keys;
 pub mod message;
+pub mod remotes;
 pub mod rpc;
 pub mod saved;
 pub mod settings;

@@ -1,7 +1,8 @@
 //! Console settings: the few keys of the shared `config.toml` the console reads (`[daemon]
-//! data_dir`, `[rpc] socket`, `[console] ...`), overlaid by command-line flags and environment,
-//! resolved into one [`Settings`] value. Unknown keys and sections belong to the daemon and are
-//! ignored here.
+//! data_dir`, `[rpc] socket`, `[console] ...`), layered as the daemon layers its own: defaults,
+//! the file (`--config`, else `$XDG_CONFIG_HOME/idreview/config.toml` when it exists), the
+//! `IDREVIEW__<SECTION>__<KEY>` environment (figment), then flags; resolved into one
+//! [`Settings`] value. Unknown keys and sections belong to the daemon and are ignored here.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -149,23 +150,53 @@ impl ConfigFile {
         ConfigFile::parse(&text).map_err(err)
     }
 
+    /// The daemon's layering (figment): defaults, then `path` (named, so it must exist),
+    /// then `IDREVIEW__<SECTION>__<KEY>` variables (`IDREVIEW__CONSOLE__PAGE_SIZE=30`).
+    /// Flags are applied over this by [`Settings`].
+    pub fn layered(path: Option<&Path>) -> Result<ConfigFile, Error> {
+        use figment::Figment;
+        use figment::providers::{Env, Format, Toml};
+        let shown = path.map_or_else(|| PathBuf::from("(environment)"), Path::to_path_buf);
+        let err = |message: String| Error::Config {
+            path: shown.clone(),
+            message,
+        };
+        let mut figment = Figment::new();
+        if let Some(path) = path {
+            if !path.is_file() {
+                return Err(err("no such file".into()));
+            }
+            figment = figment.merge(Toml::file(path));
+        }
+        figment = figment.merge(Env::prefixed("IDREVIEW__").split("__"));
+        let file: ConfigFile = figment.extract().map_err(|e| err(e.to_string()))?;
+        file.check().map_err(err)?;
+        Ok(file)
+    }
+
     /// Parses the TOML text of a config file.
     pub fn parse(text: &str) -> Result<ConfigFile, String> {
         let file: ConfigFile = toml::from_str(text).map_err(|e| e.to_string())?;
-        let [low, high] = file.console.confidence_bands;
+        file.check()?;
+        Ok(file)
+    }
+
+    /// The rules serde cannot say.
+    fn check(&self) -> Result<(), String> {
+        let [low, high] = self.console.confidence_bands;
         if !(0.0..=1.0).contains(&low) || !(0.0..=1.0).contains(&high) || low > high {
             return Err(format!(
                 "[console] confidence_bands must be two numbers in 0..1, low first; got [{low}, {high}]"
             ));
         }
-        if !matches!(file.console.image_protocol.as_str(), "auto" | "halfblocks") {
+        if !matches!(self.console.image_protocol.as_str(), "auto" | "halfblocks") {
             return Err(format!(
                 "[console] image_protocol must be \"auto\" or \"halfblocks\"; got {:?}",
-                file.console.image_protocol
+                self.console.image_protocol
             ));
         }
-        file.console.key_table()?;
-        Ok(file)
+        self.console.key_table()?;
+        Ok(())
     }
 }
 
@@ -176,7 +207,8 @@ pub struct Settings {
     pub data_dir: PathBuf,
     /// The daemon's socket.
     pub socket: PathBuf,
-    /// The config file, passed on to a daemon the console starts.
+    /// The config file in force (named, or the default one when it exists), passed on to a
+    /// daemon the console starts.
     pub config_file: Option<PathBuf>,
     /// Bearer token; local socket clients may go without.
     pub token: Option<String>,
@@ -208,6 +240,8 @@ pub struct RemoteFlags {
     pub pin: Option<String>,
     /// `--token-file FILE`.
     pub token_file: Option<PathBuf>,
+    /// `--remote NAME`: a remote stored with `idreview remote add`.
+    pub remote: Option<String>,
 }
 
 impl Settings {
@@ -231,10 +265,13 @@ impl Settings {
         token: Option<String>,
         flags: RemoteFlags,
     ) -> Result<Settings, Error> {
-        let file = match &config_file {
-            Some(path) => ConfigFile::load(path)?,
-            None => ConfigFile::default(),
-        };
+        // Like the daemon: the named file, else `$XDG_CONFIG_HOME/idreview/config.toml` when
+        // it exists; then the environment.
+        let config_file = config_file.or_else(|| {
+            let default = idreview_protocol::paths::default_config_file();
+            default.is_file().then_some(default)
+        });
+        let file = ConfigFile::layered(config_file.as_deref())?;
         let data_dir = data_dir
             .or(file.daemon.data_dir)
             .unwrap_or_else(idreview_protocol::paths::default_data_dir);
@@ -253,7 +290,27 @@ impl Settings {
             ),
             (None, None) => None,
         };
+        let stored = match &flags.remote {
+            Some(name) => Some(crate::remotes::load(
+                name,
+                &idreview_protocol::paths::remotes_dir(),
+            )?),
+            None => None,
+        };
+        // A stored remote brings its token; --token / IDREVIEW_TOKEN still win.
+        let token = match &stored {
+            Some(invite) => token.or_else(|| Some(invite.token.clone())),
+            None => token,
+        };
+        let stored = stored.and_then(|invite| {
+            let trust = invite.trust()?;
+            Some(Remote {
+                addr: invite.address,
+                trust,
+            })
+        });
         let remote = match flags.connect.or(console.connect.clone()) {
+            _ if stored.is_some() => stored,
             None => None,
             Some(addr) => {
                 use idreview_protocol::tls::Trust;

@@ -1,4 +1,5 @@
-//! A card's end: an admin's deletion, retention's expiry of decided cards past their keep time,
+//! A card's end: an admin's deletion, retention's expiry of decided (and auto-verified) cards
+//! past their keep time,
 //! and the erasure of everything one person submitted. All three go through one store removal:
 //! the card goes, its files are queued in the persistent cleanup queue, and one audit event is
 //! written, in one transaction. A deletion's event keeps the card's last state; an expiry's or
@@ -17,11 +18,14 @@ use crate::store::tokens::TokenError;
 pub const RETENTION_ACTOR: &str = "retention";
 
 /// How long decided cards (and their files) are kept after the decision, in days; 0 keeps them
-/// forever.
+/// forever. Auto-verified cards (the machine's acceptance, no reviewer's decision) count from
+/// their last change, which is when they became auto-verified unless something touched them
+/// since.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Keep {
     pub approved_days: u32,
     pub rejected_days: u32,
+    pub auto_verified_days: u32,
 }
 
 impl Keep {
@@ -36,6 +40,7 @@ impl Keep {
         let days = match status {
             Status::Approved => self.approved_days,
             Status::Rejected => self.rejected_days,
+            Status::AutoVerified => self.auto_verified_days,
             _ => 0,
         };
         (days > 0 && decided + Duration::days(i64::from(days)) <= now).then(|| {
@@ -80,7 +85,7 @@ impl<S: CardStore> Cards<S> {
         Ok(card)
     }
 
-    /// Removes every decided card past its keep time at `now`, leaving tombstones; answers how
+    /// Removes every decided or auto-verified card past its keep time at `now`, leaving tombstones; answers how
     /// many went. A card changed meanwhile (a version conflict) waits for the next run.
     pub async fn expire(&self, keep: Keep, now: DateTime<Utc>) -> Result<u64, CardError> {
         if keep == Keep::default() {

@@ -35,6 +35,49 @@ enum Target {
     Store(Store),
 }
 
+impl Target {
+    /// The running daemon over its socket or, when none answers, the store itself.
+    async fn open(config: &Config) -> Result<Target, TokenCliError> {
+        Ok(match connect_unix(&config.socket_path(), None).await {
+            Ok((client, _)) => Target::Daemon(client),
+            Err(_) => Target::Store(Store::open(
+                &config.store_dir(),
+                config.verification.confidence_threshold,
+            )?),
+        })
+    }
+
+    async fn create(&self, spec: TokenSpec) -> Result<NewToken, TokenCliError> {
+        Ok(match self {
+            Target::Daemon(c) => c
+                .create_token(tarpc::context::current(), spec)
+                .await
+                .map_err(call)??,
+            Target::Store(s) => s.create_token(&spec, &actor()).await?,
+        })
+    }
+}
+
+/// Who acts in the audit log when the store is opened directly.
+fn actor() -> String {
+    format!(
+        "local:{}",
+        std::env::var("USER").unwrap_or_else(|_| "cli".into())
+    )
+}
+
+fn call(e: tarpc::client::RpcError) -> TokenCliError {
+    TokenCliError::Call(e.to_string())
+}
+
+/// Creates one token (for `remote invite`), through the daemon or the store like `run`.
+pub async fn create(config: &Config, spec: TokenSpec) -> Result<NewToken, TokenCliError> {
+    let target = Target::open(config).await?;
+    let new = target.create(spec).await?;
+    finish(target).await?;
+    Ok(new)
+}
+
 /// Runs `command` against the running daemon or, when none answers, the store itself.
 pub async fn run(
     config: &Config,
@@ -42,26 +85,12 @@ pub async fn run(
     out: &mut impl Write,
     err: &mut impl Write,
 ) -> Result<(), TokenCliError> {
-    let target = match connect_unix(&config.socket_path(), None).await {
-        Ok((client, _)) => Target::Daemon(client),
-        Err(_) => Target::Store(Store::open(
-            &config.store_dir(),
-            config.verification.confidence_threshold,
-        )?),
-    };
-    let actor = format!(
-        "local:{}",
-        std::env::var("USER").unwrap_or_else(|_| "cli".into())
-    );
-    let call = |e: tarpc::client::RpcError| TokenCliError::Call(e.to_string());
+    let target = Target::open(config).await?;
+    let actor = actor();
     let ctx = tarpc::context::current;
     match command {
         TokenCommand::Create(args) => {
-            let spec = TokenSpec::from(args);
-            let new: NewToken = match &target {
-                Target::Daemon(c) => c.create_token(ctx(), spec).await.map_err(call)??,
-                Target::Store(s) => s.create_token(&spec, &actor).await?,
-            };
+            let new = target.create(TokenSpec::from(args)).await?;
             writeln!(
                 err,
                 "created token {} ({}, role {}); it is shown only now:",

@@ -25,6 +25,9 @@ use crate::validate::{MANIFEST_FILE, Rejection};
 /// moved into a folder) before it is rejected as not being a submission.
 const LOOSE_GRACE: Duration = Duration::from_secs(10);
 
+/// How long a wake waits for the rest of its burst of file events before scanning.
+const DEBOUNCE: Duration = Duration::from_millis(50);
+
 /// First and longest wait before a deferred submission is tried again.
 const RETRY_FIRST: Duration = Duration::from_secs(5);
 const RETRY_MAX: Duration = Duration::from_secs(300);
@@ -88,8 +91,13 @@ pub async fn run(pipeline: Pipeline, shutdown: CancellationToken) -> Result<(), 
         tokio::select! {
             _ = shutdown.cancelled() => break,
             _ = wake_rx.recv() => {
-                // Let a burst of events (a folder being copied) settle into one scan.
-                tokio::time::sleep(Duration::from_millis(50)).await;
+                // Let a burst of events (a folder being copied) settle into one scan. Not
+                // notify-debouncer-full: its thread wakes every quarter timeout for ever (80
+                // times a second at 50 ms, idle or not) and keeps per-path queues, rename
+                // pairing and file ids that this loop throws away, since an event here only
+                // means "scan the folder"; whether a submission is complete is the scan's
+                // business (manifest present and settled), never an event's.
+                tokio::time::sleep(DEBOUNCE).await;
             }
             _ = tokio::time::sleep(next_wait) => {}
             Some(_) = claims.tasks.join_next(), if !claims.tasks.is_empty() => {

@@ -1,48 +1,51 @@
 //! The RPC server's limits: how many connections may be open, how long one may sit idle, and
-//! per-identity token buckets for calls and for uploaded bytes. Exceeding a rate limit is a
-//! clear [`RpcError::RateLimited`] with the time to wait.
+//! per-identity token buckets (governor) for calls and for uploaded bytes. Exceeding a rate
+//! limit is a clear [`RpcError::RateLimited`] with the time to wait.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::Duration;
 
+use governor::clock::Clock;
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use idreview_protocol::{MAX_CHUNK_BYTES, RpcError};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::config::RpcConfig;
 
-/// A token bucket per identity.
+/// A token bucket per identity (governor's GCRA, which is a token bucket without a timer).
 struct Buckets {
-    /// Refill per second.
-    rate: f64,
-    /// Most the bucket holds.
-    burst: f64,
-    /// identity -> (tokens left, last refill); each call takes the lock briefly.
-    buckets: Mutex<HashMap<String, (f64, Instant)>>,
+    limiter: DefaultKeyedRateLimiter<String>,
+    burst: NonZeroU32,
+}
+
+/// `n` as a governor cell count: at least 1, at most `u32::MAX`.
+fn cells(n: u64) -> NonZeroU32 {
+    NonZeroU32::new(u32::try_from(n).unwrap_or(u32::MAX)).unwrap_or(NonZeroU32::MIN)
 }
 
 impl Buckets {
-    fn new(rate: f64, burst: f64) -> Buckets {
+    /// `rate` tokens a second, at most `burst` at once.
+    fn new(rate: u64, burst: u64) -> Buckets {
+        let burst = cells(burst);
         Buckets {
-            rate: rate.max(f64::MIN_POSITIVE),
-            burst: burst.max(1.0),
-            buckets: Mutex::new(HashMap::new()),
+            limiter: RateLimiter::keyed(Quota::per_second(cells(rate)).allow_burst(burst)),
+            burst,
         }
     }
 
     /// Takes `amount` from `who`'s bucket, or says how many milliseconds until it could.
-    fn take(&self, who: &str, amount: f64) -> Result<(), u64> {
-        let now = Instant::now();
-        let mut all = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
-        let (tokens, last) = all.entry(who.to_string()).or_insert((self.burst, now));
-        *tokens = (*tokens + now.duration_since(*last).as_secs_f64() * self.rate).min(self.burst);
-        *last = now;
-        let amount = amount.min(self.burst);
-        if *tokens >= amount {
-            *tokens -= amount;
-            Ok(())
-        } else {
-            Err(((amount - *tokens) / self.rate * 1000.0).ceil() as u64)
+    fn take(&self, who: &str, amount: u64) -> Result<(), u64> {
+        // More than the bucket holds is charged as a full bucket, so it is never refused for ever.
+        let amount = cells(amount).min(self.burst);
+        match self.limiter.check_key_n(&who.to_string(), amount) {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(not_until)) => {
+                let wait = not_until.wait_time_from(self.limiter.clock().now());
+                Err(wait.as_micros().div_ceil(1000).max(1) as u64)
+            }
+            // Cannot happen (amount <= burst); refuse for a second rather than panic.
+            Err(_) => Err(1000),
         }
     }
 }
@@ -61,16 +64,16 @@ pub struct Limits {
 impl Limits {
     /// The limits `[rpc]` configures.
     pub fn new(config: &RpcConfig) -> Limits {
-        let bytes = config.upload_bytes_per_sec as f64;
+        let bytes = config.upload_bytes_per_sec;
         Limits {
             connections: Arc::new(Semaphore::new(config.max_connections.max(1))),
             max_connections: config.max_connections.max(1),
             idle_timeout: Duration::from_secs(config.idle_timeout_secs.max(1)),
             calls: Buckets::new(
-                f64::from(config.calls_per_sec),
-                f64::from(config.calls_burst.max(config.calls_per_sec)),
+                u64::from(config.calls_per_sec),
+                u64::from(config.calls_burst.max(config.calls_per_sec)),
             ),
-            upload_bytes: Buckets::new(bytes, (bytes * 4.0).max(MAX_CHUNK_BYTES as f64)),
+            upload_bytes: Buckets::new(bytes, bytes.saturating_mul(4).max(MAX_CHUNK_BYTES as u64)),
         }
     }
 
@@ -87,7 +90,7 @@ impl Limits {
     /// Counts one call of `identity` against its rate.
     pub fn call(&self, identity: &str) -> Result<(), RpcError> {
         self.calls
-            .take(identity, 1.0)
+            .take(identity, 1)
             .map_err(|retry_after_ms| RpcError::RateLimited {
                 what: format!("too many calls from {identity}"),
                 retry_after_ms,
@@ -97,7 +100,7 @@ impl Limits {
     /// Counts `bytes` uploaded by `identity` against its rate.
     pub fn upload(&self, identity: &str, bytes: usize) -> Result<(), RpcError> {
         self.upload_bytes
-            .take(identity, bytes as f64)
+            .take(identity, bytes as u64)
             .map_err(|retry_after_ms| RpcError::RateLimited {
                 what: format!("too many uploaded bytes from {identity}"),
                 retry_after_ms,
@@ -111,13 +114,13 @@ mod tests {
 
     #[test]
     fn buckets_allow_a_burst_then_refuse_with_a_wait() {
-        let b = Buckets::new(10.0, 3.0);
-        assert!(b.take("a", 1.0).is_ok());
-        assert!(b.take("a", 1.0).is_ok());
-        assert!(b.take("a", 1.0).is_ok());
-        let wait = b.take("a", 1.0).expect_err("burst used up");
+        let b = Buckets::new(10, 3);
+        assert!(b.take("a", 1).is_ok());
+        assert!(b.take("a", 1).is_ok());
+        assert!(b.take("a", 1).is_ok());
+        let wait = b.take("a", 1).expect_err("burst used up");
         assert!((1..=100).contains(&wait), "{wait}");
-        assert!(b.take("b", 1.0).is_ok(), "identities are apart");
+        assert!(b.take("b", 1).is_ok(), "identities are apart");
     }
 
     #[test]

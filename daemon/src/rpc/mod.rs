@@ -22,7 +22,8 @@ use std::time::Instant;
 
 use futures::StreamExt;
 use idreview_protocol::transport::{self, Hello, HelloReply, Welcome};
-use idreview_protocol::{IdReview, PROTOCOL_VERSION, Role};
+use idreview_protocol::version::SPOKEN;
+use idreview_protocol::{IdReview, Role};
 use tarpc::server::{BaseChannel, Channel};
 use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::OwnedSemaphorePermit;
@@ -176,7 +177,7 @@ where
 {
     let hello = tokio::time::timeout(
         transport::HANDSHAKE_TIMEOUT,
-        transport::read_message::<_, Hello>(&mut stream),
+        transport::read_hello(&mut stream),
     )
     .await;
     let hello = match hello {
@@ -191,7 +192,7 @@ where
         }
     };
     let admitted = admit(&hello, &shared, local);
-    let (caller, _permit) = match admitted {
+    let (caller, version, _permit) = match admitted {
         Ok(admitted) => admitted,
         Err(why) => {
             let detail = format!("client {}: {why}", hello.client);
@@ -204,7 +205,8 @@ where
         identity: caller.identity.clone(),
         role: caller.role,
         daemon_version: env!("CARGO_PKG_VERSION").to_string(),
-        protocol_version: PROTOCOL_VERSION,
+        protocol_version: version,
+        daemon_speaks: SPOKEN,
     };
     if transport::write_message(&mut stream, &HelloReply::Welcome(welcome))
         .await
@@ -214,7 +216,7 @@ where
     }
     let _open = crate::metrics::OpenConnection::open();
     let identity = caller.identity.clone();
-    info!(%identity, role = %caller.role, client = %hello.client, "connected");
+    info!(%identity, role = %caller.role, client = %hello.client, protocol = version, "connected");
     let idle = shared.limits.idle_timeout;
     let tasks = shared.tasks.clone();
     let session = Session::new(shared, caller);
@@ -236,18 +238,14 @@ where
     info!(%identity, "disconnected");
 }
 
-/// Checks the hello: protocol version, a free connection slot, and who the peer is.
+/// Checks the hello: a protocol version both sides speak (the connection's), a free connection
+/// slot, and who the peer is.
 fn admit(
     hello: &Hello,
     shared: &Shared,
     local: Option<String>,
-) -> Result<(Caller, OwnedSemaphorePermit), String> {
-    if hello.protocol_version != PROTOCOL_VERSION {
-        return Err(format!(
-            "client speaks protocol {}, this daemon speaks {PROTOCOL_VERSION}; use matching versions of idreview and idreviewd",
-            hello.protocol_version
-        ));
-    }
+) -> Result<(Caller, u32, OwnedSemaphorePermit), String> {
+    let version = SPOKEN.agree(hello.speaks()).map_err(|e| e.to_string())?;
     let permit = shared.limits.connection()?;
     let caller = match (&hello.token, local) {
         (Some(token), _) => {
@@ -274,7 +272,7 @@ fn admit(
             );
         }
     };
-    Ok((caller, permit))
+    Ok((caller, version, permit))
 }
 
 /// The login name for a uid, from `/etc/passwd`; the number when not found.

@@ -391,7 +391,7 @@ const MAX_WAIT_MS: u32 = 30_000;
 #[cfg(test)]
 mod four_eyes_tests;
 #[cfg(test)]
-mod tests;
+pub(super) mod tests;
 
 /// Refuses a page larger than one call answers.
 fn page_limit(limit: u32) -> Result<(), RpcError> {

@@ -20,11 +20,17 @@ const MAX_OPEN_PER_IDENTITY: usize = 8;
 
 /// One upload in progress.
 struct Upload {
-    owner: String,
     manifest: UploadManifest,
     dir: PathBuf,
     /// File name -> bytes received.
     files: HashMap<String, u64>,
+}
+
+/// An open upload as the table of open uploads holds it: the owner stays readable without
+/// the upload's lock, which a chunk being written holds.
+struct Open {
+    owner: Arc<str>,
+    upload: Arc<tokio::sync::Mutex<Upload>>,
 }
 
 /// Every open upload; shared by all connections.
@@ -33,9 +39,9 @@ pub struct Uploads {
     inbox: PathBuf,
     max_file_bytes: u64,
     next_id: AtomicU64,
-    /// upload id -> its state; the async lock serialises chunks of one upload, the outer lock
-    /// is held only to look up, add or remove.
-    open: Mutex<HashMap<u64, Arc<tokio::sync::Mutex<Upload>>>>,
+    /// upload id -> its owner and state; the async lock serialises chunks of one upload, the
+    /// outer lock is held only to count, look up, add or remove (never across an await).
+    open: Mutex<HashMap<u64, Open>>,
 }
 
 impl Uploads {
@@ -57,9 +63,46 @@ impl Uploads {
         }
     }
 
-    fn get(&self, id: u64) -> Option<Arc<tokio::sync::Mutex<Upload>>> {
+    /// The upload `id` if `owner` opened it.
+    fn get(&self, id: u64, owner: &str) -> Option<Arc<tokio::sync::Mutex<Upload>>> {
         let open = self.open.lock().unwrap_or_else(|p| p.into_inner());
-        open.get(&id).cloned()
+        open.get(&id)
+            .filter(|o| &*o.owner == owner)
+            .map(|o| o.upload.clone())
+    }
+
+    /// Registers a new upload for `owner` unless it already has [`MAX_OPEN_PER_IDENTITY`]
+    /// open; counting and adding happen under one lock, so concurrent calls cannot overshoot,
+    /// and uploads busy with a chunk count like idle ones.
+    fn register(
+        &self,
+        owner: &Arc<str>,
+        manifest: UploadManifest,
+    ) -> Result<(u64, PathBuf), RpcError> {
+        let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
+        let mine = open.values().filter(|o| o.owner == *owner).count();
+        if mine >= MAX_OPEN_PER_IDENTITY {
+            return Err(RpcError::Invalid(format!(
+                "{owner} already has {mine} open uploads; finish them first"
+            )));
+        }
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let dir = self.staging.join(id.to_string());
+        let upload = Upload {
+            manifest,
+            dir: dir.clone(),
+            files: HashMap::new(),
+        };
+        let upload = Arc::new(tokio::sync::Mutex::new(upload));
+        let owner = owner.clone();
+        open.insert(id, Open { owner, upload });
+        Ok((id, dir))
+    }
+
+    /// Forgets the upload `id`.
+    fn close(&self, id: u64) {
+        let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
+        open.remove(&id);
     }
 }
 
@@ -89,37 +132,20 @@ impl Session {
     /// Opens an upload for this identity, at most [`MAX_OPEN_PER_IDENTITY`] at a time.
     pub(super) fn begin(&self, manifest: UploadManifest) -> Result<u64, RpcError> {
         let uploads = &self.shared.uploads;
-        let id = uploads.next_id.fetch_add(1, Ordering::Relaxed);
-        let dir = uploads.staging.join(id.to_string());
-        std::fs::create_dir_all(&dir).map_err(io("creating the upload folder"))?;
-        let mut open = uploads.open.lock().unwrap_or_else(|p| p.into_inner());
-        let mine = open
-            .values()
-            .filter(|u| u.try_lock().is_ok_and(|u| u.owner == *self.identity))
-            .count();
-        if mine >= MAX_OPEN_PER_IDENTITY {
-            let _ = std::fs::remove_dir_all(&dir);
-            return Err(RpcError::Invalid(format!(
-                "{} already has {mine} open uploads; finish them first",
-                self.identity
-            )));
+        let (id, dir) = uploads.register(&self.identity, manifest)?;
+        if let Err(e) = std::fs::create_dir_all(&dir) {
+            uploads.close(id);
+            return Err(io("creating the upload folder")(e));
         }
-        let upload = Upload {
-            owner: self.identity.to_string(),
-            manifest,
-            dir,
-            files: HashMap::new(),
-        };
-        open.insert(id, Arc::new(tokio::sync::Mutex::new(upload)));
         tracing::info!(upload = id, identity = %self.identity, "upload begun");
         Ok(id)
     }
 
-    /// The upload `id`, if it is this identity's.
+    /// The upload `id`, if it is this identity's (another's is reported as not open).
     fn mine(&self, id: u64) -> Result<Arc<tokio::sync::Mutex<Upload>>, RpcError> {
         self.shared
             .uploads
-            .get(id)
+            .get(id, &self.identity)
             .ok_or_else(|| RpcError::Invalid(format!("no open upload {id}")))
     }
 
@@ -141,9 +167,6 @@ impl Session {
         self.shared.limits.upload(&self.identity, bytes.len())?;
         let upload = self.mine(id)?;
         let mut upload = upload.lock().await;
-        if upload.owner != *self.identity {
-            return Err(RpcError::Invalid(format!("no open upload {id}")));
-        }
         let have = upload.files.get(name).copied().unwrap_or(0);
         if offset != have {
             return Err(RpcError::Invalid(format!(
@@ -175,9 +198,6 @@ impl Session {
     pub(super) async fn finish(&self, id: u64) -> Result<String, RpcError> {
         let handle = self.mine(id)?;
         let upload = handle.lock().await;
-        if upload.owner != *self.identity {
-            return Err(RpcError::Invalid(format!("no open upload {id}")));
-        }
         if upload.files.is_empty() {
             return Err(RpcError::Invalid(format!("upload {id} has no files")));
         }
@@ -212,14 +232,75 @@ impl Session {
             .await
             .map_err(io("writing the manifest"))?;
         drop(upload);
-        let mut open = self
-            .shared
-            .uploads
-            .open
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
-        open.remove(&id);
+        self.shared.uploads.close(id);
         tracing::info!(upload = id, folder = %name, identity = %self.identity, "upload finished");
         Ok(name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use idreview_protocol::{DocumentType, IdReview, Role, RpcError, UploadManifest};
+    use tarpc::context;
+
+    use super::MAX_OPEN_PER_IDENTITY;
+    use crate::rpc::session::tests::World;
+
+    fn manifest() -> UploadManifest {
+        UploadManifest {
+            user_id: "u-1".into(),
+            document_type: DocumentType::Passport,
+            country: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn uploads_busy_with_a_chunk_still_count_against_the_limit() {
+        let w = World::new(900).await;
+        let alice = w.as_("alice", Role::Reviewer);
+        let mut ids = Vec::new();
+        for _ in 0..MAX_OPEN_PER_IDENTITY {
+            let id = alice
+                .clone()
+                .begin_upload(context::current(), manifest())
+                .await;
+            ids.push(id.expect("within the limit"));
+        }
+        // Every upload is in the middle of a chunk (its lock held), as when a client streams
+        // all of them at once and opens more meanwhile.
+        let busy: Vec<_> = ids
+            .iter()
+            .map(|id| w.shared.uploads.get(*id, "alice").expect("open"))
+            .collect();
+        let _writing = futures::future::join_all(busy.iter().map(|u| u.lock())).await;
+        let refused = alice
+            .clone()
+            .begin_upload(context::current(), manifest())
+            .await
+            .expect_err("one over the limit");
+        assert!(
+            matches!(&refused, RpcError::Invalid(m) if m.contains("already has 8 open uploads")),
+            "{refused:?}"
+        );
+        let bob = w.as_("bob", Role::Reviewer);
+        bob.begin_upload(context::current(), manifest())
+            .await
+            .expect("another identity has its own limit");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_begins_stop_at_the_limit() {
+        let w = World::new(900).await;
+        let alice = w.as_("alice", Role::Reviewer);
+        let calls = (0..3 * MAX_OPEN_PER_IDENTITY).map(|_| {
+            let alice = alice.clone();
+            tokio::spawn(async move { alice.begin_upload(context::current(), manifest()).await })
+        });
+        let results = futures::future::join_all(calls).await;
+        let opened = results
+            .into_iter()
+            .filter(|r| r.as_ref().is_ok_and(|r| r.is_ok()))
+            .count();
+        assert_eq!(opened, MAX_OPEN_PER_IDENTITY);
     }
 }

@@ -26,9 +26,10 @@ pub struct CleanupJob {
 impl Store {
     /// Removes a card: the card, its user index entry and its duplicates entries go, the audit
     /// event `check` answers and a cleanup job per file are written, in one transaction under
-    /// the writer lock, then flushed. `check` sees the card as it is (its version already matched `at`) and may
-    /// refuse. With [`Trail::Scrub`] the removal event is a tombstone and the card's earlier
-    /// events lose their personal data (see `retention::scrub`). Answers the removed card and
+    /// the writer lock, then flushed. `check` sees the card as it is (its version already
+    /// matched `at`) and may refuse. With [`Trail::Scrub`] the removal event is a tombstone, the
+    /// card's earlier events lose their personal data (see `retention::scrub`) and its
+    /// undelivered webhooks are dropped. Answers the removed card and
     /// how many events were scrubbed.
     pub async fn remove_card<E: From<Refused> + From<StoreError> + Send>(
         &self,
@@ -58,6 +59,12 @@ impl Store {
                 Trail::Keep => (Vec::new(), 0),
                 Trail::Scrub(actors) => self.scrubbed_events(card.id, actors)?,
             };
+            // Undelivered webhooks name the user: a scrubbed removal drops them (the writer
+            // lock keeps new ones for this card out until the transaction is done).
+            let hooks = match trail {
+                Trail::Keep => Vec::new(),
+                Trail::Scrub(_) => self.outbox_keys_of(card.id)?,
+            };
             let batch = Batch::encode(std::slice::from_ref(&event))?;
             let now = Utc::now();
             let mut jobs = Vec::with_capacity(card.files.len());
@@ -86,31 +93,37 @@ impl Store {
                 &i.graves,
                 &i.cleanup,
                 &i.duplicates,
+                &i.webhook_outbox,
             );
             trees
-                .transaction(|(cards, users, audit, graves, cleanup, duplicates)| {
-                    // Its files and number stop counting as seen: a purge for an erasure.
-                    none.replace(&entries, duplicates)?;
-                    // The card's history stays findable by its id, in its grave.
-                    let history = match cards.remove(&id)? {
-                        Some(old) => record::history(&old).map_err(abort)?.to_vec(),
-                        None => Vec::new(),
-                    };
-                    graves.insert(&id, [history.as_slice(), &seq].concat())?;
-                    if users.get(user)?.is_some_and(|v| v.as_ref() == id) {
-                        users.remove(user)?;
-                    }
-                    for (key, bytes) in &scrubbed {
-                        audit.insert(key, bytes.as_slice())?;
-                    }
-                    if let Some(batch) = &batch {
-                        batch.write(audit)?;
-                    }
-                    for (seq, job) in &jobs {
-                        cleanup.insert(seq, job.as_slice())?;
-                    }
-                    Ok(())
-                })
+                .transaction(
+                    |(cards, users, audit, graves, cleanup, duplicates, outbox)| {
+                        // Its files and number stop counting as seen: a purge for an erasure.
+                        none.replace(&entries, duplicates)?;
+                        // The card's history stays findable by its id, in its grave.
+                        let history = match cards.remove(&id)? {
+                            Some(old) => record::history(&old).map_err(abort)?.to_vec(),
+                            None => Vec::new(),
+                        };
+                        graves.insert(&id, [history.as_slice(), &seq].concat())?;
+                        if users.get(user)?.is_some_and(|v| v.as_ref() == id) {
+                            users.remove(user)?;
+                        }
+                        for (key, bytes) in &scrubbed {
+                            audit.insert(key, bytes.as_slice())?;
+                        }
+                        if let Some(batch) = &batch {
+                            batch.write(audit)?;
+                        }
+                        for (seq, job) in &jobs {
+                            cleanup.insert(seq, job.as_slice())?;
+                        }
+                        for key in &hooks {
+                            outbox.remove(key)?;
+                        }
+                        Ok(())
+                    },
+                )
                 .map_err(untx)?;
             let mut index = i.index.write().unwrap_or_else(|p| p.into_inner());
             index.remove(card.id);

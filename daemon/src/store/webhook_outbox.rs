@@ -1,7 +1,9 @@
 //! The webhook outbox: events waiting for delivery (a decision; a card's extraction finished),
 //! written in the same transaction as the change (see [`Store::commit`]) and removed only once
 //! every receiver accepted them, so delivery is at least once and survives restarts. Keys are
-//! audit sequence numbers, so the outbox drains in the order of the changes.
+//! audit sequence numbers, so the outbox drains in the order of the changes. A card removed
+//! with its trail scrubbed (an expiry, an erasure) takes its undelivered events with it, in the
+//! removal's transaction: their bodies name the user.
 
 use idreview_protocol::{AuditEvent, Card, CardId};
 use serde::{Deserialize, Serialize};
@@ -152,6 +154,20 @@ impl Store {
             out.push(bincode::deserialize(&bytes)?);
         }
         Ok(out)
+    }
+
+    /// The keys of `card`'s undelivered events (a scan of the outbox, which holds only what is
+    /// not yet delivered), for a removal that must not leave a body naming the card's user.
+    pub(super) fn outbox_keys_of(&self, card: CardId) -> Result<Vec<sled::IVec>, StoreError> {
+        let mut keys = Vec::new();
+        for item in self.inner.webhook_outbox.iter() {
+            let (key, bytes) = item?;
+            let item: OutboxItem = bincode::deserialize(&bytes)?;
+            if item.card_id == card {
+                keys.push(key);
+            }
+        }
+        Ok(keys)
     }
 
     /// How many events wait for delivery.

@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 
 use super::Rejection;
 use super::images::check_image;
-use super::sniff::{Class, HEAD_LEN, Sniffed, sniff};
+use super::sniff::{Class, HEAD_LEN, Sniffed, sniff, what_it_looks_like};
 use super::video::check_video;
 use crate::config::ValidationConfig;
 use crate::objects::Fingerprint;
@@ -87,7 +87,7 @@ pub fn inspect_file(
         .read_to_end(&mut data)
         .map_err(unreadable)?;
     let kind = sniff(&data);
-    check_role(&name, role, kind)?;
+    check_role(&name, role, kind, &data)?;
     let max = size_limit(&name, kind, meta.len(), limits)?;
 
     // Read the rest, never past the limit even if the file grows meanwhile.
@@ -124,7 +124,7 @@ pub fn inspect_file(
 }
 
 /// Front and back must be images; a selfie an image or a video; extras may also be PDFs.
-fn check_role(name: &str, role: FileRole, kind: Sniffed) -> Result<(), Rejection> {
+fn check_role(name: &str, role: FileRole, kind: Sniffed, head: &[u8]) -> Result<(), Rejection> {
     let (allowed, wanted): (&[Class], &str) = match role {
         FileRole::Front | FileRole::Back => (&[Class::Image], "a JPEG, PNG, GIF or WebP photo"),
         FileRole::Selfie => (
@@ -139,13 +139,17 @@ fn check_role(name: &str, role: FileRole, kind: Sniffed) -> Result<(), Rejection
     if allowed.contains(&kind.class()) {
         return Ok(());
     }
+    let is = match kind {
+        Sniffed::Unknown => what_it_looks_like(head).map_or_else(
+            || kind.describe().to_string(),
+            |it| format!("{it}, not accepted"),
+        ),
+        _ => kind.describe().to_string(),
+    };
     Err(Rejection::file(
         "file_type",
         name,
-        format!(
-            "{name} is {} by its content; the {role} must be {wanted}",
-            kind.describe()
-        ),
+        format!("{name} is {is} by its content; the {role} must be {wanted}"),
     ))
 }
 
@@ -319,5 +323,26 @@ mod tests {
         assert_eq!(rule(&cut, FileRole::Extra, &limits), "pdf_corrupt");
         let zip = write(dir.path(), "x.zip", b"PK\x03\x04rest of a zip");
         assert_eq!(rule(&zip, FileRole::Extra, &limits), "file_type");
+    }
+
+    #[test]
+    fn an_unaccepted_format_is_named_in_the_refusal() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let limits = ValidationConfig::default();
+        let rar = write(
+            dir.path(),
+            "scan.jpg",
+            b"Rar!\x1a\x07\x01\x00rest of an archive",
+        );
+        let refused = inspect_file(&rar, FileRole::Front, &limits).expect_err("a RAR archive");
+        assert_eq!(refused.rule, "file_type");
+        assert!(refused.message.contains("rar"), "{}", refused.message);
+        let text = write(dir.path(), "notes.jpg", b"plain words, no magic");
+        let refused = inspect_file(&text, FileRole::Front, &limits).expect_err("text");
+        assert!(
+            refused.message.contains("not a recognised"),
+            "{}",
+            refused.message
+        );
     }
 }

@@ -1,4 +1,11 @@
 //! File type by content: magic bytes at the start of a file, never the extension.
+//!
+//! The formats we accept are recognised here, more strictly than the `infer` crate does (it
+//! takes any `\x89PNG` as PNG, `GIF` without a version as GIF, `WEBP` at offset 8 without
+//! `RIFF`, a bare `moov`/`mdat` box as QuickTime, and names a WebM only from 257 bytes on), and
+//! their content is then checked by `images.rs`/`video.rs`. What we do not accept is named with
+//! `infer`'s much wider table ([`what_it_looks_like`]), so a refusal says "a RAR archive"
+//! rather than only "not recognised".
 
 /// What the first bytes of a file say it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,8 +33,9 @@ pub(super) enum Class {
     Other,
 }
 
-/// How many leading bytes [`sniff`] looks at.
-pub(super) const HEAD_LEN: usize = 32;
+/// How many leading bytes [`sniff`] looks at (and [`what_it_looks_like`]: infer needs up to
+/// 262 for some formats, e.g. a tar archive).
+pub(super) const HEAD_LEN: usize = 512;
 
 /// ISO-BMFF brands that are still images or audio, not video.
 const NON_VIDEO_BRANDS: &[(&[u8; 4], &str)] = &[
@@ -77,6 +85,17 @@ pub(super) fn sniff(head: &[u8]) -> Sniffed {
     } else {
         Sniffed::Unknown
     }
+}
+
+/// What `infer` makes of a file we do not accept ("a rar file (application/vnd.rar)"), for
+/// a refusal's message; `None` when it does not know either.
+pub(super) fn what_it_looks_like(head: &[u8]) -> Option<String> {
+    let kind = infer::get(head)?;
+    Some(format!(
+        "a .{} file ({})",
+        kind.extension(),
+        kind.mime_type()
+    ))
 }
 
 impl Sniffed {
@@ -139,6 +158,15 @@ mod tests {
         assert_eq!(sniff(b"\0\0\0\x14ftypqt  "), Sniffed::QuickTime);
         assert_eq!(sniff(&[0x1A, 0x45, 0xDF, 0xA3, 0x9F]), Sniffed::WebM);
         assert_eq!(sniff(b"%PDF-1.7"), Sniffed::Pdf);
+    }
+
+    #[test]
+    fn unknown_content_is_named_by_infer_when_it_can() {
+        let rar = b"Rar!\x1a\x07\x01\x00rest of the archive";
+        assert_eq!(sniff(rar), Sniffed::Unknown);
+        let named = what_it_looks_like(rar).expect("infer knows RAR");
+        assert!(named.contains("rar"), "{named}");
+        assert_eq!(what_it_looks_like(b"hello, this is a text file"), None);
     }
 
     #[test]

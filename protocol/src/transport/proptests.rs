@@ -17,8 +17,8 @@ fn block_on<F: std::future::Future>(f: F) -> F::Output {
 
 proptest! {
     #[test]
-    fn a_hello_round_trips(version in any::<u32>(), token in proptest::option::of(".{0,64}"), client in ".{0,64}") {
-        let hello = Hello { protocol_version: version, token, client };
+    fn a_hello_round_trips(version in any::<u32>(), oldest in any::<u32>(), token in proptest::option::of(".{0,64}"), client in ".{0,64}") {
+        let hello = Hello { protocol_version: version, token, client, oldest_protocol_version: oldest };
         let read: Hello = block_on(async {
             let mut wire = Vec::new();
             write_message(&mut wire, &hello).await.expect("write");

@@ -21,6 +21,7 @@ pub struct Cli {
     #[arg(long, global = true, env = "IDREVIEW_SOCKET", value_name = "PATH")]
     pub socket: Option<PathBuf>,
     /// The shared config.toml ([daemon] data_dir, [rpc] socket and [console] are read)
+    /// [default: $XDG_CONFIG_HOME/idreview/config.toml when it exists]
     #[arg(long, global = true, env = "IDREVIEW_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Bearer token; local socket users may go without
@@ -43,6 +44,15 @@ pub struct Cli {
     /// SHA-256 fingerprint the remote daemon's certificate must have (hex)
     #[arg(long, global = true, value_name = "SHA256")]
     pub pin: Option<String>,
+    /// A remote daemon stored with `idreview remote add`: its address, trust and token
+    #[arg(
+        long,
+        global = true,
+        env = "IDREVIEW_REMOTE",
+        value_name = "NAME",
+        conflicts_with = "connect"
+    )]
+    pub remote: Option<String>,
     /// Do not start a local daemon when none answers (console only)
     #[arg(long)]
     pub no_spawn: bool,
@@ -91,6 +101,9 @@ pub enum CliCommand {
     },
     /// Named views (a filter and sort under a name, kept by the daemon): list, save, delete
     Views(ViewsArgs),
+    /// Remote daemons: `remote add FILE` stores an invite from `idreviewd remote invite`
+    #[command(subcommand)]
+    Remote(super::remote::RemoteCommand),
 }
 
 /// `idreview views`: lists the views without a subcommand.
@@ -275,6 +288,7 @@ impl Cli {
                 ca: self.ca.clone(),
                 pin: self.pin.clone(),
                 token_file: self.token_file.clone(),
+                remote: self.remote.clone(),
             },
         )
     }

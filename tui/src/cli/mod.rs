@@ -1,6 +1,6 @@
 //! The command line: the scriptable commands (`list`, `show`, `decide`, `audit`, `token`,
-//! `erase`, `reopen`, `rejected`, `stats`, `views`, `completions`, `man`) and, with no command,
-//! the interactive console. Commands never
+//! `erase`, `reopen`, `rejected`, `stats`, `views`, `remote`, `completions`, `man`) and, with no
+//! command, the interactive console. Commands never
 //! start a daemon; the console may. The flags themselves are in [`args`].
 
 mod args;
@@ -11,6 +11,7 @@ mod erase;
 mod json;
 mod list;
 mod rejected;
+pub mod remote;
 mod show;
 mod stats;
 mod table;
@@ -47,6 +48,13 @@ pub async fn run(cli: Cli, settings: &Settings) -> Result<ExitCode, Error> {
         }
         _ => {}
     }
+    // Storing a remote talks to no daemon.
+    let command = match command {
+        CliCommand::Remote(command) => {
+            return remote::run(command, &idreview_protocol::paths::remotes_dir(), &mut out);
+        }
+        command => command,
+    };
     let (rpc, _welcome) = Endpoint::new(settings).connect().await?;
     let code = match command {
         CliCommand::List(args) => list::run(&rpc, &args, &mut out).await?,
@@ -56,7 +64,9 @@ pub async fn run(cli: Cli, settings: &Settings) -> Result<ExitCode, Error> {
             audit::export(&rpc, since, &mut out).await?
         }
         CliCommand::Token(command) => tokens::run(&rpc, command, &mut out).await?,
-        CliCommand::Completions { .. } | CliCommand::Man { .. } => ExitCode::SUCCESS,
+        CliCommand::Completions { .. } | CliCommand::Man { .. } | CliCommand::Remote(_) => {
+            ExitCode::SUCCESS
+        }
         CliCommand::Erase(args) => erase::run(&rpc, &args, &mut out).await?,
         CliCommand::Rejected(args) => rejected::run(&rpc, &args, &mut out).await?,
         CliCommand::Stats { json } => stats::run(&rpc, json, &mut out).await?,

@@ -68,6 +68,7 @@ pub(super) fn loaded() -> App {
         role: Role::Reviewer,
         daemon_version: "0.1.0".into(),
         protocol_version: idreview_protocol::PROTOCOL_VERSION,
+        daemon_speaks: idreview_protocol::version::SPOKEN,
     };
     app.update(Action::Connected(welcome));
     app.start();

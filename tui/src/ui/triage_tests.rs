@@ -362,6 +362,7 @@ fn after_a_reconnect_the_open_card_is_claimed_again() {
         role: Role::Reviewer,
         daemon_version: "0.1.0".into(),
         protocol_version: idreview_protocol::PROTOCOL_VERSION,
+        daemon_speaks: idreview_protocol::version::SPOKEN,
     };
     let commands = app.update(Action::Connected(welcome.clone()));
     assert_eq!(claimed(&commands), Some(1), "{commands:?}");

@@ -61,6 +61,7 @@ fn keep(approved_days: u32, rejected_days: u32) -> Keep {
     Keep {
         approved_days,
         rejected_days,
+        ..Keep::default()
     }
 }
 
@@ -124,6 +125,37 @@ async fn expired_decided_cards_go_with_their_files_and_leave_tombstones() {
     let later = now + Duration::days(100);
     assert_eq!(cards.expire(keep(30, 60), later).await.expect("expire"), 2);
     assert!(store.get(CardId(4)).expect("get").is_some());
+}
+
+#[tokio::test]
+async fn auto_verified_cards_expire_after_their_own_keep_time() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(dir.path(), 0.8).expect("open");
+    let cards = [
+        card(1, "ann", Status::AutoVerified, 40),
+        card(2, "bob", Status::AutoVerified, 10),
+        card(3, "cat", Status::Approved, 40),
+    ];
+    store.import(&cards, "t").await.expect("import");
+    let cards = domain(&store);
+    let now = Utc::now();
+    // Keeping decided cards says nothing about auto-verified ones.
+    assert_eq!(cards.expire(keep(0, 30), now).await.expect("expire"), 0);
+    let auto = Keep {
+        auto_verified_days: 30,
+        ..Keep::default()
+    };
+    assert_eq!(cards.expire(auto, now).await.expect("expire"), 1);
+    assert!(card_at(&store, 1).is_none(), "40 days old: gone");
+    assert!(card_at(&store, 2).is_some(), "10 days old: kept");
+    assert!(card_at(&store, 3).is_some(), "approved_days is 0: kept");
+    let jobs = store.cleanup_pending(10).expect("queue");
+    assert_eq!(jobs[0].1.key, "users/ann/id-card/1/front.jpg");
+    let trail = store.audit_for(CardId(1)).expect("audit");
+    let tombstone = trail.last().expect("tombstone");
+    assert_eq!(tombstone.action, "card.expired");
+    let why = tombstone.reason.as_deref().expect("why");
+    assert!(why.contains("auto_verified_days"), "{why}");
 }
 
 #[tokio::test]
@@ -213,6 +245,48 @@ async fn erasing_a_user_removes_only_their_cards_files_and_personal_audit_data()
         && t.before.is_none()));
     let bob = store.audit_for(CardId(2)).expect("audit");
     assert!(bob[0].after.is_some(), "other users' events are untouched");
+}
+
+#[tokio::test]
+async fn erasing_a_user_drops_their_undelivered_webhooks_only() {
+    let (_dir, store) = store().await;
+    store.enable_webhooks(crate::store::webhook_outbox::WebhookEvent::ALL.to_vec());
+    store
+        .import(&[card(6, "eve", Status::NeedsReview, 1)], "t")
+        .await
+        .expect("another user's card");
+    let cards = domain(&store);
+    let approve = crate::card::Approval {
+        decision: Decision::Approve,
+        reason: "fine",
+        override_doubts: true,
+        person: "rita",
+    };
+    let decided = cards
+        .decide("token:rita", &[any_card(4), any_card(6)], approve)
+        .await;
+    assert!(decided.iter().all(|(_, r)| r.is_ok()), "{decided:?}");
+    let bodies = || -> Vec<String> {
+        let items = store.outbox_peek(100).expect("outbox");
+        items.into_iter().map(|i| i.body).collect()
+    };
+    assert_eq!(bodies().len(), 2, "both decisions wait for delivery");
+    assert!(bodies().iter().any(|b| b.contains("\"dan\"")));
+    cards
+        .erase("token:dpo", "dan", "request 2026-12", false)
+        .await
+        .expect("erase");
+    let left = bodies();
+    assert_eq!(left.len(), 1, "{left:?}");
+    assert!(left[0].contains("\"eve\""), "{left:?}");
+    assert!(!left.iter().any(|b| b.contains("dan")), "{left:?}");
+}
+
+fn any_card(id: u64) -> CardRef {
+    CardRef {
+        id: CardId(id),
+        expected_version: None,
+    }
 }
 
 #[tokio::test]

@@ -14,23 +14,25 @@ use crate::config::Config;
 use crate::rpc::Shared;
 use crate::store::Store;
 
-pub(super) struct World {
+/// A daemon's shared state over a temporary data folder, for service tests.
+pub(in crate::rpc) struct World {
     _dir: tempfile::TempDir,
-    pub(super) shared: Shared,
+    pub(in crate::rpc) shared: Shared,
 }
 
 impl World {
-    async fn new(lease_secs: u64) -> World {
+    pub(in crate::rpc) async fn new(lease_secs: u64) -> World {
         let mut config = Config::default();
         config.review.lease_secs = lease_secs;
         World::with(config).await
     }
 
-    /// Four filled cards under `config`.
-    pub(super) async fn with(config: Config) -> World {
+    /// Four filled cards under `config` (its data folder set to the temporary one).
+    pub(in crate::rpc) async fn with(mut config: Config) -> World {
         let dir = tempfile::tempdir().expect("tempdir");
         let store = Store::open(dir.path(), 0.8).expect("store");
         crate::cli::fill::fill(&store, 4, "u").await.expect("fills");
+        config.daemon.data_dir = Some(dir.path().join("data"));
         let config = Arc::new(config);
         let shared = Shared {
             objects: crate::objects::ObjectStore::local(dir.path().join("objects")),
@@ -48,7 +50,7 @@ impl World {
         World { _dir: dir, shared }
     }
 
-    pub(super) fn as_(&self, who: &str, role: Role) -> Session {
+    pub(in crate::rpc) fn as_(&self, who: &str, role: Role) -> Session {
         let caller = crate::rpc::Caller {
             identity: who.to_string(),
             role,
