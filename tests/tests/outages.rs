@@ -31,6 +31,33 @@ fn scan(answer: ResponseTemplate) -> Mock {
         .respond_with(answer)
 }
 
+/// The verifier's answer with another document number each time, as for different people.
+struct EachItsOwnNumber {
+    answer: serde_json::Value,
+    next: std::sync::atomic::AtomicUsize,
+}
+
+impl EachItsOwnNumber {
+    fn new(answer: serde_json::Value) -> EachItsOwnNumber {
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        EachItsOwnNumber { answer, next }
+    }
+}
+
+impl wiremock::Respond for EachItsOwnNumber {
+    fn respond(&self, _: &wiremock::Request) -> ResponseTemplate {
+        let n = self.next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let mut answer = self.answer.clone();
+        for read in answer["data"]["documentNumber"]
+            .as_array_mut()
+            .expect("the fixture reads a document number")
+        {
+            read["value"] = serde_json::json!(format!("C01X{n:05}"));
+        }
+        ResponseTemplate::new(200).set_body_json(answer)
+    }
+}
+
 /// Calls `health` and `list_cards` for `period`, each with a 5 s deadline; panics on the
 /// first that fails or is late.
 async fn stays_responsive(client: &IdReviewClient, period: Duration, what: &str) {
@@ -86,13 +113,14 @@ async fn s3_and_verifier_outages_lose_nothing_and_rpc_stays_up() {
 
     // S3 goes down; submissions arrive anyway.
     s3.stop().await;
-    let front = jpeg(800, 600);
+    // Each user's own document (the same file or number on two users' cards is a reused
+    // document, which is never auto-verified).
     for i in 0..SUBMISSIONS {
         write_submission(
             &daemon.inbox(),
             &format!("out-{i}"),
             Some(&manifest(&format!("out-{i}"), "passport")),
-            &[("front.jpg", front.clone())],
+            &[("front.jpg", jpeg(800 + i as u32, 600))],
         );
     }
     stays_responsive(&client, Duration::from_secs(4), "the S3 outage").await;
@@ -128,7 +156,9 @@ async fn s3_and_verifier_outages_lose_nothing_and_rpc_stays_up() {
 
     // The verifier recovers: the retry queue re-verifies every card.
     drop(failing);
-    scan(ResponseTemplate::new(200).set_body_json(fixture("accept")))
+    Mock::given(method("POST"))
+        .and(path("/scan"))
+        .respond_with(EachItsOwnNumber::new(fixture("accept")))
         .mount(&verifier)
         .await;
     let ledger = wait_for(Duration::from_secs(60), "every card re-verified", || {

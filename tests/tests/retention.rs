@@ -179,13 +179,14 @@ async fn erasing_a_user_removes_their_cards_and_files_only() {
     let daemon = Daemon::start_with(&data, &[MANUAL]).await;
     let client = daemon.client().await;
     let first = ingest(&daemon, &client, &["ann", "bob"]).await;
-    // Ann's first card is rejected; she submits again and has two cards.
+    // Ann's first card is rejected; she submits a new photo and has two cards (the same
+    // files again would be a duplicate submission).
     decide(&client, &first[0], Decision::Reject, "glare").await;
     write_submission(
         &daemon.inbox(),
         "ann-again",
         Some(&manifest("ann", "passport")),
-        &[("front.jpg", jpeg(800, 600))],
+        &[("front.jpg", jpeg(801, 600))],
     );
     let second = wait_for(Duration::from_secs(30), "ann's second card", || async {
         card_of(&client, "ann")
