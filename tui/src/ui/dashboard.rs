@@ -132,7 +132,7 @@ fn queue_box(app: &App, stats: &Stats, frame: &mut Frame, area: Rect, with_types
     };
     let auto = match stats.auto_share() {
         Some(share) => format!("{:.0}% of {}", share * 100.0, stats.verified),
-        None => "none yet".into(),
+        None => "none in 7d".into(),
     };
     let row = |name: &str, value: String, style: Style| {
         Line::from(vec![
