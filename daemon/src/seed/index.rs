@@ -118,6 +118,11 @@ pub struct SeedIndex {
     verified: RoaringBitmap,
     /// Cards with a mean confidence, ordered by it, then by id.
     by_confidence: BTreeSet<(u64, u32)>,
+    /// The low-confidence queue's threshold, when the index keeps `low` for it.
+    low_under: Option<f64>,
+    /// Cards whose mean confidence is below `low_under`: the low-confidence page's bitmap,
+    /// kept as cards change rather than gathered from `by_confidence` on every call.
+    low: RoaringBitmap,
     /// Trigram of a searched text -> the cards holding it.
     grams: HashMap<u64, RoaringBitmap>,
 }
@@ -158,6 +163,15 @@ fn search_text(card: &Card) -> Box<str> {
 }
 
 impl SeedIndex {
+    /// An empty index that keeps the cards below `threshold` (the low-confidence queue's) at
+    /// hand.
+    pub fn new(threshold: f32) -> SeedIndex {
+        SeedIndex {
+            low_under: Some(view::decimal(threshold)),
+            ..SeedIndex::default()
+        }
+    }
+
     /// Adds or replaces card `k`'s row (the caller removes the old one first).
     pub fn upsert(&mut self, k: u32, card: &Card) {
         let text = search_text(card);
@@ -188,6 +202,9 @@ impl SeedIndex {
         }
         if let Some(c) = row.confidence {
             self.by_confidence.insert((confidence_key(c), k));
+            if self.low_under.is_some_and(|under| c < under) {
+                self.low.insert(k);
+            }
         }
         if !same_text {
             for gram in trigrams(&row.text) {
@@ -228,6 +245,7 @@ impl SeedIndex {
         if let Some(c) = row.confidence {
             self.by_confidence.remove(&(confidence_key(c), k));
         }
+        self.low.remove(k);
         if grams {
             for gram in trigrams(&row.text) {
                 if let Some(ids) = self.grams.get_mut(&gram) {
@@ -247,7 +265,7 @@ impl SeedIndex {
     /// One page of the cards matching `q`; the low-confidence queue measures against
     /// `threshold`.
     pub fn list(&self, q: &SeedQuery, threshold: f32) -> SeedPage {
-        let mut hits = self.matching(q, f64::from(threshold));
+        let mut hits = self.matching(q, view::decimal(threshold));
         let total = hits.len();
         let end = q.offset + q.limit;
         let page: Vec<u32> = match q.order {
@@ -337,7 +355,10 @@ impl SeedIndex {
         }
         if q.low_confidence {
             hits -= &self.verified;
-            hits &= self.confidence_range(None, Some(threshold), false);
+            match self.low_under == Some(threshold) {
+                true => hits &= &self.low,
+                false => hits &= self.confidence_range(None, Some(threshold), false),
+            }
         }
         if q.confidence_min.is_some() || q.confidence_max.is_some() {
             hits &= self.confidence_range(q.confidence_min, q.confidence_max, true);

@@ -100,7 +100,7 @@ impl Index {
     pub fn new(threshold: f32, seed_view: bool) -> Index {
         Index {
             threshold,
-            seed: seed_view.then(SeedIndex::default),
+            seed: seed_view.then(|| SeedIndex::new(threshold)),
             ..Index::default()
         }
     }

@@ -77,6 +77,36 @@ fn low_confidence_is_unverified_below_the_threshold_worst_first() {
 }
 
 #[test]
+fn the_kept_low_confidence_bitmap_follows_changes_and_agrees_with_the_gathered_one() {
+    let mut kept = SeedIndex::new(0.8);
+    let mut gathered = index();
+    for (k, c) in [(1u32, 0.9), (2, 0.6), (3, 0.7)] {
+        kept.upsert(k, &card(u64::from(k), "u", "Name", &[c, c]));
+    }
+    let mut verified = card(4, "dave", "Rossi", &[0.2, 0.2]);
+    verified.verified = true;
+    kept.upsert(4, &verified);
+    let q = SeedQuery {
+        low_confidence: true,
+        ..SeedQuery::default()
+    };
+    let low = |index: &SeedIndex| ids(&index.list(&q, 0.8));
+    assert_eq!(low(&kept), vec![3, 2]);
+    assert_eq!(low(&kept), low(&gathered));
+    // Across the threshold both ways, exactly at it (0.8 is not below 0.8, although the
+    // threshold is an f32 whose f64 is 0.8000000119), and removed.
+    for index in [&mut kept, &mut gathered] {
+        index.upsert(1, &card(1, "u", "Name", &[0.5, 0.5]));
+        index.upsert(2, &card(2, "u", "Name", &[0.8, 0.8]));
+        index.remove(3);
+    }
+    assert_eq!(low(&kept), vec![1]);
+    assert_eq!(low(&kept), low(&gathered));
+    // Another threshold than the kept one is gathered, not answered from the bitmap.
+    assert_eq!(ids(&kept.list(&q, 0.9)), vec![2, 1]);
+}
+
+#[test]
 fn confidence_bounds_are_inclusive_and_updates_move_cards() {
     let mut index = index();
     let q = SeedQuery {
