@@ -1,7 +1,8 @@
 //! `idreviewd doctor`: a healthy set-up passes (exit 0, every line ok), and each broken piece
 //! fails (exit 1) with its own line naming the check: a data dir that is a file, a wrong S3
 //! secret, a missing bucket, an unreachable verifier, a missing Tesseract or language, an
-//! expired certificate, an HTTP listen address that is not one.
+//! expired certificate, an HTTP listen address that is not one, an HTTPS listener serving
+//! another certificate than the configured one.
 
 use std::path::Path;
 
@@ -294,4 +295,21 @@ async fn the_http_api_is_checked_when_it_is_on() {
         found.starts_with("ok") && found.contains("answers"),
         "{found}"
     );
+
+    // The configuration now names a new certificate the running daemon has not loaded.
+    let renewed = idreview_tests::remote::gen_cert(&tmp.path().join("renewed"));
+    let mut stale = tls.clone();
+    stale[2].1 = renewed
+        .dir
+        .join("server.pem")
+        .to_string_lossy()
+        .into_owned();
+    stale[3].1 = renewed
+        .dir
+        .join("server.key")
+        .to_string_lossy()
+        .into_owned();
+    let (passed, lines) = doctor(&secure.data_dir, &stale).await;
+    assert!(!passed);
+    assert_fails(&lines, "http", "serves another certificate");
 }

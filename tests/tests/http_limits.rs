@@ -226,6 +226,27 @@ async fn cors_preflight_allows_the_configured_origins_only() {
     ] {
         assert!(exposed.contains(name), "{name} exposed: {exposed}");
     }
+    // tus's discovery is an OPTIONS without Access-Control-Request-Method: the routes answer
+    // it (not the preflight), with the CORS headers of an ordinary answer.
+    let discovery = http
+        .request(Method::OPTIONS, "uploads/", None)
+        .header("Origin", "https://app.example.com")
+        .send()
+        .await
+        .expect("tus discovery");
+    assert_eq!(discovery.status().as_u16(), 204);
+    let headers = discovery.headers();
+    assert_eq!(headers["tus-version"], "1.0.0");
+    assert_eq!(headers["tus-extension"], "creation");
+    assert_eq!(
+        headers["access-control-allow-origin"],
+        "https://app.example.com"
+    );
+    let exposed = headers["access-control-expose-headers"]
+        .to_str()
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    assert!(exposed.contains("tus-version"), "{exposed}");
     let answer = preflight("https://evil.example.com")
         .await
         .expect("preflight");

@@ -12,6 +12,7 @@
 //! - `admin.rs` and `params.rs`: the admin list, one card, the low-confidence queue and the bulk
 //!   decision; `files.rs`: the card's files, for its user and reviewers;
 //! - `resumable.rs`: resumable video uploads (tus 1.0), attached to an upload by their id;
+//! - `cors.rs`: CORS for `[http] cors_origins`, beside tus's own `OPTIONS`;
 //! - `tls.rs`: TLS on the listener (always beyond loopback), with the RPC's certificates;
 //! - `openapi.rs`: the OpenAPI 3 document at `schema/`, generated from the handlers' types.
 //!
@@ -21,6 +22,7 @@
 mod admin;
 mod auth;
 mod card_json;
+mod cors;
 mod error;
 mod files;
 mod idempotency;
@@ -36,12 +38,10 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::http::{HeaderName, HeaderValue, Method, header};
 use axum::routing::{get, head, post, put};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
-use tower_http::cors::{AllowOrigin, CorsLayer};
 use tracing::{info, warn};
 
 use crate::card::Cards;
@@ -163,57 +163,21 @@ pub async fn bind(config: &Config) -> Result<Option<HttpListener>, HttpServerErr
     Ok(Some(HttpListener { listener, tls }))
 }
 
-/// Whether a listener of `config` bound to `local` speaks TLS; an error when it must and
-/// cannot (beyond loopback without a certificate, or one that does not load).
-pub fn speaks_tls(config: &Config, local: std::net::SocketAddr) -> Result<bool, HttpServerError> {
-    Ok(tls::acceptor(config, local)?.is_some())
-}
-
-/// CORS for the configured origins: preflight for `Authorization`, `PUT`, `PATCH`, the
-/// idempotency header and the tus headers, which answers expose.
-fn cors(origins: &[String]) -> Option<CorsLayer> {
-    let origins: Vec<HeaderValue> = origins
-        .iter()
-        .filter_map(|o| HeaderValue::from_str(o.trim().trim_end_matches('/')).ok())
-        .collect();
-    if origins.is_empty() {
-        return None;
-    }
-    Some(
-        CorsLayer::new()
-            .allow_origin(AllowOrigin::list(origins))
-            .allow_methods([
-                Method::GET,
-                Method::POST,
-                Method::PUT,
-                Method::PATCH,
-                Method::HEAD,
-                Method::OPTIONS,
-            ])
-            .allow_headers(
-                [
-                    header::AUTHORIZATION,
-                    header::CONTENT_TYPE,
-                    HeaderName::from_static("idempotency-key"),
-                    HeaderName::from_static(auth::ACTING_FOR),
-                ]
-                .into_iter()
-                .chain(resumable::HEADERS.map(HeaderName::from_static))
-                .collect::<Vec<_>>(),
-            )
-            .expose_headers(
-                [header::RETRY_AFTER, header::LOCATION]
-                    .into_iter()
-                    .chain(resumable::HEADERS.map(HeaderName::from_static))
-                    .collect::<Vec<_>>(),
-            )
-            .max_age(Duration::from_secs(600)),
-    )
+/// The certificate file a listener of `config` bound to `local` serves, if it speaks TLS; an
+/// error when it must and cannot (beyond loopback without a certificate, or one that does not
+/// load).
+pub fn served_certificate(
+    config: &Config,
+    local: std::net::SocketAddr,
+) -> Result<Option<std::path::PathBuf>, HttpServerError> {
+    // Loading the pair names what is wrong with either file.
+    tls::acceptor(config, local)?;
+    Ok(tls::served_pair(config, local)?.map(|(cert, _)| cert))
 }
 
 /// Every route of the API.
 pub fn router(state: HttpState) -> Router {
-    let cors = cors(&state.config.http.cors_origins);
+    let origins = state.config.http.cors_origins.clone();
     let v = &state.config.validation;
     // The sum of every part's limit, plus room for the form fields: past it the body is cut
     // off with a 413 before it reaches the disk.
@@ -250,10 +214,7 @@ pub fn router(state: HttpState) -> Router {
         .method_not_allowed_fallback(error::method_not_allowed)
         .fallback(error::not_found)
         .with_state(state);
-    match cors {
-        Some(cors) => routes.layer(cors),
-        None => routes,
-    }
+    cors::around(routes, &origins)
 }
 
 /// Serves the API until `shutdown`, then lets the requests in flight finish.

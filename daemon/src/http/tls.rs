@@ -23,6 +23,20 @@ pub fn acceptor(
     config: &Config,
     local: SocketAddr,
 ) -> Result<Option<TlsAcceptor>, HttpServerError> {
+    let Some((cert, key)) = served_pair(config, local)? else {
+        return Ok(None);
+    };
+    let tls = crate::rpc::tls::server_config(&cert, &key)
+        .map_err(|e| HttpServerError::Tls(e.to_string()))?;
+    Ok(Some(TlsAcceptor::from(tls)))
+}
+
+/// The certificate and key files a listener bound to `local` serves, if it speaks TLS; an
+/// error when it must and has none.
+pub fn served_pair(
+    config: &Config,
+    local: SocketAddr,
+) -> Result<Option<(PathBuf, PathBuf)>, HttpServerError> {
     let http = &config.http;
     let own = http.tls_cert.is_some() || http.tls_key.is_some();
     let pair = if own {
@@ -32,11 +46,7 @@ pub fn acceptor(
     };
     let beyond = !local.ip().is_loopback();
     match pair {
-        Some((cert, key)) if own || beyond => {
-            let tls = crate::rpc::tls::server_config(&cert, &key)
-                .map_err(|e| HttpServerError::Tls(e.to_string()))?;
-            Ok(Some(TlsAcceptor::from(tls)))
-        }
+        Some(pair) if own || beyond => Ok(Some(pair)),
         None if beyond => Err(HttpServerError::Tls(format!(
             "[http] listen = {:?} reaches beyond loopback, so the API must speak TLS, and no \
              certificate is set: run `idreviewd gen-cert --out DIR` and set [http] (or [rpc]) \

@@ -77,14 +77,15 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
         "↑"
     };
     let texts: Vec<[Cow<str>; COLUMNS]> = page.cards.iter().map(|c| cells(app, c)).collect();
-    let wants = |column: Column| {
-        let at = index(column);
+    // What each column's content and title want, counted once (the layout asks often).
+    let wants: [u16; COLUMNS] = std::array::from_fn(|at| {
+        let column = Column::ALL[at];
         let content = texts.iter().map(|t| width_of(&t[at])).max().unwrap_or(0);
         let title = width_of(column.title(u16::MAX)) + usize::from(column.sort() == Some(sorted));
         u16::try_from(content.max(title)).unwrap_or(u16::MAX)
-    };
+    });
     // The highlight symbol takes two columns before the first.
-    let columns = layout(area.width.saturating_sub(2), wants);
+    let columns = layout(area.width.saturating_sub(2), |column| wants[index(column)]);
     let titles = columns.iter().map(|(column, width)| {
         let title = column.title(*width);
         match column.sort() {

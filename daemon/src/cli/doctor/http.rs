@@ -1,9 +1,15 @@
 //! The HTTP API's check: `[http] listen` and `public_url` make sense, the TLS set-up holds (a
 //! listener beyond loopback needs a certificate), and a running daemon answers on the address
-//! it wrote (an unauthenticated call must get DRF's 401 with `WWW-Authenticate: Token`);
-//! without a running daemon, the address must be free to bind.
+//! it wrote (an unauthenticated call must get DRF's 401 with `WWW-Authenticate: Token`), over
+//! TLS with the configured certificate (pinned, so a daemon still serving a replaced one is
+//! found); without a running daemon, the address must be free to bind.
 
+use std::path::Path;
 use std::time::Duration;
+
+use idreview_protocol::tls::{Trust, client_config, fingerprint};
+use rustls::pki_types::CertificateDer;
+use rustls::pki_types::pem::PemObject;
 
 use super::Check;
 use crate::config::Config;
@@ -32,8 +38,8 @@ pub async fn http(config: &Config) -> Option<Check> {
             "use the URL clients reach the API at, e.g. https://kyc.example.com",
         ));
     }
-    let tls = match crate::http::speaks_tls(config, addr) {
-        Ok(tls) => tls,
+    let served = match crate::http::served_certificate(config, addr) {
+        Ok(served) => served,
         Err(e) => {
             return Some(Check::fail(
                 NAME,
@@ -44,7 +50,7 @@ pub async fn http(config: &Config) -> Option<Check> {
     };
     let running = std::fs::read_to_string(config.http_addr_file()).ok();
     let check = match running {
-        Some(bound) => answers(bound.trim(), tls).await,
+        Some(bound) => answers(bound.trim(), served.as_deref()).await,
         None => match tokio::net::TcpListener::bind(addr).await {
             Ok(_) => Check::ok(NAME, format!("{addr} is free to listen on")),
             Err(e) => Check::fail(
@@ -57,16 +63,19 @@ pub async fn http(config: &Config) -> Option<Check> {
     Some(check)
 }
 
-/// Whether the daemon's API answers at `bound` as the seed's clients expect. Over TLS the
-/// certificate is not judged here (the doctor may not hold the CA): only that the API answers.
-async fn answers(bound: &str, tls: bool) -> Check {
-    let scheme = if tls { "https" } else { "http" };
+/// Whether the daemon's API answers at `bound` as the seed's clients expect; over TLS, with
+/// the certificate in `served` (pinned by its fingerprint, so a CA is not needed).
+async fn answers(bound: &str, served: Option<&Path>) -> Check {
+    let scheme = if served.is_some() { "https" } else { "http" };
     let url = format!("{scheme}://{bound}/api/ocr/onboarding/stage/");
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(5))
-        .tls_danger_accept_invalid_certs(tls)
-        .build();
-    let answer = match client {
+    let mut client = reqwest::Client::builder().timeout(Duration::from_secs(5));
+    if let Some(cert) = served {
+        match pinned(cert) {
+            Ok(tls) => client = client.tls_backend_preconfigured(tls),
+            Err(e) => return Check::fail(NAME, e, "check [http] (or [rpc]) tls_cert"),
+        }
+    }
+    let answer = match client.build() {
         Ok(client) => client.get(&url).send().await,
         Err(e) => {
             return Check::fail(NAME, format!("no HTTP client: {e}"), "report this");
@@ -81,10 +90,47 @@ async fn answers(bound: &str, tls: bool) -> Check {
             format!("{url} answered {} instead of 401", r.status()),
             "is another server on that port? check [http] listen",
         ),
-        Err(e) => Check::fail(
-            NAME,
-            format!("{url} does not answer: {e}"),
-            "is the daemon running? see its log",
-        ),
+        Err(e) => {
+            let why = error_chain(&e);
+            match served {
+                Some(cert) if why.contains("fingerprint") => Check::fail(
+                    NAME,
+                    format!(
+                        "{url} serves another certificate than {} ({why})",
+                        cert.display()
+                    ),
+                    "restart the daemon so that it loads the configured certificate",
+                ),
+                _ => Check::fail(
+                    NAME,
+                    format!("{url} does not answer: {why}"),
+                    "is the daemon running? see its log",
+                ),
+            }
+        }
     }
+}
+
+/// A TLS client that accepts exactly the first certificate of the PEM file `cert`.
+fn pinned(cert: &Path) -> Result<rustls::ClientConfig, String> {
+    let first = CertificateDer::pem_file_iter(cert)
+        .map_err(|e| format!("{}: {e}", cert.display()))?
+        .next()
+        .ok_or_else(|| format!("{} holds no certificate", cert.display()))?
+        .map_err(|e| format!("{}: {e}", cert.display()))?;
+    let config =
+        client_config(&Trust::Pin(fingerprint(first.as_ref()))).map_err(|e| e.to_string())?;
+    Ok((*config).clone())
+}
+
+/// An error with its causes, which carry the TLS reason.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }
