@@ -154,13 +154,23 @@ async fn main() -> Result<()> {
         ms(slowest),
         "< 50 ms",
     ));
-    let started = Instant::now();
-    let commands = press_commands(&mut app, KeyCode::PageDown);
-    settle(&mut app, &worker, &mut actions, commands).await;
-    terminal.draw(|f| idreview_tui::ui::render(&app, f))?;
+    // One page turn is a fraction of a millisecond: the median of several says more.
+    let mut pages = Vec::new();
+    for _ in 0..9 {
+        let started = Instant::now();
+        let commands = press_commands(&mut app, KeyCode::PageDown);
+        settle(&mut app, &worker, &mut actions, commands).await;
+        terminal.draw(|f| idreview_tui::ui::render(&app, f))?;
+        pages.push(started.elapsed());
+    }
+    pages.sort();
     rows.push((
-        format!("next page, sorted by {}", app.list.query.sort.as_str()),
-        ms(started.elapsed()),
+        format!(
+            "next page, sorted by {} (median of {})",
+            app.list.query.sort.as_str(),
+            pages.len()
+        ),
+        ms(pages[pages.len() / 2]),
         "< 50 ms",
     ));
 
@@ -203,7 +213,7 @@ async fn main() -> Result<()> {
 }
 
 fn ms(d: Duration) -> String {
-    format!("{:.1} ms", d.as_secs_f64() * 1000.0)
+    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
 }
 
 fn press_commands(app: &mut App, code: KeyCode) -> Vec<Command> {

@@ -318,6 +318,16 @@ impl Reads {
 }
 
 impl Rows {
+    /// What the seed's benchmark also measures.
+    pub fn beside_the_seed(&self) -> crate::peer::Http {
+        crate::peer::Http {
+            list_p99: percentile(&self.list.serial, 0.99),
+            list_serial_rate: self.list.serial_rate,
+            upload_rate: self.uploads.rate,
+            bulk: self.bulk,
+        }
+    }
+
     /// The rows, in the benchmark table's columns (measure, result, target).
     pub fn print(&self) {
         println!(

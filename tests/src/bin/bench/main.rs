@@ -9,10 +9,11 @@
 //! A second table gives the floors: what one JPEG decode and sled alone cost on the machine.
 //!
 //! `cargo build --release --workspace --bins && target/release/bench [--cards N] [--ingest N]
-//! [--http-uploads N] [--no-http]`
+//! [--http-uploads N] [--no-http] [--peer results.json]`
 
 mod floors;
 mod http;
+mod peer;
 
 use std::collections::HashMap;
 use std::io::Cursor;
@@ -50,17 +51,28 @@ fn heavy_jpeg(seed: u32) -> Vec<u8> {
     out.into_inner()
 }
 
-fn arg(name: &str, default: usize) -> usize {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-fn flag(name: &str) -> bool {
-    std::env::args().any(|a| a == name)
+/// The daemon at 100,000 cards: ingest, lists, search, the low-confidence queue, a bulk
+/// approval and memory over the Unix socket, then the HTTP API's rows; one table from one run,
+/// then the floors (what the parts cost alone on this machine).
+#[derive(clap::Parser)]
+#[command(name = "bench")]
+struct Args {
+    /// Cards the store is filled with before the daemon starts.
+    #[arg(long, default_value_t = 100_000)]
+    cards: usize,
+    /// Submissions dropped into the inbox at once (front + back 1600x1000 JPEG each).
+    #[arg(long, default_value_t = 300)]
+    ingest: usize,
+    /// Timed uploads over HTTP (4 clients, a user each).
+    #[arg(long, default_value_t = 200)]
+    http_uploads: usize,
+    /// Start the daemon without its HTTP API (as runs before 2026-12-07 did).
+    #[arg(long)]
+    no_http: bool,
+    /// The seed stack's `results.json` from its run on this machine (`peer/run.sh`): prints
+    /// our rows beside its as ratios.
+    #[arg(long, value_name = "PATH")]
+    peer: Option<String>,
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -172,10 +184,9 @@ fn seed(data_dir: &Path, cards: usize) -> Duration {
 
 #[tokio::main]
 async fn main() {
-    let cards = arg("--cards", 100_000);
-    let submissions = arg("--ingest", 300);
-    let http_uploads = arg("--http-uploads", 200);
-    let with_http = !flag("--no-http");
+    let args = <Args as clap::Parser>::parse();
+    let (cards, submissions, http_uploads) = (args.cards, args.ingest, args.http_uploads);
+    let with_http = !args.no_http;
     let dir = tempfile::tempdir().expect("tempdir");
     let seeded = seed(dir.path(), cards);
 
@@ -327,6 +338,19 @@ async fn main() {
     }
     drop(client);
     drop(daemon);
+    if let Some(path) = &args.peer {
+        let ours = peer::Ours {
+            list_p50: percentile(&list_t, 0.5),
+            list_p99: percentile(&list_t, 0.99),
+            search_p99: percentile(&search_t, 0.99),
+            low_p99: percentile(&low_t, 0.99),
+            bulk,
+            ingest_rate: rate,
+            rss_reads,
+            http: http_rows.as_ref().map(http::Rows::beside_the_seed),
+        };
+        peer::print(path, &ours);
+    }
 
     let decode = floors::decode(&heavy_jpeg(1), 30);
     let per_submission = 2.0 * decode.as_secs_f64();
