@@ -7,7 +7,7 @@ use std::borrow::Cow;
 use idreview_protocol::CardSummary;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
-use ratatui::text::{Line, Span};
+use ratatui::text::{Line, Span, Text};
 use ratatui::widgets::{Cell, HighlightSpacing, Paragraph, Row, Table, TableState, Wrap};
 
 use super::columns::{Column, SPACING, layout};
@@ -81,6 +81,8 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     let wants: [u16; COLUMNS] = std::array::from_fn(|at| {
         let column = Column::ALL[at];
         let content = texts.iter().map(|t| width_of(&t[at])).max().unwrap_or(0);
+        // The mark column keeps its place when no row has a mark.
+        let content = content.max(usize::from(column == Column::Mark));
         let title = width_of(column.title(u16::MAX)) + usize::from(column.sort() == Some(sorted));
         u16::try_from(content.max(title)).unwrap_or(u16::MAX)
     });
@@ -141,7 +143,7 @@ fn cells<'a>(app: &App, card: &'a CardSummary) -> [Cow<'a, str>; COLUMNS] {
         Column::Mark => match (app.list.marks.contains_key(&card.id), card.duplicate) {
             (true, _) => "*".into(),
             (false, true) => "!".into(),
-            (false, false) => " ".into(),
+            (false, false) => "".into(),
         },
         Column::Id => card.id.to_string().into(),
         Column::Holder => display::or_dash(card.holder.as_deref()).into(),
@@ -194,6 +196,10 @@ fn cell<'a>(
     words: &[String],
 ) -> Cell<'a> {
     let plain = |text| Cell::from(Line::from(Span::raw(text)));
+    if text.is_empty() {
+        // Most rows' mark: nothing to draw.
+        return Cell::new(Text::default());
+    }
     match column {
         // A reused document: red in the mark column (always shown) and in why it waits.
         Column::Mark | Column::Needs if card.duplicate => {
