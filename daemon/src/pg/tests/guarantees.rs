@@ -256,6 +256,11 @@ async fn one_active_card_per_user_holds_under_concurrent_creations() {
     let db = TestDb::new().await;
     let pg = store(&db).await;
     let tries = 8u64;
+    // A connection open for each creation, so that they race rather than queue on connecting.
+    let warm = (0..tries).map(|_| pg.get(CardId(0)));
+    futures::future::try_join_all(warm)
+        .await
+        .expect("warm the pool");
     let barrier = Arc::new(Barrier::new(tries as usize));
     let mut tasks = Vec::new();
     for id in 1..=tries {
