@@ -183,7 +183,8 @@ async fn write_outbox(tx: &impl GenericClient, ops: &[OutboxOp]) -> Result<(), S
         tx.execute(
             "INSERT INTO outbox (card_id, kind, job, due) \
              SELECT * FROM unnest($1::bigint[], $2::smallint[], $3::jsonb[], $4::timestamptz[]) \
-             ON CONFLICT (card_id, kind) DO UPDATE SET job = EXCLUDED.job, due = EXCLUDED.due",
+             ON CONFLICT (card_id, kind) DO UPDATE SET job = EXCLUDED.job, due = EXCLUDED.due, \
+             leased_until = NULL, leased_by = NULL",
             &[&cards, &kinds, &jobs, &dues],
         )
         .await?;

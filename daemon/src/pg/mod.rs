@@ -12,14 +12,17 @@
 //!   that commits later;
 //! - at most one card per user is not rejected: a partial unique index
 //!   (`cards_one_active_per_user`), which holds under any concurrency, across daemons;
-//! - the duplicates index (`duplicates.rs`) is a table written in the card's transaction.
+//! - the duplicates index (`duplicates.rs`) is a table written in the card's transaction;
+//! - the verification outbox is a queue any daemon takes from (`queue.rs`): `FOR UPDATE SKIP
+//!   LOCKED` under a lease, so a job is taken once at a time and a dead taker's job is taken
+//!   again after its lease.
 //!
 //! The schema is versioned (`migrations/`, refinery) and migrated at connect, under an
 //! advisory lock so that daemons starting together migrate once.
 //!
-//! Not here yet: lists, search and counts; tokens; the outboxes' and cleanup queue's workers
-//! (shared rows taken with `SKIP LOCKED`); the change feed across daemons (LISTEN/NOTIFY);
-//! export/import. The daemon does not serve from PostgreSQL yet (`daemon.rs` migrates and
+//! Not here yet: lists, search and counts; tokens; the webhook outbox and the cleanup queue as
+//! shared queues, and the workers that drain them from PostgreSQL; the change feed across
+//! daemons (LISTEN/NOTIFY); export/import. The daemon does not serve from PostgreSQL yet (`daemon.rs` migrates and
 //! stops).
 
 mod audit;
@@ -27,6 +30,7 @@ mod cards;
 mod change;
 mod duplicates;
 mod error;
+mod queue;
 mod removal;
 #[cfg(test)]
 pub(crate) mod testdb;
