@@ -22,4 +22,11 @@ fi
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo build --workspace --bins --locked
+# The PostgreSQL store's tests need a PostgreSQL on 127.0.0.1:5432 (trust authentication, user
+# postgres; or IDREVIEW_TEST_PG_URL). One that answers is used; else a throwaway cluster is
+# started (installing Debian's postgresql package when missing) and stopped at the end.
+if ! (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; then
+  .ci/postgres.sh start
+  trap '.ci/postgres.sh stop' EXIT
+fi
 cargo test --workspace --locked

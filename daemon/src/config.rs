@@ -11,6 +11,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::secret::Secret;
 
+mod store;
+pub use store::{StoreBackend, StoreConfig};
+
 /// Everything the daemon can be told.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -19,6 +22,7 @@ pub struct Config {
     pub inbox: InboxConfig,
     pub validation: ValidationConfig,
     pub storage: StorageConfig,
+    pub store: StoreConfig,
     pub verification: VerificationConfig,
     pub rpc: RpcConfig,
     pub review: ReviewConfig,
@@ -512,7 +516,7 @@ impl Config {
     }
 
     /// Every secret setting by its name in the file, with its value when it has one.
-    pub fn secrets(&self) -> [(&'static str, Option<&Secret>); 3] {
+    pub fn secrets(&self) -> [(&'static str, Option<&Secret>); 4] {
         [
             (
                 "verification.idanalyzer.api_key",
@@ -523,6 +527,7 @@ impl Config {
                 "storage.secret_access_key",
                 self.storage.secret_access_key.as_ref(),
             ),
+            ("store.url", Some(&self.store.url)),
         ]
     }
 

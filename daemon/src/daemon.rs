@@ -19,9 +19,10 @@ use tokio_util::task::TaskTracker;
 use tracing::{error, info, warn};
 
 use crate::card::Cards;
-use crate::config::Config;
+use crate::config::{Config, StoreBackend};
 use crate::ingest::Pipeline;
 use crate::objects::ObjectStore;
+use crate::pg::PgStore;
 use crate::store::Store;
 use crate::store::webhook_outbox::WebhookEvent;
 use crate::verify::Verifier;
@@ -41,6 +42,16 @@ pub enum DaemonError {
     },
     #[error("cannot open the store (is another idreviewd using this data dir?): {0}")]
     Store(#[from] store::StoreError),
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    #[error(transparent)]
+    Postgres(#[from] crate::pg::PgError),
+    /// `[store] backend = "postgres"` migrates the schema and stops: serving is issue #21's
+    /// next step.
+    #[error(
+        "PostgreSQL answers and its schema is at version {0}, but idreviewd does not serve from PostgreSQL yet (in progress); set [store] backend = \"sled\""
+    )]
+    PostgresInProgress(i32),
     #[error(transparent)]
     Provider(#[from] verify::ProviderError),
     #[error(transparent)]
@@ -93,6 +104,13 @@ impl Daemon {
     /// every task; answers once the socket listens.
     pub async fn start(config: Config, shutdown: CancellationToken) -> Result<Daemon, DaemonError> {
         let config = Arc::new(config);
+        config.store.check(&config.storage)?;
+        if config.store.backend == StoreBackend::Postgres {
+            let store = PgStore::connect(&config.store.url, config.store.pool_size).await?;
+            return Err(DaemonError::PostgresInProgress(
+                store.schema_version().await?,
+            ));
+        }
         let data_dir = config.data_dir();
         std::fs::create_dir_all(&data_dir).map_err(|source| DaemonError::DataDir {
             path: data_dir.clone(),
@@ -320,6 +338,25 @@ mod tests {
             shutdown: CancellationToken::new(),
             failed: Arc::default(),
         }
+    }
+
+    #[tokio::test]
+    async fn postgres_with_a_local_object_folder_is_refused_at_start() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut config = Config::default();
+        config.daemon.data_dir = Some(dir.path().to_path_buf());
+        config.store.backend = StoreBackend::Postgres;
+        config.store.url = crate::secret::Secret::new("postgres://ann:hunter2@127.0.0.1:1/db");
+        match Daemon::start(config, CancellationToken::new()).await {
+            Err(e @ DaemonError::Config(_)) => {
+                let text = e.to_string();
+                assert!(text.contains("shared object store"), "{text}");
+                assert!(!text.contains("hunter2"), "{text}");
+            }
+            Err(e) => panic!("another error: {e}"),
+            Ok(_) => panic!("started"),
+        }
+        assert!(!dir.path().join("store").exists(), "nothing was opened");
     }
 
     #[tokio::test]

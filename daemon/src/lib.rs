@@ -14,6 +14,7 @@ pub mod ingest;
 pub mod memory;
 pub mod metrics;
 pub mod objects;
+pub mod pg;
 pub mod retention;
 pub mod retry;
 pub mod rpc;

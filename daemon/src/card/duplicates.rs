@@ -20,8 +20,8 @@ use crate::store::duplicates::{Shared, SharedWhat};
 impl<S: CardStore> Cards<S> {
     /// Judges a new card before it is stored: refuses the same files again for the same user,
     /// and (by policy) a file on another user's card; answers the findings a flagged card gets.
-    pub(super) fn judge_new(&self, card: &Card) -> Result<Vec<Finding>, CardError> {
-        let shared = self.store.shared_with(card)?;
+    pub(super) async fn judge_new(&self, card: &Card) -> Result<Vec<Finding>, CardError> {
+        let shared = self.store.shared_with(card).await?;
         if let Some(earlier) = same_files(card, &shared) {
             return Err(CardError::DuplicateSubmission {
                 user: card.user_id.clone(),
@@ -49,9 +49,20 @@ impl<S: CardStore> Cards<S> {
         Ok(findings(card, &shared))
     }
 
-    /// The reused-document findings of `card` as it is now (its files and its number).
-    pub(super) fn reused(&self, card: &Card) -> Result<Vec<Finding>, CardError> {
-        Ok(findings(card, &self.store.shared_with(card)?))
+    /// The cards sharing a file or the document number with `card` as `change` leaves it: read
+    /// before a change that judges reused documents ([`findings`] over this answer), since the
+    /// change itself may not read the store. None when `change` refuses (it refuses again in
+    /// the store's call).
+    pub(super) async fn shared_after<T>(
+        &self,
+        card: &Card,
+        change: impl FnOnce(&mut Card) -> Result<T, CardError>,
+    ) -> Result<Vec<Shared>, CardError> {
+        let mut trial = card.clone();
+        match change(&mut trial) {
+            Ok(_) => Ok(self.store.shared_with(&trial).await?),
+            Err(_) => Ok(Vec::new()),
+        }
     }
 }
 
@@ -78,7 +89,7 @@ fn same_files(card: &Card, shared: &[Shared]) -> Option<CardId> {
 }
 
 /// One finding per other user's card sharing something with `card`, saying what.
-fn findings(card: &Card, shared: &[Shared]) -> Vec<Finding> {
+pub(super) fn findings(card: &Card, shared: &[Shared]) -> Vec<Finding> {
     let mut by_card: BTreeMap<CardId, Vec<String>> = BTreeMap::new();
     for s in shared.iter().filter(|s| s.user_id != card.user_id) {
         let what = match &s.what {

@@ -5,7 +5,7 @@
 
 use chrono::Utc;
 use idreview_protocol::{
-    Card, CardId, CardRef, DocumentType, Field, FieldSource, FileMeta, Finding, Severity, Status,
+    Card, CardId, CardRef, DocumentType, Field, FieldSource, FileMeta, Severity, Status,
 };
 
 use super::state::{self, Event};
@@ -34,7 +34,7 @@ impl<S: CardStore> Cards<S> {
     /// ([`CardError::DuplicateSubmission`]) and, by policy, a file on another user's card
     /// ([`CardError::DuplicateDocument`]; else the card is flagged, see `duplicates.rs`).
     /// Buffered.
-    pub fn create(&self, actor: &str, new: NewCard) -> Result<Card, CardError> {
+    pub async fn create(&self, actor: &str, new: NewCard) -> Result<Card, CardError> {
         let now = Utc::now();
         let mut card = Card {
             id: new.id,
@@ -58,21 +58,22 @@ impl<S: CardStore> Cards<S> {
             updated_at: now,
             pending_approval: None,
         };
-        card.findings = self.judge_new(&card)?;
-        self.store.create(card, actor)
+        card.findings = self.judge_new(&card).await?;
+        self.store.create(card, actor).await
     }
 
     /// `received` -> `uploading`: the card's files are being stored. Buffered.
-    pub fn start_upload(&self, actor: &str, card: &Card) -> Result<Card, CardError> {
+    pub async fn start_upload(&self, actor: &str, card: &Card) -> Result<Card, CardError> {
         self.step(actor, card, |c| {
             state::apply(c, Event::StartUpload)?;
             Ok(Change::new("card.uploading"))
         })
+        .await
     }
 
     /// `uploading` -> `verifying`: every file is stored, with the ETag the object store gave
     /// each (in the card's file order). Buffered.
-    pub fn stored(
+    pub async fn stored(
         &self,
         actor: &str,
         card: &Card,
@@ -85,10 +86,11 @@ impl<S: CardStore> Cards<S> {
             state::apply(c, Event::StartVerify)?;
             Ok(Change::new("card.stored"))
         })
+        .await
     }
 
     /// The provider's answer for a card being verified. Buffered.
-    pub fn verified(
+    pub async fn verified(
         &self,
         actor: &str,
         card: &Card,
@@ -97,10 +99,17 @@ impl<S: CardStore> Cards<S> {
         let rules = self.rules();
         let threshold = self.threshold();
         let retry_secs = self.config.verification.retry_initial_secs;
+        let answer = |c: &mut Card, reused: &super::Reused| {
+            record(c, verification, threshold, retry_secs, &rules, reused)
+        };
+        // The step applies at `card`'s version only: the card it changes is this one.
+        let shared = self
+            .shared_after(card, |c| answer(c, &|_| Ok(Vec::new())))
+            .await?;
         self.step(actor, card, |c| {
-            let reused = |c: &Card| self.reused(c);
-            record(c, verification, threshold, retry_secs, &rules, &reused)
+            answer(c, &|c: &Card| Ok(super::duplicates::findings(c, &shared)))
         })
+        .await
     }
 
     /// The provider's answer, asked again for a card in review after a failure (the retry
@@ -111,23 +120,23 @@ impl<S: CardStore> Cards<S> {
         card: &Card,
         verification: &Verification,
     ) -> Result<Card, CardError> {
-        let card = self.verified(actor, card, verification)?;
+        let card = self.verified(actor, card, verification).await?;
         self.store.flush().await?;
         Ok(card)
     }
 
     /// One buffered step on `card` at the version the caller has.
-    fn step(
+    async fn step(
         &self,
         actor: &str,
         card: &Card,
-        change: impl FnMut(&mut Card) -> Result<Change, CardError>,
+        change: impl FnMut(&mut Card) -> Result<Change, CardError> + Send,
     ) -> Result<Card, CardError> {
         let at = CardRef {
             id: card.id,
             expected_version: Some(card.version),
         };
-        let mut results = self.store.change(&[at], actor, change)?;
+        let mut results = self.store.change(&[at], actor, change).await?;
         match results.pop() {
             Some((_, result)) => result,
             None => Err(CardError::NotFound(card.id)),
@@ -148,7 +157,7 @@ fn record(
     threshold: f32,
     retry_initial_secs: u64,
     rules: &rules::Rules,
-    reused: &dyn Fn(&Card) -> Result<Vec<Finding>, CardError>,
+    reused: &super::Reused,
 ) -> Result<Change, CardError> {
     let failure = verification.verdict.failure.clone();
     if failure.is_none() {

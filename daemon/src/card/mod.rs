@@ -37,6 +37,10 @@ pub use review::Approval;
 pub use state::{Event, onboarding_stage};
 pub use store::CardStore;
 
+/// Answers the reused-document findings of a card as a change leaves it (see `duplicates.rs`).
+type Reused<'a> =
+    dyn Fn(&idreview_protocol::Card) -> Result<Vec<idreview_protocol::Finding>, CardError> + 'a;
+
 /// Why a change to a card was refused or failed.
 #[derive(Debug, thiserror::Error)]
 pub enum CardError {

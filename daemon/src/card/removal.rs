@@ -94,7 +94,8 @@ impl<S: CardStore> Cards<S> {
         let decided = |card: &Card| card.decision.as_ref().map_or(card.updated_at, |d| d.at);
         let expired = self
             .store
-            .cards_matching(|c| keep.expired(c.status, decided(c), now).is_some())?;
+            .cards_matching(|c| keep.expired(c.status, decided(c), now).is_some())
+            .await?;
         let mut removed = 0;
         for card in expired {
             let Some(why) = keep.expired(card.status, decided(&card), now) else {
@@ -139,8 +140,8 @@ impl<S: CardStore> Cards<S> {
             ));
         }
         // The person's own identities in the log, taken before their tokens are unbound.
-        let identities = self.store.user_token_identities(user_id);
-        let cards = self.store.cards_matching(|c| c.user_id == user_id)?;
+        let identities = self.store.user_token_identities(user_id).await?;
+        let cards = self.store.cards_matching(|c| c.user_id == user_id).await?;
         let mut report = Erasure {
             cards: Vec::new(),
             files_queued: 0,

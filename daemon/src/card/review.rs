@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, Utc};
 use idreview_protocol::{
-    Card, CardId, CardRef, Decision, DecisionRecord, Field, FieldCorrection, FieldSource, Finding,
+    Card, CardId, CardRef, Decision, DecisionRecord, Field, FieldCorrection, FieldSource,
     PendingApproval, Side,
 };
 
@@ -172,13 +172,12 @@ impl<S: CardStore> Cards<S> {
         corrections: &[FieldCorrection],
     ) -> Result<Card, CardError> {
         let rules = self.rules();
-        let reused = |c: &Card| self.reused(c);
-        self.one(card, actor, |c| {
+        self.one_judged(card, actor, |c, reused| {
             state::apply(c, Event::Confirm)?;
             super::confirmation::check(c, corrections, &rules)?;
             let mut change = Change::new("card.confirmed");
             if !corrections.is_empty() {
-                let values = correct(c, corrections, FieldSource::User, &rules, &reused)?;
+                let values = correct(c, corrections, FieldSource::User, &rules, reused)?;
                 change.detail = Some(values);
                 c.pending_approval = None;
             }
@@ -198,12 +197,11 @@ impl<S: CardStore> Cards<S> {
             return Err(CardError::Invalid("no corrections given".into()));
         }
         let rules = self.rules();
-        let reused = |c: &Card| self.reused(c);
-        self.one(card, actor, |c| {
+        self.one_judged(card, actor, |c, reused| {
             check_holder(c, actor, Utc::now())?;
             state::apply(c, Event::Correct)?;
             let mut change = Change::new("field.corrected");
-            let values = correct(c, corrections, FieldSource::Reviewer, &rules, &reused)?;
+            let values = correct(c, corrections, FieldSource::Reviewer, &rules, reused)?;
             change.detail = Some(values);
             // An approval given before the data changed no longer counts.
             c.pending_approval = None;
@@ -244,9 +242,10 @@ impl<S: CardStore> Cards<S> {
         }
         let current = self
             .store
-            .get(card.id)?
+            .get(card.id)
+            .await?
             .ok_or(CardError::NotFound(card.id))?;
-        if let Some(newer) = self.store.card_for_user(&current.user_id)?
+        if let Some(newer) = self.store.card_for_user(&current.user_id).await?
             && newer.id != current.id
             && newer.status != idreview_protocol::Status::Rejected
         {
@@ -266,7 +265,7 @@ impl<S: CardStore> Cards<S> {
 
     /// Gives a claim back: the holder's own, or anyone's when `anyone` (an admin).
     pub async fn release(&self, actor: &str, id: CardId, anyone: bool) -> Result<(), CardError> {
-        let card = self.store.get(id)?.ok_or(CardError::NotFound(id))?;
+        let card = self.store.get(id).await?.ok_or(CardError::NotFound(id))?;
         if card.assignee.is_none() {
             return Ok(());
         }
@@ -292,9 +291,9 @@ impl<S: CardStore> Cards<S> {
         &self,
         cards: &[CardRef],
         actor: &str,
-        change: impl FnMut(&mut Card) -> Result<Change, CardError>,
+        change: impl FnMut(&mut Card) -> Result<Change, CardError> + Send,
     ) -> Vec<(CardId, Result<u64, CardError>)> {
-        let written = match self.store.change(cards, actor, change) {
+        let written = match self.store.change(cards, actor, change).await {
             Ok(results) => self.store.flush().await.map(|()| results),
             Err(e) => Err(e),
         };
@@ -320,13 +319,48 @@ impl<S: CardStore> Cards<S> {
         &self,
         card: CardRef,
         actor: &str,
-        change: impl FnMut(&mut Card) -> Result<Change, CardError>,
+        change: impl FnMut(&mut Card) -> Result<Change, CardError> + Send,
     ) -> Result<Card, CardError> {
-        let mut results = self.store.change(&[card], actor, change)?;
+        let mut results = self.store.change(&[card], actor, change).await?;
         self.store.flush().await?;
         match results.pop() {
             Some((_, result)) => result,
             None => Err(CardError::NotFound(card.id)),
+        }
+    }
+
+    /// [`Cards::one`] for a change that judges reused documents (`reused` answers the findings
+    /// of the card as changed): the duplicates lookup is read first, for the card as the change
+    /// leaves it, and the change applies only at the version that lookup saw (a card changed
+    /// in between, when the caller named no version, is read again).
+    async fn one_judged(
+        &self,
+        card: CardRef,
+        actor: &str,
+        mut change: impl FnMut(&mut Card, &super::Reused) -> Result<Change, CardError> + Send,
+    ) -> Result<Card, CardError> {
+        let mut tries = 0;
+        loop {
+            let current = self
+                .store
+                .get(card.id)
+                .await?
+                .ok_or(CardError::NotFound(card.id))?;
+            let none = |_: &Card| Ok(Vec::new());
+            let shared = self.shared_after(&current, |c| change(c, &none)).await?;
+            let at = CardRef {
+                id: card.id,
+                expected_version: Some(card.expected_version.unwrap_or(current.version)),
+            };
+            let reused = |c: &Card| Ok(super::duplicates::findings(c, &shared));
+            let result = self.one(at, actor, |c| change(c, &reused)).await;
+            tries += 1;
+            match result {
+                Err(CardError::Conflict { .. }) if card.expected_version.is_none() && tries < 8 => {
+                    continue;
+                }
+                other => return other,
+            }
         }
     }
 
@@ -374,7 +408,7 @@ fn correct(
     corrections: &[FieldCorrection],
     source: FieldSource,
     rules: &rules::Rules,
-    reused: &dyn Fn(&Card) -> Result<Vec<Finding>, CardError>,
+    reused: &super::Reused,
 ) -> Result<(String, String), CardError> {
     let mut before = serde_json::Map::new();
     let mut after = serde_json::Map::new();

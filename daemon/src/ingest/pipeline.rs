@@ -180,7 +180,7 @@ impl Pipeline {
             Some(id) => match self.store.get(id)? {
                 Some(card) => card,
                 // Lost with a crash: made again under the same id, so the same object keys.
-                None => self.create(&valid, source, id, creator)?,
+                None => self.create(&valid, source, id, creator).await?,
             },
             None => {
                 // A folder claimed by a version without jobs may have a card in flight.
@@ -196,7 +196,7 @@ impl Pipeline {
                 self.store.set_job(claim, id)?;
                 let card = match resumable {
                     Some(card) => card,
-                    None => self.create(&valid, source, id, creator)?,
+                    None => self.create(&valid, source, id, creator).await?,
                 };
                 self.store.flush().await?;
                 card
@@ -205,17 +205,20 @@ impl Pipeline {
         // Each step is buffered: a crash before the final flush leaves the submission in the
         // work area, and the resumed run redoes the lost steps.
         if card.status == Status::Received {
-            card = self.cards.start_upload(PIPELINE_ACTOR, &card)?;
+            card = self.cards.start_upload(PIPELINE_ACTOR, &card).await?;
         }
         if card.status == Status::Uploading {
             let _timer = crate::metrics::StageTimer::start("upload");
             let etags = self.upload_all(claimed.dir(), &valid, &card).await?;
-            card = self.cards.stored(PIPELINE_ACTOR, &card, &etags)?;
+            card = self.cards.stored(PIPELINE_ACTOR, &card, &etags).await?;
         }
         if card.status == Status::Verifying {
             let _timer = crate::metrics::StageTimer::start("verify");
             let verification = stage::ask(&self.objects, &self.verifier, &card).await;
-            card = self.cards.verified(PIPELINE_ACTOR, &card, &verification)?;
+            card = self
+                .cards
+                .verified(PIPELINE_ACTOR, &card, &verification)
+                .await?;
         }
         // Durable before the caller removes the submission from the work area.
         self.store.flush().await?;
@@ -301,7 +304,7 @@ impl Pipeline {
         Duration::from_secs(self.config.storage.outage_retry_max_secs.max(1))
     }
 
-    fn create(
+    async fn create(
         &self,
         valid: &ValidSubmission,
         source: String,
@@ -331,7 +334,7 @@ impl Pipeline {
             files,
             source,
         };
-        match self.cards.create(creator, new) {
+        match self.cards.create(creator, new).await {
             Err(e @ CardError::ActiveCard { .. }) => Err(IngestError::Refused(Rejection {
                 rule: "active_card_exists",
                 file: Some("submission.toml".into()),

@@ -2,7 +2,8 @@
 //! snapshot of the card's reviewable state) and the deferred work it adds or finishes, all
 //! written in the change's transaction.
 
-use idreview_protocol::{Card, Status};
+use chrono::Utc;
+use idreview_protocol::{AuditEvent, Card, CardId, Status};
 use serde::Serialize;
 
 use super::outbox::OutboxOp;
@@ -38,11 +39,41 @@ impl Change {
         self.reason = Some(reason.into());
         self
     }
+
+    /// The audit event of this change, numbered `seq`, made now by `actor`: its before/after
+    /// are the change's own detail, else the snapshots of `before` and `after` (the outbox
+    /// ops are the caller's to write).
+    pub(crate) fn event(
+        self,
+        seq: u64,
+        card_id: Option<CardId>,
+        actor: &str,
+        before: Option<&Card>,
+        after: Option<&Card>,
+    ) -> AuditEvent {
+        let (before, after) = match self.detail {
+            Some((b, a)) => (Some(b), Some(a)),
+            None => (
+                before.map(|c| snapshot(c, &[])),
+                after.map(|c| snapshot(c, &self.overridden_doubts)),
+            ),
+        };
+        AuditEvent {
+            seq,
+            card_id,
+            at: Utc::now(),
+            actor: actor.to_string(),
+            action: self.action,
+            reason: self.reason,
+            before,
+            after,
+        }
+    }
 }
 
 /// The reviewable state of a card, as JSON, for an audit event's before/after; `overridden`
 /// names the doubts an approval overrode, when there were any.
-pub(super) fn snapshot(card: &Card, overridden: &[String]) -> String {
+fn snapshot(card: &Card, overridden: &[String]) -> String {
     #[derive(Serialize)]
     struct Snapshot<'a> {
         status: Status,

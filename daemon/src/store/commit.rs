@@ -2,12 +2,10 @@
 //! their event seqs), the audit chunk, the user index, the duplicates index and the deferred
 //! work, then the in-memory index and the change feed. Callers hold the store's writer lock.
 
-use chrono::Utc;
 use idreview_protocol::{AuditEvent, Card, CardId};
 use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 
-use super::change::snapshot;
 use super::duplicates::Entries;
 use super::outbox::OutboxOp;
 use super::{Change, Store, StoreError, audit_log, record};
@@ -87,23 +85,7 @@ impl Store {
         before: Option<&Card>,
         after: Option<&Card>,
     ) -> Result<AuditEvent, StoreError> {
-        let (before, after) = match change.detail {
-            Some((b, a)) => (Some(b), Some(a)),
-            None => (
-                before.map(|c| snapshot(c, &[])),
-                after.map(|c| snapshot(c, &change.overridden_doubts)),
-            ),
-        };
-        Ok(AuditEvent {
-            seq: self.next_seq(),
-            card_id,
-            at: Utc::now(),
-            actor: actor.to_string(),
-            action: change.action,
-            reason: change.reason,
-            before,
-            after,
-        })
+        Ok(change.event(self.next_seq(), card_id, actor, before, after))
     }
 
     /// Writes cards, their audit events and (for new cards) the user index in one transaction,

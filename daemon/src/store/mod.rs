@@ -44,6 +44,9 @@ use index::Index;
 pub enum StoreError {
     #[error("store I/O: {0}")]
     Sled(#[from] sled::Error),
+    /// The PostgreSQL backend failed (see `crate::pg`).
+    #[error(transparent)]
+    Database(#[from] crate::pg::PgError),
     #[error("stored record does not decode: {0}")]
     Codec(#[from] bincode::Error),
     #[error("user {user} already has an active card ({card}); reject it before submitting again")]

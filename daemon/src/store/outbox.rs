@@ -23,7 +23,7 @@ pub enum Task {
 
 impl Task {
     /// One job per card and kind: a newer job of the same kind replaces the older one.
-    fn kind(&self) -> u8 {
+    pub(crate) fn kind(&self) -> u8 {
         match self {
             Task::Reverify => 0,
             Task::PushDecision { .. } => 1,

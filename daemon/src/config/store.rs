@@ -1,0 +1,119 @@
+//! `[store]`: where cards, the audit log and the queues live: the embedded sled store (the
+//! default, one daemon per data dir) or PostgreSQL (several daemons on one database; in
+//! progress, see `crate::pg`).
+
+use serde::{Deserialize, Serialize};
+
+use super::{ConfigError, StorageConfig};
+use crate::secret::Secret;
+
+/// The store backend.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StoreBackend {
+    /// sled in `DATA/store`.
+    #[default]
+    Sled,
+    /// A PostgreSQL database at `[store] url`.
+    Postgres,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StoreConfig {
+    /// `sled` or `postgres`.
+    pub backend: StoreBackend,
+    /// The PostgreSQL connection URL (`postgres://user:password@host:5432/dbname`, or libpq's
+    /// `key=value` form). Secret: it may hold a password, so it is never printed.
+    pub url: Secret,
+    /// Connections to PostgreSQL the daemon keeps at most.
+    pub pool_size: usize,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        StoreConfig {
+            backend: StoreBackend::Sled,
+            url: Secret::default(),
+            pool_size: 16,
+        }
+    }
+}
+
+impl StoreConfig {
+    /// Refuses what cannot run: PostgreSQL without a URL, or with a local object folder (the
+    /// daemons sharing the database must share one bucket, so that each serves every card's
+    /// files).
+    pub fn check(&self, storage: &StorageConfig) -> Result<(), ConfigError> {
+        if self.backend != StoreBackend::Postgres {
+            return Ok(());
+        }
+        if self.url.is_empty() {
+            return Err(ConfigError(
+                "[store] backend = \"postgres\" needs [store] url (or IDREVIEW__STORE__URL)".into(),
+            ));
+        }
+        if storage.backend.trim() == "local" {
+            return Err(ConfigError(
+                "[store] backend = \"postgres\" needs a shared object store: set [storage] \
+                 backend = \"s3\" (a local folder is one machine's; the daemons sharing the \
+                 database must all serve every card's files)"
+                    .into(),
+            ));
+        }
+        if self.pool_size == 0 {
+            return Err(ConfigError("[store] pool_size must be at least 1".into()));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+
+    fn postgres(url: &str, objects: &str) -> Config {
+        let mut config = Config::default();
+        config.store.backend = StoreBackend::Postgres;
+        config.store.url = Secret::new(url);
+        config.storage.backend = objects.into();
+        config
+    }
+
+    #[test]
+    fn postgres_needs_a_url_and_a_shared_object_store() {
+        let url = "postgres://ann:hunter2@db.example.com/idreview";
+        let local = postgres(url, "local");
+        let err = local
+            .store
+            .check(&local.storage)
+            .expect_err("local refused");
+        assert!(err.to_string().contains("shared object store"), "{err}");
+        let no_url = postgres("", "s3");
+        let err = no_url.store.check(&no_url.storage).expect_err("no url");
+        assert!(err.to_string().contains("IDREVIEW__STORE__URL"), "{err}");
+        let s3 = postgres(url, "s3");
+        s3.store.check(&s3.storage).expect("postgres with s3");
+        let sled = Config::default();
+        sled.store
+            .check(&sled.storage)
+            .expect("sled with a local folder");
+    }
+
+    /// (The environment variable, `IDREVIEW__STORE__URL`, is checked never to print by the
+    /// end-to-end test of every secret, `tests/tests/secrets.rs`.)
+    #[test]
+    fn the_url_is_read_and_never_printed() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("config.toml");
+        let url = "postgres://ann:hunter2@db.example.com/idreview";
+        let text = format!("[store]\nbackend = \"postgres\"\nurl = \"{url}\"\n");
+        std::fs::write(&file, text).expect("write");
+        let config = Config::load(Some(&file)).expect("loads");
+        assert_eq!(config.store.backend, StoreBackend::Postgres);
+        assert_eq!(config.store.url.expose(), url);
+        let shown = format!("{config:?} {}", toml::to_string(&config).expect("toml"));
+        assert!(!shown.contains("hunter2"), "{shown}");
+    }
+}

@@ -1,0 +1,41 @@
+//! What goes wrong talking to PostgreSQL. No message here shows the store URL: it may hold a
+//! password.
+
+use tokio_postgres::error::SqlState;
+
+use crate::store::StoreError;
+
+/// A failure of the database or of the way to it.
+#[derive(Debug, thiserror::Error)]
+pub enum PgError {
+    #[error("[store] url is not a PostgreSQL connection string: {0}")]
+    Url(#[source] tokio_postgres::Error),
+    #[error("PostgreSQL: {0}")]
+    Db(#[from] tokio_postgres::Error),
+    #[error("PostgreSQL: no connection: {0}")]
+    Pool(#[from] deadpool_postgres::PoolError),
+    #[error("PostgreSQL connection pool: {0}")]
+    Build(#[from] deadpool_postgres::BuildError),
+    #[error("PostgreSQL schema migration: {0}")]
+    Migrate(#[from] refinery::Error),
+    #[error("a row in PostgreSQL does not decode: {0}")]
+    Decode(#[from] serde_json::Error),
+}
+
+impl From<tokio_postgres::Error> for StoreError {
+    fn from(e: tokio_postgres::Error) -> Self {
+        StoreError::Database(PgError::Db(e))
+    }
+}
+
+impl From<deadpool_postgres::PoolError> for StoreError {
+    fn from(e: deadpool_postgres::PoolError) -> Self {
+        StoreError::Database(PgError::Pool(e))
+    }
+}
+
+/// Whether `e` is a unique violation of the index or constraint `name`.
+pub(super) fn violates(e: &tokio_postgres::Error, name: &str) -> bool {
+    e.as_db_error()
+        .is_some_and(|db| *db.code() == SqlState::UNIQUE_VIOLATION && db.constraint() == Some(name))
+}
