@@ -5,8 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# libtesseract-dev, libleptonica-dev, clang and pkg-config build the linked-in Tesseract.
-packages=(tmux tesseract-ocr tesseract-ocr-eng fonts-ocr-b libtesseract-dev libleptonica-dev clang pkg-config)
+# libtesseract-dev, libleptonica-dev, clang and pkg-config build the linked-in Tesseract; cmake and
+# nasm build the linked-in libjpeg-turbo (the JPEG check in validation).
+packages=(tmux tesseract-ocr tesseract-ocr-eng fonts-ocr-b libtesseract-dev libleptonica-dev clang pkg-config cmake nasm)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,23 +1,60 @@
 //! Image checks on a file already in memory: dimensions from the header (refusing a
 //! decompression bomb before anything is allocated), a structural check for truncation, then a
-//! full decode under the decoder memory limits.
+//! decode under the decoder memory limits: a JPEG's scans at 1/8 scale ([`super::jpeg`]), which
+//! finds what a full decode finds, and any other format in full.
 
 use std::io::Cursor;
 
 use image::{ImageError, ImageFormat, ImageReader, Limits};
 
 use super::Rejection;
+use super::jpeg::{self, TRUNCATED};
 use super::sniff::Sniffed;
 use crate::config::ValidationConfig;
 
 /// Checks an image and returns its dimensions. `min_size` asks for the configured minimum width
-/// and height (document sides need them; selfies and extras do not).
+/// and height (document sides need them; selfies and extras do not). A JPEG's scans are entropy
+/// decoded at 1/8 scale ([`jpeg::entropy_check`]); other formats are decoded in full.
 pub(super) fn check_image(
     name: &str,
     data: &[u8],
     kind: Sniffed,
     limits: &ValidationConfig,
     min_size: bool,
+) -> Result<(u32, u32), Rejection> {
+    check(name, data, kind, limits, min_size, JpegDecode::Entropy)
+}
+
+/// The same checks with every format decoded in full, as they were before the entropy check: the
+/// reference the damage tests compare against.
+#[cfg(test)]
+pub(super) fn check_image_full_decode(
+    name: &str,
+    data: &[u8],
+    kind: Sniffed,
+    limits: &ValidationConfig,
+    min_size: bool,
+) -> Result<(u32, u32), Rejection> {
+    check(name, data, kind, limits, min_size, JpegDecode::Full)
+}
+
+/// How a JPEG's scans are checked.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum JpegDecode {
+    /// At 1/8 scale: every Huffman code read, no pixels made.
+    Entropy,
+    /// To full-size pixels (zune-jpeg through `image`).
+    #[cfg(test)]
+    Full,
+}
+
+fn check(
+    name: &str,
+    data: &[u8],
+    kind: Sniffed,
+    limits: &ValidationConfig,
+    min_size: bool,
+    jpeg_decode: JpegDecode,
 ) -> Result<(u32, u32), Rejection> {
     let format = match kind {
         Sniffed::Jpeg => ImageFormat::Jpeg,
@@ -68,9 +105,20 @@ pub(super) fn check_image(
         return Err(corrupt("it has no pixels"));
     }
     complete(kind, data).map_err(corrupt)?;
-    reader().decode().map_err(describe_error)?;
+    let too_small = min_size && (width < limits.min_width || height < limits.min_height);
+    if kind == Sniffed::Jpeg && jpeg_decode == JpegDecode::Entropy {
+        if let Err(why) = jpeg::entropy_check(data, (width, height)) {
+            // The entropy check refuses some damage the full decode conceals. A file that is too
+            // small as well keeps the rule it always had: too small if it decodes in full.
+            if !too_small || reader().decode().is_err() {
+                return Err(corrupt(&why));
+            }
+        }
+    } else {
+        reader().decode().map_err(describe_error)?;
+    }
 
-    if min_size && (width < limits.min_width || height < limits.min_height) {
+    if too_small {
         return Err(Rejection::file(
             "image_too_small",
             name,
@@ -94,7 +142,7 @@ fn decoder_limits(limits: &ValidationConfig) -> Limits {
 /// Decoders pad a truncated image instead of failing, so the end of the file is checked here.
 fn complete(kind: Sniffed, data: &[u8]) -> Result<(), &'static str> {
     match kind {
-        Sniffed::Jpeg => jpeg_complete(data),
+        Sniffed::Jpeg => jpeg::complete(data),
         Sniffed::Png => png_complete(data),
         Sniffed::Gif => {
             let end = data.iter().rposition(|&b| b != 0);
@@ -104,53 +152,6 @@ fn complete(kind: Sniffed, data: &[u8]) -> Result<(), &'static str> {
             }
         }
         _ => riff_complete(data),
-    }
-}
-
-const TRUNCATED: &str = "the file ends early; it looks truncated";
-
-/// Walks the JPEG marker segments and entropy-coded scans until the end-of-image marker, so data
-/// appended after it by some cameras is fine but a cut-off file is not.
-fn jpeg_complete(data: &[u8]) -> Result<(), &'static str> {
-    let mut pos = 2; // after SOI
-    loop {
-        // Marker: 0xFF, optional fill bytes, then the code.
-        if *data.get(pos).ok_or(TRUNCATED)? != 0xFF {
-            return Err("a JPEG segment is malformed");
-        }
-        while data.get(pos) == Some(&0xFF) {
-            pos += 1;
-        }
-        let code = *data.get(pos).ok_or(TRUNCATED)?;
-        pos += 1;
-        match code {
-            0xD9 => return Ok(()),
-            0x01 | 0xD0..=0xD8 => continue,
-            _ => {}
-        }
-        let len_bytes = data.get(pos..pos + 2).ok_or(TRUNCATED)?;
-        let len = usize::from(u16::from_be_bytes([len_bytes[0], len_bytes[1]]));
-        if len < 2 {
-            return Err("a JPEG segment has an impossible length");
-        }
-        pos += len;
-        if pos > data.len() {
-            return Err(TRUNCATED);
-        }
-        if code == 0xDA {
-            // Entropy-coded data runs to the next marker that is not a stuffed 0xFF00 or a restart.
-            loop {
-                let at = data.get(pos..).ok_or(TRUNCATED)?;
-                let ff = at.iter().position(|&b| b == 0xFF).ok_or(TRUNCATED)?;
-                pos += ff;
-                match data.get(pos + 1) {
-                    None => return Err(TRUNCATED),
-                    Some(0x00 | 0xD0..=0xD7) => pos += 2,
-                    Some(0xFF) => pos += 1,
-                    Some(_) => break,
-                }
-            }
-        }
     }
 }
 

@@ -1,6 +1,7 @@
 //! Intake validation of a submission folder: the manifest, the folder's entries, and every file's
-//! content (type by magic bytes, size limits, a full bounded image decode, a structural container
-//! check for videos). Pure and synchronous; the pipeline calls it inside `spawn_blocking`.
+//! content (type by magic bytes, size limits, a bounded image decode: a JPEG's scans at 1/8
+//! scale, other formats in full; a structural container check for videos). Pure and synchronous;
+//! the pipeline calls it inside `spawn_blocking`.
 //! Data rules on extracted fields (age from date of birth, issue/expiry dates, document number
 //! and name formats) cannot run at intake, where nothing has been extracted yet: they belong to
 //! the card domain (`crate::card::rules`), which runs them after verification and corrections.
@@ -18,12 +19,15 @@
 
 mod folder;
 mod images;
+mod jpeg;
 mod manifest;
 mod media;
 mod sniff;
 mod submission;
 mod video;
 
+#[cfg(test)]
+mod jpeg_damage;
 #[cfg(test)]
 mod proptests;
 

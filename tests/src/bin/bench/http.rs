@@ -347,7 +347,7 @@ impl Rows {
         );
         let u = &self.uploads;
         println!(
-            "| HTTP upload {} x multipart front + back 1600x1000 JPEG ({} KB), {CLIENTS} clients, a user each, full decode, local store, manual | {:.0} submissions/s; p50 {} p99 {} | >= the seed's rate |",
+            "| HTTP upload {} x multipart front + back 1600x1000 JPEG ({} KB), {CLIENTS} clients, a user each, 1/8-scale JPEG check, local store, manual | {:.0} submissions/s; p50 {} p99 {} | >= the seed's rate |",
             u.n,
             u.bytes / 1024,
             u.rate,

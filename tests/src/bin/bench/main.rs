@@ -307,7 +307,7 @@ async fn main() {
         ms(startup)
     );
     println!(
-        "| ingest {submissions} submissions, front + back 1600x1000 JPEG, full decode, local store, manual | {rate:.0} submissions/s; latency p50 {} p99 {} | >= 100/s |",
+        "| ingest {submissions} submissions, front + back 1600x1000 JPEG, 1/8-scale JPEG check, local store, manual | {rate:.0} submissions/s; latency p50 {} p99 {} | >= 100/s |",
         ms(percentile(&latencies, 0.5)),
         ms(percentile(&latencies, 0.99))
     );
@@ -356,7 +356,7 @@ async fn main() {
     let per_submission = 2.0 * decode.as_secs_f64();
     let scaled = floors::scaled_decode(&heavy_jpeg(1), 30);
     let hash = floors::sha256(&heavy_jpeg(1), 30);
-    let per_checked = 2.0 * (decode + hash).as_secs_f64();
+    let per_checked = 2.0 * (scaled + hash).as_secs_f64();
     let (reads, writes) = floors::sled_bulk(cards as u64, RECORD_BYTES, bulk_n as u64);
     println!();
     println!("Floors: the parts alone, same machine, right after the run above");
@@ -369,11 +369,12 @@ async fn main() {
         cpus as f64 / per_submission
     );
     println!(
-        "| 1/8-scale entropy decode of the same JPEG (jpeg-decoder, best of 30; not used: slower than the full decode) | {} | |",
-        ms(scaled)
+        "| 1/8-scale entropy decode of the same JPEG (libjpeg-turbo, best of 30; what validation runs) | {} | ingest at most {:.0} submissions/s on {cpus} CPUs doing nothing but checking |",
+        ms(scaled),
+        cpus as f64 / (2.0 * scaled.as_secs_f64())
     );
     println!(
-        "| SHA-256 of the same JPEG's bytes (best of 30) | {} | with the full decode: ingest at most {:.0} submissions/s on {cpus} CPUs doing nothing else |",
+        "| SHA-256 of the same JPEG's bytes (best of 30) | {} | with the 1/8-scale check: ingest at most {:.0} submissions/s on {cpus} CPUs doing nothing else |",
         ms(hash),
         cpus as f64 / per_checked
     );
