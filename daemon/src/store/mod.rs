@@ -185,6 +185,7 @@ impl Store {
             let (_, bytes) = item?;
             index.upsert(&record::card(&bytes)?);
         }
+        index.compact();
         let duplicates = db.open_tree("duplicates")?;
         duplicates::build_if_missing(&cards, &duplicates)?;
         let inner = Inner {
