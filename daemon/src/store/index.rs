@@ -18,7 +18,7 @@ use roaring::RoaringBitmap;
 use super::words::{self, Words};
 use crate::interned::Interned;
 use crate::seed::{SeedIndex, SeedPage, SeedQuery};
-use row::{Row, card_words, words_source};
+use row::{Row, each_word, field_words, words_source};
 
 /// Summaries of every card and the bitmaps over them. Card ids are the bitmaps' members.
 #[derive(Default)]
@@ -97,7 +97,7 @@ impl Index {
         let words = match &old {
             Some(row) if same_words => row.words(),
             _ => {
-                built = card_words(card);
+                built = field_words(card);
                 &built
             }
         };
@@ -134,9 +134,9 @@ impl Index {
             self.confidence[Stats::bucket(c)] += 1;
         }
         if !same_words {
-            for word in words.split(' ') {
-                self.words.insert(word, k);
-            }
+            each_word(&card.user_id, card.country.as_deref(), words, |w| {
+                self.words.insert(w, k)
+            });
         }
         let slot = k as usize;
         if self.rows.len() <= slot {
@@ -198,9 +198,10 @@ impl Index {
             *bucket = bucket.saturating_sub(1);
         }
         if words {
-            for word in row.words().split(' ') {
-                self.words.remove(word, k);
-            }
+            let country = row.country.map(|c| self.shared.get(c));
+            each_word(row.user_id(), country, row.words(), |w| {
+                self.words.remove(w, k)
+            });
         }
         row.release(&mut self.shared);
         Some(row)

@@ -19,8 +19,8 @@ const DUPLICATE: u8 = 8;
 const HOLDER: u8 = 16;
 
 pub(super) struct Row {
-    /// The user id, the holder's name and the search words (space-separated, kept to unindex
-    /// them when the card changes), one after the other.
+    /// The user id, the holder's name and the field values' search words (space-separated,
+    /// kept to unindex them when the card changes; see [`each_word`]), one after the other.
     texts: Box<str>,
     user_end: u32,
     holder_end: u32,
@@ -114,7 +114,7 @@ impl Row {
         text.filter(|_| self.flags & HOLDER != 0)
     }
 
-    /// The search words, space-separated.
+    /// The field values' search words, space-separated.
     pub fn words(&self) -> &str {
         self.texts.get(self.holder_end as usize..).unwrap_or("")
     }
@@ -163,7 +163,7 @@ impl Row {
     }
 }
 
-/// A hash of everything [`card_words`] reads, so that an unchanged card's words need not be
+/// A hash of everything a card's words are made of, so that an unchanged card's words need not be
 /// built again.
 pub(super) fn words_source(card: &Card) -> u64 {
     use std::hash::{Hash, Hasher};
@@ -176,20 +176,37 @@ pub(super) fn words_source(card: &Card) -> u64 {
     h.finish()
 }
 
-/// A card's search words: the user id whole and in parts, field values and the country.
-pub(super) fn card_words(card: &Card) -> String {
-    let mut out: Vec<String> = vec![card.user_id.to_lowercase()];
-    out.extend(words::split(&card.user_id));
-    for field in &card.fields {
-        out.extend(words::split(&field.value));
-    }
-    if let Some(country) = &card.country {
-        out.extend(words::split(country));
-    }
-    out.retain(|w| !w.contains(' ') && !w.is_empty());
+/// The search words of a card's field values, space-separated: the part of its words the row
+/// keeps, since those of the user id and the country are made again from the row's own.
+pub(super) fn field_words(card: &Card) -> String {
+    let mut out: Vec<String> = card
+        .fields
+        .iter()
+        .flat_map(|f| words::split(&f.value))
+        .collect();
     out.sort_unstable();
     out.dedup();
     out.join(" ")
+}
+
+/// Calls `f` with each search word of a card: its user id whole and in parts, its country's and
+/// its field values' (`field_words`). A word may come twice.
+pub(super) fn each_word(
+    user_id: &str,
+    country: Option<&str>,
+    field_words: &str,
+    mut f: impl FnMut(&str),
+) {
+    let whole = user_id.to_lowercase();
+    if !whole.contains(' ') && !whole.is_empty() {
+        f(&whole);
+    }
+    for word in words::split(user_id).chain(country.into_iter().flat_map(words::split)) {
+        f(&word);
+    }
+    for word in field_words.split(' ').filter(|w| !w.is_empty()) {
+        f(word);
+    }
 }
 
 #[cfg(test)]
