@@ -11,6 +11,7 @@ pub mod config;
 pub mod daemon;
 pub mod http;
 pub mod ingest;
+pub mod interned;
 pub mod memory;
 pub mod metrics;
 pub mod objects;

@@ -56,7 +56,7 @@ pub async fn fill_with_progress(
 
 /// A cheap deterministic spread over `i`: statuses, types, countries and confidences; card
 /// `i` of `count` is created `7 * (count - i)` seconds ago, so newer ids are newer cards.
-fn synthetic(id: idreview_protocol::CardId, i: usize, count: usize, prefix: &str) -> Card {
+pub fn synthetic(id: idreview_protocol::CardId, i: usize, count: usize, prefix: &str) -> Card {
     let pick = |n: usize, salt: usize| (i.wrapping_mul(2_654_435_761).wrapping_add(salt) >> 7) % n;
     let status = match pick(10, 1) {
         0..=5 => Status::NeedsReview,

@@ -13,6 +13,7 @@ use roaring::RoaringBitmap;
 
 use super::names;
 use super::view::{self, SeedDecision, SeedStatus};
+use crate::interned::{Code, Interned};
 
 /// The seed's ordering keys (`ordering=`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,12 +94,12 @@ pub struct SeedPage {
     pub ids: Vec<CardId>,
 }
 
-/// One card as the seed view's index knows it.
+/// One card as the seed view's index knows it (64 bytes and its text).
 struct Row {
     status: SeedStatus,
     document_type: DocumentType,
-    /// Lower case, for the country bitmap.
-    country: Option<Box<str>>,
+    /// Lower case, for the country bitmap: a code into [`SeedIndex::countries`].
+    country: Option<Code>,
     confidence: Option<f64>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
@@ -115,6 +116,8 @@ pub struct SeedIndex {
     by_decision: [RoaringBitmap; SeedDecision::ALL.len()],
     by_type: [RoaringBitmap; DocumentType::ALL.len()],
     by_country: HashMap<Box<str>, RoaringBitmap>,
+    /// The rows' countries, each kept once.
+    countries: Interned,
     verified: RoaringBitmap,
     /// Cards with a mean confidence, ordered by it, then by id.
     by_confidence: BTreeSet<(u64, u32)>,
@@ -181,7 +184,10 @@ impl SeedIndex {
         let row = Row {
             status: view::status(card),
             document_type: card.document_type,
-            country: card.country.as_deref().map(|c| c.to_lowercase().into()),
+            country: card
+                .country
+                .as_deref()
+                .map(|c| self.countries.hold(&c.to_lowercase())),
             confidence: view::mean_confidence(card),
             created_at: card.created_at,
             updated_at: card.updated_at,
@@ -191,9 +197,9 @@ impl SeedIndex {
         self.by_status[row.status.slot()].insert(k);
         self.by_decision[view::decision(card).slot()].insert(k);
         self.by_type[type_slot(row.document_type)].insert(k);
-        if let Some(country) = &row.country {
+        if let Some(country) = row.country {
             self.by_country
-                .entry(country.clone())
+                .entry(self.countries.get(country).into())
                 .or_default()
                 .insert(k);
         }
@@ -218,6 +224,11 @@ impl SeedIndex {
         self.rows[slot] = Some(row);
     }
 
+    /// Gives back the rows' spare room (after the rebuild at start).
+    pub fn compact(&mut self) {
+        self.rows.shrink_to_fit();
+    }
+
     /// Forgets card `k`.
     pub fn remove(&mut self, k: u32) {
         self.remove_row(k, true);
@@ -234,12 +245,11 @@ impl SeedIndex {
             ids.remove(k);
         }
         self.by_type[type_slot(row.document_type)].remove(k);
-        if let Some(ids) = row
-            .country
-            .as_ref()
-            .and_then(|c| self.by_country.get_mut(c))
-        {
-            ids.remove(k);
+        if let Some(country) = row.country {
+            if let Some(ids) = self.by_country.get_mut(self.countries.get(country)) {
+                ids.remove(k);
+            }
+            self.countries.release(country);
         }
         self.verified.remove(k);
         if let Some(c) = row.confidence {

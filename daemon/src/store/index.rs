@@ -16,39 +16,9 @@ use idreview_protocol::{
 use roaring::RoaringBitmap;
 
 use super::words::{self, Words};
+use crate::interned::Interned;
 use crate::seed::{SeedIndex, SeedPage, SeedQuery};
-use listed::Listed;
-
-/// One card as the index knows it.
-struct Row {
-    summary: Listed,
-    /// The card's search words, space-separated (kept to unindex them when the card changes).
-    words: Box<str>,
-    /// A hash of what the words are made of ([`words_source`]).
-    words_source: u64,
-    /// Names of the fields below the threshold, space-separated, for the low-confidence queue
-    /// (one allocation, not one per name: 100,000 rows add up).
-    low_fields: Box<str>,
-    /// When the assignee's claim lapses, if it does.
-    lease_until: Option<DateTime<Utc>>,
-    /// The change-feed position of the card's last write.
-    changed: u64,
-}
-
-impl Row {
-    /// The assignee whose claim still runs at `now`.
-    fn assignee(&self, now: DateTime<Utc>) -> Option<&str> {
-        match self.lease_until {
-            Some(until) if until <= now => None,
-            _ => self.summary.assignee.as_deref(),
-        }
-    }
-
-    /// The summary as a client should see it at `now`: a lapsed claim reads as unassigned.
-    fn view(&self, now: DateTime<Utc>) -> CardSummary {
-        self.summary.summary(self.assignee(now))
-    }
-}
+use row::{Row, each_word, field_words, words_source};
 
 /// Summaries of every card and the bitmaps over them. Card ids are the bitmaps' members.
 #[derive(Default)]
@@ -68,6 +38,8 @@ pub struct Index {
     /// Cards per tenth of confidence (the dashboard's histogram; see `counts.rs`).
     confidence: [u64; Stats::BUCKETS],
     words: Words,
+    /// The texts rows share: countries, assignees, first approvers, unsure field names.
+    shared: Interned,
     /// Fields below this confidence count as low-confidence.
     threshold: f32,
     /// The change-feed position of the newest write.
@@ -113,10 +85,7 @@ impl Index {
     /// Adds or replaces a card; an older version never replaces a newer one.
     pub fn upsert(&mut self, card: &Card) {
         let Some(k) = key(card.id) else { return };
-        if self
-            .row(k)
-            .is_some_and(|r| r.summary.version > card.version)
-        {
+        if self.row(k).is_some_and(|r| r.version > card.version) {
             return;
         }
         // A decision or a claim leaves the words as they were: keep them and their postings,
@@ -124,9 +93,13 @@ impl Index {
         let source = words_source(card);
         let same_words = self.row(k).is_some_and(|r| r.words_source == source);
         let old = self.remove_row(k, !same_words);
-        let words = match old {
-            Some(row) if same_words => row.words,
-            _ => card_words(card),
+        let built;
+        let words = match &old {
+            Some(row) if same_words => row.words(),
+            _ => {
+                built = field_words(card);
+                &built
+            }
         };
         if let Some(seed) = &mut self.seed {
             seed.upsert(k, card);
@@ -161,24 +134,29 @@ impl Index {
             self.confidence[Stats::bucket(c)] += 1;
         }
         if !same_words {
-            for word in words.split(' ') {
-                self.words.insert(word, k);
-            }
+            each_word(&card.user_id, card.country.as_deref(), words, |w| {
+                self.words.insert(w, k)
+            });
         }
         let slot = k as usize;
         if self.rows.len() <= slot {
             self.rows.resize_with(slot + 1, || None);
         }
-        let low_fields = card.low_confidence_fields(self.threshold).join(" ").into();
+        let low_fields = card.low_confidence_fields(self.threshold).join(" ");
         self.cursor += 1;
-        self.rows[slot] = Some(Row {
-            summary: Listed::of(summary),
-            words,
-            words_source: source,
-            low_fields,
-            lease_until: card.lease_until,
-            changed: self.cursor,
-        });
+        let mut row = Row::new(card, summary, words, source, &low_fields, &mut self.shared);
+        row.changed = self.cursor;
+        self.rows[slot] = Some(row);
+    }
+
+    /// Packs what the rebuild at start grew one card at a time: the word index's nodes, the
+    /// rows' spare room. Once, after the rebuild.
+    pub fn compact(&mut self) {
+        self.words.compact();
+        self.rows.shrink_to_fit();
+        if let Some(seed) = &mut self.seed {
+            seed.compact();
+        }
     }
 
     /// Forgets a card, and tells the change feed.
@@ -200,37 +178,32 @@ impl Index {
         if let Some(seed) = &mut self.seed {
             seed.remove(k);
         }
-        let s = &row.summary;
         self.all.remove(k);
-        self.by_status[status_slot(s.status)].remove(k);
-        self.by_type[type_slot(s.document_type)].remove(k);
-        if let Some(ids) = s
-            .country
-            .as_ref()
-            .and_then(|c| self.by_country.get_mut(country::key(c).as_str()))
-        {
+        self.by_status[status_slot(row.status)].remove(k);
+        self.by_type[type_slot(row.document_type)].remove(k);
+        let country = row.country.map(|c| country::key(self.shared.get(c)));
+        if let Some(ids) = country.and_then(|c| self.by_country.get_mut(c.as_str())) {
             ids.remove(k);
         }
-        if let Some(ids) = s
-            .assignee
-            .as_ref()
-            .and_then(|a| self.by_assignee.get_mut(a.as_str()))
-        {
+        let assignee = row.assignee.map(|a| self.shared.get(a));
+        if let Some(ids) = assignee.and_then(|a| self.by_assignee.get_mut(a)) {
             ids.remove(k);
         }
         self.assigned.remove(k);
         self.verified.remove(k);
         self.low_confidence.remove(k);
         self.duplicates.remove(k);
-        if let Some(c) = s.confidence {
+        if let Some(c) = row.confidence {
             let bucket = &mut self.confidence[Stats::bucket(c)];
             *bucket = bucket.saturating_sub(1);
         }
         if words {
-            for word in row.words.split(' ') {
-                self.words.remove(word, k);
-            }
+            let country = row.country.map(|c| self.shared.get(c));
+            each_word(row.user_id(), country, row.words(), |w| {
+                self.words.remove(w, k)
+            });
         }
+        row.release(&mut self.shared);
         Some(row)
     }
 
@@ -248,9 +221,8 @@ impl Index {
 
     /// The card's summary as clients see it now.
     pub fn summary(&self, id: CardId) -> Option<CardSummary> {
-        key(id)
-            .and_then(|k| self.row(k))
-            .map(|r| r.view(Utc::now()))
+        let k = key(id)?;
+        self.row(k).map(|r| r.view(k, Utc::now(), &self.shared))
     }
 
     /// The change-feed position of the newest write.
@@ -262,16 +234,15 @@ impl Index {
     /// cards removed up to the answer's cursor.
     pub fn changes_since(&self, since: u64) -> Changes {
         let now = Utc::now();
-        let mut hits: Vec<&Row> = self
-            .rows
-            .iter()
-            .flatten()
-            .filter(|r| r.changed > since)
+        let mut hits: Vec<(u32, &Row)> = (0u32..)
+            .zip(&self.rows)
+            .filter_map(|(k, r)| Some((k, r.as_ref()?)))
+            .filter(|(_, r)| r.changed > since)
             .collect();
-        hits.sort_unstable_by_key(|r| r.changed);
+        hits.sort_unstable_by_key(|(_, r)| r.changed);
         hits.truncate(Changes::MAX_CARDS);
         let cursor = match hits.len() {
-            Changes::MAX_CARDS => hits.last().map_or(self.cursor, |r| r.changed),
+            Changes::MAX_CARDS => hits.last().map_or(self.cursor, |(_, r)| r.changed),
             _ => self.cursor,
         };
         let deleted = self
@@ -282,7 +253,10 @@ impl Index {
             .collect();
         Changes {
             cursor,
-            cards: hits.iter().map(|r| r.view(now)).collect(),
+            cards: hits
+                .iter()
+                .map(|(k, r)| r.view(*k, now, &self.shared))
+                .collect(),
             deleted,
         }
     }
@@ -299,10 +273,15 @@ impl Index {
             .iter()
             .skip(offset as usize)
             .take(limit)
-            .filter_map(|k| self.row(k))
-            .map(|r| LowConfidenceCard {
-                summary: r.view(now),
-                fields: r.low_fields.split_whitespace().map(String::from).collect(),
+            .filter_map(|k| Some((k, self.row(k)?)))
+            .map(|(k, r)| LowConfidenceCard {
+                summary: r.view(k, now, &self.shared),
+                fields: r
+                    .low_fields
+                    .map_or("", |c| self.shared.get(c))
+                    .split_whitespace()
+                    .map(String::from)
+                    .collect(),
             })
             .collect();
         LowConfidencePage {
@@ -343,8 +322,7 @@ impl Index {
             offset: query.offset,
             cards: ids
                 .into_iter()
-                .filter_map(|k| self.row(k))
-                .map(|r| r.view(now))
+                .filter_map(|k| Some(self.row(k)?.view(k, now, &self.shared)))
                 .collect(),
         }
     }
@@ -355,10 +333,11 @@ impl Index {
         let limit = query.limit.min(ListQuery::MAX_REFS);
         let (_, ids) = self.ordered(query, limit, caller, Utc::now());
         ids.into_iter()
-            .filter_map(|k| self.row(k))
-            .map(|r| CardRef {
-                id: r.summary.id,
-                expected_version: Some(r.summary.version),
+            .filter_map(|k| {
+                Some(CardRef {
+                    id: CardId(u64::from(k)),
+                    expected_version: Some(self.row(k)?.version),
+                })
             })
             .collect()
     }
@@ -406,40 +385,38 @@ impl Index {
         let time = |t: DateTime<Utc>| t.timestamp_micros();
         match sort {
             SortKey::Created => top(
-                rows().map(|(r, k)| (time(r.summary.created_at), k)),
+                rows().map(|(r, k)| (time(r.created_at), k)),
                 descending,
                 end,
             ),
             SortKey::Updated => top(
-                rows().map(|(r, k)| (time(r.summary.updated_at), k)),
+                rows().map(|(r, k)| (time(r.updated_at), k)),
                 descending,
                 end,
             ),
-            SortKey::DocumentType => top(
-                rows().map(|(r, k)| (r.summary.document_type, k)),
-                descending,
-                end,
-            ),
-            SortKey::Status => top(rows().map(|(r, k)| (r.summary.status, k)), descending, end),
+            SortKey::DocumentType => {
+                top(rows().map(|(r, k)| (r.document_type, k)), descending, end)
+            }
+            SortKey::Status => top(rows().map(|(r, k)| (r.status, k)), descending, end),
             // Unrated cards first, as `Option`'s order has it; confidences are never negative,
             // so their bits order as they do.
             SortKey::Confidence => top(
-                rows().map(|(r, k)| (r.summary.confidence.map(|c| c.max(0.0).to_bits()), k)),
+                rows().map(|(r, k)| (r.confidence.map(|c| c.max(0.0).to_bits()), k)),
                 descending,
                 end,
             ),
-            SortKey::User => top(
-                rows().map(|(r, k)| (r.summary.user_id.as_str(), k)),
-                descending,
-                end,
-            ),
+            SortKey::User => top(rows().map(|(r, k)| (r.user_id(), k)), descending, end),
             SortKey::Country => top(
-                rows().map(|(r, k)| (r.summary.country.as_deref(), k)),
+                rows().map(|(r, k)| (r.country.map(|c| self.shared.get(c)), k)),
                 descending,
                 end,
             ),
             // As the list shows it: a lapsed claim sorts as unassigned.
-            SortKey::Assignee => top(rows().map(|(r, k)| (r.assignee(now), k)), descending, end),
+            SortKey::Assignee => top(
+                rows().map(|(r, k)| (r.assignee(now, &self.shared), k)),
+                descending,
+                end,
+            ),
         }
     }
 
@@ -482,7 +459,10 @@ impl Index {
             AssigneeFilter::Unassigned => {
                 // Claims that lapsed still sit in `assigned`; they read as unassigned.
                 let mut held = self.assigned.clone();
-                held.retain(|k| self.row(k).is_some_and(|r| r.assignee(now).is_some()));
+                held.retain(|k| {
+                    self.row(k)
+                        .is_some_and(|r| r.assignee(now, &self.shared).is_some())
+                });
                 hits -= held;
             }
             AssigneeFilter::Me => hits &= self.live(named(caller), now),
@@ -505,7 +485,7 @@ impl Index {
                 self.row(k).is_some_and(|r| {
                     f.users
                         .iter()
-                        .any(|u| u.to_lowercase() == r.summary.user_id.to_lowercase())
+                        .any(|u| u.to_lowercase() == r.user_id().to_lowercase())
                 })
             });
             hits &= users;
@@ -520,14 +500,17 @@ impl Index {
             || f.updated_from.is_some()
             || f.updated_to.is_some();
         if needs_rows {
-            hits.retain(|k| self.row(k).is_some_and(|r| row_matches(f, &r.summary)));
+            hits.retain(|k| self.row(k).is_some_and(|r| row_matches(f, r)));
         }
         hits
     }
 
     /// The cards of `held` whose claim still runs at `now`.
     fn live(&self, mut held: RoaringBitmap, now: DateTime<Utc>) -> RoaringBitmap {
-        held.retain(|k| self.row(k).is_some_and(|r| r.assignee(now).is_some()));
+        held.retain(|k| {
+            self.row(k)
+                .is_some_and(|r| r.assignee(now, &self.shared).is_some())
+        });
         held
     }
 
@@ -557,7 +540,7 @@ fn union<'a>(sets: impl Iterator<Item = &'a RoaringBitmap>) -> RoaringBitmap {
 }
 
 /// The filter's conditions that need a row's values rather than a bitmap.
-fn row_matches(f: &CardFilter, s: &Listed) -> bool {
+fn row_matches(f: &CardFilter, s: &Row) -> bool {
     f.updated_from.is_none_or(|t| s.updated_at >= t)
         && f.updated_to.is_none_or(|t| s.updated_at < t)
         && f.min_confidence
@@ -586,36 +569,7 @@ fn top<K: Ord>(keyed: impl Iterator<Item = (K, u32)>, descending: bool, end: usi
     keyed.into_iter().map(|(_, k)| k).collect()
 }
 
-/// A hash of everything [`card_words`] reads, so that an unchanged card's words need not be
-/// built again.
-fn words_source(card: &Card) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    card.user_id.hash(&mut h);
-    for field in &card.fields {
-        field.value.hash(&mut h);
-    }
-    card.country.hash(&mut h);
-    h.finish()
-}
-
-/// A card's search words: the user id whole and in parts, field values and the country.
-fn card_words(card: &Card) -> Box<str> {
-    let mut out: Vec<String> = vec![card.user_id.to_lowercase()];
-    out.extend(words::split(&card.user_id));
-    for field in &card.fields {
-        out.extend(words::split(&field.value));
-    }
-    if let Some(country) = &card.country {
-        out.extend(words::split(country));
-    }
-    out.retain(|w| !w.contains(' ') && !w.is_empty());
-    out.sort_unstable();
-    out.dedup();
-    out.join(" ").into_boxed_str()
-}
-
 mod counts;
-mod listed;
+mod row;
 #[cfg(test)]
 mod tests;

@@ -177,10 +177,12 @@ impl Store {
 
     /// Opens (or creates) the store at `path` and rebuilds the index from every card.
     pub fn open_with(path: &Path, options: &Options) -> Result<Store, StoreError> {
-        let db = sled::Config::new()
-            .path(path)
-            .cache_capacity(options.cache_bytes)
-            .open()?;
+        let config = || {
+            sled::Config::new()
+                .path(path)
+                .cache_capacity(options.cache_bytes)
+        };
+        let db = config().open()?;
         let cards = db.open_tree("cards")?;
         check_format(&db, &cards)?;
         let mut index = Index::new(options.threshold, options.seed_view);
@@ -188,6 +190,15 @@ impl Store {
             let (_, bytes) = item?;
             index.upsert(&record::card(&bytes)?);
         }
+        index.compact();
+        // The rebuild read every page of cards, and sled keeps them all: its cache counts a
+        // page only once 64 reads have queued in one of its 256 shards, so one scan evicts
+        // nothing (tens of MB at 100,000 cards, whatever `cache_bytes` says). Closed and
+        // opened again, the store starts with an empty cache that reads fill as they go.
+        db.flush()?;
+        drop((cards, db));
+        let db = reopen_db(config)?;
+        let cards = db.open_tree("cards")?;
         let duplicates = db.open_tree("duplicates")?;
         duplicates::build_if_missing(&cards, &duplicates)?;
         let inner = Inner {
@@ -502,6 +513,27 @@ fn check_format(db: &sled::Db, cards: &sled::Tree) -> Result<(), StoreError> {
             Ok(())
         }
         None => Err(StoreError::Format { found: 1 }),
+    }
+}
+
+/// Opens the store this process has just closed. sled lets go of its file lock only when its
+/// last deferred drop runs, a moment after the last handle is dropped: a refused lock is tried
+/// again for up to ten seconds (another process holding it was refused by the first open).
+fn reopen_db(config: impl Fn() -> sled::Config) -> Result<sled::Db, sled::Error> {
+    let started = std::time::Instant::now();
+    loop {
+        match config().open() {
+            Err(sled::Error::Io(e))
+                if e.to_string().contains("could not acquire lock")
+                    && started.elapsed() < std::time::Duration::from_secs(10) =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            other => {
+                tracing::debug!(took = ?started.elapsed(), "store opened again after the rebuild");
+                return other;
+            }
+        }
     }
 }
 

@@ -105,7 +105,7 @@ mod tests {
             );
             (u1, alice)
         };
-        let store = Store::open(dir.path(), 0.8).expect("reopen");
+        let store = super::super::reopen(dir.path());
         assert_eq!(store.person_number(Person::User, "u1"), Some(u1));
         assert_eq!(
             store.person(Person::Actor, "token:alice").expect("a"),

@@ -27,10 +27,7 @@ impl Index {
     /// The counts the dashboard shows; a few bitmap lengths, no rows visited but one.
     pub fn counts(&self) -> Counts {
         let queue = &self.by_status[status_slot(Status::NeedsReview)];
-        let queue_oldest = queue
-            .min()
-            .and_then(|k| self.row(k))
-            .map(|r| r.summary.created_at);
+        let queue_oldest = queue.min().and_then(|k| self.row(k)).map(|r| r.created_at);
         let rated: u64 = self.confidence.iter().sum();
         Counts {
             cards: self.all.len(),

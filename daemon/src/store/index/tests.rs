@@ -354,3 +354,46 @@ fn dup_terms_split_the_cards_by_their_reused_document_finding() {
         "a cleared finding leaves the bitmap"
     );
 }
+
+#[test]
+fn a_new_user_id_or_country_unindexes_the_words_of_the_old() {
+    let mut index = index();
+    let found = |index: &Index, q: &str| {
+        let q = ListQuery {
+            filter: CardFilter::parse(q).expect("parses"),
+            ..ListQuery::default()
+        };
+        ids(&index.list(&q, "me"))
+    };
+    let mut c = card(Status::NeedsReview);
+    c.id = CardId(31);
+    c.user_id = "Anna-Berg".into();
+    c.country = Some("Qx".into());
+    c.fields.push(Field {
+        name: "surname".into(),
+        value: "Quist".into(),
+        confidence: 0.9,
+        source: FieldSource::Mrz,
+        side: Side::Front,
+        bbox: None,
+        candidates: vec![],
+    });
+    index.upsert(&c);
+    for q in ["berg", "anna-berg", "qx", "quist"] {
+        assert_eq!(found(&index, q), vec![31], "{q}");
+    }
+    c.user_id = "otto-lind".into();
+    c.country = Some("Zy".into());
+    c.version += 1;
+    index.upsert(&c);
+    for q in ["berg", "anna-berg", "qx"] {
+        assert!(found(&index, q).is_empty(), "{q} is gone");
+    }
+    for q in ["lind", "otto-lind", "zy", "quist"] {
+        assert!(found(&index, q).contains(&31), "{q}");
+    }
+    index.remove(CardId(31));
+    for q in ["lind", "otto-lind", "zy"] {
+        assert!(found(&index, q).is_empty(), "{q} is gone with the card");
+    }
+}
