@@ -51,10 +51,27 @@ impl Change {
         before: Option<&Card>,
         after: Option<&Card>,
     ) -> AuditEvent {
+        let before = match self.detail {
+            Some(_) => None,
+            None => before.map(|c| snapshot(c, &[])),
+        };
+        self.event_after(seq, card_id, actor, before, after)
+    }
+
+    /// [`Change::event`] with the snapshot of the card before the change already taken (a
+    /// bulk change works on the card itself, not a copy).
+    pub(crate) fn event_after(
+        self,
+        seq: u64,
+        card_id: Option<CardId>,
+        actor: &str,
+        before: Option<String>,
+        after: Option<&Card>,
+    ) -> AuditEvent {
         let (before, after) = match self.detail {
             Some((b, a)) => (Some(b), Some(a)),
             None => (
-                before.map(|c| snapshot(c, &[])),
+                before,
                 after.map(|c| snapshot(c, &self.overridden_doubts)),
             ),
         };
@@ -73,7 +90,7 @@ impl Change {
 
 /// The reviewable state of a card, as JSON, for an audit event's before/after; `overridden`
 /// names the doubts an approval overrode, when there were any.
-fn snapshot(card: &Card, overridden: &[String]) -> String {
+pub(crate) fn snapshot(card: &Card, overridden: &[String]) -> String {
     #[derive(Serialize)]
     struct Snapshot<'a> {
         status: Status,

@@ -40,10 +40,9 @@ impl<'a> Write<'a> {
 /// A card as the transaction writes it.
 struct CardRow<'a> {
     key: [u8; 8],
-    /// The card, encoded as the store lays it out.
-    card: Vec<u8>,
-    /// Its earlier event seqs, when known (see [`Write`]).
-    history: Option<&'a [u8]>,
+    /// The card's whole record when its history is known (see [`Write`]); else the card
+    /// alone, encoded as the store lays it out, its record made in the transaction.
+    bytes: Encoded,
     /// The seqs of this commit's events about it.
     new_seqs: &'a [u8],
     /// Its entries in the duplicates index now...
@@ -88,6 +87,19 @@ impl Store {
         Ok(change.event(self.next_seq(), card_id, actor, before, after))
     }
 
+    /// [`Store::event`] with the snapshot of the card before the change already taken (a
+    /// change works on the card itself, not a copy).
+    pub(super) fn event_after(
+        &self,
+        card_id: Option<CardId>,
+        actor: &str,
+        change: Change,
+        before: Option<String>,
+        after: Option<&Card>,
+    ) -> Result<AuditEvent, StoreError> {
+        Ok(change.event_after(self.next_seq(), card_id, actor, before, after))
+    }
+
     /// Writes cards, their audit events and (for new cards) the user index in one transaction,
     /// then updates the in-memory index and tells change-feed readers. Callers hold the writer
     /// lock.
@@ -107,11 +119,17 @@ impl Store {
             .iter()
             .map(|w| {
                 let key = w.card.id.0.to_be_bytes();
+                let new_seqs = audit_batch.as_ref().map_or(&[][..], |b| b.seqs_of(&key));
+                let bytes = match w.history {
+                    Some((history, _)) => {
+                        Encoded::Record(record::encode_card(w.card, &[history, new_seqs])?)
+                    }
+                    None => Encoded::Card(super::stored::card::encode(w.card)?),
+                };
                 Ok(CardRow {
                     key,
-                    card: super::stored::card::encode(w.card)?,
-                    history: w.history.map(|(h, _)| h),
-                    new_seqs: audit_batch.as_ref().map_or(&[][..], |b| b.seqs_of(&key)),
+                    bytes,
+                    new_seqs,
                     entries: Entries::of(Some(w.card)),
                     entries_before: w.history.map(|(_, before)| before),
                 })
@@ -132,27 +150,32 @@ impl Store {
             .transaction(
                 |(cards, user_tree, audit, jobs, webhook_outbox, duplicates)| {
                     for row in &card_rows {
-                        let old = match row.history {
-                            Some(_) => None,
-                            None => cards.get(row.key)?,
+                        let card = match &row.bytes {
+                            Encoded::Record(record) => {
+                                if let Some(before) = row.entries_before {
+                                    row.entries.replace(before, duplicates)?;
+                                }
+                                cards.insert(&row.key, record.as_slice())?;
+                                continue;
+                            }
+                            Encoded::Card(card) => card,
                         };
-                        match (&row.entries_before, &old) {
-                            (Some(before), _) => row.entries.replace(before, duplicates)?,
-                            (None, Some(old)) => {
+                        let old = cards.get(row.key)?;
+                        match &old {
+                            Some(old) => {
                                 let card = record::card(old).map_err(abort)?;
                                 row.entries.replace(&Entries::of(Some(&card)), duplicates)?;
                             }
-                            (None, None) => row.entries.replace(&Entries::of(None), duplicates)?,
+                            None => row.entries.replace(&Entries::of(None), duplicates)?,
                         }
-                        let history = match (row.history, &old) {
-                            (Some(history), _) => history,
-                            (None, Some(old)) => record::history(old).map_err(abort)?,
-                            (None, None) => &[][..],
+                        let history = match &old {
+                            Some(old) => record::history(old).map_err(abort)?,
+                            None => &[][..],
                         };
                         cards.insert(
                             &row.key,
                             record::encode(
-                                record::CardBytes::current(&row.card),
+                                record::CardBytes::current(card),
                                 &[history, row.new_seqs],
                             ),
                         )?;
@@ -186,6 +209,14 @@ impl Store {
         }
         Ok(())
     }
+}
+
+/// A card encoded for the transaction.
+enum Encoded {
+    /// The whole record (the card's history was known).
+    Record(Vec<u8>),
+    /// The card alone.
+    Card(Vec<u8>),
 }
 
 /// A store error that ends a transaction.

@@ -353,28 +353,35 @@ impl Store {
                     // A card named twice in one call: the second sees the first's change.
                     _ if seen.contains(&r.id) => Err(Refused::NamedTwice(r.id).into()),
                     _ => {
-                        let mut next = card.clone();
-                        change(&mut next).map(|what| {
-                            next.version = card.version + 1;
-                            next.updated_at = Utc::now();
-                            (card, next, history, what)
+                        // The change works on the card read; what its event and the
+                        // duplicates index need of the card as it was is taken first.
+                        let mut card = card;
+                        let before = (
+                            change::snapshot(&card, &[]),
+                            duplicates::Entries::of(Some(&card)),
+                        );
+                        let version = card.version;
+                        change(&mut card).map(|what| {
+                            card.version = version + 1;
+                            card.updated_at = Utc::now();
+                            (before, card, history, what)
                         })
                     }
                 },
             };
             match outcome {
-                Ok((before, after, history, mut what)) => {
+                Ok(((snapshot, entries), after, history, mut what)) => {
                     outbox.append(&mut what.outbox);
-                    events.push(self.event(
+                    events.push(self.event_after(
                         Some(after.id),
                         actor,
                         what,
-                        Some(&before),
+                        Some(snapshot),
                         Some(&after),
                     )?);
                     seen.insert(r.id);
                     histories.push(history);
-                    befores.push(duplicates::Entries::of(Some(&before)));
+                    befores.push(entries);
                     results.push((r.id, Ok(after)));
                 }
                 Err(e) => results.push((r.id, Err(e))),

@@ -38,6 +38,11 @@ pub(in crate::store) fn encode(card: &Card) -> Result<Vec<u8>, bincode::Error> {
     bincode::serialize(&card.stored())
 }
 
+/// [`encode`], appending to `out`.
+pub(in crate::store) fn encode_into(out: &mut Vec<u8>, card: &Card) -> Result<(), bincode::Error> {
+    bincode::serialize_into(out, &card.stored())
+}
+
 /// The card stored in `bytes`, laid out as `layout` says (format 2, 3 or 4).
 pub(in crate::store) fn decode(bytes: &[u8], layout: Layout) -> Result<Card, bincode::Error> {
     let mut rest = bytes;
