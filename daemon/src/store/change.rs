@@ -70,10 +70,7 @@ impl Change {
     ) -> AuditEvent {
         let (before, after) = match self.detail {
             Some((b, a)) => (Some(b), Some(a)),
-            None => (
-                before,
-                after.map(|c| snapshot(c, &self.overridden_doubts)),
-            ),
+            None => (before, after.map(|c| snapshot(c, &self.overridden_doubts))),
         };
         AuditEvent {
             seq,

@@ -65,7 +65,12 @@ fn read(path: &str) -> Result<Seed, String> {
             return Err(format!("{path} has no runs at {pointer}"));
         }
         runs.sort_by(f64::total_cmp);
-        Ok(runs[runs.len() / 2])
+        // As Python's statistics.median, which the seed's own table prints.
+        let mid = runs.len() / 2;
+        Ok(match runs.len() % 2 {
+            0 => (runs[mid - 1] + runs[mid]) / 2.0,
+            _ => runs[mid],
+        })
     };
     let worker_kib = json
         .pointer("/http/memory/after_list/workers_kB")
