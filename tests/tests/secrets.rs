@@ -74,7 +74,8 @@ fn the_secret_settings_are_listed() {
         [
             "verification.idanalyzer.api_key",
             "webhooks.secret",
-            "storage.secret_access_key"
+            "storage.secret_access_key",
+            "store.url"
         ]
     );
 }
