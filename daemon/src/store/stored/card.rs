@@ -14,7 +14,7 @@
 use chrono::{DateTime, Utc};
 use idreview_protocol::{
     BoundingBox, Candidate, Card, CardId, DecisionRecord, Field, FileMeta, Finding,
-    PendingApproval, ProviderVerdict, ProviderWarning, RawZone, ZoneRow,
+    PendingApproval, ProviderVerdict, ProviderWarning,
 };
 use serde::{Deserialize, Serialize};
 
@@ -22,6 +22,9 @@ use super::{
     DecisionCode, DocumentTypeCode, FieldSourceCode, FileRoleCode, Seq, SeverityCode, SideCode,
     StatusCode, Time, ToStored,
 };
+
+mod zone;
+use zone::{ZoneIn, ZoneOut};
 
 /// How a card's times are laid out: what a record says of the card bytes it holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -224,72 +227,6 @@ impl From<PendingIn> for PendingApproval {
             person: p.person,
             at: p.at.into(),
             reason: p.reason,
-        }
-    }
-}
-
-#[derive(Serialize)]
-pub(in crate::store) struct ZoneOut<'a> {
-    side: SideCode,
-    rows: Seq<'a, ZoneRow>,
-    repaired: &'a [(u32, u32)],
-}
-
-#[derive(Deserialize)]
-struct ZoneIn {
-    side: SideCode,
-    rows: Vec<ZoneRowIn>,
-    repaired: Vec<(u32, u32)>,
-}
-
-impl ToStored for RawZone {
-    type Out<'a> = ZoneOut<'a>;
-    fn stored(&self) -> ZoneOut<'_> {
-        ZoneOut {
-            side: self.side.into(),
-            rows: Seq(&self.rows),
-            repaired: &self.repaired,
-        }
-    }
-}
-
-impl From<ZoneIn> for RawZone {
-    fn from(z: ZoneIn) -> RawZone {
-        RawZone {
-            side: z.side.into(),
-            rows: z.rows.into_iter().map(Into::into).collect(),
-            repaired: z.repaired,
-        }
-    }
-}
-
-#[derive(Serialize)]
-pub(in crate::store) struct ZoneRowOut<'a> {
-    text: &'a str,
-    confidences: &'a [f32],
-}
-
-#[derive(Deserialize)]
-struct ZoneRowIn {
-    text: String,
-    confidences: Vec<f32>,
-}
-
-impl ToStored for ZoneRow {
-    type Out<'a> = ZoneRowOut<'a>;
-    fn stored(&self) -> ZoneRowOut<'_> {
-        ZoneRowOut {
-            text: &self.text,
-            confidences: &self.confidences,
-        }
-    }
-}
-
-impl From<ZoneRowIn> for ZoneRow {
-    fn from(r: ZoneRowIn) -> ZoneRow {
-        ZoneRow {
-            text: r.text,
-            confidences: r.confidences,
         }
     }
 }
