@@ -7,6 +7,9 @@
 //! are Germany; `GBD`, `GBN`, `GBO`, `GBP`, `GBS`, `GB` and `GBR` are the United Kingdom. Every
 //! comparison of countries (the data rules, the list filter, the index) goes through here.
 
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
 use isocountry::CountryCode;
 
 /// Codes ICAO Doc 9303 part 3 (section 5) uses that are not ISO 3166-1 alpha-3 codes, each with
@@ -68,17 +71,33 @@ pub const ICAO_CODES: &[(&str, &str, &str)] = &[
 /// lower case and the fillers (`<`) of a machine-readable zone (`D<<`). `None` for a code that
 /// neither ISO 3166 nor ICAO knows.
 pub fn canonical(code: &str) -> Option<&'static str> {
-    let code = code.trim().trim_end_matches('<').to_ascii_uppercase();
-    if let Some((_, iso, _)) = ICAO_CODES.iter().find(|(icao, _, _)| *icao == code) {
-        return Some(iso);
+    let code = code.trim().trim_end_matches('<').as_bytes();
+    // Every code is one to three ASCII letters: upper-cased on the stack, looked up once (the
+    // index and the duplicates keys ask for every card a store writes).
+    if code.is_empty() || code.len() > 3 {
+        return None;
     }
-    let country = match code.len() {
-        2 => CountryCode::for_alpha2(&code).ok()?,
-        3 => CountryCode::for_alpha3(&code).ok()?,
-        _ => return None,
-    };
-    Some(country.alpha3())
+    let mut upper = [0u8; 3];
+    for (u, c) in upper.iter_mut().zip(code) {
+        *u = c.to_ascii_uppercase();
+    }
+    let upper = std::str::from_utf8(&upper[..code.len()]).ok()?;
+    CODES.get(upper).copied()
 }
+
+/// Every code [`canonical`] knows, to its canonical form: ISO 3166-1 alpha-2 and alpha-3, then
+/// ICAO's (which win where they overlap, as `D`).
+static CODES: LazyLock<HashMap<&'static str, &'static str>> = LazyLock::new(|| {
+    let mut codes = HashMap::new();
+    for country in CountryCode::iter() {
+        codes.insert(country.alpha2(), country.alpha3());
+        codes.insert(country.alpha3(), country.alpha3());
+    }
+    for (icao, iso, _) in ICAO_CODES {
+        codes.insert(*icao, *iso);
+    }
+    codes
+});
 
 /// Whether ISO 3166 or ICAO Doc 9303 knows `code`.
 pub fn is_known(code: &str) -> bool {
@@ -104,6 +123,43 @@ pub fn key(code: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The lookup table answers what ICAO's list and isocountry's own parsers answer, for
+    /// every code of one to three letters.
+    #[test]
+    fn the_lookup_agrees_with_the_lists_for_every_short_code() {
+        fn by_the_lists(code: &str) -> Option<&'static str> {
+            if let Some((_, iso, _)) = ICAO_CODES.iter().find(|(icao, _, _)| *icao == code) {
+                return Some(iso);
+            }
+            match code.len() {
+                2 => CountryCode::for_alpha2(code).ok().map(|c| c.alpha3()),
+                3 => CountryCode::for_alpha3(code).ok().map(|c| c.alpha3()),
+                _ => None,
+            }
+        }
+        let letters = || (b'A'..=b'Z').map(char::from);
+        let mut codes: Vec<String> = letters().map(String::from).collect();
+        for len in 2..=3 {
+            let longer: Vec<String> = codes
+                .iter()
+                .filter(|c| c.len() == len - 1)
+                .flat_map(|c| letters().map(move |l| format!("{c}{l}")))
+                .collect();
+            codes.extend(longer);
+        }
+        assert_eq!(codes.len(), 26 + 26 * 26 + 26 * 26 * 26);
+        let mut known = 0;
+        for code in &codes {
+            let expected = by_the_lists(code);
+            known += usize::from(expected.is_some());
+            assert_eq!(canonical(code), expected, "{code}");
+            assert_eq!(canonical(&format!(" {}<<", code.to_lowercase())), expected);
+        }
+        assert!(known > 2 * 240, "{known} codes known");
+        assert_eq!(canonical("DEUT"), None);
+        assert_eq!(canonical("É"), None);
+    }
 
     #[test]
     fn iso_codes_of_both_lengths_are_known() {

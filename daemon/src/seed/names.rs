@@ -55,9 +55,10 @@ pub fn target(card: &Card, ocr: &str) -> Option<&'static str> {
 
 /// The card's fields under the seed's names, in the seed's order (each seed name once).
 pub fn ocr_fields(card: &Card) -> impl Iterator<Item = (&'static str, &Field)> {
-    OCR_NAMES
-        .iter()
-        .filter_map(move |(theirs, _)| field(card, theirs).map(|f| (*theirs, f)))
+    OCR_NAMES.iter().filter_map(move |(theirs, ours)| {
+        let field = ours.iter().find_map(|name| card.field(name))?;
+        Some((*theirs, field))
+    })
 }
 
 #[cfg(test)]

@@ -77,6 +77,16 @@ impl Index {
         }
     }
 
+    /// An empty index about to receive every stored card once (the rebuild at start): the
+    /// word index collects the words and builds itself at once in [`Index::compact`], which
+    /// must come before the first search.
+    pub fn rebuilding(threshold: f32, seed_view: bool) -> Index {
+        Index {
+            words: Words::loading(),
+            ..Index::new(threshold, seed_view)
+        }
+    }
+
     /// The summary the index would hold for `card`.
     pub fn summarize(&self, card: &Card) -> CardSummary {
         CardSummary::of(card, self.threshold)
@@ -163,6 +173,9 @@ impl Index {
     pub fn remove(&mut self, id: CardId) {
         if let Some(k) = key(id) {
             let _ = self.remove_row(k, true);
+            if let Some(seed) = &mut self.seed {
+                seed.remove(k);
+            }
             self.cursor += 1;
             if self.removed.len() == MAX_REMOVALS {
                 self.removed.pop_front();
@@ -172,12 +185,10 @@ impl Index {
     }
 
     /// Takes row `k` out of every bitmap, and out of the word index if `words`.
-    /// Answers the row taken out.
+    /// Answers the row taken out. The seed view's index is not touched: its `upsert` replaces
+    /// its own row (keeping the trigrams of an unchanged text), [`Index::remove`] removes it.
     fn remove_row(&mut self, k: u32, words: bool) -> Option<Row> {
         let row = self.rows.get_mut(k as usize).and_then(Option::take)?;
-        if let Some(seed) = &mut self.seed {
-            seed.remove(k);
-        }
         self.all.remove(k);
         self.by_status[status_slot(row.status)].remove(k);
         self.by_type[type_slot(row.document_type)].remove(k);

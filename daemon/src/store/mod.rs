@@ -185,7 +185,7 @@ impl Store {
         let db = config().open()?;
         let cards = db.open_tree("cards")?;
         check_format(&db, &cards)?;
-        let mut index = Index::new(options.threshold, options.seed_view);
+        let mut index = Index::rebuilding(options.threshold, options.seed_view);
         for item in cards.iter() {
             let (_, bytes) = item?;
             index.upsert(&record::card(&bytes)?);
