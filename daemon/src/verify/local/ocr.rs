@@ -147,15 +147,19 @@ impl Engine {
 /// level (`max-active-levels` 0) makes every region, whatever it asks for, run on the thread
 /// that meets it.
 mod openmp {
-    use std::ffi::{c_int, c_uint, c_void};
+    use std::ffi::c_int;
+    #[cfg(test)]
+    use std::ffi::{c_uint, c_void};
 
     #[expect(unsafe_code, reason = "declares libgomp's settings and its parallel entry")]
     #[link(name = "gomp")]
     unsafe extern "C" {
         fn omp_set_num_threads(n: c_int);
         fn omp_set_max_active_levels(levels: c_int);
+        #[cfg(test)]
         fn omp_get_num_threads() -> c_int;
         /// What `#pragma omp parallel num_threads(n)` compiles to (GCC 4.9 and later).
+        #[cfg(test)]
         fn GOMP_parallel(
             body: extern "C" fn(*mut c_void),
             data: *mut c_void,

@@ -13,7 +13,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use idreview_protocol::transport::context_with_timeout;
-use idreview_protocol::{CardFilter, ListQuery, Status};
+use idreview_protocol::{CardFilter, ListQuery};
 use idreview_tests::Daemon;
 
 /// The demo writer's seed: the same documents every run.
@@ -145,17 +145,21 @@ pub async fn run(n: usize) {
         .expect("rpc")
         .expect("list");
     let cards = page.cards.len();
-    let accepted = page
-        .cards
+    let read = page.cards.iter().filter(|c| c.fields > 0).count();
+    let mut statuses: Vec<(String, usize)> = Vec::new();
+    for card in &page.cards {
+        let status = card.status.to_string();
+        match statuses.iter_mut().find(|(s, _)| *s == status) {
+            Some((_, count)) => *count += 1,
+            None => statuses.push((status, 1)),
+        }
+    }
+    statuses.sort();
+    let statuses = statuses
         .iter()
-        .filter(|c| c.provider.as_ref().is_some_and(|p| p.decision == "accept"))
-        .count();
-    let zones = page.cards.iter().filter(|c| c.raw_zone.is_some()).count();
-    let review = page
-        .cards
-        .iter()
-        .filter(|c| c.status == Status::NeedsReview)
-        .count();
+        .map(|(s, n)| format!("{s} {n}"))
+        .collect::<Vec<_>>()
+        .join(", ");
     let spoiled = n / 4;
 
     let rate = |d: Duration| n as f64 / d.as_secs_f64();
@@ -200,7 +204,7 @@ pub async fn run(n: usize) {
         );
     }
     println!(
-        "| cards / with a zone read / accepted by the reader / in review (every 4th is printed invalid: {spoiled}) | {cards} / {zones} / {accepted} / {review} |"
+        "| cards / with fields read from a zone / by status (every 4th zone is printed invalid: {spoiled}) | {cards} / {read} / {statuses} |"
     );
     println!("| load average before / after (1, 5, 15 min) | {load_before} / {load_after} |");
     drop(client);
