@@ -151,7 +151,10 @@ mod openmp {
     #[cfg(test)]
     use std::ffi::{c_uint, c_void};
 
-    #[expect(unsafe_code, reason = "declares libgomp's settings and its parallel entry")]
+    #[expect(
+        unsafe_code,
+        reason = "declares libgomp's settings and its parallel entry"
+    )]
     #[link(name = "gomp")]
     unsafe extern "C" {
         fn omp_set_num_threads(n: c_int);
@@ -195,12 +198,7 @@ mod openmp {
         // SAFETY: `body` only reads the atomic, which outlives the region (GOMP_parallel
         // returns once every thread of the team has finished it).
         unsafe {
-            GOMP_parallel(
-                body,
-                std::ptr::from_ref(&seen).cast_mut().cast(),
-                wanted,
-                0,
-            );
+            GOMP_parallel(body, std::ptr::from_ref(&seen).cast_mut().cast(), wanted, 0);
         }
         seen.into_inner()
     }
