@@ -140,19 +140,67 @@ impl Engine {
 
 /// OpenMP, which Debian's libtesseract is built with: parallel loops inside one recognition
 /// thrash on a shared box (1.8 s instead of 0.6 s per page measured here); the reader runs
-/// engines side by side instead.
+/// engines side by side instead. Setting the thread count is not enough: Tesseract's LSTM
+/// asks for its teams with an explicit `num_threads(4)` clause, which overrides it, and the
+/// team's threads spin and switch between every time step (in the daemon, 90% of the CPU of a
+/// demo run went to libgomp's spinning and the kernel's context switches). No active parallel
+/// level (`max-active-levels` 0) makes every region, whatever it asks for, run on the thread
+/// that meets it.
 mod openmp {
-    #[expect(unsafe_code, reason = "declares libgomp's thread-count setting")]
+    use std::ffi::c_int;
+    #[cfg(test)]
+    use std::ffi::{c_uint, c_void};
+
+    #[expect(
+        unsafe_code,
+        reason = "declares libgomp's settings and its parallel entry"
+    )]
     #[link(name = "gomp")]
     unsafe extern "C" {
-        fn omp_set_num_threads(n: std::ffi::c_int);
+        fn omp_set_num_threads(n: c_int);
+        fn omp_set_max_active_levels(levels: c_int);
+        #[cfg(test)]
+        fn omp_get_num_threads() -> c_int;
+        /// What `#pragma omp parallel num_threads(n)` compiles to (GCC 4.9 and later).
+        #[cfg(test)]
+        fn GOMP_parallel(
+            body: extern "C" fn(*mut c_void),
+            data: *mut c_void,
+            num_threads: c_uint,
+            flags: c_uint,
+        );
     }
 
-    /// Keeps the OpenMP loops Tesseract starts from the calling thread to that one thread.
-    #[expect(unsafe_code, reason = "FFI to libgomp's thread-count setting")]
+    /// Keeps every OpenMP region Tesseract starts from the calling thread on that one thread,
+    /// even one that names its own thread count.
+    #[expect(unsafe_code, reason = "FFI to libgomp's settings")]
     pub fn one_thread() {
-        // SAFETY: sets the calling thread's OpenMP thread-count variable; no other state.
-        unsafe { omp_set_num_threads(1) }
+        // SAFETY: both set the calling thread's OpenMP control variables; no other state.
+        unsafe {
+            omp_set_num_threads(1);
+            omp_set_max_active_levels(0);
+        }
+    }
+
+    /// The team size a region asking for `wanted` threads gets on the calling thread.
+    #[cfg(test)]
+    #[expect(unsafe_code, reason = "runs a libgomp parallel region")]
+    pub fn team_size(wanted: u32) -> usize {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        extern "C" fn body(data: *mut c_void) {
+            // SAFETY: `data` is the `AtomicUsize` below, alive until `GOMP_parallel` returns.
+            let seen = unsafe { &*data.cast::<AtomicUsize>() };
+            // SAFETY: asks the team size of the region running this body; no other state.
+            let n = unsafe { omp_get_num_threads() };
+            seen.fetch_max(usize::try_from(n).unwrap_or(0), Ordering::Relaxed);
+        }
+        let seen = AtomicUsize::new(0);
+        // SAFETY: `body` only reads the atomic, which outlives the region (GOMP_parallel
+        // returns once every thread of the team has finished it).
+        unsafe {
+            GOMP_parallel(body, std::ptr::from_ref(&seen).cast_mut().cast(), wanted, 0);
+        }
+        seen.into_inner()
     }
 }
 
@@ -268,5 +316,23 @@ mod tests {
         assert_eq!(lines[0].chars[1].bbox, (22, 2, 30, 30));
         assert_eq!(lines[1].text(), "L");
         assert!(parse_hocr("<div><span class='ocr_line'></div>").is_err());
+    }
+
+    #[test]
+    fn a_region_asking_for_its_own_thread_count_stays_on_the_engine_thread() {
+        std::thread::spawn(|| {
+            // OMP_THREAD_LIMIT=1 in the environment would hold every region already.
+            if std::env::var_os("OMP_THREAD_LIMIT").is_none() {
+                assert!(
+                    openmp::team_size(4) > 1,
+                    "without the hold, a region naming four threads gets a team"
+                );
+            }
+            openmp::one_thread();
+            assert_eq!(openmp::team_size(4), 1, "what Tesseract's LSTM asks for");
+            assert_eq!(openmp::team_size(0), 1);
+        })
+        .join()
+        .expect("the check ran");
     }
 }

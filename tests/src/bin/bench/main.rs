@@ -9,11 +9,13 @@
 //! A second table gives the floors: what one JPEG decode and sled alone cost on the machine.
 //!
 //! `cargo build --release --workspace --bins && target/release/bench [--cards N] [--ingest N]
-//! [--http-uploads N] [--no-http] [--peer results.json]`
+//! [--http-uploads N] [--no-http] [--peer results.json]`; `--local-demo N` measures only the
+//! end-to-end rate with the local MRZ reader (`reader.rs`).
 
 mod floors;
 mod http;
 mod peer;
+mod reader;
 
 use std::collections::HashMap;
 use std::io::Cursor;
@@ -73,6 +75,11 @@ struct Args {
     /// our rows beside its as ratios.
     #[arg(long, value_name = "PATH")]
     peer: Option<String>,
+    /// Only the end-to-end rate with the local MRZ reader: N demo submissions in the inbox of
+    /// a fresh daemon with `provider = "local"`, timed from its start to the last card
+    /// (`reader.rs`); nothing else is measured.
+    #[arg(long, value_name = "N")]
+    local_demo: Option<usize>,
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -185,6 +192,10 @@ fn seed(data_dir: &Path, cards: usize) -> Duration {
 #[tokio::main]
 async fn main() {
     let args = <Args as clap::Parser>::parse();
+    if let Some(n) = args.local_demo {
+        reader::run(n).await;
+        return;
+    }
     let (cards, submissions, http_uploads) = (args.cards, args.ingest, args.http_uploads);
     let with_http = !args.no_http;
     let dir = tempfile::tempdir().expect("tempdir");
