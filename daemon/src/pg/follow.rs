@@ -80,7 +80,7 @@ struct Shared {
 
 /// A card as a catch-up found it.
 enum Update {
-    Now(Card),
+    Now(Box<Card>),
     Removed(CardId),
 }
 
@@ -233,7 +233,7 @@ impl Shared {
             let card: Option<i64> = row.try_get(1)?;
             let body: Option<Json<Card>> = row.try_get(2)?;
             match (body, card) {
-                (Some(Json(card)), _) => batch.push(Update::Now(card)),
+                (Some(Json(card)), _) => batch.push(Update::Now(Box::new(card))),
                 (None, Some(id)) => batch.push(Update::Removed(CardId(id.unsigned_abs()))),
                 // Events of no card (none are written yet) only move the position.
                 (None, None) => {}
@@ -261,7 +261,8 @@ impl Shared {
         };
         let position = u64::try_from(position).unwrap_or(0);
         self.position.store(position, Ordering::Release);
-        self.changed.send_if_modified(|c| std::mem::replace(c, cursor) != cursor);
+        self.changed
+            .send_if_modified(|c| std::mem::replace(c, cursor) != cursor);
     }
 }
 
@@ -286,7 +287,10 @@ impl Listener {
                         heard.send_modify(|l| l.heard += 1);
                         match n.payload().parse::<u64>() {
                             Ok(seq) => newest.send_modify(|s| *s = (*s).max(seq)),
-                            Err(_) => tracing::warn!(payload = n.payload(), "a change notice without a seq"),
+                            Err(_) => tracing::warn!(
+                                payload = n.payload(),
+                                "a change notice without a seq"
+                            ),
                         }
                     }
                     Ok(_) => {}

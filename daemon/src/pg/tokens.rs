@@ -142,9 +142,7 @@ impl PgStore {
     pub(crate) async fn bearer(&self, bearer: &str) -> Result<TokenInfo, TokenError> {
         let (id, hash) = tokens::parse_bearer(bearer)?;
         let client = self.client().await?;
-        let row = row(&client, id, false)
-            .await?
-            .ok_or_else(tokens::refused)?;
+        let row = row(&client, id, false).await?.ok_or_else(tokens::refused)?;
         let stored: &[u8] = row.try_get(10).map_err(StoreError::from)?;
         match <[u8; 32]>::try_from(stored) {
             Ok(stored) if tokens::same_hash(&hash, &stored) => usable(&client, &row).await,

@@ -249,7 +249,7 @@ pub(crate) fn refused() -> TokenError {
 /// Whether a use at `now` of a token whose use was last recorded at `recorded` should be
 /// recorded (at most once every [`LAST_USED_EVERY_SECS`]).
 pub(crate) fn use_is_stale(recorded: Option<DateTime<Utc>>, now: DateTime<Utc>) -> bool {
-    !recorded.is_some_and(|at| (now - at).num_seconds() < LAST_USED_EVERY_SECS)
+    recorded.is_none_or(|at| (now - at).num_seconds() >= LAST_USED_EVERY_SECS)
 }
 
 impl Store {

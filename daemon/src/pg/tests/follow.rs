@@ -64,7 +64,10 @@ async fn set_status(pg: &PgStore, ids: &[u64], to: Status) {
         })
         .await
         .expect("change");
-    assert!(outcomes.iter().all(|(_, r)| r.is_ok()), "every card changed");
+    assert!(
+        outcomes.iter().all(|(_, r)| r.is_ok()),
+        "every card changed"
+    );
 }
 
 async fn remove(pg: &PgStore, id: u64) {
@@ -122,7 +125,11 @@ async fn a_change_through_one_daemon_is_in_the_others_index_within_a_second() {
         set_status(&a, &[1], Status::Approved)
     );
     assert_eq!(
-        changes.cards.iter().map(|c| (c.id, c.status)).collect::<Vec<_>>(),
+        changes
+            .cards
+            .iter()
+            .map(|c| (c.id, c.status))
+            .collect::<Vec<_>>(),
         [(CardId(1), Status::Approved)],
         "B's change feed wakes with A's decision"
     );
@@ -130,7 +137,9 @@ async fn a_change_through_one_daemon_is_in_the_others_index_within_a_second() {
 
     remove(&a, 1).await;
     assert!(
-        within(&fb, second, |i| i.summary(CardId(1)).is_none() && i.is_empty()).await,
+        within(&fb, second, |i| i.summary(CardId(1)).is_none()
+            && i.is_empty())
+        .await,
         "a removal through A leaves B's index"
     );
     let gone = fb.changes(cursor, Duration::ZERO).await;
@@ -201,7 +210,8 @@ async fn the_index_built_at_start_equals_the_one_kept_live() {
         let mut c = card(id, &format!("u{id}"));
         if id % 3 == 0 {
             // Unsure fields: the low-confidence queue.
-            c.fields.push(field("surname", "ROSSI", 0.3, FieldSource::Mrz));
+            c.fields
+                .push(field("surname", "ROSSI", 0.3, FieldSource::Mrz));
         }
         // Through both daemons.
         let through = if id % 2 == 0 { &a } else { &b };
@@ -238,7 +248,10 @@ async fn the_index_built_at_start_equals_the_one_kept_live() {
     let (live, built) = (view(&fa), view(&fb));
     assert_eq!(live.0, 38);
     assert!(live.3 > 0, "some cards are in the low-confidence queue");
-    assert_eq!(live, built, "the index built at start equals the one kept live");
+    assert_eq!(
+        live, built,
+        "the index built at start equals the one kept live"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -46,8 +46,15 @@ async fn a_token_made_on_one_daemon_works_on_another_until_revoked_there() {
         .await
         .expect("valid on B");
     assert_eq!((info.name.as_str(), info.role), ("ops", Role::Admin));
-    for wrong in [format!("{}x", new.token), "idr_nope_nope".into(), "ops".into()] {
-        assert!(TokenStore::authenticate(&b, &wrong).await.is_err(), "{wrong}");
+    for wrong in [
+        format!("{}x", new.token),
+        "idr_nope_nope".into(),
+        "ops".into(),
+    ] {
+        assert!(
+            TokenStore::authenticate(&b, &wrong).await.is_err(),
+            "{wrong}"
+        );
     }
     let listed = TokenStore::list_tokens(&a).await.expect("list");
     assert_eq!(listed.len(), 1);
@@ -124,7 +131,12 @@ async fn erasure_revokes_and_unbinds_a_users_tokens_and_scrubs_their_events() {
         .expect("erase");
     assert_eq!((revoked, scrubbed), (1, 1));
     assert!(TokenStore::authenticate(&pg, &ann.token).await.is_err());
-    assert!(pg.user_token_identities("ann").await.expect("ids").is_empty());
+    assert!(
+        pg.user_token_identities("ann")
+            .await
+            .expect("ids")
+            .is_empty()
+    );
     let events = pg.audit_since(0, 10).await.expect("audit");
     let named = |user: &str| {
         events.iter().any(|e| {
@@ -145,12 +157,21 @@ async fn erasure_revokes_and_unbinds_a_users_tokens_and_scrubs_their_events() {
 /// The rules both backends share, through the interface.
 async fn rules(tokens: &impl TokenStore) {
     let bound = spec("x", Role::Reviewer, Some("u"));
-    assert!(tokens.create_token(&bound, "t").await.is_err(), "only submitters are bound");
+    assert!(
+        tokens.create_token(&bound, "t").await.is_err(),
+        "only submitters are bound"
+    );
     let unbound = spec("y", Role::Submitter, None);
-    assert!(tokens.create_token(&unbound, "t").await.is_err(), "a submitter needs a user");
+    assert!(
+        tokens.create_token(&unbound, "t").await.is_err(),
+        "a submitter needs a user"
+    );
     let mut blank = spec("z", Role::Reviewer, None);
     blank.person = Some("  ".into());
-    assert!(tokens.create_token(&blank, "t").await.is_err(), "a person is not blank");
+    assert!(
+        tokens.create_token(&blank, "t").await.is_err(),
+        "a person is not blank"
+    );
     let mut laptop = spec("alice-laptop", Role::Reviewer, None);
     laptop.person = Some(" alice ".into());
     let first = tokens.create_token(&laptop, "t").await.expect("create");
@@ -159,11 +180,21 @@ async fn rules(tokens: &impl TokenStore) {
         tokens.create_token(&laptop, "t").await.is_err(),
         "names of active tokens are unique"
     );
-    tokens.revoke_token(&first.info.id, "t").await.expect("revoke");
-    let again = tokens.create_token(&laptop, "t").await.expect("a revoked name is free");
+    tokens
+        .revoke_token(&first.info.id, "t")
+        .await
+        .expect("revoke");
+    let again = tokens
+        .create_token(&laptop, "t")
+        .await
+        .expect("a revoked name is free");
     let all = tokens.list_tokens().await.expect("list");
     let ids: Vec<&str> = all.iter().map(|t| t.id.as_str()).collect();
-    assert_eq!(ids, [first.info.id.as_str(), again.info.id.as_str()], "oldest first");
+    assert_eq!(
+        ids,
+        [first.info.id.as_str(), again.info.id.as_str()],
+        "oldest first"
+    );
     assert_eq!(all[1].person(), "alice");
     assert!(tokens.check_token("nope").await.is_err());
 }
