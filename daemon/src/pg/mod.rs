@@ -13,9 +13,9 @@
 //! - at most one card per user is not rejected: a partial unique index
 //!   (`cards_one_active_per_user`), which holds under any concurrency, across daemons;
 //! - the duplicates index (`duplicates.rs`) is a table written in the card's transaction;
-//! - the verification outbox is a queue any daemon takes from (`queue.rs`): `FOR UPDATE SKIP
-//!   LOCKED` under a lease, so a job is taken once at a time and a dead taker's job is taken
-//!   again after its lease;
+//! - the verification outbox and the cleanup queue are queues any daemon takes from
+//!   (`queue.rs`, one statement for both): `FOR UPDATE SKIP LOCKED` under a lease, so a job is
+//!   taken once at a time and a dead taker's job is taken again after its lease;
 //! - every audit write notifies (`LISTEN`/`NOTIFY`, delivered at commit, once per transaction
 //!   with its last seq); a [`Follower`] (`follow.rs`) keeps the in-memory index that serves
 //!   lists, counts, search, the low-confidence queue and the change feed current from the audit
@@ -29,8 +29,8 @@
 //! The schema is versioned (`migrations/`, refinery) and migrated at connect, under an
 //! advisory lock so that daemons starting together migrate once.
 //!
-//! Not here yet: the webhook outbox (no rows are written for PostgreSQL yet) and the cleanup
-//! queue as shared queues with their workers; people numbers and views; export/import. The
+//! Not here yet: the webhook outbox (no rows are written for PostgreSQL yet); the workers that
+//! drain the queues from PostgreSQL; people numbers and views; export/import. The
 //! daemon does not serve from PostgreSQL yet (`daemon.rs` migrates and stops): the follower
 //! and the token store are not wired to the RPC and HTTP servers.
 
