@@ -22,6 +22,7 @@ pub mod rpc;
 pub mod secret;
 pub mod seed;
 pub mod store;
+pub mod token_store;
 pub mod validate;
 pub mod verify;
 pub mod webhooks;

@@ -4,14 +4,25 @@
 //! smaller seq is (or never was handed out: a rolled-back writer's increment rolls back with
 //! it). The price: audit writers commit one at a time, each holding the row for its last
 //! statements and its commit (measured in the module's tests, see the README).
+//!
+//! Every write notifies [`CHANNEL`] with its last seq at commit: since every card creation,
+//! change and removal writes its events here, "the events after n" names every card changed
+//! since n, in commit order, which is what a follower (`follow.rs`) catches up from.
 
 use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
 use idreview_protocol::{AuditEvent, CardId};
 use tokio_postgres::Row;
+use tokio_postgres::types::ToSql;
 
 use super::{PgStore, db_id};
 use crate::store::StoreError;
+use crate::store::retention::ERASED;
+
+/// The channel every audit write notifies at its commit, with the write's last seq as the
+/// payload: the audit log is the change feed across daemons (`follow.rs`). One notification
+/// per transaction, however many cards it changed (a payload holds at most 8000 bytes).
+pub(super) const CHANNEL: &str = "idreview_audit";
 
 /// Numbers `events` (in order, after every event written before) and writes them, in the
 /// caller's transaction `tx`. Call it last before the commit: the counter row stays locked
@@ -48,16 +59,50 @@ pub(super) async fn write(
         befores.push(event.before.as_deref());
         afters.push(event.after.as_deref());
     }
+    // The insert and the transaction's one notification (delivered at commit) in one round
+    // trip: a data-modifying WITH runs whether or not the query reads it.
     tx.execute(
-        "INSERT INTO audit (seq, card_id, at, actor, action, reason, before, after) \
-         SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::timestamptz[], $4::text[], \
-         $5::text[], $6::text[], $7::text[], $8::text[])",
+        "WITH written AS (INSERT INTO audit (seq, card_id, at, actor, action, reason, before, \
+         after) SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::timestamptz[], \
+         $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])) \
+         SELECT pg_notify($9, $10)",
         &[
-            &seqs, &cards, &ats, &actors, &actions, &reasons, &befores, &afters,
+            &seqs,
+            &cards,
+            &ats,
+            &actors,
+            &actions,
+            &reasons,
+            &befores,
+            &afters,
+            &CHANNEL,
+            &last.to_string(),
         ],
     )
     .await?;
     Ok(())
+}
+
+/// Scrubs the events `which` selects (an SQL condition on an audit row, of parameter `$1`
+/// = `key`) as `retention::scrub` does: their snapshots and reasons go, and the actors named in
+/// `actors` become [`ERASED`]. Answers how many events changed.
+pub(super) async fn scrub(
+    tx: &impl GenericClient,
+    which: &str,
+    key: &(dyn ToSql + Sync),
+    actors: &[String],
+) -> Result<u64, StoreError> {
+    Ok(tx
+        .execute(
+            &format!(
+                "UPDATE audit SET before = NULL, after = NULL, reason = NULL, \
+                 actor = CASE WHEN actor = ANY($2) THEN $3 ELSE actor END \
+                 WHERE ({which}) AND (before IS NOT NULL OR after IS NOT NULL \
+                 OR reason IS NOT NULL OR actor = ANY($2))"
+            ),
+            &[key, &actors, &ERASED],
+        )
+        .await?)
 }
 
 const COLUMNS: &str = "seq, card_id, at, actor, action, reason, before, after";

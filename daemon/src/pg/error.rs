@@ -4,6 +4,7 @@
 use tokio_postgres::error::SqlState;
 
 use crate::store::StoreError;
+use crate::store::tokens::TokenError;
 
 /// A failure of the database or of the way to it.
 #[derive(Debug, thiserror::Error)]
@@ -38,4 +39,16 @@ impl From<deadpool_postgres::PoolError> for StoreError {
 pub(super) fn violates(e: &tokio_postgres::Error, name: &str) -> bool {
     e.as_db_error()
         .is_some_and(|db| *db.code() == SqlState::UNIQUE_VIOLATION && db.constraint() == Some(name))
+}
+
+impl From<PgError> for TokenError {
+    fn from(e: PgError) -> Self {
+        TokenError::Store(StoreError::Database(e))
+    }
+}
+
+impl From<tokio_postgres::Error> for TokenError {
+    fn from(e: tokio_postgres::Error) -> Self {
+        TokenError::Store(e.into())
+    }
 }

@@ -13,29 +13,40 @@
 //! - at most one card per user is not rejected: a partial unique index
 //!   (`cards_one_active_per_user`), which holds under any concurrency, across daemons;
 //! - the duplicates index (`duplicates.rs`) is a table written in the card's transaction;
-//! - the verification outbox is a queue any daemon takes from (`queue.rs`): `FOR UPDATE SKIP
-//!   LOCKED` under a lease, so a job is taken once at a time and a dead taker's job is taken
-//!   again after its lease.
+//! - the verification outbox and the cleanup queue are queues any daemon takes from
+//!   (`queue.rs`, one statement for both): `FOR UPDATE SKIP LOCKED` under a lease, so a job is
+//!   taken once at a time and a dead taker's job is taken again after its lease;
+//! - every audit write notifies (`LISTEN`/`NOTIFY`, delivered at commit, once per transaction
+//!   with its last seq); a [`Follower`] (`follow.rs`) keeps the in-memory index that serves
+//!   lists, counts, search, the low-confidence queue and the change feed current from the audit
+//!   log, which names every card changed after a seq, in commit order: a change through one
+//!   daemon is in every other's index within milliseconds, and one whose listening connection
+//!   dropped catches up from its position;
+//! - tokens (`tokens.rs`) are a table every daemon checks (only the SHA-256 of a secret is
+//!   stored); creations take turns, so names of active tokens stay unique across daemons; both
+//!   backends implement [`crate::token_store::TokenStore`].
 //!
 //! The schema is versioned (`migrations/`, refinery) and migrated at connect, under an
 //! advisory lock so that daemons starting together migrate once.
 //!
-//! Not here yet: lists, search and counts; tokens; the webhook outbox and the cleanup queue as
-//! shared queues, and the workers that drain them from PostgreSQL; the change feed across
-//! daemons (LISTEN/NOTIFY); export/import. The daemon does not serve from PostgreSQL yet (`daemon.rs` migrates and
-//! stops).
+//! Not here yet: the webhook outbox (no rows are written for PostgreSQL yet); the workers that
+//! drain the queues from PostgreSQL; people numbers and views; export/import. The
+//! daemon does not serve from PostgreSQL yet (`daemon.rs` migrates and stops): the follower
+//! and the token store are not wired to the RPC and HTTP servers.
 
 mod audit;
 mod cards;
 mod change;
 mod duplicates;
 mod error;
+mod follow;
 mod queue;
 mod removal;
 #[cfg(test)]
 pub(crate) mod testdb;
 #[cfg(test)]
 mod tests;
+mod tokens;
 
 use std::future::Future;
 
@@ -44,6 +55,7 @@ use idreview_protocol::{Card, CardId, CardRef};
 use tokio_postgres::NoTls;
 
 pub use error::PgError;
+pub use follow::{FollowOptions, Follower, Link};
 
 use crate::card::{CardError, CardStore};
 use crate::secret::Secret;
@@ -63,6 +75,8 @@ const MIGRATION_LOCK: i64 = 0x6964_7265_7669_6577;
 #[derive(Clone)]
 pub struct PgStore {
     pool: Pool,
+    /// Where the pool connects, for connections of their own (a follower's `LISTEN`).
+    config: std::sync::Arc<tokio_postgres::Config>,
 }
 
 impl PgStore {
@@ -79,14 +93,17 @@ impl PgStore {
         pool_size: usize,
     ) -> Result<PgStore, PgError> {
         let manager = Manager::from_config(
-            config,
+            config.clone(),
             NoTls,
             ManagerConfig {
                 recycling_method: RecyclingMethod::Fast,
             },
         );
         let pool = Pool::builder(manager).max_size(pool_size).build()?;
-        let store = PgStore { pool };
+        let store = PgStore {
+            pool,
+            config: std::sync::Arc::new(config),
+        };
         store.migrate().await?;
         Ok(store)
     }
@@ -187,19 +204,17 @@ impl CardStore for PgStore {
         self.remove_card(at, actor, check, trail)
     }
 
-    /// No tokens live in PostgreSQL yet (issue #21): none is bound to anyone.
-    async fn user_token_identities(&self, _user_id: &str) -> Result<Vec<String>, StoreError> {
-        Ok(Vec::new())
+    async fn user_token_identities(&self, user_id: &str) -> Result<Vec<String>, StoreError> {
+        self.bound_identities(user_id).await
     }
 
-    /// No tokens live in PostgreSQL yet (issue #21): none to revoke, no token events to scrub.
     async fn erase_user_tokens(
         &self,
-        _user_id: &str,
-        _actor: &str,
-        _reason: &str,
+        user_id: &str,
+        actor: &str,
+        reason: &str,
     ) -> Result<(u64, u64), TokenError> {
-        Ok((0, 0))
+        self.erase_tokens_of(user_id, actor, reason).await
     }
 
     async fn flush(&self) -> Result<(), StoreError> {

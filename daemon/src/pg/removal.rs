@@ -8,7 +8,7 @@ use idreview_protocol::{Card, CardRef};
 
 use super::cards::decode;
 use super::{PgStore, audit, db_id};
-use crate::store::retention::{ERASED, Trail};
+use crate::store::retention::Trail;
 use crate::store::{Change, Refused, StoreError};
 
 impl PgStore {
@@ -53,16 +53,7 @@ impl PgStore {
                 .await?;
             let scrubbed = match trail {
                 Trail::Keep => 0,
-                Trail::Scrub(actors) => {
-                    tx.execute(
-                        "UPDATE audit SET before = NULL, after = NULL, reason = NULL, \
-                         actor = CASE WHEN actor = ANY($2) THEN $3 ELSE actor END \
-                         WHERE card_id = $1 AND (before IS NOT NULL OR after IS NOT NULL \
-                         OR reason IS NOT NULL OR actor = ANY($2))",
-                        &[&id, &actors, &ERASED],
-                    )
-                    .await?
-                }
+                Trail::Scrub(actors) => audit::scrub(&tx, "card_id = $1", &id, actors).await?,
             };
             let keys: Vec<&str> = card.files.iter().map(|f| f.object_key.as_str()).collect();
             tx.execute(

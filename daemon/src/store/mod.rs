@@ -10,7 +10,7 @@ pub mod cleanup;
 mod commit;
 pub mod duplicates;
 pub mod export;
-mod feed;
+pub(crate) mod feed;
 pub mod index;
 mod jobs;
 pub mod outbox;

@@ -13,7 +13,7 @@ use chrono::Utc;
 use idreview_protocol::{AuditEvent, Card, CardId};
 
 use super::tokens::TokenError;
-use super::{Change, Store, StoreError};
+use super::{Store, StoreError};
 
 /// Stands in for an erased person's identity in the audit log.
 pub const ERASED: &str = "[erased]";
@@ -98,9 +98,7 @@ impl Store {
         let mut revoked = 0;
         let now = Utc::now();
         for mut stored in bound {
-            stored.info.revoked_at.get_or_insert(now);
-            stored.info.user_id = None;
-            let change = Change::new("token.erased").because(reason);
+            let change = super::tokens::erase(&mut stored.info, now, reason);
             self.write_token(stored, actor, change).await?;
             revoked += 1;
         }

@@ -112,7 +112,7 @@ fn random_hex(bytes: usize) -> Result<String, TokenError> {
 }
 
 /// Compares two hashes in time independent of where they differ.
-fn same_hash(a: &[u8; 32], b: &[u8; 32]) -> bool {
+pub(crate) fn same_hash(a: &[u8; 32], b: &[u8; 32]) -> bool {
     a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
@@ -125,82 +125,161 @@ fn summary(info: &TokenInfo) -> String {
     .to_string()
 }
 
+/// A token made by [`mint`], not yet stored.
+pub(crate) struct Minted {
+    pub(crate) info: TokenInfo,
+    /// SHA-256 of the secret: all a store keeps of it.
+    pub(crate) secret_sha256: [u8; 32],
+    /// The whole bearer string, shown once.
+    pub(crate) bearer: String,
+    /// The `token.created` event's change.
+    pub(crate) change: Change,
+}
+
+/// A new token for `spec`, made by `actor` at `now`: 256 random bits. Checks the spec; that no
+/// active token has its name is the store's to check ([`name_taken`]), against every token.
+pub(crate) fn mint(
+    spec: &TokenSpec,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<Minted, TokenError> {
+    let name = spec.name.trim();
+    if name.is_empty() || name.len() > 64 || name.chars().any(char::is_control) {
+        return Err(TokenError::Invalid(
+            "a token needs a name of 1..=64 printable characters".into(),
+        ));
+    }
+    match (spec.role, &spec.user_id) {
+        (Role::Submitter, None) => {
+            return Err(TokenError::Invalid(
+                "a submitter token acts for one user; name it with --user".into(),
+            ));
+        }
+        (Role::Reviewer | Role::Admin | Role::Service, Some(_)) => {
+            return Err(TokenError::Invalid(
+                "only submitter tokens are bound to a user (a service token names its user per request)".into(),
+            ));
+        }
+        _ => {}
+    }
+    let person = match spec.person.as_deref().map(str::trim) {
+        None => None,
+        Some(p) if p.is_empty() || p.len() > 64 || p.chars().any(char::is_control) => {
+            return Err(TokenError::Invalid(
+                "a token's person needs 1..=64 printable characters".into(),
+            ));
+        }
+        Some(p) => Some(p.to_string()),
+    };
+    let id = random_hex(6)?;
+    let secret = random_hex(32)?;
+    let info = TokenInfo {
+        id: id.clone(),
+        name: name.to_string(),
+        role: spec.role,
+        user_id: spec.user_id.clone(),
+        person,
+        created_at: now,
+        created_by: actor.to_string(),
+        expires_at: spec
+            .expires_days
+            .map(|d| now + Duration::days(i64::from(d))),
+        last_used: None,
+        revoked_at: None,
+    };
+    let change = Change {
+        detail: Some(("null".into(), summary(&info))),
+        ..Change::new("token.created")
+    };
+    Ok(Minted {
+        info,
+        secret_sha256: Sha256::digest(secret.as_bytes()).into(),
+        bearer: format!("{TOKEN_PREFIX}{id}_{secret}"),
+        change,
+    })
+}
+
+/// The refusal of a token named as an active one.
+pub(crate) fn name_taken(name: &str) -> TokenError {
+    TokenError::Invalid(format!(
+        "an active token is already called {name:?}; names are identities in the audit log"
+    ))
+}
+
+/// Revokes `info` at `now`: the `token.revoked` event's change, or why not.
+pub(crate) fn revoke(info: &mut TokenInfo, now: DateTime<Utc>) -> Result<Change, TokenError> {
+    if info.revoked_at.is_some() {
+        return Err(TokenError::Invalid(format!(
+            "token {} is already revoked",
+            info.id
+        )));
+    }
+    let before = summary(info);
+    info.revoked_at = Some(now);
+    Ok(Change {
+        detail: Some((before, summary(info))),
+        ..Change::new("token.revoked")
+    })
+}
+
+/// Revokes (if not yet) and unbinds a token of an erased user: the `token.erased` event's
+/// change.
+pub(crate) fn erase(info: &mut TokenInfo, now: DateTime<Utc>, reason: &str) -> Change {
+    info.revoked_at.get_or_insert(now);
+    info.user_id = None;
+    Change::new("token.erased").because(reason)
+}
+
+/// The id and the secret's SHA-256 of a bearer string, or the refusal of a malformed one.
+pub(crate) fn parse_bearer(bearer: &str) -> Result<(&str, [u8; 32]), TokenError> {
+    let rest = bearer
+        .trim()
+        .strip_prefix(TOKEN_PREFIX)
+        .ok_or_else(refused)?;
+    let (id, secret) = rest.split_once('_').ok_or_else(refused)?;
+    Ok((id, Sha256::digest(secret.as_bytes()).into()))
+}
+
+/// The refusal of a bearer string that names no usable token (the same for every reason, so
+/// that it tells nothing).
+pub(crate) fn refused() -> TokenError {
+    TokenError::Refused("unknown or malformed token".into())
+}
+
+/// Whether a use at `now` of a token whose use was last recorded at `recorded` should be
+/// recorded (at most once every [`LAST_USED_EVERY_SECS`]).
+pub(crate) fn use_is_stale(recorded: Option<DateTime<Utc>>, now: DateTime<Utc>) -> bool {
+    recorded.is_none_or(|at| (now - at).num_seconds() >= LAST_USED_EVERY_SECS)
+}
+
 impl Store {
-    /// Creates a token for `spec`: 256 random bits, stored only as their SHA-256.
+    /// Creates a token for `spec` (see [`mint`]), stored only as the SHA-256 of its secret.
     pub async fn create_token(
         &self,
         spec: &TokenSpec,
         actor: &str,
     ) -> Result<NewToken, TokenError> {
-        let name = spec.name.trim();
-        if name.is_empty() || name.len() > 64 || name.chars().any(char::is_control) {
-            return Err(TokenError::Invalid(
-                "a token needs a name of 1..=64 printable characters".into(),
-            ));
-        }
-        match (spec.role, &spec.user_id) {
-            (Role::Submitter, None) => {
-                return Err(TokenError::Invalid(
-                    "a submitter token acts for one user; name it with --user".into(),
-                ));
-            }
-            (Role::Reviewer | Role::Admin | Role::Service, Some(_)) => {
-                return Err(TokenError::Invalid(
-                    "only submitter tokens are bound to a user (a service token names its user per request)".into(),
-                ));
-            }
-            _ => {}
-        }
-        let person = match spec.person.as_deref().map(str::trim) {
-            None => None,
-            Some(p) if p.is_empty() || p.len() > 64 || p.chars().any(char::is_control) => {
-                return Err(TokenError::Invalid(
-                    "a token's person needs 1..=64 printable characters".into(),
-                ));
-            }
-            Some(p) => Some(p.to_string()),
-        };
         let now = Utc::now();
+        let minted = mint(spec, actor, now)?;
+        let info = minted.info;
         let taken = self
             .read_tokens()
             .values()
-            .any(|t| t.info.name == name && t.info.unusable(now).is_none());
+            .any(|t| t.info.name == info.name && t.info.unusable(now).is_none());
         if taken {
-            return Err(TokenError::Invalid(format!(
-                "an active token is already called {name:?}; names are identities in the audit log"
-            )));
+            return Err(name_taken(&info.name));
         }
-        let id = random_hex(6)?;
-        let secret = random_hex(32)?;
-        let info = TokenInfo {
-            id: id.clone(),
-            name: name.to_string(),
-            role: spec.role,
-            user_id: spec.user_id.clone(),
-            person: person.clone(),
-            created_at: now,
-            created_by: actor.to_string(),
-            expires_at: spec
-                .expires_days
-                .map(|d| now + Duration::days(i64::from(d))),
-            last_used: None,
-            revoked_at: None,
-        };
         let stored = StoredToken {
             info: info.clone(),
-            secret_sha256: Sha256::digest(secret.as_bytes()).into(),
+            secret_sha256: minted.secret_sha256,
             persisted_use: None,
-            person,
+            person: info.person.clone(),
         };
-        let change = Change {
-            detail: Some(("null".into(), summary(&info))),
-            ..Change::new("token.created")
-        };
-        self.write_token(stored, actor, change).await?;
-        tracing::info!(token_id = %id, name = %info.name, role = %info.role, %actor, "token created");
+        self.write_token(stored, actor, minted.change).await?;
+        tracing::info!(token_id = %info.id, name = %info.name, role = %info.role, %actor, "token created");
         Ok(NewToken {
             info,
-            token: format!("{TOKEN_PREFIX}{id}_{secret}"),
+            token: minted.bearer,
         })
     }
 
@@ -211,18 +290,8 @@ impl Store {
             .get(id)
             .cloned()
             .ok_or_else(|| TokenError::NotFound(id.to_string()))?;
-        if stored.info.revoked_at.is_some() {
-            return Err(TokenError::Invalid(format!(
-                "token {id} is already revoked"
-            )));
-        }
-        let before = summary(&stored.info);
-        stored.info.revoked_at = Some(Utc::now());
+        let change = revoke(&mut stored.info, Utc::now())?;
         let info = stored.info.clone();
-        let change = Change {
-            detail: Some((before, summary(&info))),
-            ..Change::new("token.revoked")
-        };
         self.write_token(stored, actor, change).await?;
         tracing::info!(token_id = %id, %actor, "token revoked");
         Ok(info)
@@ -241,13 +310,7 @@ impl Store {
 
     /// The token a bearer string names, if it is known, matches and is usable now.
     pub fn authenticate(&self, bearer: &str) -> Result<TokenInfo, TokenError> {
-        let refused = || TokenError::Refused("unknown or malformed token".into());
-        let rest = bearer
-            .trim()
-            .strip_prefix(TOKEN_PREFIX)
-            .ok_or_else(refused)?;
-        let (id, secret) = rest.split_once('_').ok_or_else(refused)?;
-        let hash: [u8; 32] = Sha256::digest(secret.as_bytes()).into();
+        let (id, hash) = parse_bearer(bearer)?;
         let stored = self.read_tokens().get(id).cloned().ok_or_else(refused)?;
         if !same_hash(&hash, &stored.secret_sha256) {
             return Err(refused());
@@ -266,10 +329,7 @@ impl Store {
             if let Some(why) = stored.info.unusable(now) {
                 return Err(TokenError::Refused(why));
             }
-            let fresh = stored
-                .persisted_use
-                .is_some_and(|at| (now - at).num_seconds() < LAST_USED_EVERY_SECS);
-            if fresh {
+            if !use_is_stale(stored.persisted_use, now) {
                 return Ok(stored.info.clone());
             }
             stored.info.clone()

@@ -4,8 +4,10 @@
 
 mod cost;
 mod domain;
+mod follow;
 mod guarantees;
 mod queue;
+mod tokens;
 
 use idreview_protocol::{Card, CardId, Status};
 

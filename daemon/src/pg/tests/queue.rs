@@ -110,3 +110,48 @@ async fn a_dead_takers_job_is_taken_after_its_lease_and_a_newer_job_wins() {
     assert!(pg.finish_leased("c", &newer[0]).await.expect("finish"));
     assert!(pg.jobs().await.expect("jobs").is_empty());
 }
+
+#[tokio::test]
+async fn a_dead_takers_cleanup_is_taken_after_its_lease_and_finished_once() {
+    let db = TestDb::new().await;
+    let (a, b) = (store(&db).await, store(&db).await);
+    for id in 1..=2 {
+        a.create(card(id, &format!("u{id}")), "t")
+            .await
+            .expect("create");
+        let at = CardRef {
+            id: CardId(id),
+            expected_version: None,
+        };
+        let trail = crate::store::retention::Trail::Keep;
+        a.remove(
+            at,
+            "t",
+            |_| Ok::<_, CardError>(Change::new("card.deleted")),
+            trail,
+        )
+        .await
+        .expect("remove");
+    }
+    let (now, lease) = (Utc::now(), Duration::seconds(60));
+    let taken = a.take_cleanup("a", now, lease, 10).await.expect("take");
+    let keys: Vec<&str> = taken.iter().map(|(_, j)| j.key.as_str()).collect();
+    assert_eq!(keys, ["users/u1/1/front.jpg", "users/u2/2/front.jpg"]);
+    assert!(
+        b.take_cleanup("b", now, lease, 10)
+            .await
+            .expect("take")
+            .is_empty(),
+        "leased jobs are not taken twice"
+    );
+    assert!(a.finish_cleanup("a", taken[0].0).await.expect("finish"));
+
+    // A died holding the second job: B takes it once the lease ends, and A's late finish
+    // removes nothing.
+    let later = now + lease + Duration::seconds(1);
+    let retaken = b.take_cleanup("b", later, lease, 10).await.expect("take");
+    assert_eq!(retaken, taken[1..]);
+    assert!(!a.finish_cleanup("a", taken[1].0).await.expect("finish"));
+    assert!(b.finish_cleanup("b", taken[1].0).await.expect("finish"));
+    assert_eq!(a.cleanup_len().await.expect("len"), 0);
+}
