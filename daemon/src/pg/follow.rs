@@ -160,7 +160,7 @@ async fn load(store: &PgStore, options: &FollowOptions) -> Result<(Index, u64), 
     let none: [&(dyn ToSql + Sync); 0] = [];
     let rows = tx.query_raw("SELECT body FROM cards", none).await?;
     let mut rows = pin!(rows);
-    let mut index = Index::new(options.threshold, options.seed_view);
+    let mut index = Index::rebuilding(options.threshold, options.seed_view);
     while let Some(row) = rows.try_next().await? {
         index.upsert(&decode(&row)?);
     }
