@@ -186,10 +186,7 @@ impl Store {
         let cards = db.open_tree("cards")?;
         check_format(&db, &cards)?;
         let mut index = Index::rebuilding(options.threshold, options.seed_view);
-        for item in cards.iter() {
-            let (_, bytes) = item?;
-            index.upsert(&record::card(&bytes)?);
-        }
+        rebuild(&cards, &mut index)?;
         index.compact();
         // The rebuild read every page of cards, and sled keeps them all: its cache counts a
         // page only once 64 reads have queued in one of its 256 shards, so one scan evicts
@@ -542,6 +539,40 @@ fn reopen_db(config: impl Fn() -> sled::Config) -> Result<sled::Db, sled::Error>
             }
         }
     }
+}
+
+/// Puts every stored card into `index`, in key order: one thread reads and decodes the cards
+/// while this one indexes them (the two halves of the start-up cost, about even), handing them
+/// over in batches.
+fn rebuild(cards: &sled::Tree, index: &mut Index) -> Result<(), StoreError> {
+    const BATCH: usize = 256;
+    std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Card>>(4);
+        let reader = scope.spawn(move || -> Result<(), StoreError> {
+            let mut batch = Vec::with_capacity(BATCH);
+            for item in cards.iter() {
+                let (_, bytes) = item?;
+                batch.push(record::card(&bytes)?);
+                if batch.len() == BATCH {
+                    let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                    if tx.send(full).is_err() {
+                        return Ok(());
+                    }
+                }
+            }
+            // The indexing side only goes away by panicking, which the scope passes on.
+            let _ = tx.send(batch);
+            Ok(())
+        });
+        for batch in rx {
+            for card in &batch {
+                index.upsert(card);
+            }
+        }
+        reader
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    })
 }
 
 fn be_u64(bytes: &[u8]) -> u64 {
