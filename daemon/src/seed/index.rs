@@ -128,6 +128,8 @@ pub struct SeedIndex {
     low: RoaringBitmap,
     /// Trigram of a searched text -> the cards holding it.
     grams: HashMap<u64, RoaringBitmap>,
+    /// Room to write a card's searched texts in before they are compared with its row's.
+    text: String,
 }
 
 /// A confidence as an order-preserving key (confidences are never negative).
@@ -151,18 +153,30 @@ fn trigrams(text: &str) -> impl Iterator<Item = u64> + '_ {
     })
 }
 
-/// The texts the seed's `search` looks in, lower case, one per line.
-fn search_text(card: &Card) -> Box<str> {
+/// The texts the seed's `search` looks in, lower case, one per line, written into `out`.
+fn search_text(card: &Card, out: &mut String) {
     let value = |ocr: &str| names::field(card, ocr).map_or("", |f| f.value.as_str());
-    [
+    out.clear();
+    let texts = [
         card.user_id.as_str(),
         value("firstName"),
         value("lastName"),
         value("documentNumber"),
-    ]
-    .map(|t| t.replace('\n', " ").to_lowercase())
-    .join("\n")
-    .into_boxed_str()
+    ];
+    for (i, text) in texts.into_iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        if text.is_ascii() {
+            out.extend(text.bytes().map(|b| match b {
+                b'\n' => ' ',
+                b => char::from(b.to_ascii_lowercase()),
+            }));
+        } else {
+            // `str::to_lowercase` knows the letters whose lower case depends on their place.
+            out.push_str(&text.replace('\n', " ").to_lowercase());
+        }
+    }
 }
 
 impl SeedIndex {
@@ -177,10 +191,23 @@ impl SeedIndex {
 
     /// Adds or replaces card `k`'s row (the caller removes the old one first).
     pub fn upsert(&mut self, k: u32, card: &Card) {
-        let text = search_text(card);
-        // A decision or a claim leaves the searched texts as they were: keep their trigrams.
-        let same_text = self.row(k).is_some_and(|r| r.text == text);
-        self.remove_row(k, !same_text);
+        let mut text = std::mem::take(&mut self.text);
+        search_text(card, &mut text);
+        // A decision or a claim leaves the searched texts as they were: keep their trigrams
+        // (and the row's copy of the text).
+        let same_text = self.row(k).is_some_and(|r| *r.text == *text);
+        let old = self.remove_row(k, !same_text);
+        let text = match old {
+            Some(old) if same_text => {
+                self.text = text;
+                old.text
+            }
+            _ => {
+                let boxed = text.as_str().into();
+                self.text = text;
+                boxed
+            }
+        };
         let row = Row {
             status: view::status(card),
             document_type: card.document_type,
@@ -234,11 +261,9 @@ impl SeedIndex {
         self.remove_row(k, true);
     }
 
-    /// Forgets card `k`'s row, and its trigrams when `grams` is set.
-    fn remove_row(&mut self, k: u32, grams: bool) {
-        let Some(row) = self.rows.get_mut(k as usize).and_then(Option::take) else {
-            return;
-        };
+    /// Forgets card `k`'s row, and its trigrams when `grams` is set; answers the row.
+    fn remove_row(&mut self, k: u32, grams: bool) -> Option<Row> {
+        let row = self.rows.get_mut(k as usize).and_then(Option::take)?;
         self.all.remove(k);
         self.by_status[row.status.slot()].remove(k);
         for ids in &mut self.by_decision {
@@ -266,6 +291,7 @@ impl SeedIndex {
                 }
             }
         }
+        Some(row)
     }
 
     fn row(&self, k: u32) -> Option<&Row> {

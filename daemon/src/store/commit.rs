@@ -13,9 +13,10 @@ use super::{Change, Store, StoreError, audit_log, record};
 /// A card to write, and what is known of its history.
 pub(super) struct Write<'a> {
     card: &'a Card,
-    /// The seqs of the card's earlier events and its duplicates entries as they were, when the
-    /// caller read them under the writer lock; `None` reads them inside the transaction.
-    history: Option<(&'a [u8], &'a Entries)>,
+    /// The seqs of the card's earlier events and its duplicates entries as they were (`None`:
+    /// the change left them as they were), when the caller read them under the writer lock;
+    /// `None` reads them inside the transaction.
+    history: Option<(&'a [u8], Option<&'a Entries>)>,
 }
 
 impl<'a> Write<'a> {
@@ -27,9 +28,13 @@ impl<'a> Write<'a> {
         }
     }
 
-    /// A card whose earlier history and duplicates entries (of the card as it was) the caller
-    /// read while holding the writer lock.
-    pub(super) fn known(card: &'a Card, history: &'a [u8], before: &'a Entries) -> Write<'a> {
+    /// A card whose earlier history and duplicates entries (of the card as it was; `None` when
+    /// the change left them as they were) the caller read while holding the writer lock.
+    pub(super) fn known(
+        card: &'a Card,
+        history: &'a [u8],
+        before: Option<&'a Entries>,
+    ) -> Write<'a> {
         Write {
             card,
             history: Some((history, before)),
@@ -45,10 +50,9 @@ struct CardRow<'a> {
     bytes: Encoded,
     /// The seqs of this commit's events about it.
     new_seqs: &'a [u8],
-    /// Its entries in the duplicates index now...
-    entries: Entries,
-    /// ...and before, when known (else read inside the transaction).
-    entries_before: Option<&'a Entries>,
+    /// Its entries in the duplicates index now, and before when known (else read inside the
+    /// transaction); `None` when the change left them as they were.
+    entries: Option<(Entries, Option<&'a Entries>)>,
 }
 
 impl Store {
@@ -120,18 +124,21 @@ impl Store {
             .map(|w| {
                 let key = w.card.id.0.to_be_bytes();
                 let new_seqs = audit_batch.as_ref().map_or(&[][..], |b| b.seqs_of(&key));
-                let bytes = match w.history {
-                    Some((history, _)) => {
-                        Encoded::Record(record::encode_card(w.card, &[history, new_seqs])?)
-                    }
-                    None => Encoded::Card(super::stored::card::encode(w.card)?),
+                let (bytes, entries) = match w.history {
+                    Some((history, before)) => (
+                        Encoded::Record(record::encode_card(w.card, &[history, new_seqs])?),
+                        before.map(|before| (Entries::of(Some(w.card)), Some(before))),
+                    ),
+                    None => (
+                        Encoded::Card(super::stored::card::encode(w.card)?),
+                        Some((Entries::of(Some(w.card)), None)),
+                    ),
                 };
                 Ok(CardRow {
                     key,
                     bytes,
                     new_seqs,
-                    entries: Entries::of(Some(w.card)),
-                    entries_before: w.history.map(|(_, before)| before),
+                    entries,
                 })
             })
             .collect::<Result<Vec<_>, bincode::Error>>()?;
@@ -152,8 +159,8 @@ impl Store {
                     for row in &card_rows {
                         let card = match &row.bytes {
                             Encoded::Record(record) => {
-                                if let Some(before) = row.entries_before {
-                                    row.entries.replace(before, duplicates)?;
+                                if let Some((now, Some(before))) = &row.entries {
+                                    now.replace(before, duplicates)?;
                                 }
                                 cards.insert(&row.key, record.as_slice())?;
                                 continue;
@@ -161,12 +168,12 @@ impl Store {
                             Encoded::Card(card) => card,
                         };
                         let old = cards.get(row.key)?;
-                        match &old {
-                            Some(old) => {
-                                let card = record::card(old).map_err(abort)?;
-                                row.entries.replace(&Entries::of(Some(&card)), duplicates)?;
-                            }
-                            None => row.entries.replace(&Entries::of(None), duplicates)?,
+                        if let Some((now, _)) = &row.entries {
+                            let before = match &old {
+                                Some(old) => Entries::of(Some(&record::card(old).map_err(abort)?)),
+                                None => Entries::of(None),
+                            };
+                            now.replace(&before, duplicates)?;
                         }
                         let history = match &old {
                             Some(old) => record::history(old).map_err(abort)?,

@@ -338,6 +338,7 @@ impl Store {
         let mut seen = HashSet::with_capacity(refs.len());
         let mut events = Vec::new();
         let mut outbox = Vec::new();
+        let mut scratch = Vec::new();
         for r in refs {
             let outcome = match self.record(r.id)? {
                 None => Err(Refused::NotFound(r.id).into()),
@@ -356,7 +357,7 @@ impl Store {
                         let mut card = card;
                         let before = (
                             change::snapshot(&card, &[]),
-                            duplicates::Entries::of(Some(&card)),
+                            duplicates::Identity::of(&card),
                         );
                         let version = card.version;
                         change(&mut card).map(|what| {
@@ -368,7 +369,16 @@ impl Store {
                 },
             };
             match outcome {
-                Ok(((snapshot, entries), after, history, mut what)) => {
+                Ok(((snapshot, identity), after, history, mut what)) => {
+                    // The duplicates entries as they were, when the change moved them (a
+                    // correction of the number, a re-verification): read from the card as
+                    // stored, which the writer lock keeps as it was.
+                    let entries = if identity.is_of(&after, &mut scratch) {
+                        None
+                    } else {
+                        let stored = self.record(r.id)?.map(|(card, _)| card);
+                        Some(duplicates::Entries::of(stored.as_ref()))
+                    };
                     outbox.append(&mut what.outbox);
                     events.push(self.event_after(
                         Some(after.id),
@@ -390,7 +400,7 @@ impl Store {
             .iter()
             .filter_map(|(_, r)| r.as_ref().ok())
             .zip(histories.iter().zip(&befores))
-            .map(|(card, (history, before))| Write::known(card, history, before))
+            .map(|(card, (history, before))| Write::known(card, history, before.as_ref()))
             .collect();
         self.commit(&writes, &events, &[], &outbox)?;
         Ok(results)

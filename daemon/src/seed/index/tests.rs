@@ -177,3 +177,30 @@ fn a_change_that_keeps_the_texts_keeps_them_searchable_and_a_new_name_replaces_t
         "no trigram keeps a removed card"
     );
 }
+
+/// The searched texts, written without a copy per text, are what lower-casing each text (new
+/// lines as spaces) and joining them by lines gives, for plain and for non-ASCII names (a
+/// Greek capital sigma lower-cases by its place in the word).
+#[test]
+fn the_searched_texts_are_the_lower_cased_lines() {
+    for (user, surname) in [
+        ("Alice\nB", "ERIKSSON"),
+        ("bob", "ΟΔΥΣΣΕΥΣ"),
+        ("Zoë", "Ǆemal\nİnan"),
+        ("", ""),
+    ] {
+        let card = card(1, user, surname, &[0.9, 0.9]);
+        let value = |ocr: &str| names::field(&card, ocr).map_or("", |f| f.value.as_str());
+        let expected = [
+            card.user_id.as_str(),
+            value("firstName"),
+            value("lastName"),
+            value("documentNumber"),
+        ]
+        .map(|t| t.replace('\n', " ").to_lowercase())
+        .join("\n");
+        let mut text = String::from("left over");
+        search_text(&card, &mut text);
+        assert_eq!(text, expected);
+    }
+}
