@@ -16,7 +16,7 @@ use idreview_protocol::{
 use idreview_tests::fixtures::{jpeg, manifest, write_submission};
 use idreview_tests::ledger::all_cards;
 use idreview_tests::s3::S3Server;
-use idreview_tests::{Daemon, wait_for};
+use idreview_tests::{Daemon, decide_each, wait_for};
 use tarpc::context;
 
 /// Two daemons on one database and one bucket; everything stops and is dropped with it.
@@ -175,29 +175,6 @@ async fn a_decision_through_one_daemon_reaches_the_others_change_feed_within_a_s
             "A's change feed did not show B's decision within 1 s"
         );
     }
-}
-
-/// Decides each card in its own call, in the given order, naming the version read before.
-async fn decide_each(
-    client: IdReviewClient,
-    cards: Vec<CardRef>,
-    decision: Decision,
-) -> Vec<ItemResult> {
-    let mut results = Vec::new();
-    for card in cards {
-        let request = DecideRequest {
-            cards: vec![card],
-            decision,
-            reason: "checked".into(),
-            override_doubts: false,
-        };
-        let mut answer = client
-            .decide(context::current(), request)
-            .await
-            .expect("rpc");
-        results.push(answer.pop().expect("one result"));
-    }
-    results
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
