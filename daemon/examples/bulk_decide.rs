@@ -67,7 +67,11 @@ fn main() {
 
 /// The measured call (callgrind counts from its start to its end, on every thread).
 #[inline(never)]
-fn measured(rt: &tokio::runtime::Runtime, cards: &Cards, refs: &[CardRef]) -> (Duration, usize) {
+fn measured(
+    rt: &tokio::runtime::Runtime,
+    cards: &Cards<Store>,
+    refs: &[CardRef],
+) -> (Duration, usize) {
     let approval = Approval {
         decision: Decision::Approve,
         reason: "bulk benchmark",

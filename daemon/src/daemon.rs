@@ -18,11 +18,11 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::{error, info, warn};
 
-use crate::card::Cards;
+use crate::backend::{Backend, BackendError};
+use crate::card::{CardStore, Cards};
 use crate::config::{Config, StoreBackend};
 use crate::ingest::Pipeline;
 use crate::objects::ObjectStore;
-use crate::pg::PgStore;
 use crate::store::Store;
 use crate::store::webhook_outbox::WebhookEvent;
 use crate::verify::Verifier;
@@ -45,13 +45,7 @@ pub enum DaemonError {
     #[error(transparent)]
     Config(#[from] crate::config::ConfigError),
     #[error(transparent)]
-    Postgres(#[from] crate::pg::PgError),
-    /// `[store] backend = "postgres"` migrates the schema and stops: serving is issue #21's
-    /// next step.
-    #[error(
-        "PostgreSQL answers and its schema is at version {0}, but idreviewd does not serve from PostgreSQL yet (in progress); set [store] backend = \"sled\""
-    )]
-    PostgresInProgress(i32),
+    Postgres(#[from] BackendError),
     #[error(transparent)]
     Provider(#[from] verify::ProviderError),
     #[error(transparent)]
@@ -74,7 +68,7 @@ pub enum DaemonError {
 /// The running daemon: its parts and its tasks.
 pub struct Daemon {
     config: Arc<Config>,
-    store: Store,
+    store: Backend,
     tasks: TaskTracker,
     shutdown: CancellationToken,
     /// The first task that failed, if one did.
@@ -105,12 +99,6 @@ impl Daemon {
     pub async fn start(config: Config, shutdown: CancellationToken) -> Result<Daemon, DaemonError> {
         let config = Arc::new(config);
         config.store.check(&config.storage)?;
-        if config.store.backend == StoreBackend::Postgres {
-            let store = PgStore::connect(&config.store.url, config.store.pool_size).await?;
-            return Err(DaemonError::PostgresInProgress(
-                store.schema_version().await?,
-            ));
-        }
         let data_dir = config.data_dir();
         std::fs::create_dir_all(&data_dir).map_err(|source| DaemonError::DataDir {
             path: data_dir.clone(),
@@ -123,15 +111,18 @@ impl Daemon {
         let listener = rpc::bind_unix(&config.socket_path()).await?;
         let tcp = rpc::tls::bind_tcp(&config).await?;
         let web = http::bind(&config).await?;
-        let store = Store::open_with(
-            &config.store_dir(),
-            &store::Options {
-                threshold: config.verification.confidence_threshold,
-                cache_bytes: config.daemon.store_cache_mb * 1024 * 1024,
-                // The seed view's index serves only the HTTP API.
-                seed_view: !config.http.listen.trim().is_empty(),
-            },
-        )?;
+        let store = match config.store.backend {
+            StoreBackend::Sled => Backend::Sled(Store::open_with(
+                &config.store_dir(),
+                &store::Options {
+                    threshold: config.verification.confidence_threshold,
+                    cache_bytes: config.daemon.store_cache_mb * 1024 * 1024,
+                    // The seed view's index serves only the HTTP API.
+                    seed_view: !config.http.listen.trim().is_empty(),
+                },
+            )?),
+            StoreBackend::Postgres => Backend::postgres(&config, &data_dir).await?,
+        };
         // The store's lock is ours: so is the pid file (`idreviewd stop`).
         let pid_file = config.pid_file();
         if let Err(e) = std::fs::write(&pid_file, format!("{}\n", std::process::id())) {
@@ -140,10 +131,16 @@ impl Daemon {
         // The rebuild's garbage (every card decoded once) goes back before serving.
         memory::release();
         // Before anything serves: a decision made in the first instant must still be queued.
-        if !config.webhooks.urls.is_empty() {
-            store.enable_webhooks(hooks);
+        if let Backend::Sled(sled) = &store
+            && !config.webhooks.urls.is_empty()
+        {
+            sled.enable_webhooks(hooks);
         }
-        let metrics = metrics::start(&config, store.clone(), shutdown.clone()).await?;
+        let metrics = match &store {
+            Backend::Sled(sled) => metrics::start(&config, sled.clone(), shutdown.clone()).await?,
+            // Refused at start with `[metrics] listen` set (`backend::unsupported`).
+            Backend::Pg(_) => None,
+        };
         let cards = Cards::new(store.clone(), config.clone());
         let daemon = Daemon {
             config: config.clone(),
@@ -155,10 +152,10 @@ impl Daemon {
         info!(
             data_dir = %data_dir.display(),
             socket = %config.socket_path().display(),
+            store = store.name(),
             cards = store.card_count(),
             provider = verifier.name(),
             storage = objects.backend(),
-            cleanup_pending = store.cleanup_len(),
             "idreviewd ready"
         );
         let shared = rpc::Shared {
@@ -174,37 +171,42 @@ impl Daemon {
             tasks: daemon.tasks.clone(),
             shutdown: shutdown.clone(),
         };
-        let worker = verify::retry::Worker {
+        let pipeline = Pipeline {
             cards: cards.clone(),
             store: store.clone(),
             objects: objects.clone(),
             verifier: verifier.clone(),
             config: config.clone(),
-        };
-        let pipeline = Pipeline {
-            cards: cards.clone(),
-            store: store.clone(),
-            objects: objects.clone(),
-            verifier,
-            config: config.clone(),
             shutdown: shutdown.clone(),
         };
-        if let Some(web) = web {
-            let mut state = http::HttpState::new(
-                cards.clone(),
-                pipeline.clone(),
-                objects.clone(),
-                daemon.tasks.clone(),
-                shutdown.clone(),
-            );
-            state.scheme = web.scheme();
-            daemon.spawn("http api", http::serve(web, state, shutdown.clone()));
+        match &store {
+            Backend::Sled(sled) => {
+                let worker = verify::retry::Worker {
+                    cards: cards.clone(),
+                    store: sled.clone(),
+                    objects: objects.clone(),
+                    verifier,
+                    config: config.clone(),
+                };
+                daemon.spawn_queue_workers(sled, worker);
+                if let Some(web) = web {
+                    let mut state = http::HttpState::new(
+                        sled.clone(),
+                        cards.clone(),
+                        pipeline.clone(),
+                        objects.clone(),
+                        daemon.tasks.clone(),
+                        shutdown.clone(),
+                    );
+                    state.scheme = web.scheme();
+                    daemon.spawn("http api", http::serve(web, state, shutdown.clone()));
+                }
+            }
+            Backend::Pg(_) => warn!(
+                "serving from PostgreSQL: the verification retries and the object cleanup stay \
+                 queued in the database; no worker drains them from PostgreSQL yet"
+            ),
         }
-        let outage_wait = Duration::from_secs(config.storage.outage_retry_max_secs);
-        daemon.spawn(
-            "cleanup",
-            cleanup::run(store.clone(), objects, outage_wait, shutdown.clone()),
-        );
         if let Some(tcp) = tcp {
             daemon.spawn(
                 "tcp listener",
@@ -214,15 +216,6 @@ impl Daemon {
         daemon.spawn(
             "socket listener",
             rpc::serve_unix(listener, shared, shutdown.clone()),
-        );
-        // Runs even without receivers, so events queued under an earlier config are cleared.
-        daemon.spawn(
-            "webhooks",
-            webhooks::run(store.clone(), config.webhooks.clone(), shutdown.clone()),
-        );
-        daemon.spawn(
-            "verification retries",
-            verify::retry::run(worker, shutdown.clone()),
         );
         daemon.spawn(
             "retention",
@@ -269,6 +262,26 @@ impl Daemon {
             Some((task, why)) => Err(DaemonError::Task { task, why }),
             None => Ok(()),
         }
+    }
+
+    /// The workers of the queues that live in the sled store: object cleanup, webhooks and
+    /// verification retries (PostgreSQL's queues have no workers yet).
+    fn spawn_queue_workers(&self, sled: &Store, retries: verify::retry::Worker) {
+        let outage_wait = Duration::from_secs(self.config.storage.outage_retry_max_secs);
+        let (objects, shutdown) = (retries.objects.clone(), self.shutdown.clone());
+        self.spawn(
+            "cleanup",
+            cleanup::run(sled.clone(), objects, outage_wait, shutdown.clone()),
+        );
+        // Runs even without receivers, so events queued under an earlier config are cleared.
+        self.spawn(
+            "webhooks",
+            webhooks::run(sled.clone(), self.config.webhooks.clone(), shutdown.clone()),
+        );
+        self.spawn(
+            "verification retries",
+            verify::retry::run(retries, shutdown),
+        );
     }
 
     /// Runs a task that ends with the daemon; a panic stops the daemon.
@@ -333,7 +346,7 @@ mod tests {
         std::mem::forget(dir);
         Daemon {
             config: Arc::new(Config::default()),
-            store,
+            store: store.into(),
             tasks: TaskTracker::new(),
             shutdown: CancellationToken::new(),
             failed: Arc::default(),

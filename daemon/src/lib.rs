@@ -4,6 +4,7 @@
 //! [`Daemon`] builds the parts once, owns every task and shuts them down in order; [`run`] is
 //! the whole life of a daemon.
 
+pub mod backend;
 pub mod card;
 pub mod cleanup;
 pub mod cli;

@@ -258,3 +258,26 @@ pub fn any_version(id: CardId) -> idreview_protocol::CardRef {
         expected_version: None,
     }
 }
+
+/// Decides each card in its own call, in the given order, naming the version read before.
+pub async fn decide_each(
+    client: IdReviewClient,
+    cards: Vec<idreview_protocol::CardRef>,
+    decision: idreview_protocol::Decision,
+) -> Vec<idreview_protocol::ItemResult> {
+    let mut results = Vec::new();
+    for card in cards {
+        let request = idreview_protocol::DecideRequest {
+            cards: vec![card],
+            decision,
+            reason: "checked".into(),
+            override_doubts: false,
+        };
+        let mut answer = client
+            .decide(tarpc::context::current(), request)
+            .await
+            .expect("rpc");
+        results.push(answer.pop().expect("one result"));
+    }
+    results
+}

@@ -6,11 +6,11 @@ use std::time::Duration;
 
 use idreview_protocol::transport::connect_unix;
 use idreview_protocol::{
-    CardRef, DecideRequest, Decision, IdReviewClient, ItemResult, Role, RpcError, Status, TokenSpec,
+    CardRef, Decision, IdReviewClient, ItemResult, Role, RpcError, Status, TokenSpec,
 };
 use idreview_tests::fixtures::{jpeg, manifest, write_submission};
 use idreview_tests::ledger::all_cards;
-use idreview_tests::{Daemon, wait_for};
+use idreview_tests::{Daemon, decide_each, wait_for};
 use tarpc::context;
 
 const CARDS: usize = 40;
@@ -33,29 +33,6 @@ async fn reviewer(daemon: &Daemon, admin: &IdReviewClient, name: &str) -> IdRevi
         .expect("connect as reviewer");
     assert_eq!(welcome.role, Role::Reviewer);
     client
-}
-
-/// Decides each card in its own call, in the given order, naming the version read before.
-async fn decide_each(
-    client: IdReviewClient,
-    cards: Vec<CardRef>,
-    decision: Decision,
-) -> Vec<ItemResult> {
-    let mut results = Vec::new();
-    for card in cards {
-        let request = DecideRequest {
-            cards: vec![card],
-            decision,
-            reason: "checked".into(),
-            override_doubts: false,
-        };
-        let mut answer = client
-            .decide(context::current(), request)
-            .await
-            .expect("rpc");
-        results.push(answer.pop().expect("one result"));
-    }
-    results
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -27,8 +27,9 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use idreview_protocol::{CardId, Status};
 
+use crate::backend::Backend;
 use crate::config::Config;
-use crate::store::{Refused, Store, StoreError};
+use crate::store::{Refused, StoreError};
 
 pub use confirmation::KNOWN_FIELDS;
 pub use intake::NewCard;
@@ -130,9 +131,9 @@ impl From<Refused> for CardError {
 }
 
 /// The card domain's handle: cheap to clone, one per daemon, shared by every front end and
-/// worker.
+/// worker (over the daemon's [`Backend`]; tests also run it over one store directly).
 #[derive(Clone)]
-pub struct Cards<S: CardStore = Store> {
+pub struct Cards<S: CardStore = Backend> {
     store: S,
     config: Arc<Config>,
 }

@@ -1,7 +1,8 @@
 //! [`CardStore`]: what the card domain needs from persistence, and nothing else. Two
 //! implementations: the sled store (embedded, the default) and `crate::pg::PgStore`
-//! (PostgreSQL, in progress). Every method answers a future: a network database waits on
-//! its answers, and sled's answer is ready at once.
+//! (PostgreSQL); `crate::backend::Backend`, the one a daemon serves from, dispatches to
+//! either. Every method answers a future: a network database waits on its answers, and
+//! sled's answer is ready at once.
 //!
 //! What must be atomic together (one transaction, all or nothing, under one writer order):
 //! - [`CardStore::create`]: the card, its user's index entry (one active card per user), its

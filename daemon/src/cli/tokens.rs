@@ -1,6 +1,7 @@
 //! `idreviewd token create|list|revoke`: managing bearer tokens from the daemon's host. When a
 //! daemon answers on the socket the command asks it over RPC (the store is locked while it
-//! runs); otherwise it opens the store directly. Either way the change is audited.
+//! runs); otherwise it opens the store directly (sled only: with PostgreSQL the command
+//! needs a running daemon). Either way the change is audited.
 
 use std::io::Write;
 
@@ -23,6 +24,8 @@ pub enum TokenCliError {
     Token(#[from] TokenError),
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
+    #[error("no idreviewd answers on {0}: {1}; start one first")]
+    NoDaemon(std::path::PathBuf, crate::backend::NotOnPostgres),
     #[error("writing output: {0}")]
     Io(#[from] std::io::Error),
     #[error("writing JSON: {0}")]
@@ -40,6 +43,10 @@ impl Target {
     async fn open(config: &Config) -> Result<Target, TokenCliError> {
         Ok(match connect_unix(&config.socket_path(), None).await {
             Ok((client, _)) => Target::Daemon(client),
+            Err(_) if config.store.backend == crate::config::StoreBackend::Postgres => {
+                let without = crate::backend::NotOnPostgres("managing tokens without a daemon");
+                return Err(TokenCliError::NoDaemon(config.socket_path(), without));
+            }
             Err(_) => Target::Store(Store::open(
                 &config.store_dir(),
                 config.verification.confidence_threshold,

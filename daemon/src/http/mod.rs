@@ -106,6 +106,7 @@ pub struct HttpState {
 impl HttpState {
     /// The state every request shares.
     pub fn new(
+        store: Store,
         cards: Cards,
         pipeline: Pipeline,
         objects: ObjectStore,
@@ -120,7 +121,7 @@ impl HttpState {
         };
         HttpState {
             cards,
-            store: pipeline.store.clone(),
+            store,
             pipeline,
             objects,
             config,

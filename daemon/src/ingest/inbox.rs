@@ -67,7 +67,11 @@ pub async fn run(pipeline: Pipeline, shutdown: CancellationToken) -> Result<(), 
     // jobs of folders that are no longer in the work area.
     let work = config.work_dir();
     workarea::repair(&work, &config.rejected_dir());
-    match pipeline.store.prune_jobs(|claim| work.join(claim).exists()) {
+    match pipeline
+        .store
+        .ingest_jobs()
+        .prune_jobs(|claim| work.join(claim).exists())
+    {
         Ok(0) => {}
         Ok(n) => info!(
             dropped = n,

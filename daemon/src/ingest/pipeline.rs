@@ -12,11 +12,12 @@ use tokio_util::sync::CancellationToken;
 use idreview_protocol::{Card, DUPLICATE_DOCUMENT, FileMeta, Status};
 use tracing::{error, info, instrument, warn};
 
-use crate::card::{CardError, Cards, NewCard};
+use crate::backend::Backend;
+use crate::card::{CardError, CardStore, Cards, NewCard};
 use crate::config::Config;
 use crate::objects::{ObjectStore, Upload, object_key};
 use crate::retry::Backoff;
-use crate::store::{Store, StoreError};
+use crate::store::StoreError;
 use crate::validate::{self, Rejection, ValidSubmission};
 use crate::verify::{Verifier, stage};
 
@@ -58,7 +59,7 @@ pub struct Pipeline {
     /// Creates cards and moves them through their steps.
     pub cards: Cards,
     /// Ingestion jobs and card ids.
-    pub store: Store,
+    pub store: Backend,
     pub objects: ObjectStore,
     pub verifier: Verifier,
     pub config: Arc<Config>,
@@ -77,7 +78,7 @@ impl Pipeline {
             return self.move_to_rejected(claimed, rule);
         }
         // A complete card: the folder was ingested but not yet cleared when the daemon died.
-        match self.finished_card(&claimed) {
+        match self.finished_card(&claimed).await {
             Ok(Some(card)) => {
                 info!(card_id = %card.id, "cleared a submission ingested before a restart");
                 return self.finish(claimed, card.id);
@@ -143,12 +144,10 @@ impl Pipeline {
                 Submitted::Refused(claimed, rejection)
             }
             Err(IngestError::Deferred(why)) => {
-                let card = self
-                    .store
-                    .job(claimed.key())
-                    .ok()
-                    .flatten()
-                    .and_then(|id| self.store.get(id).ok().flatten());
+                let card = match self.store.ingest_jobs().job(claimed.key()) {
+                    Ok(Some(id)) => self.store.get(id).await.ok().flatten(),
+                    _ => None,
+                };
                 Submitted::Deferred(claimed, card, why)
             }
         }
@@ -156,11 +155,11 @@ impl Pipeline {
 
     /// The card of a claimed folder whose job is recorded and whose card has left the
     /// pipeline: nothing is left to do but clear the folder.
-    fn finished_card(&self, claimed: &Claimed) -> Result<Option<Card>, StoreError> {
-        let Some(id) = self.store.job(claimed.key())? else {
+    async fn finished_card(&self, claimed: &Claimed) -> Result<Option<Card>, StoreError> {
+        let Some(id) = self.store.ingest_jobs().job(claimed.key())? else {
             return Ok(None);
         };
-        Ok(self.store.get(id)?.filter(|c| !in_pipeline(c.status)))
+        Ok(self.store.get(id).await?.filter(|c| !in_pipeline(c.status)))
     }
 
     /// Creates the card (or resumes the one an interrupted run left in flight) and drives it
@@ -176,8 +175,9 @@ impl Pipeline {
     ) -> Result<Card, IngestError> {
         let source = claimed.name().to_string_lossy().into_owned();
         let claim = claimed.key();
-        let mut card = match self.store.job(claim)? {
-            Some(id) => match self.store.get(id)? {
+        let jobs = self.store.ingest_jobs();
+        let mut card = match jobs.job(claim)? {
+            Some(id) => match self.store.get(id).await? {
                 Some(card) => card,
                 // Lost with a crash: made again under the same id, so the same object keys.
                 None => self.create(&valid, source, id, creator).await?,
@@ -186,14 +186,15 @@ impl Pipeline {
                 // A folder claimed by a version without jobs may have a card in flight.
                 let resumable = self
                     .store
-                    .card_for_user(&valid.manifest.user_id)?
+                    .card_for_user(&valid.manifest.user_id)
+                    .await?
                     .filter(|c| c.source == source && in_pipeline(c.status));
                 let id = match &resumable {
                     Some(card) => card.id,
-                    None => self.store.next_id()?,
+                    None => self.store.next_id().await?,
                 };
                 // The job first: whenever the card survives a crash, so does its job.
-                self.store.set_job(claim, id)?;
+                jobs.set_job(claim, id)?;
                 let card = match resumable {
                     Some(card) => card,
                     None => self.create(&valid, source, id, creator).await?,
@@ -409,7 +410,7 @@ impl Pipeline {
     /// Drops the job of a claim that has ended (buffered: a job outliving a crash is pruned at
     /// the next start, as its folder is gone).
     fn forget(&self, key: &std::ffi::OsStr) {
-        if let Err(e) = self.store.remove_job(key) {
+        if let Err(e) = self.store.ingest_jobs().remove_job(key) {
             warn!(error = %e, claim = %key.to_string_lossy(), "could not forget an ingestion job");
         }
     }

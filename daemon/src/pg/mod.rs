@@ -1,4 +1,4 @@
-//! PostgreSQL: the store backend several daemons share (issue #21, in progress), and the only
+//! PostgreSQL: the store backend several daemons share (issue #21), and the only
 //! owner of the database. [`PgStore`] implements the card domain's persistence
 //! ([`CardStore`]) with the sled store's guarantees, each resting on one mechanism:
 //! - a card change, its audit event, its duplicates entries and the deferred work it carries
@@ -29,10 +29,11 @@
 //! The schema is versioned (`migrations/`, refinery) and migrated at connect, under an
 //! advisory lock so that daemons starting together migrate once.
 //!
-//! Not here yet: the webhook outbox (no rows are written for PostgreSQL yet); the workers that
-//! drain the queues from PostgreSQL; people numbers and views; export/import. The
-//! daemon does not serve from PostgreSQL yet (`daemon.rs` migrates and stops): the follower
-//! and the token store are not wired to the RPC and HTTP servers.
+//! The daemon serves from it through `crate::backend::Backend` (the card domain, the RPC
+//! reads from the follower's index, tokens, ingestion). Not here yet: the webhook outbox (no
+//! rows are written for PostgreSQL yet); the workers that drain the queues from PostgreSQL;
+//! people numbers and views (so no HTTP API and no named views); the dashboard's tally;
+//! export/import.
 
 mod audit;
 mod cards;
@@ -42,8 +43,9 @@ mod error;
 mod follow;
 mod queue;
 mod removal;
-#[cfg(test)]
-pub(crate) mod testdb;
+/// A fresh database per test, for this crate's tests and the end-to-end tests.
+#[doc(hidden)]
+pub mod testdb;
 #[cfg(test)]
 mod tests;
 mod tokens;

@@ -6,26 +6,26 @@
 use tokio_postgres::NoTls;
 
 /// The variable naming the server (a connection string with a database to connect to first).
-pub(crate) const URL_VAR: &str = "IDREVIEW_TEST_PG_URL";
+pub const URL_VAR: &str = "IDREVIEW_TEST_PG_URL";
 
 /// The server the test command provides.
 const DEFAULT_URL: &str = "host=127.0.0.1 port=5432 user=postgres dbname=postgres";
 
 /// A database of its own for one test, dropped (with its connections) when the test ends.
-pub(crate) struct TestDb {
+pub struct TestDb {
     admin: tokio_postgres::Config,
     name: String,
 }
 
 impl TestDb {
     /// Creates a database named `idreview_test_<random>` on the test server.
-    pub(crate) async fn new() -> TestDb {
+    pub async fn new() -> TestDb {
         let url = std::env::var(URL_VAR).unwrap_or_else(|_| DEFAULT_URL.to_string());
         Self::on(&url).await
     }
 
     /// [`TestDb::new`] on the server at `url`.
-    pub(crate) async fn on(url: &str) -> TestDb {
+    pub async fn on(url: &str) -> TestDb {
         let admin: tokio_postgres::Config = url
             .parse()
             .unwrap_or_else(|e| panic!("{URL_VAR} is not a connection string: {e}"));
@@ -41,14 +41,34 @@ impl TestDb {
     }
 
     /// The connection configuration of the test's database.
-    pub(crate) fn config(&self) -> tokio_postgres::Config {
+    pub fn config(&self) -> tokio_postgres::Config {
         let mut config = self.admin.clone();
         config.dbname(&self.name);
         config
     }
 
+    /// The test's database as a connection string (libpq's `key=value` form), for a daemon's
+    /// `[store] url`.
+    pub fn url(&self) -> String {
+        let config = self.config();
+        let mut url = format!("dbname={}", self.name);
+        if let Some(tokio_postgres::config::Host::Tcp(host)) = config.get_hosts().first() {
+            url.push_str(&format!(" host={host}"));
+        }
+        if let Some(port) = config.get_ports().first() {
+            url.push_str(&format!(" port={port}"));
+        }
+        if let Some(user) = config.get_user() {
+            url.push_str(&format!(" user={user}"));
+        }
+        if let Some(password) = config.get_password() {
+            url.push_str(&format!(" password={}", String::from_utf8_lossy(password)));
+        }
+        url
+    }
+
     /// A plain connection to the test's database (for checks the store has no call for).
-    pub(crate) async fn client(&self) -> tokio_postgres::Client {
+    pub async fn client(&self) -> tokio_postgres::Client {
         connect(&self.config()).await
     }
 }

@@ -10,6 +10,7 @@ use tracing::info;
 
 use super::Session;
 use crate::store::tokens::TokenError;
+use crate::token_store::TokenStore;
 
 /// Largest page of the audit log one call answers.
 pub const MAX_AUDIT_PAGE: u32 = 10_000;
@@ -45,14 +46,19 @@ impl Session {
     }
 
     /// One page of the whole audit log, at most [`MAX_AUDIT_PAGE`] events.
-    pub(super) fn audit_page(&self, since: u64, limit: u32) -> Result<Vec<AuditEvent>, RpcError> {
+    pub(super) async fn audit_page(
+        &self,
+        since: u64,
+        limit: u32,
+    ) -> Result<Vec<AuditEvent>, RpcError> {
         let limit = limit.clamp(1, MAX_AUDIT_PAGE) as usize;
-        Ok(self.shared.store.audit_since(since, limit)?)
+        Ok(self.shared.store.audit_since(since, limit).await?)
     }
 
     /// Takes an export snapshot; see [`super::exports::Exports`].
     pub(super) async fn export_begin_as_admin(&self) -> Result<ExportHeader, RpcError> {
-        let header = self.shared.exports.begin(&self.shared.store).await?;
+        let store = self.shared.store.sled("export")?;
+        let header = self.shared.exports.begin(store).await?;
         info!(export_id = header.export_id, cards = header.cards, audit_events = header.audit_events, by = %self.identity, "export snapshot taken");
         Ok(header)
     }
@@ -63,10 +69,8 @@ impl Session {
         id: u64,
         cursor: ExportCursor,
     ) -> Result<ExportPage, RpcError> {
-        self.shared
-            .exports
-            .page(&self.shared.store, id, cursor)
-            .await
+        let store = self.shared.store.sled("export")?;
+        self.shared.exports.page(store, id, cursor).await
     }
 
     /// Erases one user's data as this connection's identity; a reason is required.

@@ -30,10 +30,11 @@ use tokio::sync::OwnedSemaphorePermit;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info};
 
+use crate::backend::Backend;
 use crate::config::Config;
 use crate::objects::ObjectStore;
 use crate::retry::AcceptPacer;
-use crate::store::Store;
+use crate::token_store::TokenStore;
 
 pub use session::Session;
 pub use upload::Uploads;
@@ -72,8 +73,8 @@ impl Caller {
 pub struct Shared {
     /// Every change to a card goes through the domain.
     pub cards: crate::card::Cards,
-    /// Reads, tokens, exports and uploads' inbox.
-    pub store: Store,
+    /// Reads and tokens (and, on sled, exports, views and the dashboard).
+    pub store: Backend,
     pub config: Arc<Config>,
     pub provider: &'static str,
     pub started: Instant,
@@ -191,7 +192,7 @@ where
             return peer_log::warn_peer("dropping a connection: no handshake in time", &waited);
         }
     };
-    let admitted = admit(&hello, &shared, local);
+    let admitted = admit(&hello, &shared, local).await;
     let (caller, version, _permit) = match admitted {
         Ok(admitted) => admitted,
         Err(why) => {
@@ -240,7 +241,7 @@ where
 
 /// Checks the hello: a protocol version both sides speak (the connection's), a free connection
 /// slot, and who the peer is.
-fn admit(
+async fn admit(
     hello: &Hello,
     shared: &Shared,
     local: Option<String>,
@@ -252,6 +253,7 @@ fn admit(
             let info = shared
                 .store
                 .authenticate(token)
+                .await
                 .map_err(|e| format!("token refused: {e}"))?;
             Caller::of_token(info)
         }

@@ -8,12 +8,12 @@ use idreview_protocol::{
 };
 
 use super::Session;
-use crate::card::{Approval, CardError};
+use crate::card::{Approval, CardError, CardStore};
 
 impl Session {
     /// Approves or rejects cards, each with its own result.
     pub(super) async fn decide_cards(self, request: DecideRequest) -> Vec<ItemResult> {
-        if let Err(e) = self.require(Role::Reviewer) {
+        if let Err(e) = self.require(Role::Reviewer).await {
             return refuse_all(&request.cards, e);
         }
         let approval = Approval {
@@ -36,7 +36,7 @@ impl Session {
         cards: Vec<CardRef>,
         verified: bool,
     ) -> Vec<ItemResult> {
-        if let Err(e) = self.require(Role::Reviewer) {
+        if let Err(e) = self.require(Role::Reviewer).await {
             return refuse_all(&cards, e);
         }
         let results = self
@@ -53,8 +53,8 @@ impl Session {
         card: CardRef,
         corrections: Vec<FieldCorrection>,
     ) -> Result<Card, RpcError> {
-        self.require(Role::Submitter)?;
-        let owner = self.shared.store.get(card.id)?.map(|c| c.user_id);
+        self.require(Role::Submitter).await?;
+        let owner = self.shared.store.get(card.id).await?.map(|c| c.user_id);
         self.acts_for(owner.as_deref().ok_or(RpcError::NotFound(card.id))?)?;
         Ok(self
             .shared
@@ -69,7 +69,7 @@ impl Session {
         card: CardRef,
         corrections: Vec<FieldCorrection>,
     ) -> Result<Card, RpcError> {
-        self.require(Role::Reviewer)?;
+        self.require(Role::Reviewer).await?;
         Ok(self
             .shared
             .cards
@@ -79,13 +79,13 @@ impl Session {
 
     /// Takes a card for review under a lease, unless someone else holds it.
     pub(super) async fn claim(self, card: CardRef) -> Result<Card, RpcError> {
-        self.require(Role::Reviewer)?;
+        self.require(Role::Reviewer).await?;
         Ok(self.shared.cards.claim(&self.identity, card).await?)
     }
 
     /// Gives a claim back: the holder's own, or anyone's for an admin.
     pub(super) async fn release(self, id: CardId) -> Result<(), RpcError> {
-        self.require(Role::Reviewer)?;
+        self.require(Role::Reviewer).await?;
         let admin = self.role.may(Role::Admin);
         Ok(self.shared.cards.release(&self.identity, id, admin).await?)
     }

@@ -17,7 +17,9 @@ use tarpc::context::Context;
 use tracing::info;
 
 use super::{Caller, Shared};
+use crate::card::CardStore;
 use crate::objects::ObjectError;
+use crate::token_store::TokenStore;
 
 /// The service value for one connection.
 #[derive(Clone)]
@@ -47,11 +49,12 @@ impl Session {
 
     /// Refuses the call unless the connection's token is still valid, the caller is within its
     /// rate, and its role is at least `needed`.
-    pub(super) fn require(&self, needed: Role) -> Result<(), RpcError> {
+    pub(super) async fn require(&self, needed: Role) -> Result<(), RpcError> {
         if let Some(id) = &self.token_id {
             self.shared
                 .store
                 .check_token(id)
+                .await
                 .map_err(|e| RpcError::Unauthenticated(e.to_string()))?;
         }
         self.shared.limits.call(&self.identity)?;
@@ -66,8 +69,8 @@ impl Session {
     }
 
     /// [`Session::require`] for a call about `user_id`: a submitter acts only for its own user.
-    pub(super) fn require_user(&self, user_id: &str) -> Result<(), RpcError> {
-        self.require(Role::Submitter)?;
+    pub(super) async fn require_user(&self, user_id: &str) -> Result<(), RpcError> {
+        self.require(Role::Submitter).await?;
         self.acts_for(user_id)
     }
 
@@ -88,7 +91,7 @@ impl IdReview for Session {
     async fn health(self, _: Context) -> Health {
         let store = &self.shared.store;
         // Counts are for reviewers with a valid token; everyone else learns only who they are.
-        let may_count = self.require(Role::Reviewer).is_ok();
+        let may_count = self.require(Role::Reviewer).await.is_ok();
         Health {
             daemon_version: env!("CARGO_PKG_VERSION").to_string(),
             protocol_version: PROTOCOL_VERSION,
@@ -111,13 +114,13 @@ impl IdReview for Session {
     }
 
     async fn list_cards(self, _: Context, query: ListQuery) -> Result<CardPage, RpcError> {
-        self.require(Role::Reviewer)?;
+        self.require(Role::Reviewer).await?;
         page_limit(query.limit)?;
         Ok(self.shared.store.list(&query, &self.identity))
     }
 
     async fn list_refs(self, _: Context, query: ListQuery) -> Result<Vec<CardRef>, RpcError> {
-        self.require(Role::Reviewer)?;
+        self.require(Role::Reviewer).await?;
         limit_at_most(query.limit, ListQuery::MAX_REFS)?;
         Ok(self.shared.store.refs(&query, &self.identity))
     }
@@ -128,19 +131,23 @@ impl IdReview for Session {
         offset: u64,
         limit: u32,
     ) -> Result<LowConfidencePage, RpcError> {
-        self.require(Role::Reviewer)?;
+        self.require(Role::Reviewer).await?;
         page_limit(limit)?;
         Ok(self.shared.store.low_confidence(offset, limit))
     }
 
     async fn get_card(self, _: Context, id: CardId) -> Result<Card, RpcError> {
-        self.require(Role::Reviewer)?;
-        self.shared.store.get(id)?.ok_or(RpcError::NotFound(id))
+        self.require(Role::Reviewer).await?;
+        self.shared
+            .store
+            .get(id)
+            .await?
+            .ok_or(RpcError::NotFound(id))
     }
 
     async fn card_for_user(self, _: Context, user_id: String) -> Result<Option<Card>, RpcError> {
-        self.require_user(&user_id)?;
-        Ok(self.shared.store.card_for_user(&user_id)?)
+        self.require_user(&user_id).await?;
+        Ok(self.shared.store.card_for_user(&user_id).await?)
     }
 
     async fn onboarding_stage(
@@ -148,9 +155,9 @@ impl IdReview for Session {
         _: Context,
         user_id: String,
     ) -> Result<OnboardingStage, RpcError> {
-        self.require_user(&user_id)?;
+        self.require_user(&user_id).await?;
         Ok(crate::card::onboarding_stage(
-            self.shared.store.card_for_user(&user_id)?.as_ref(),
+            self.shared.store.card_for_user(&user_id).await?.as_ref(),
         ))
     }
 
@@ -186,13 +193,13 @@ impl IdReview for Session {
     }
 
     async fn audit_events(self, _: Context, id: CardId) -> Result<Vec<AuditEvent>, RpcError> {
-        self.require(Role::Reviewer)?;
-        Ok(self.shared.store.audit_for(id)?)
+        self.require(Role::Reviewer).await?;
+        Ok(self.shared.store.audit_for(id).await?)
     }
 
     async fn file_url(self, _: Context, id: CardId, name: String) -> Result<String, RpcError> {
-        self.require(Role::Reviewer)?;
-        let file = self.file(id, &name)?;
+        self.require(Role::Reviewer).await?;
+        let file = self.file(id, &name).await?;
         let lifetime = Duration::from_secs(self.shared.config.storage.presign_secs.max(1));
         self.shared
             .objects
@@ -210,8 +217,8 @@ impl IdReview for Session {
     }
 
     async fn file_bytes(self, _: Context, id: CardId, name: String) -> Result<Vec<u8>, RpcError> {
-        self.require(Role::Reviewer)?;
-        let file = self.file(id, &name)?;
+        self.require(Role::Reviewer).await?;
+        let file = self.file(id, &name).await?;
         if file.size > MAX_FILE_BYTES {
             return Err(RpcError::Invalid(format!(
                 "{name} is {} bytes, over the {MAX_FILE_BYTES} an RPC answer carries; use file_url",
@@ -226,7 +233,7 @@ impl IdReview for Session {
     }
 
     async fn delete_card(self, _: Context, card: CardRef, reason: String) -> Result<(), RpcError> {
-        self.require(Role::Admin)?;
+        self.require(Role::Admin).await?;
         let deleted = self
             .shared
             .cards
@@ -237,7 +244,7 @@ impl IdReview for Session {
     }
 
     async fn changes(self, _: Context, since: u64, wait_ms: u32) -> Result<Changes, RpcError> {
-        self.require(Role::Reviewer)?;
+        self.require(Role::Reviewer).await?;
         let wait = std::time::Duration::from_millis(u64::from(wait_ms.min(MAX_WAIT_MS)));
         let store = &self.shared.store;
         // A long poll does not hold up shutdown: it answers with what there is.
@@ -248,17 +255,17 @@ impl IdReview for Session {
     }
 
     async fn create_token(self, _: Context, spec: TokenSpec) -> Result<NewToken, RpcError> {
-        self.require(Role::Admin)?;
+        self.require(Role::Admin).await?;
         self.create_token_as_admin(spec).await
     }
 
     async fn list_tokens(self, _: Context) -> Result<Vec<TokenInfo>, RpcError> {
-        self.require(Role::Admin)?;
-        Ok(self.shared.store.list_tokens())
+        self.require(Role::Admin).await?;
+        Ok(self.shared.store.list_tokens().await?)
     }
 
     async fn revoke_token(self, _: Context, id: String) -> Result<TokenInfo, RpcError> {
-        self.require(Role::Admin)?;
+        self.require(Role::Admin).await?;
         self.revoke_token_as_admin(&id).await
     }
 
@@ -268,12 +275,12 @@ impl IdReview for Session {
         since: u64,
         limit: u32,
     ) -> Result<Vec<AuditEvent>, RpcError> {
-        self.require(Role::Admin)?;
-        self.audit_page(since, limit)
+        self.require(Role::Admin).await?;
+        self.audit_page(since, limit).await
     }
 
     async fn begin_upload(self, _: Context, manifest: UploadManifest) -> Result<u64, RpcError> {
-        self.require_user(&manifest.user_id)?;
+        self.require_user(&manifest.user_id).await?;
         self.begin(manifest)
     }
 
@@ -285,17 +292,17 @@ impl IdReview for Session {
         offset: u64,
         bytes: Vec<u8>,
     ) -> Result<u64, RpcError> {
-        self.require(Role::Submitter)?;
+        self.require(Role::Submitter).await?;
         self.chunk(upload, &name, offset, &bytes).await
     }
 
     async fn finish_upload(self, _: Context, upload: u64) -> Result<String, RpcError> {
-        self.require(Role::Submitter)?;
+        self.require(Role::Submitter).await?;
         self.finish(upload).await
     }
 
     async fn export_begin(self, _: Context) -> Result<ExportHeader, RpcError> {
-        self.require(Role::Admin)?;
+        self.require(Role::Admin).await?;
         self.export_begin_as_admin().await
     }
 
@@ -305,7 +312,7 @@ impl IdReview for Session {
         id: u64,
         cursor: ExportCursor,
     ) -> Result<ExportPage, RpcError> {
-        self.require(Role::Admin)?;
+        self.require(Role::Admin).await?;
         self.export_page_as_admin(id, cursor).await
     }
 
@@ -316,7 +323,7 @@ impl IdReview for Session {
         reason: String,
         dry_run: bool,
     ) -> Result<ErasureReport, RpcError> {
-        self.require(Role::Admin)?;
+        self.require(Role::Admin).await?;
         self.erase_user_as_admin(&user_id, &reason, dry_run).await
     }
 
@@ -326,7 +333,7 @@ impl IdReview for Session {
         card: CardRef,
         reason: String,
     ) -> Result<Card, RpcError> {
-        self.require(Role::Admin)?;
+        self.require(Role::Admin).await?;
         Ok(self
             .shared
             .cards
@@ -340,7 +347,7 @@ impl IdReview for Session {
         offset: u64,
         limit: u32,
     ) -> Result<RejectedPage, RpcError> {
-        self.require(Role::Reviewer)?;
+        self.require(Role::Reviewer).await?;
         page_limit(limit)?;
         let dir = self.shared.config.rejected_dir();
         tokio::task::spawn_blocking(move || crate::ingest::rejected::page(&dir, offset, limit))
@@ -353,7 +360,7 @@ impl IdReview for Session {
     }
 
     async fn list_views(self, _: Context) -> Result<Vec<NamedView>, RpcError> {
-        self.views_as_reviewer()
+        self.views_as_reviewer().await
     }
 
     async fn save_view(self, _: Context, view: ViewSpec) -> Result<NamedView, RpcError> {
@@ -367,8 +374,13 @@ impl IdReview for Session {
 
 impl Session {
     /// The metadata of the card's file called `name`.
-    fn file(&self, id: CardId, name: &str) -> Result<FileMeta, RpcError> {
-        let card = self.shared.store.get(id)?.ok_or(RpcError::NotFound(id))?;
+    async fn file(&self, id: CardId, name: &str) -> Result<FileMeta, RpcError> {
+        let card = self
+            .shared
+            .store
+            .get(id)
+            .await?
+            .ok_or(RpcError::NotFound(id))?;
         card.files
             .into_iter()
             .find(|f| f.name == name)

@@ -10,8 +10,8 @@ use crate::store::views::Owner;
 impl Session {
     /// The dashboard's numbers; the audit log is read on the blocking pool.
     pub(super) async fn stats_as_reviewer(&self, query: StatsQuery) -> Result<Stats, RpcError> {
-        self.require(Role::Reviewer)?;
-        let store = self.shared.store.clone();
+        self.require(Role::Reviewer).await?;
+        let store = self.shared.store.sled("the dashboard (stats)")?.clone();
         let stats = tokio::task::spawn_blocking(move || store.stats(query, chrono::Utc::now()))
             .await
             .map_err(|e| RpcError::Internal(format!("counting stopped: {e}")))??;
@@ -19,9 +19,9 @@ impl Session {
     }
 
     /// The caller's views, then the team's.
-    pub(super) fn views_as_reviewer(&self) -> Result<Vec<NamedView>, RpcError> {
-        self.require(Role::Reviewer)?;
-        let store = &self.shared.store;
+    pub(super) async fn views_as_reviewer(&self) -> Result<Vec<NamedView>, RpcError> {
+        self.require(Role::Reviewer).await?;
+        let store = self.shared.store.sled("named views")?;
         let mut views = store.views(Owner::Reviewer(&self.identity))?;
         views.extend(store.views(Owner::Team)?);
         Ok(views)
@@ -32,10 +32,10 @@ impl Session {
         &self,
         spec: ViewSpec,
     ) -> Result<NamedView, RpcError> {
-        let owner = self.view_owner(spec.team, "publish team views")?;
+        let owner = self.view_owner(spec.team, "publish team views").await?;
         spec.check()
             .map_err(|why| RpcError::Invalid(format!("view {:?}: {why}", spec.name)))?;
-        let store = &self.shared.store;
+        let store = self.shared.store.sled("named views")?;
         let existing = store.views(owner)?;
         if existing.len() >= ViewSpec::MAX_VIEWS && !existing.iter().any(|v| v.name == spec.name) {
             return Err(RpcError::Invalid(format!(
@@ -56,8 +56,9 @@ impl Session {
         name: &str,
         team: bool,
     ) -> Result<(), RpcError> {
-        let owner = self.view_owner(team, "delete team views")?;
-        match self.shared.store.delete_view(owner, name).await? {
+        let owner = self.view_owner(team, "delete team views").await?;
+        let store = self.shared.store.sled("named views")?;
+        match store.delete_view(owner, name).await? {
             true => Ok(()),
             false => Err(RpcError::Invalid(format!(
                 "no {}view named {name:?}",
@@ -68,8 +69,8 @@ impl Session {
 
     /// Whose view a change is about: the caller's own, or the team's, which only admins
     /// change (`what` says what was refused).
-    fn view_owner(&self, team: bool, what: &str) -> Result<Owner<'_>, RpcError> {
-        self.require(Role::Reviewer)?;
+    async fn view_owner(&self, team: bool, what: &str) -> Result<Owner<'_>, RpcError> {
+        self.require(Role::Reviewer).await?;
         if !team {
             return Ok(Owner::Reviewer(&self.identity));
         }

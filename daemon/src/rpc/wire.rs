@@ -4,6 +4,7 @@
 
 use idreview_protocol::RpcError;
 
+use crate::backend::NotOnPostgres;
 use crate::card::CardError;
 use crate::store::StoreError;
 
@@ -43,8 +44,16 @@ impl From<CardError> for RpcError {
 impl From<StoreError> for RpcError {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::ActiveCard { .. } => RpcError::Invalid(e.to_string()),
+            StoreError::ActiveCard { .. } | StoreError::NotOnPostgres(_) => {
+                RpcError::Invalid(e.to_string())
+            }
             other => RpcError::Internal(other.to_string()),
         }
+    }
+}
+
+impl From<NotOnPostgres> for RpcError {
+    fn from(e: NotOnPostgres) -> Self {
+        RpcError::Invalid(e.to_string())
     }
 }

@@ -13,6 +13,7 @@ pub mod export;
 pub(crate) mod feed;
 pub mod index;
 mod jobs;
+pub use jobs::IngestJobs;
 pub mod outbox;
 pub mod people;
 mod rebuild;
@@ -48,6 +49,9 @@ pub enum StoreError {
     /// The PostgreSQL backend failed (see `crate::pg`).
     #[error(transparent)]
     Database(#[from] crate::pg::PgError),
+    /// A feature with no PostgreSQL home yet, asked of a daemon serving from PostgreSQL.
+    #[error(transparent)]
+    NotOnPostgres(#[from] crate::backend::NotOnPostgres),
     #[error("stored record does not decode: {0}")]
     Codec(#[from] bincode::Error),
     #[error("user {user} already has an active card ({card}); reject it before submitting again")]
@@ -118,8 +122,8 @@ struct Inner {
     meta: sled::Tree,
     /// card id (u64 BE) ++ task kind -> bincode [`outbox::Job`]
     outbox: sled::Tree,
-    /// claimed work folder name -> card id (u64 BE): ingestion jobs, see [`jobs`].
-    jobs: sled::Tree,
+    /// Ingestion jobs, see [`jobs`].
+    jobs: IngestJobs,
     /// seq (u64 BE) -> bincode `cleanup::CleanupJob`: objects of deleted cards still to remove.
     cleanup: sled::Tree,
     /// Wakes the cleanup worker when jobs are queued (a stored permit if it is busy).
@@ -207,7 +211,7 @@ impl Store {
             meta: db.open_tree("meta")?,
             outbox: db.open_tree("outbox")?,
             cleanup: db.open_tree("cleanup")?,
-            jobs: db.open_tree("jobs")?,
+            jobs: IngestJobs::open(&db)?,
             cleanup_wake: tokio::sync::Notify::new(),
             tokens: tokens::TokenTable::open(&db)?,
             people: people::People::open(&db)?,
@@ -488,6 +492,11 @@ impl Store {
         self.read_index(Index::len) as u64
     }
 
+    /// The ingestion jobs of this data dir's work area.
+    pub fn ingest_jobs(&self) -> &IngestJobs {
+        &self.inner.jobs
+    }
+
     /// Makes everything written so far durable. A blocking flush on the blocking pool: sled
     /// 0.34's `flush_async` can leave concurrent callers waiting forever (sled issue 1241).
     pub async fn flush(&self) -> Result<(), StoreError> {
@@ -498,7 +507,8 @@ impl Store {
         Ok(())
     }
 
-    fn read_index<T>(&self, f: impl FnOnce(&Index) -> T) -> T {
+    /// Reads the index that serves lists, counts and the change feed.
+    pub fn read_index<T>(&self, f: impl FnOnce(&Index) -> T) -> T {
         // A panic while holding the lock leaves a consistent index (upsert is one insert).
         let guard = self.inner.index.read().unwrap_or_else(|p| p.into_inner());
         f(&guard)

@@ -122,7 +122,7 @@ impl Env {
 
     /// The card domain over this environment.
     pub fn cards(&self) -> Cards {
-        Cards::new(self.store.clone(), self.config.clone())
+        Cards::new(self.store.clone().into(), self.config.clone())
     }
 
     /// The outbox worker over this environment.

@@ -13,7 +13,7 @@ use super::*;
 use crate::config::Config;
 use crate::store::Store;
 
-fn domain(store: &Store) -> Cards {
+fn domain(store: &Store) -> Cards<Store> {
     Cards::new(store.clone(), Arc::new(Config::default()))
 }
 

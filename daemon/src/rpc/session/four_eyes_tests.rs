@@ -21,7 +21,7 @@ async fn world() -> (World, CardId, CardId) {
     let mut config = Config::default();
     config.review.four_eyes = true;
     let w = World::with(config).await;
-    let store = &w.shared.store;
+    let store = w.store();
     let sure = |id: CardId| {
         card(id.0).user(&format!("sure-{id}")).field(field(
             "surname",
@@ -59,7 +59,7 @@ async fn token(w: &World, name: &str, person: &str) -> Session {
         user_id: None,
         person: Some(person.into()),
     };
-    let store = &w.shared.store;
+    let store = w.store();
     let new = store
         .create_token(&spec, "local:root")
         .await
@@ -95,7 +95,7 @@ async fn a_flagged_card_needs_a_second_person_and_one_persons_two_tokens_count_o
     );
     let message = first[0].result.clone().expect_err("pending").to_string();
     assert!(message.contains("approval 1/2 by alice"), "{message}");
-    let pending = w.shared.store.get(reused).expect("reads").expect("card");
+    let pending = w.store().get(reused).expect("reads").expect("card");
     assert_eq!(pending.status, Status::NeedsReview, "still undecided");
     assert_eq!(pending.decision, None);
     let p = pending.pending_approval.as_ref().expect("pending approval");
@@ -104,7 +104,7 @@ async fn a_flagged_card_needs_a_second_person_and_one_persons_two_tokens_count_o
         ("token:alice-laptop", "alice")
     );
     assert_eq!(p.reason, "same photo as card 5, checked");
-    let summary = w.shared.store.summary(reused).expect("summary");
+    let summary = w.store().summary(reused).expect("summary");
     assert_eq!(summary.pending_approval.as_deref(), Some("alice"));
 
     let again = decide(&phone, approve(&[reused], "looks fine")).await;
@@ -112,7 +112,7 @@ async fn a_flagged_card_needs_a_second_person_and_one_persons_two_tokens_count_o
         matches!(&again[0].result, Err(RpcError::Invalid(why)) if why.contains("another person")),
         "alice's second token is still alice: {again:?}"
     );
-    let unchanged = w.shared.store.get(reused).expect("reads").expect("card");
+    let unchanged = w.store().get(reused).expect("reads").expect("card");
     assert_eq!(
         unchanged.version, pending.version,
         "a refused approval writes nothing"
@@ -120,7 +120,7 @@ async fn a_flagged_card_needs_a_second_person_and_one_persons_two_tokens_count_o
 
     let second = decide(&bob, approve(&[reused], "agreed")).await;
     assert!(second[0].result.is_ok(), "{second:?}");
-    let approved = w.shared.store.get(reused).expect("reads").expect("card");
+    let approved = w.store().get(reused).expect("reads").expect("card");
     assert_eq!(approved.status, Status::Approved);
     assert_eq!(approved.pending_approval, None);
     assert_eq!(
@@ -128,7 +128,7 @@ async fn a_flagged_card_needs_a_second_person_and_one_persons_two_tokens_count_o
         Some("token:bob")
     );
 
-    let events = w.shared.store.audit_for(reused).expect("audit");
+    let events = w.store().audit_for(reused).expect("audit");
     let trail: Vec<(&str, &str)> = events
         .iter()
         .map(|e| (e.actor.as_str(), e.action.as_str()))
@@ -163,7 +163,7 @@ async fn a_bulk_approval_gives_flagged_cards_their_first_approval_only() {
             .expect("parses"),
         ..Default::default()
     };
-    let doubtful = w.shared.store.list(&query, "x").cards[0].id;
+    let doubtful = w.store().list(&query, "x").cards[0].id;
     let alice = w.as_("alice", Role::Reviewer);
     let mut request = approve(&[plain, reused, doubtful], "batch checked");
     request.override_doubts = true;
@@ -181,20 +181,19 @@ async fn a_bulk_approval_gives_flagged_cards_their_first_approval_only() {
             matches!(by_id(flagged), Err(RpcError::SecondApprovalNeeded { .. })),
             "{results:?}"
         );
-        let summary = w.shared.store.summary(flagged).expect("summary");
+        let summary = w.store().summary(flagged).expect("summary");
         assert_eq!(summary.pending_approval.as_deref(), Some("alice"));
         assert_ne!(summary.status, Status::Approved);
     }
     assert_eq!(
-        w.shared.store.summary(plain).map(|s| s.status),
+        w.store().summary(plain).map(|s| s.status),
         Some(Status::Approved)
     );
     // The whole bulk is one commit: its three events have consecutive seqs.
     let mut seqs: Vec<u64> = [plain, reused, doubtful]
         .iter()
         .map(|id| {
-            w.shared
-                .store
+            w.store()
                 .audit_for(*id)
                 .expect("audit")
                 .last()
@@ -218,7 +217,7 @@ async fn a_rejection_takes_one_person_and_clears_a_pending_approval() {
     };
     let results = decide(&alice, reject).await;
     assert!(results[0].result.is_ok(), "{results:?}");
-    let card = w.shared.store.get(reused).expect("reads").expect("card");
+    let card = w.store().get(reused).expect("reads").expect("card");
     assert_eq!(card.status, Status::Rejected);
     assert_eq!(card.pending_approval, None);
 }

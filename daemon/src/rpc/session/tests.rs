@@ -36,8 +36,8 @@ impl World {
         let config = Arc::new(config);
         let shared = Shared {
             objects: crate::objects::ObjectStore::local(dir.path().join("objects")),
-            cards: crate::card::Cards::new(store.clone(), config.clone()),
-            store,
+            cards: crate::card::Cards::new(store.clone().into(), config.clone()),
+            store: store.into(),
             limits: Arc::new(crate::rpc::limits::Limits::new(&config.rpc)),
             uploads: Arc::new(crate::rpc::Uploads::new(&config)),
             exports: Arc::default(),
@@ -48,6 +48,11 @@ impl World {
             started: Instant::now(),
         };
         World { _dir: dir, shared }
+    }
+
+    /// The sled store the world serves from.
+    pub(in crate::rpc) fn store(&self) -> &Store {
+        self.shared.store.sled("tests").expect("a sled world")
     }
 
     pub(in crate::rpc) fn as_(&self, who: &str, role: Role) -> Session {
@@ -67,7 +72,7 @@ impl World {
             filter: idreview_protocol::CardFilter::parse("status:needs_review").expect("parses"),
             ..Default::default()
         };
-        self.shared.store.list(&query, "x").cards[0].id
+        self.store().list(&query, "x").cards[0].id
     }
 }
 
@@ -127,14 +132,13 @@ async fn a_claim_keeps_others_off_until_released() {
         .release_card(ctx(), id)
         .await
         .expect("admins release");
-    let summary = w.shared.store.summary(id).expect("summary");
+    let summary = w.store().summary(id).expect("summary");
     assert_eq!(summary.assignee, None);
     let results = bob.decide(ctx(), request).await;
     assert!(results[0].result.is_ok(), "{:?}", results[0]);
 
     let actions: Vec<String> = w
-        .shared
-        .store
+        .store()
         .audit_for(id)
         .expect("audit")
         .into_iter()
@@ -156,7 +160,7 @@ async fn a_claim_keeps_others_off_until_released() {
 async fn approving_over_doubts_takes_an_override_and_a_reason_and_is_audited() {
     let w = World::new(0).await;
     let id = w.reviewable();
-    let card = w.shared.store.get(id).expect("reads").expect("card");
+    let card = w.store().get(id).expect("reads").expect("card");
     let low: Vec<String> = card
         .fields
         .iter()
@@ -196,7 +200,7 @@ async fn approving_over_doubts_takes_an_override_and_a_reason_and_is_audited() {
         "{results:?}"
     );
     assert_eq!(
-        w.shared.store.summary(id).map(|s| s.status),
+        w.store().summary(id).map(|s| s.status),
         Some(Status::NeedsReview)
     );
 
@@ -204,7 +208,7 @@ async fn approving_over_doubts_takes_an_override_and_a_reason_and_is_audited() {
         .decide(context::current(), approve(true, "checked by phone"))
         .await;
     assert!(results[0].result.is_ok(), "{results:?}");
-    let events = w.shared.store.audit_for(id).expect("audit");
+    let events = w.store().audit_for(id).expect("audit");
     let approved = events.last().expect("an event");
     assert_eq!(approved.action, "card.approved");
     assert_eq!(approved.reason.as_deref(), Some("checked by phone"));
@@ -272,7 +276,7 @@ async fn lapsed_leases_count_as_unassigned() {
         .claim_card(context::current(), any(id))
         .await
         .expect("claims");
-    assert_eq!(w.shared.store.summary(id).and_then(|s| s.assignee), None);
+    assert_eq!(w.store().summary(id).and_then(|s| s.assignee), None);
     let card = w
         .as_("bob", Role::Reviewer)
         .claim_card(context::current(), any(id))
@@ -365,8 +369,7 @@ async fn file_bytes_reads_a_cards_file_from_the_object_store() {
         dimensions: Some((1, 1)),
         etag: None,
     };
-    w.shared
-        .store
+    w.store()
         .update(any(id), "test", |c| {
             c.files.push(meta.clone());
             Ok::<_, crate::card::CardError>(crate::store::Change::new("test.file_added"))
@@ -454,8 +457,7 @@ async fn an_admin_reopens_a_decided_card_with_a_reason() {
     assert_eq!(card.status, Status::NeedsReview);
     assert!(card.decision.is_none());
     let last = w
-        .shared
-        .store
+        .store()
         .audit_for(id)
         .expect("audit")
         .pop()

@@ -72,7 +72,7 @@ fn reviewers(stats: &Stats) -> Vec<(&str, u64, u64)> {
 #[tokio::test]
 async fn stats_count_each_reviewers_decisions_as_they_are_made() {
     let w = World::new(900).await;
-    crate::cli::fill::fill(&w.shared.store, 26, "more")
+    crate::cli::fill::fill(w.store(), 26, "more")
         .await
         .expect("fills");
     let before = stats(&w).await;
