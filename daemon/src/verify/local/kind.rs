@@ -174,6 +174,7 @@ impl Glyphs {
                 let Some(all) = scores(row, col, &|c| members.contains(&c)) else {
                     continue;
                 };
+                let score = |c: char| all.iter().find(|s| s.0 == c).map(|s| s.1);
                 if either_kind(lines, row, col) {
                     let scores: Vec<(char, f32)> = all
                         .iter()
