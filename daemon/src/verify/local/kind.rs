@@ -79,11 +79,6 @@ impl Yardstick {
     /// Whether a cell whose letter-minus-digit correlation is `x` shows the letter (`true`) or
     /// the digit (`false`); `None` when this zone's own letters and digits do not settle it.
     fn decide(&self, x: f32) -> Option<bool> {
-        let median = |v: &[f32]| {
-            let mut v = v.to_vec();
-            v.sort_by(f32::total_cmp);
-            v[v.len() / 2]
-        };
         let max = |v: &[f32]| v.iter().copied().fold(f32::MIN, f32::max);
         let min = |v: &[f32]| v.iter().copied().fold(f32::MAX, f32::min);
         match (self.letters.len(), self.digits.len()) {
@@ -102,9 +97,7 @@ impl Yardstick {
                 }
             }
             (0, 2..) if x >= max(&self.digits) + ONE_SIDED => Some(true),
-            (0, 2..) if x <= median(&self.digits) => Some(false),
             (2.., 0) if x <= min(&self.letters) - ONE_SIDED => Some(false),
-            (2.., 0) if x >= median(&self.letters) => Some(true),
             _ => None,
         }
     }
