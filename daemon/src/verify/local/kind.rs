@@ -103,6 +103,10 @@ impl Yardstick {
     }
 }
 
+/// The template scores of cell (row, column) for the characters a filter accepts.
+pub type CellScorer<'a> =
+    dyn Fn(usize, usize, &dyn Fn(char) -> bool) -> Option<Vec<(char, f32)>> + 'a;
+
 /// What the templates saw of a zone's letters and digits (see the module's header).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Glyphs {
@@ -136,10 +140,7 @@ impl Glyphs {
     /// The glyphs of `lines` from each cell's template scores (`scores(row, col, wanted)`: the
     /// correlations of the characters `wanted` accepts, any order): the lookalike cells where
     /// either kind may stand, and the yardsticks from the cells the layout holds to one kind.
-    pub fn of(
-        lines: &[String],
-        scores: &dyn Fn(usize, usize, &dyn Fn(char) -> bool) -> Option<Vec<(char, f32)>>,
-    ) -> Glyphs {
+    pub fn of(lines: &[String], scores: &CellScorer<'_>) -> Glyphs {
         let mut out = Glyphs {
             cells: Vec::new(),
             yardsticks: LOOKALIKES
