@@ -9,6 +9,7 @@
 //! optional data) are never touched, and neither is a zone whose dates fail (a misread digit
 //! there would let a swap elsewhere paper over it).
 
+use super::kind::{self, Glyphs, Say};
 use super::layout::Grid;
 use super::repair::SURE;
 
@@ -203,18 +204,34 @@ fn apply(rows: &[Vec<char>], chosen: &[&Swap]) -> Vec<Vec<char>> {
 /// before found nothing. Answers the cells changed (empty when nothing was repaired).
 #[cfg(test)]
 pub fn repair(lines: &mut [String], conf: &mut [Vec<f32>]) -> Vec<(usize, usize)> {
-    repair_tier(lines, conf).0
+    repair_tier(lines, conf, &Glyphs::default()).cells
 }
 
-/// [`repair`], also answering whether the repair came from the lone-swap or pair tiers (a
-/// weaker proof than a run of zeros read as `O`s: worth looking for a reading that needs none).
-pub fn repair_tier(lines: &mut [String], conf: &mut [Vec<f32>]) -> (Vec<(usize, usize)>, bool) {
+/// What a check-digit-guided repair did.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Repaired {
+    /// The cells changed (empty when nothing was repaired).
+    pub cells: Vec<(usize, usize)>,
+    /// The repair came from the lone-swap or pair tiers (a weaker proof than a run of zeros
+    /// read as `O`s: worth looking for a reading that needs none).
+    pub guessed: bool,
+    /// The glyphs clearly show every character the repair put in (see `kind`): a reading both
+    /// the check digits and the shapes vouch for, not a guess.
+    pub seen: bool,
+}
+
+/// [`repair`], with the glyphs of the zone's lookalike cells as a second witness: a
+/// combination whose swap the glyphs clearly contradict is not a candidate, and among several
+/// combinations that make every check digit pass, the one the glyphs support in every changed
+/// cell is taken when it is the only such one. Cells the glyphs vouch for keep a confidence of
+/// 0.8, not [`REPAIRED`].
+pub fn repair_tier(lines: &mut [String], conf: &mut [Vec<f32>], glyphs: &Glyphs) -> Repaired {
     let Some(doc) = parse_direct(lines) else {
-        return (Vec::new(), false);
+        return Repaired::default();
     };
     let c = &doc.checks;
     if c.all_valid() || c.date_of_birth == Some(false) || c.date_of_expiry == Some(false) {
-        return (Vec::new(), false);
+        return Repaired::default();
     }
     let rows: Vec<Vec<char>> = lines.iter().map(|l| l.chars().collect()).collect();
     let cells: Vec<(usize, usize, bool)> = checked_cells(lines)
@@ -246,15 +263,38 @@ pub fn repair_tier(lines: &mut [String], conf: &mut [Vec<f32>]) -> (Vec<(usize, 
             .collect();
         parse_direct(&text).is_some_and(|d| d.checks.all_valid())
     };
+    // What the glyphs say of one swap: contradicted if any cell is, supported if all are.
+    let witness = |s: &Swap| {
+        let says: Vec<Say> = s
+            .cells
+            .iter()
+            .map(|&(r, c)| glyphs.say((r, c), rows[r][c], s.to))
+            .collect();
+        if says.contains(&Say::Contradicts) {
+            Say::Contradicts
+        } else if says.iter().all(|s| *s == Say::Supports) {
+            Say::Supports
+        } else {
+            Say::Unsure
+        }
+    };
     let runs = letter_runs(&rows, &cells, conf);
     let tiers: [(&[Swap], usize); 3] = [(&runs, 1), (&singles, 1), (&singles, MAX_SWAPS)];
     let mut tried = 0;
     for (tier, (pool, size)) in tiers.into_iter().enumerate() {
-        let pool: Vec<&Swap> = pool.iter().filter(|s| s.allowed(size)).collect();
-        let mut hits: Vec<Vec<&Swap>> = Vec::new();
+        // A swap the glyphs clearly contradict is no candidate.
+        let pool: Vec<(&Swap, Say)> = pool
+            .iter()
+            .filter(|s| s.allowed(size))
+            .map(|s| (s, witness(s)))
+            .filter(|(_, say)| *say != Say::Contradicts)
+            .collect();
+        let supportable = pool.iter().filter(|(_, say)| *say == Say::Supports).count() >= size;
+        // Combinations that pass, each with whether the glyphs support all of its swaps.
+        let mut hits: Vec<(Vec<&Swap>, bool)> = Vec::new();
         let mut stack: Vec<usize> = Vec::new();
         combinations(pool.len(), size, &mut stack, &mut |picked: &[usize]| {
-            let chosen: Vec<&Swap> = picked.iter().map(|&i| pool[i]).collect();
+            let chosen: Vec<&Swap> = picked.iter().map(|&i| pool[i].0).collect();
             let distinct = chosen.iter().enumerate().all(|(i, a)| {
                 chosen[..i]
                     .iter()
@@ -265,33 +305,46 @@ pub fn repair_tier(lines: &mut [String], conf: &mut [Vec<f32>]) -> (Vec<(usize, 
             }
             tried += 1;
             if passes(&chosen) {
-                hits.push(chosen);
+                let seen = picked.iter().all(|&i| pool[i].1 == Say::Supports);
+                hits.push((chosen, seen));
             }
-            hits.len() < 2 && tried < MAX_TRIED
+            let seen = hits.iter().filter(|h| h.1).count();
+            // Go on while a combination the glyphs support could still single itself out.
+            let undecided = hits.len() < 2 || (supportable && seen < 2);
+            undecided && tried < MAX_TRIED
         });
-        match hits.len() {
-            0 if tried < MAX_TRIED => continue,
-            1 if tried < MAX_TRIED => {
-                let repaired = apply(&rows, &hits[0]);
-                let mut changed = Vec::new();
-                for (r, (new, old)) in repaired.iter().zip(&rows).enumerate() {
-                    for (c, (a, b)) in new.iter().zip(old).enumerate() {
-                        if a != b {
-                            changed.push((r, c));
-                            if let Some(v) = conf.get_mut(r).and_then(|row| row.get_mut(c)) {
-                                *v = v.min(REPAIRED);
-                            }
-                        }
+        let seen: Vec<&(Vec<&Swap>, bool)> = hits.iter().filter(|h| h.1).collect();
+        let pick = match (hits.len(), seen.len()) {
+            _ if tried >= MAX_TRIED => None,
+            (0, _) => continue,
+            (1, _) => Some(&hits[0]),
+            (_, 1) => Some(seen[0]),
+            // Two combinations pass and nothing tells them apart.
+            _ => None,
+        };
+        let Some((chosen, seen)) = pick else {
+            return Repaired::default();
+        };
+        let repaired = apply(&rows, chosen);
+        let mut changed = Vec::new();
+        for (r, (new, old)) in repaired.iter().zip(&rows).enumerate() {
+            for (c, (a, b)) in new.iter().zip(old).enumerate() {
+                if a != b {
+                    changed.push((r, c));
+                    if let Some(v) = conf.get_mut(r).and_then(|row| row.get_mut(c)) {
+                        *v = if *seen { kind::AGREED } else { v.min(REPAIRED) };
                     }
-                    lines[r] = new.iter().collect();
                 }
-                return (changed, tier > 0);
             }
-            // Two combinations pass (or the search was cut short): nothing tells them apart.
-            _ => return (Vec::new(), false),
+            lines[r] = new.iter().collect();
         }
+        return Repaired {
+            cells: changed,
+            guessed: tier > 0 && !seen,
+            seen: *seen,
+        };
     }
-    (Vec::new(), false)
+    Repaired::default()
 }
 
 /// Cells of a zone whose every check digit passes that a lookalike would fit as well: swapped
@@ -299,8 +352,9 @@ pub fn repair_tier(lines: &mut [String], conf: &mut [Vec<f32>]) -> (Vec<(usize, 
 /// for `00` in cells weighted 7 and 3, change no check digit). Cells OCR was unsure of count,
 /// and so does a run of digit-like letters next to a digit however surely read (`A00000OO<0`
 /// as `AOOOOO00<0`: Tesseract's commonest misread of zeros). Nothing tells the two readings
-/// apart but the glyphs, so the field is left as read and marked doubtful for the reviewer.
-pub fn blind_spots(lines: &[String], conf: &[Vec<f32>]) -> Vec<(usize, usize)> {
+/// apart but the glyphs: a swap they clearly contradict is no doubt (the cell shows what was
+/// read); otherwise the field is left as read and marked doubtful for the reviewer.
+pub fn blind_spots(lines: &[String], conf: &[Vec<f32>], glyphs: &Glyphs) -> Vec<(usize, usize)> {
     if !parse_direct(lines).is_some_and(|d| d.checks.all_valid()) {
         return Vec::new();
     }
@@ -329,6 +383,13 @@ pub fn blind_spots(lines: &[String], conf: &[Vec<f32>]) -> Vec<(usize, usize)> {
     let mut out: Vec<(usize, usize)> = Vec::new();
     for (i, swap) in swaps.iter().chain(&runs).enumerate() {
         if i < swaps.len() && !swap.cells.iter().all(|&(r, c)| unsure(r, c)) {
+            continue;
+        }
+        if swap
+            .cells
+            .iter()
+            .any(|&(r, c)| glyphs.say((r, c), rows[r][c], swap.to) == Say::Contradicts)
+        {
             continue;
         }
         let text: Vec<String> = apply(&rows, &[swap])
@@ -485,13 +546,16 @@ mod tests {
         assert!(all_pass(&read) && all_pass(&truth));
         let mut conf = vec![vec![0.95; 44]; 2];
         // Read surely: nothing to doubt. Read unsure: doubted, and left as read.
-        assert!(blind_spots(&read, &conf).is_empty());
+        assert!(blind_spots(&read, &conf, &Glyphs::default()).is_empty());
         conf[1][0] = 0.7;
         conf[1][1] = 0.7;
         let mut lines = read.clone();
         assert!(repair(&mut lines, &mut conf.clone()).is_empty());
         assert_eq!(lines, read);
-        assert_eq!(blind_spots(&read, &conf), vec![(1, 0), (1, 1)]);
+        assert_eq!(
+            blind_spots(&read, &conf, &Glyphs::default()),
+            vec![(1, 0), (1, 1)]
+        );
     }
 
     #[test]

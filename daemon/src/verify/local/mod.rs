@@ -11,6 +11,7 @@ pub mod eval;
 mod fields;
 mod glyph;
 mod grid;
+mod kind;
 mod layout;
 mod ocr;
 pub mod plot;

@@ -16,7 +16,8 @@ use tracing::debug;
 use super::detect::{self, Zone};
 use super::engines::Lease;
 use super::{
-    LocalError, LocalVerifier, Reading, confusion, fields, glyph, recheck, repair, settle, template,
+    LocalError, LocalVerifier, Reading, confusion, fields, glyph, kind, recheck, repair, settle,
+    template,
 };
 
 /// Seconds spent in each step of a read.
@@ -258,9 +259,18 @@ impl LocalVerifier {
             search.timings.recognise += mark.elapsed().as_secs_f64();
         }
         let mark = Instant::now();
-        (zone.repaired, zone.guessed) =
-            confusion::repair_tier(&mut zone.lines, &mut zone.confidences);
-        zone.doubtful = confusion::blind_spots(&zone.lines, &zone.confidences);
+        let glyphs = std::mem::take(&mut zone.glyphs);
+        kind::read_kinds(&mut zone, &glyphs);
+        let repaired = confusion::repair_tier(&mut zone.lines, &mut zone.confidences, &glyphs);
+        // A repair the glyphs vouch for in every cell is a reading, not a guess.
+        zone.repaired = if repaired.seen {
+            Vec::new()
+        } else {
+            repaired.cells
+        };
+        zone.guessed = repaired.guessed;
+        zone.doubtful = confusion::blind_spots(&zone.lines, &zone.confidences, &glyphs);
+        zone.glyphs = glyphs;
         let reading = reading_of(zone, to_input, input);
         search.timings.repair += mark.elapsed().as_secs_f64();
         Ok(reading)

@@ -97,6 +97,67 @@ impl OcrB {
     }
 }
 
+/// `lines` printed dark on white in OCR-B with capitals `cap` pixels high, blurred by a
+/// Gaussian of `blur` (0: sharp), as a grey image, with each row's cells where the grid puts
+/// them: the zones the tests of the glyph steps read.
+#[cfg(test)]
+pub fn printed_zone(
+    font: &OcrB,
+    lines: &[String],
+    cap: f32,
+    blur: f32,
+) -> (image::GrayImage, Vec<super::grid::RowCells>) {
+    let (x, y) = (10.0, 10.0);
+    let chars = lines.first().map_or(0, String::len);
+    let advance = font.line_width(1, cap);
+    let width = (font.line_width(chars, cap) + 2.0 * x) as u32;
+    let height = (2.0 * y + cap * (1.8 * lines.len() as f32)) as u32;
+    let mut img = RgbImage::from_pixel(width, height, Rgb([255; 3]));
+    font.draw_lines(&mut img, lines, x, y, cap, Rgb([20, 20, 20]));
+    let gray = image::DynamicImage::ImageRgb8(img).to_luma8();
+    // As the grid does: the median top and bottom of the ink of the row's letters and digits.
+    let cells = lines
+        .iter()
+        .enumerate()
+        .map(|(r, line)| {
+            let baseline = y + cap + r as f32 * cap * 1.8;
+            let band = (baseline - 1.4 * cap) as u32..(baseline + 0.3 * cap) as u32;
+            let (mut tops, mut bottoms) = (Vec::new(), Vec::new());
+            for (col, _) in line
+                .chars()
+                .enumerate()
+                .filter(|(_, c)| c.is_ascii_alphanumeric() && *c != 'Q')
+            {
+                let left = (x + col as f32 * advance) as u32;
+                let ink: Vec<u32> = band
+                    .clone()
+                    .filter(|&py| {
+                        (left..left + advance as u32).any(|px| gray.get_pixel(px, py).0[0] < 128)
+                    })
+                    .collect();
+                if let (Some(t), Some(b)) = (ink.first(), ink.last()) {
+                    tops.push(*t);
+                    bottoms.push(b + 1);
+                }
+            }
+            tops.sort_unstable();
+            bottoms.sort_unstable();
+            super::grid::RowCells {
+                x0: x + advance / 2.0,
+                pitch: advance,
+                top: tops.get(tops.len() / 2).copied().unwrap_or(0),
+                bottom: bottoms.get(bottoms.len() / 2).copied().unwrap_or(0),
+            }
+        })
+        .collect();
+    let gray = if blur > 0.0 {
+        imageproc::filter::gaussian_blur_f32(&gray, blur)
+    } else {
+        gray
+    };
+    (gray, cells)
+}
+
 /// A holder and document to print a zone for.
 #[derive(Debug, Clone)]
 pub struct Holder {

@@ -6,6 +6,7 @@
 use idreview_protocol::{RawZone, Side, ZoneRow};
 
 use super::grid::{self, RowCells};
+use super::kind::Glyphs;
 use super::layout;
 use super::ocr::{OcrChar, OcrLine};
 
@@ -32,6 +33,9 @@ pub struct ZoneText {
     pub guessed: bool,
     /// Cells the check digits cannot tell from a lookalike (see `confusion::blind_spots`).
     pub doubtful: Vec<(usize, usize)>,
+    /// The templates' scores of the cells holding a lookalike where a letter or a digit may
+    /// stand (see `kind`), set when the zone is settled.
+    pub glyphs: Glyphs,
 }
 
 impl ZoneText {

@@ -8,6 +8,7 @@ use image::GrayImage;
 use tracing::debug;
 
 use super::grid::RowCells;
+use super::kind::Glyphs;
 use super::layout;
 use super::repair::{SURE, ZoneText};
 use super::template::{Cell, Templates};
@@ -29,10 +30,12 @@ pub fn settle(templates: &Templates, img: &GrayImage, zone: &mut ZoneText) -> us
     }
     let before = zone.clone();
     let mut changed = 0;
+    let mut reads = Vec::with_capacity(zone.lines.len());
     for row in 0..zone.lines.len() {
         let mut chars: Vec<char> = zone.lines[row].chars().collect();
         let mut seen = String::new();
-        let read = read_row(templates, img, &zone.cells[row], chars.len());
+        let row_read = read_row(templates, img, &zone.cells[row], chars.len());
+        let read = &row_read.scores;
         for (col, ch) in chars.iter_mut().enumerate() {
             let Some(scores) = &read[col] else {
                 seen.push(' ');
@@ -76,6 +79,7 @@ pub fn settle(templates: &Templates, img: &GrayImage, zone: &mut ZoneText) -> us
         }
         debug!(row, templates = %seen, "template read");
         zone.lines[row] = chars.into_iter().collect();
+        reads.push(row_read);
     }
     let cells: usize = zone.lines.iter().map(String::len).sum();
     if changed * MOST_CHANGED > cells {
@@ -88,6 +92,7 @@ pub fn settle(templates: &Templates, img: &GrayImage, zone: &mut ZoneText) -> us
     if changed > 0 {
         layout::repair(&mut zone.lines, &mut zone.confidences);
     }
+    zone.glyphs = glyphs(templates, img, zone, &reads);
     changed
 }
 
@@ -120,9 +125,19 @@ type CellScores = Option<Vec<(char, f32)>>;
 /// wider or narrower on the pitch than the font's own advance (which tells `0` from `O`).
 const WIDTHS: [f32; 4] = [0.84, 0.92, 1.0, 1.08];
 
+/// What the templates read in one row.
+struct RowRead {
+    /// Each cell's scores at `width`.
+    scores: Vec<CellScores>,
+    /// The frame width the row matches best.
+    width: f32,
+    /// How well the row matches each of [`WIDTHS`].
+    fits: [f32; WIDTHS.len()],
+}
+
 /// The templates' scores for the `n` cells of a row, at the frame width that matches the row
 /// best (the highest sum of best correlations over a sample of its cells).
-fn read_row(templates: &Templates, img: &GrayImage, cells: &RowCells, n: usize) -> Vec<CellScores> {
+fn read_row(templates: &Templates, img: &GrayImage, cells: &RowCells, n: usize) -> RowRead {
     let read = |col: usize, width: f32| {
         let mut cell = Cell::of(cells, col);
         cell.pitch *= width;
@@ -142,20 +157,55 @@ fn read_row(templates: &Templates, img: &GrayImage, cells: &RowCells, n: usize) 
         .enumerate()
         .max_by(|a, b| a.1.1.total_cmp(&b.1.1))
         .map_or(0, |(i, _)| i);
+    let mut all = [0.0; WIDTHS.len()];
+    for (slot, fit) in all.iter_mut().zip(&fits) {
+        *slot = fit.1;
+    }
     let (width, _, mut sample) = fits.swap_remove(best);
-    (0..n)
-        .map(|col| match col % 3 {
-            0 => sample.get_mut(col / 3).and_then(Option::take),
-            _ => read(col, width),
-        })
-        .collect()
+    RowRead {
+        scores: (0..n)
+            .map(|col| match col % 3 {
+                0 => sample.get_mut(col / 3).and_then(Option::take),
+                _ => read(col, width),
+            })
+            .collect(),
+        width,
+        fits: all,
+    }
+}
+
+/// The glyphs of the zone's letter/digit lookalikes (see `kind`), every cell scored at the one
+/// frame width that fits the whole zone best: the zone's cells of known kind are the yardstick
+/// for the others, and a frame a little wider or narrower shifts every `O` and `0` alike only
+/// when it is the same frame.
+fn glyphs(templates: &Templates, img: &GrayImage, zone: &ZoneText, reads: &[RowRead]) -> Glyphs {
+    let mut fits = [0.0f32; WIDTHS.len()];
+    for read in reads {
+        for (sum, fit) in fits.iter_mut().zip(read.fits) {
+            *sum += fit;
+        }
+    }
+    let width = fits
+        .iter()
+        .zip(WIDTHS)
+        .max_by(|a, b| a.0.total_cmp(b.0))
+        .map_or(1.0, |(_, w)| w);
+    Glyphs::of(&zone.lines, &|row, col, wanted| {
+        let read = reads.get(row)?;
+        if read.width == width {
+            let scores = read.scores.get(col)?.as_ref()?;
+            return Some(scores.iter().copied().filter(|(c, _)| wanted(*c)).collect());
+        }
+        let mut cell = Cell::of(zone.cells.get(row)?, col);
+        cell.pitch *= width;
+        templates.scores_of(img, cell, wanted)
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::verify::local::render::OcrB;
-    use image::{Rgb, RgbImage};
+    use crate::verify::local::render::{OcrB, printed_zone};
 
     #[test]
     fn forbidden_and_missing_characters_are_settled_by_their_shape() {
@@ -165,30 +215,7 @@ mod tests {
             "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<".to_string(),
             "L898902C36UTO7408122F1204159ZE184226B<<<<<10".to_string(),
         ];
-        let (x, y, cap) = (10.0, 10.0, 14.0);
-        let advance = font.line_width(1, cap);
-        let width = (font.line_width(44, cap) + 2.0 * x) as u32;
-        let mut img = RgbImage::from_pixel(width, (y * 2.0 + cap * 3.0) as u32, Rgb([255; 3]));
-        font.draw_lines(&mut img, &truth, x, y, cap, Rgb([20, 20, 20]));
-        let gray = image::DynamicImage::ImageRgb8(img).to_luma8();
-        // Each row's capitals, from the ink of its first cell (a capital in both rows).
-        let cells: Vec<RowCells> = (0..2)
-            .map(|r| {
-                let baseline = y + cap + r as f32 * cap * 1.8;
-                let band = (baseline - 1.4 * cap) as u32..(baseline + 0.3 * cap) as u32;
-                let ink: Vec<u32> = band
-                    .filter(|&py| {
-                        (x as u32..(x + advance) as u32).any(|px| gray.get_pixel(px, py).0[0] < 128)
-                    })
-                    .collect();
-                RowCells {
-                    x0: x + advance / 2.0,
-                    pitch: advance,
-                    top: ink[0],
-                    bottom: ink[ink.len() - 1] + 1,
-                }
-            })
-            .collect();
+        let (gray, cells) = printed_zone(&font, &truth, 14.0, 0.0);
         // Tesseract's misreads: a document code no passport has, a digit for a filler in the
         // name (read surely), and a composite check digit it dropped.
         let mut zone = ZoneText {
@@ -202,6 +229,7 @@ mod tests {
             repaired: Vec::new(),
             guessed: false,
             doubtful: Vec::new(),
+            glyphs: Glyphs::default(),
         };
         zone.filled[1][43] = false;
         zone.confidences[1][43] = 0.5;

@@ -100,6 +100,16 @@ impl Templates {
     /// Every character's best correlation with the cell of `img` (over the slack), best first;
     /// `None` for a blank cell (nothing to correlate).
     pub fn scores(&self, img: &GrayImage, cell: Cell) -> Option<Vec<(char, f32)>> {
+        self.scores_of(img, cell, &|_| true)
+    }
+
+    /// [`Templates::scores`] of the characters `wanted` accepts only.
+    pub fn scores_of(
+        &self,
+        img: &GrayImage,
+        cell: Cell,
+        wanted: &dyn Fn(char) -> bool,
+    ) -> Option<Vec<(char, f32)>> {
         if cell.pitch < 2.0 || cell.baseline <= cell.cap_top + 2.0 {
             return None;
         }
@@ -129,6 +139,7 @@ impl Templates {
         let mut out: Vec<(char, f32)> = self
             .glyphs
             .iter()
+            .filter(|(ch, _)| wanted(*ch))
             .map(|(ch, t)| {
                 let best = shifts
                     .iter()
