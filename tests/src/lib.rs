@@ -259,6 +259,17 @@ pub fn any_version(id: CardId) -> idreview_protocol::CardRef {
     }
 }
 
+/// A reference to each card at the version it was read at (a change based on that read).
+pub fn refs_at(cards: &[idreview_protocol::Card]) -> Vec<idreview_protocol::CardRef> {
+    cards
+        .iter()
+        .map(|c| idreview_protocol::CardRef {
+            id: c.id,
+            expected_version: Some(c.version),
+        })
+        .collect()
+}
+
 /// Decides each card in its own call, in the given order, naming the version read before.
 pub async fn decide_each(
     client: IdReviewClient,

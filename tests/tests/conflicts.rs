@@ -10,7 +10,7 @@ use idreview_protocol::{
 };
 use idreview_tests::fixtures::{jpeg, manifest, write_submission};
 use idreview_tests::ledger::all_cards;
-use idreview_tests::{Daemon, decide_each, wait_for};
+use idreview_tests::{Daemon, decide_each, refs_at, wait_for};
 use tarpc::context;
 
 const CARDS: usize = 40;
@@ -66,13 +66,7 @@ async fn one_decision_wins_per_card_and_is_audited_once() {
         }
     })
     .await;
-    let refs: Vec<CardRef> = cards
-        .iter()
-        .map(|c| CardRef {
-            id: c.id,
-            expected_version: Some(c.version),
-        })
-        .collect();
+    let refs = refs_at(&cards);
 
     let alice = reviewer(&daemon, &admin, "alice").await;
     let bob = reviewer(&daemon, &admin, "bob").await;

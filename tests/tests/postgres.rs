@@ -16,7 +16,7 @@ use idreview_protocol::{
 use idreview_tests::fixtures::{jpeg, manifest, write_submission};
 use idreview_tests::ledger::all_cards;
 use idreview_tests::s3::S3Server;
-use idreview_tests::{Daemon, decide_each, wait_for};
+use idreview_tests::{Daemon, decide_each, refs_at, wait_for};
 use tarpc::context;
 
 /// Two daemons on one database and one bucket; everything stops and is dropped with it.
@@ -188,13 +188,7 @@ async fn two_reviewers_on_two_daemons_deciding_one_card_at_one_version_one_wins(
     }
     let cards = all_listed(&a, &users).await;
     all_listed(&b, &users).await;
-    let refs: Vec<CardRef> = cards
-        .iter()
-        .map(|c| CardRef {
-            id: c.id,
-            expected_version: Some(c.version),
-        })
-        .collect();
+    let refs = refs_at(&cards);
     // Opposite orders: the two meet in the middle, and every card is raced for.
     let reversed: Vec<CardRef> = refs.iter().rev().cloned().collect();
     let (approvals, rejections) = tokio::join!(
