@@ -22,6 +22,7 @@ pub mod retry;
 pub mod rpc;
 pub mod secret;
 pub mod seed;
+pub mod slots;
 pub mod store;
 pub mod token_store;
 pub mod validate;

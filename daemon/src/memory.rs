@@ -33,11 +33,33 @@ pub async fn run(shutdown: tokio_util::sync::CancellationToken) {
 /// Returns the free pages of every arena to the system. It walks the heap (milliseconds at
 /// 100,000 cards) and briefly locks each arena, so it runs after bursts, not per request.
 pub fn release() {
+    collect_old_versions();
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {
         let started = std::time::Instant::now();
+        let before = glibc::heap();
         glibc::malloc_trim();
-        tracing::debug!(took = ?started.elapsed(), "free memory handed back");
+        let after = glibc::heap();
+        tracing::debug!(
+            took = ?started.elapsed(),
+            in_use_mib = after.in_use >> 20,
+            free_mib_before = before.free >> 20,
+            free_mib_after = after.free >> 20,
+            mapped_mib = after.mapped >> 20,
+            "free memory handed back"
+        );
+    }
+}
+
+/// Frees the page versions sled has replaced. sled defers each free until no reader can
+/// still see the old version (crossbeam's epochs), and the deferred frees run only a few bags
+/// at a time as threads pin: after a bulk decision of 10,000 cards tens of megabytes wait
+/// there for the next few thousand store operations. Pinning here advances the epoch and runs
+/// what has expired, a bounded number of times (microseconds each).
+fn collect_old_versions() {
+    const ROUNDS: usize = 4096;
+    for _ in 0..ROUNDS {
+        crossbeam_epoch::pin().flush();
     }
 }
 
@@ -48,6 +70,25 @@ mod glibc {
         // SAFETY: mallopt only changes allocator parameters and has no caller-side invariants.
         unsafe {
             libc::mallopt(libc::M_ARENA_MAX, arenas);
+        }
+    }
+
+    /// What the allocator holds, in bytes: handed out, kept free in its heaps, and in
+    /// allocations large enough to have their own mapping.
+    pub struct Heap {
+        pub in_use: usize,
+        pub free: usize,
+        pub mapped: usize,
+    }
+
+    #[expect(unsafe_code, reason = "FFI to glibc's mallinfo2")]
+    pub fn heap() -> Heap {
+        // SAFETY: mallinfo2 only reads the allocator's counters (under its locks).
+        let info = unsafe { libc::mallinfo2() };
+        Heap {
+            in_use: info.uordblks,
+            free: info.fordblks,
+            mapped: info.hblkhd,
         }
     }
 

@@ -14,6 +14,7 @@ use roaring::RoaringBitmap;
 use super::names;
 use super::view::{self, SeedDecision, SeedStatus};
 use crate::interned::{Code, Interned};
+use crate::slots::Slots;
 
 /// The seed's ordering keys (`ordering=`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -110,7 +111,7 @@ struct Row {
 /// The seed view's bitmaps and orders; card ids are their members.
 #[derive(Default)]
 pub struct SeedIndex {
-    rows: Vec<Option<Row>>,
+    rows: Slots<Row>,
     all: RoaringBitmap,
     by_status: [RoaringBitmap; SeedStatus::ALL.len()],
     by_decision: [RoaringBitmap; SeedDecision::ALL.len()],
@@ -244,16 +245,7 @@ impl SeedIndex {
                 self.grams.entry(gram).or_default().insert(k);
             }
         }
-        let slot = k as usize;
-        if self.rows.len() <= slot {
-            self.rows.resize_with(slot + 1, || None);
-        }
-        self.rows[slot] = Some(row);
-    }
-
-    /// Gives back the rows' spare room (after the rebuild at start).
-    pub fn compact(&mut self) {
-        self.rows.shrink_to_fit();
+        self.rows.set(k, row);
     }
 
     /// Forgets card `k`.
@@ -263,7 +255,7 @@ impl SeedIndex {
 
     /// Forgets card `k`'s row, and its trigrams when `grams` is set; answers the row.
     fn remove_row(&mut self, k: u32, grams: bool) -> Option<Row> {
-        let row = self.rows.get_mut(k as usize).and_then(Option::take)?;
+        let row = self.rows.take(k)?;
         self.all.remove(k);
         self.by_status[row.status.slot()].remove(k);
         for ids in &mut self.by_decision {
@@ -295,7 +287,7 @@ impl SeedIndex {
     }
 
     fn row(&self, k: u32) -> Option<&Row> {
-        self.rows.get(k as usize).and_then(Option::as_ref)
+        self.rows.get(k)
     }
 
     /// One page of the cards matching `q`; the low-confidence queue measures against

@@ -18,13 +18,14 @@ use roaring::RoaringBitmap;
 use super::words::{self, Words};
 use crate::interned::Interned;
 use crate::seed::{SeedIndex, SeedPage, SeedQuery};
+use crate::slots::Slots;
 use row::{Row, each_word, field_words, words_source};
 
 /// Summaries of every card and the bitmaps over them. Card ids are the bitmaps' members.
 #[derive(Default)]
 pub struct Index {
     /// By card id; ids are handed out by a counter, so this stays dense.
-    rows: Vec<Option<Row>>,
+    rows: Slots<Row>,
     all: RoaringBitmap,
     by_status: [RoaringBitmap; Status::ALL.len()],
     by_type: [RoaringBitmap; DocumentType::ALL.len()],
@@ -148,25 +149,17 @@ impl Index {
                 self.words.insert(w, k)
             });
         }
-        let slot = k as usize;
-        if self.rows.len() <= slot {
-            self.rows.resize_with(slot + 1, || None);
-        }
         let low_fields = card.low_confidence_fields(self.threshold).join(" ");
         self.cursor += 1;
         let mut row = Row::new(card, summary, words, source, &low_fields, &mut self.shared);
         row.changed = self.cursor;
-        self.rows[slot] = Some(row);
+        self.rows.set(k, row);
     }
 
-    /// Packs what the rebuild at start grew one card at a time: the word index's nodes, the
-    /// rows' spare room. Once, after the rebuild.
+    /// Packs what the rebuild at start grew one card at a time: the word index's nodes. Once,
+    /// after the rebuild.
     pub fn compact(&mut self) {
         self.words.compact();
-        self.rows.shrink_to_fit();
-        if let Some(seed) = &mut self.seed {
-            seed.compact();
-        }
     }
 
     /// Forgets a card, and tells the change feed.
@@ -188,7 +181,7 @@ impl Index {
     /// Answers the row taken out. The seed view's index is not touched: its `upsert` replaces
     /// its own row (keeping the trigrams of an unchanged text), [`Index::remove`] removes it.
     fn remove_row(&mut self, k: u32, words: bool) -> Option<Row> {
-        let row = self.rows.get_mut(k as usize).and_then(Option::take)?;
+        let row = self.rows.take(k)?;
         self.all.remove(k);
         self.by_status[status_slot(row.status)].remove(k);
         self.by_type[type_slot(row.document_type)].remove(k);
@@ -219,7 +212,7 @@ impl Index {
     }
 
     fn row(&self, k: u32) -> Option<&Row> {
-        self.rows.get(k as usize).and_then(Option::as_ref)
+        self.rows.get(k)
     }
 
     pub fn len(&self) -> usize {
@@ -245,9 +238,9 @@ impl Index {
     /// cards removed up to the answer's cursor.
     pub fn changes_since(&self, since: u64) -> Changes {
         let now = Utc::now();
-        let mut hits: Vec<(u32, &Row)> = (0u32..)
-            .zip(&self.rows)
-            .filter_map(|(k, r)| Some((k, r.as_ref()?)))
+        let mut hits: Vec<(u32, &Row)> = self
+            .rows
+            .iter()
             .filter(|(_, r)| r.changed > since)
             .collect();
         hits.sort_unstable_by_key(|(_, r)| r.changed);

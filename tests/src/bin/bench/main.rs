@@ -206,7 +206,7 @@ async fn main() {
         ("IDREVIEW__VERIFICATION__PROVIDER", "manual"),
         ("IDREVIEW__RPC__CALLS_PER_SEC", "1000000"),
         ("IDREVIEW__RPC__CALLS_BURST", "1000000"),
-        ("RUST_LOG", "warn"),
+        ("RUST_LOG", "warn,idreview_daemon::memory=debug"),
     ];
     let (daemon, http_base) = if with_http {
         env.extend([
