@@ -72,21 +72,39 @@ impl<S: CardStore> Cards<S> {
     }
 
     /// `uploading` -> `verifying`: every file is stored, with the ETag the object store gave
-    /// each (in the card's file order). Buffered.
+    /// each (in the card's file order). With daemons sharing the store, the verification is
+    /// also queued due at the end of a lease ([`Task::Verify`]): this daemon's pipeline goes
+    /// on to verify and finishes the job with the answer; if it dies first, another daemon
+    /// takes the job over (the files are in the shared bucket). Buffered.
     pub async fn stored(
         &self,
         actor: &str,
         card: &Card,
         etags: &[Option<String>],
     ) -> Result<Card, CardError> {
+        let takeover = self.takeover_after();
         self.step(actor, card, |c| {
             for (meta, etag) in c.files.iter_mut().zip(etags) {
                 meta.etag = etag.clone();
             }
             state::apply(c, Event::StartVerify)?;
-            Ok(Change::new("card.stored"))
+            let mut change = Change::new("card.stored");
+            if let Some(after) = takeover {
+                let job = Job::new(c.id, Task::Verify, Utc::now() + after);
+                change.outbox.push(OutboxOp::Put(job));
+            }
+            Ok(change)
         })
         .await
+    }
+
+    /// How long another daemon leaves an ingesting daemon's verification to it before taking
+    /// it over: the lease, when daemons share the store (PostgreSQL); none with sled, whose
+    /// one daemon resumes its own work area.
+    fn takeover_after(&self) -> Option<chrono::Duration> {
+        let store = &self.config.store;
+        (store.backend == crate::config::StoreBackend::Postgres)
+            .then(|| chrono::Duration::from_std(store.lease()).unwrap_or(chrono::Duration::MAX))
     }
 
     /// The provider's answer for a card being verified. Buffered.
@@ -99,8 +117,15 @@ impl<S: CardStore> Cards<S> {
         let rules = self.rules();
         let threshold = self.threshold();
         let retry_secs = self.config.verification.retry_initial_secs;
+        let takeover = self.takeover_after().is_some();
         let answer = |c: &mut Card, reused: &super::Reused| {
-            record(c, verification, threshold, retry_secs, &rules, reused)
+            let first = c.status == Status::Verifying;
+            let mut change = record(c, verification, threshold, retry_secs, &rules, reused)?;
+            if first && takeover {
+                // The queued first verification is done, by whichever daemon answered.
+                change.outbox.push(OutboxOp::Remove(c.id, Task::Verify));
+            }
+            Ok(change)
         };
         // The step applies at `card`'s version only: the card it changes is this one.
         let shared = self
