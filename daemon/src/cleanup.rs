@@ -9,10 +9,10 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
-use crate::objects::ObjectStore;
-use crate::retry::Backoff;
 use crate::backend::Backend;
 use crate::card::CardStore;
+use crate::objects::ObjectStore;
+use crate::retry::Backoff;
 
 /// Jobs taken from the queue per round.
 const BATCH: usize = 100;

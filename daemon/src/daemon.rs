@@ -270,7 +270,12 @@ impl Daemon {
         let (objects, shutdown) = (retries.objects.clone(), self.shutdown.clone());
         self.spawn(
             "cleanup",
-            cleanup::run(retries.store.clone(), objects, outage_wait, shutdown.clone()),
+            cleanup::run(
+                retries.store.clone(),
+                objects,
+                outage_wait,
+                shutdown.clone(),
+            ),
         );
         self.spawn(
             "verification retries",

@@ -113,9 +113,15 @@ async fn a_daemon_killed_mid_ingest_is_finished_by_the_other_and_by_its_restart(
         ("IDREVIEW__STORE__URL", db.url()),
         ("IDREVIEW__STORE__LEASE_SECS", LEASE_SECS.to_string()),
         ("IDREVIEW__VERIFICATION__PROVIDER", "idanalyzer".into()),
-        ("IDREVIEW__VERIFICATION__IDANALYZER__BASE_URL", verifier.uri()),
+        (
+            "IDREVIEW__VERIFICATION__IDANALYZER__BASE_URL",
+            verifier.uri(),
+        ),
         ("IDREVIEW__VERIFICATION__IDANALYZER__API_KEY", "k".into()),
-        ("IDREVIEW__VERIFICATION__IDANALYZER__TIMEOUT_SECS", "2".into()),
+        (
+            "IDREVIEW__VERIFICATION__IDANALYZER__TIMEOUT_SECS",
+            "2".into(),
+        ),
         ("IDREVIEW__VERIFICATION__IDANALYZER__ATTEMPTS", "1".into()),
         ("IDREVIEW__INBOX__WORKERS", "8".into()),
     ]);
@@ -145,15 +151,19 @@ async fn a_daemon_killed_mid_ingest_is_finished_by_the_other_and_by_its_restart(
         );
     }
     // Kill A while some cards are done and some wait for the verifier, files stored.
-    wait_for(Duration::from_secs(90), "A in the middle of ingesting", || {
-        let b_client = b_client.clone();
-        async move {
-            let cards = all_cards(&b_client).await;
-            let done = with_status(&cards, ENDED).len();
-            let verifying = with_status(&cards, &[Status::Verifying]).len();
-            (done >= 10 && verifying >= 3).then_some(())
-        }
-    })
+    wait_for(
+        Duration::from_secs(90),
+        "A in the middle of ingesting",
+        || {
+            let b_client = b_client.clone();
+            async move {
+                let cards = all_cards(&b_client).await;
+                let done = with_status(&cards, ENDED).len();
+                let verifying = with_status(&cards, &[Status::Verifying]).len();
+                (done >= 10 && verifying >= 3).then_some(())
+            }
+        },
+    )
     .await;
     drop(a); // SIGKILL, then reaped
     // B's index settles on A's last commits.
@@ -198,12 +208,24 @@ async fn a_daemon_killed_mid_ingest_is_finished_by_the_other_and_by_its_restart(
             .await
             .expect("rpc")
             .expect("audit");
-        let by_b: Vec<_> = events
+        let answers: Vec<_> = events
             .iter()
             .filter(|e| FIRST_ANSWER.contains(&e.action.as_str()))
-            .map(|e| e.actor.as_str())
             .collect();
+        let by_b: Vec<_> = answers.iter().map(|e| e.actor.as_str()).collect();
         assert_eq!(by_b, ["idreviewd:verifier"], "card {}: {events:?}", c.id);
+        // Not before the lease A had on it ran out.
+        let stored_at = events
+            .iter()
+            .find(|e| e.action == "card.stored")
+            .expect("stored")
+            .at;
+        let waited = answers[0].at - stored_at;
+        assert!(
+            waited >= chrono::Duration::seconds(LEASE_SECS as i64),
+            "card {}: taken over {waited} after it was stored, within A's lease",
+            c.id
+        );
     }
     // What was not in the bucket yet is A's: B left it, and never touched A's folders.
     for id in &unstored {
@@ -215,7 +237,11 @@ async fn a_daemon_killed_mid_ingest_is_finished_by_the_other_and_by_its_restart(
             c.status
         );
     }
-    assert_eq!(tree(&a_dir), a_before, "B changed something under A's data dir");
+    assert_eq!(
+        tree(&a_dir),
+        a_before,
+        "B changed something under A's data dir"
+    );
     assert!(entries(&b_dir.join("work")).is_empty(), "B's work area");
 
     // A restarted finishes the rest.
@@ -251,7 +277,9 @@ async fn a_daemon_killed_mid_ingest_is_finished_by_the_other_and_by_its_restart(
             .expect("rpc")
             .expect("audit");
         let count = |actions: &[&str]| {
-            let n = events.iter().filter(|e| actions.contains(&e.action.as_str()));
+            let n = events
+                .iter()
+                .filter(|e| actions.contains(&e.action.as_str()));
             n.count()
         };
         for actions in [&["card.created"][..], &["card.stored"], FIRST_ANSWER] {
@@ -276,7 +304,10 @@ async fn a_daemon_killed_mid_ingest_is_finished_by_the_other_and_by_its_restart(
         problems.len(),
         problems.join("\n")
     );
-    assert!(entries(&b_dir.join("rejected")).is_empty(), "B rejected nothing of A's");
+    assert!(
+        entries(&b_dir.join("rejected")).is_empty(),
+        "B rejected nothing of A's"
+    );
     eprintln!(
         "B took over {} stored cards; A's restart finished {} not yet stored; {} cards, {} rejections",
         takeover.len(),

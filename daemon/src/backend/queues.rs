@@ -27,11 +27,7 @@ impl Backend {
         let now = Utc::now();
         match self {
             Backend::Sled(store) => store.due_jobs(now, limit),
-            Backend::Pg(pg) => {
-                pg.store
-                    .take_jobs(&pg.taker, now, pg.lease, limit)
-                    .await
-            }
+            Backend::Pg(pg) => pg.store.take_jobs(&pg.taker, now, pg.lease, limit).await,
         }
     }
 

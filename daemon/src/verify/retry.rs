@@ -16,12 +16,12 @@ use tokio_util::sync::CancellationToken;
 use tracing::{info, instrument, warn};
 
 use super::{Verifier, stage};
+use crate::backend::Backend;
+use crate::card::CardStore;
 use crate::card::Cards;
 use crate::config::Config;
 use crate::objects::ObjectStore;
 use crate::retry::Backoff;
-use crate::backend::Backend;
-use crate::card::CardStore;
 use crate::store::outbox::{Job, Task};
 
 /// The identity the worker's changes are audited under.

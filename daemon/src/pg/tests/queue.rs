@@ -139,11 +139,13 @@ async fn a_failed_job_is_put_back_by_its_taker_only() {
     );
     assert_eq!(pg.jobs().await.expect("jobs"), vec![later.clone()]);
     // Put back, it is free again at its new due time, not before: "b" takes it then.
-    assert!(pg.take_jobs("b", t0, lease, 10).await.expect("take").is_empty());
-    let again = pg
-        .take_jobs("b", later.due, lease, 10)
-        .await
-        .expect("take");
+    assert!(
+        pg.take_jobs("b", t0, lease, 10)
+            .await
+            .expect("take")
+            .is_empty()
+    );
+    let again = pg.take_jobs("b", later.due, lease, 10).await.expect("take");
     assert_eq!(again, vec![later]);
 }
 
