@@ -114,6 +114,10 @@ mod tests {
         assert!(err.to_string().contains("IDREVIEW__STORE__URL"), "{err}");
         let s3 = postgres(url, "s3");
         s3.store.check(&s3.storage).expect("postgres with s3");
+        let mut no_lease = postgres(url, "s3");
+        no_lease.store.lease_secs = 0;
+        let err = no_lease.store.check(&no_lease.storage).expect_err("lease");
+        assert!(err.to_string().contains("lease_secs"), "{err}");
         let sled = Config::default();
         sled.store
             .check(&sled.storage)
