@@ -17,8 +17,7 @@ use tracing::{info, instrument, warn};
 
 use super::{Verifier, stage};
 use crate::backend::Backend;
-use crate::card::CardStore;
-use crate::card::Cards;
+use crate::card::{CardStore, Cards};
 use crate::config::Config;
 use crate::objects::ObjectStore;
 use crate::retry::Backoff;
