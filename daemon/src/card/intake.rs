@@ -259,3 +259,74 @@ fn merge(current: &[Field], read: &[Field]) -> Vec<Field> {
     }
     fields
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use idreview_protocol::fixtures::file;
+    use idreview_protocol::{FileRole, ProviderVerdict};
+
+    use super::*;
+    use crate::config::{Config, StoreBackend};
+    use crate::store::Store;
+
+    fn answer() -> Verification {
+        Verification {
+            fields: Vec::new(),
+            verdict: ProviderVerdict {
+                provider: "manual".into(),
+                decision: "review".into(),
+                warnings: Vec::new(),
+                transaction_id: None,
+                failure: None,
+            },
+            raw_zone: None,
+        }
+    }
+
+    /// Stores and verifies one card under `config`; answers the outbox after each step.
+    async fn steps(config: Config) -> (Vec<Job>, Vec<Job>) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(dir.path(), 0.8).expect("store");
+        let cards = Cards::new(store.clone(), Arc::new(config));
+        let card = idreview_protocol::fixtures::card(1)
+            .user("ann")
+            .status(Status::Uploading)
+            .file(file(FileRole::Front, "front.jpg", "users/ann/1/front.jpg"))
+            .build();
+        let card = CardStore::create(&store, card, "t").await.expect("create");
+        let card = cards.stored("t", &card, &[None]).await.expect("stored");
+        let after_stored = store.jobs().expect("jobs");
+        cards
+            .verified("t", &card, &answer())
+            .await
+            .expect("verified");
+        (after_stored, store.jobs().expect("jobs"))
+    }
+
+    #[tokio::test]
+    async fn with_shared_daemons_a_stored_card_is_queued_for_takeover_until_verified() {
+        let mut config = Config::default();
+        config.store.backend = StoreBackend::Postgres;
+        config.store.lease_secs = 30;
+        let before = Utc::now();
+        let (stored, verified) = steps(config).await;
+        assert_eq!(stored.len(), 1, "{stored:?}");
+        assert_eq!(
+            (stored[0].card, &stored[0].task),
+            (CardId(1), &Task::Verify)
+        );
+        let lease = stored[0].due - before;
+        assert!(
+            lease >= chrono::Duration::seconds(30) && lease < chrono::Duration::seconds(40),
+            "due after the lease: {lease}"
+        );
+        assert!(verified.is_empty(), "the answer finished it: {verified:?}");
+        let (stored, _) = steps(Config::default()).await;
+        assert!(
+            stored.is_empty(),
+            "sled's one daemon resumes its own: {stored:?}"
+        );
+    }
+}
