@@ -10,9 +10,16 @@
 //! a dispatch. After a write to PostgreSQL the follower catches up before the call answers,
 //! so the daemon's next read shows its own write without waiting for the notification.
 //!
+//! The queues of deferred work (verification retries, object cleanup) are taken through the
+//! backend too (`queues.rs`), so one worker loop drains them on either: on PostgreSQL under a
+//! lease held by this daemon's taker name, so that another daemon finishes the jobs of one
+//! that died.
+//!
 //! What has no PostgreSQL home yet answers [`NotOnPostgres`], never a panic or silence:
 //! [`Backend::sled`] hands the sled store to a feature that needs it, and `unsupported`
 //! refuses at start the settings that would run one.
+
+mod queues;
 
 use std::future::Future;
 use std::path::Path;
@@ -65,6 +72,12 @@ pub struct Pg {
     /// This data dir's ingestion jobs, in a sled database of their own.
     jobs_db: sled::Db,
     jobs: IngestJobs,
+    /// Who this daemon is to the shared queues: the lease holder of the jobs it takes.
+    taker: String,
+    /// How long a job taken from a shared queue is this daemon's (`[store] lease_secs`).
+    lease: chrono::Duration,
+    /// Wakes the cleanup worker when this daemon removed a card.
+    cleanup_wake: tokio::sync::Notify,
 }
 
 impl From<Store> for Backend {
@@ -97,11 +110,17 @@ impl Backend {
             .open()
             .map_err(StoreError::from)?;
         let jobs = IngestJobs::open(&jobs_db)?;
+        let taker = taker_name();
+        tracing::info!(taker = %taker, lease_secs = config.store.lease().as_secs(), "taking shared jobs from PostgreSQL under leases");
         Ok(Backend::Pg(Arc::new(Pg {
             store,
             follower,
             jobs_db,
             jobs,
+            taker,
+            lease: chrono::Duration::from_std(config.store.lease())
+                .unwrap_or(chrono::Duration::MAX),
+            cleanup_wake: tokio::sync::Notify::new(),
         })))
     }
 
@@ -201,6 +220,23 @@ impl Backend {
     }
 }
 
+/// This process's name as the holder of leases on shared jobs: host, process id and a random
+/// part (a restarted daemon is another holder: its predecessor's leases run out).
+fn taker_name() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "unknown-host".into());
+    let mut random = [0u8; 4];
+    let _ = getrandom::fill(&mut random);
+    format!(
+        "{host}/{}/{}",
+        std::process::id(),
+        u32::from_be_bytes(random)
+    )
+}
+
 /// Refuses the settings that would start a feature PostgreSQL has no home for yet.
 fn unsupported(config: &Config) -> Result<(), NotOnPostgres> {
     if config.store.backend != StoreBackend::Postgres {
@@ -287,7 +323,11 @@ impl CardStore for Backend {
         match self {
             Backend::Sled(store) => CardStore::remove(store, at, actor, check, trail).await,
             Backend::Pg(pg) => {
-                Self::then_caught_up(pg, pg.store.remove(at, actor, check, trail)).await
+                let removed =
+                    Self::then_caught_up(pg, pg.store.remove(at, actor, check, trail)).await;
+                // Its objects are queued: this daemon's cleanup worker takes them now.
+                pg.cleanup_wake.notify_one();
+                removed
             }
         }
     }

@@ -1,15 +1,18 @@
 //! The cleanup worker: drains the store's persistent queue of objects that deleted cards left
 //! behind. A failing object store backs the worker off (exponential, with jitter) without
-//! losing a job; a restart picks the queue up where it was.
+//! losing a job; a restart picks the queue up where it was. The same loop runs on either
+//! backend (`crate::backend`'s `queues.rs`): on PostgreSQL every daemon's worker takes from
+//! one queue under leases, and a dead daemon's objects are taken by another after its lease.
 
 use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
+use crate::backend::Backend;
+use crate::card::CardStore;
 use crate::objects::ObjectStore;
 use crate::retry::Backoff;
-use crate::store::Store;
 
 /// Jobs taken from the queue per round.
 const BATCH: usize = 100;
@@ -19,7 +22,7 @@ const IDLE: Duration = Duration::from_secs(60);
 /// Drains the cleanup queue until `shutdown`; `max_backoff` caps the wait between failing
 /// rounds.
 pub async fn run(
-    store: Store,
+    store: Backend,
     objects: ObjectStore,
     max_backoff: Duration,
     shutdown: CancellationToken,
@@ -41,7 +44,8 @@ pub async fn run(
             _ = tokio::time::sleep(wait.unwrap_or(IDLE)) => {}
         }
     }
-    info!(pending = store.cleanup_len(), "cleanup worker stopped");
+    let pending = store.cleanup_waiting().await.unwrap_or_default();
+    info!(pending, "cleanup worker stopped");
 }
 
 enum Round {
@@ -53,8 +57,8 @@ enum Round {
     Failed,
 }
 
-async fn drain(store: &Store, objects: &ObjectStore, shutdown: &CancellationToken) -> Round {
-    let jobs = match store.cleanup_pending(BATCH) {
+async fn drain(store: &Backend, objects: &ObjectStore, shutdown: &CancellationToken) -> Round {
+    let jobs = match store.take_cleanup(BATCH).await {
         Ok(jobs) => jobs,
         Err(e) => {
             warn!(error = %e, "cannot read the cleanup queue");
@@ -76,7 +80,7 @@ async fn drain(store: &Store, objects: &ObjectStore, shutdown: &CancellationToke
             deleted = objects.delete(&job.key) => deleted,
         };
         match deleted {
-            Ok(()) => match store.cleanup_done(seq) {
+            Ok(()) => match store.cleanup_done(seq).await {
                 Ok(()) => removed += 1,
                 Err(e) => {
                     warn!(error = %e, "cannot update the cleanup queue");
@@ -94,14 +98,15 @@ async fn drain(store: &Store, objects: &ObjectStore, shutdown: &CancellationToke
     if let Err(e) = store.flush().await {
         warn!(error = %e, "cannot flush the cleanup queue");
     }
+    let waiting = store.cleanup_waiting().await.unwrap_or_default();
     if removed > 0 {
         info!(
             removed,
-            pending = store.cleanup_len(),
+            pending = waiting,
             "objects of deleted cards removed"
         );
     }
-    if matches!(outcome, Round::Empty) && store.cleanup_len() > 0 {
+    if matches!(outcome, Round::Empty) && waiting > 0 {
         return Round::More;
     }
     outcome

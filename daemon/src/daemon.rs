@@ -179,33 +179,32 @@ impl Daemon {
             config: config.clone(),
             shutdown: shutdown.clone(),
         };
-        match &store {
-            Backend::Sled(sled) => {
-                let worker = verify::retry::Worker {
-                    cards: cards.clone(),
-                    store: sled.clone(),
-                    objects: objects.clone(),
-                    verifier,
-                    config: config.clone(),
-                };
-                daemon.spawn_queue_workers(sled, worker);
-                if let Some(web) = web {
-                    let mut state = http::HttpState::new(
-                        sled.clone(),
-                        cards.clone(),
-                        pipeline.clone(),
-                        objects.clone(),
-                        daemon.tasks.clone(),
-                        shutdown.clone(),
-                    );
-                    state.scheme = web.scheme();
-                    daemon.spawn("http api", http::serve(web, state, shutdown.clone()));
-                }
+        let retries = verify::retry::Worker {
+            cards: cards.clone(),
+            store: store.clone(),
+            objects: objects.clone(),
+            verifier,
+            config: config.clone(),
+        };
+        daemon.spawn_queue_workers(retries);
+        if let Backend::Sled(sled) = &store {
+            // Runs even without receivers, so events queued under an earlier config are cleared.
+            daemon.spawn(
+                "webhooks",
+                webhooks::run(sled.clone(), config.webhooks.clone(), shutdown.clone()),
+            );
+            if let Some(web) = web {
+                let mut state = http::HttpState::new(
+                    sled.clone(),
+                    cards.clone(),
+                    pipeline.clone(),
+                    objects.clone(),
+                    daemon.tasks.clone(),
+                    shutdown.clone(),
+                );
+                state.scheme = web.scheme();
+                daemon.spawn("http api", http::serve(web, state, shutdown.clone()));
             }
-            Backend::Pg(_) => warn!(
-                "serving from PostgreSQL: the verification retries and the object cleanup stay \
-                 queued in the database; no worker drains them from PostgreSQL yet"
-            ),
         }
         if let Some(tcp) = tcp {
             daemon.spawn(
@@ -264,19 +263,19 @@ impl Daemon {
         }
     }
 
-    /// The workers of the queues that live in the sled store: object cleanup, webhooks and
-    /// verification retries (PostgreSQL's queues have no workers yet).
-    fn spawn_queue_workers(&self, sled: &Store, retries: verify::retry::Worker) {
+    /// The workers of the queues every backend has: object cleanup and verification retries
+    /// (on PostgreSQL, taken under this daemon's leases from queues all daemons share).
+    fn spawn_queue_workers(&self, retries: verify::retry::Worker) {
         let outage_wait = Duration::from_secs(self.config.storage.outage_retry_max_secs);
         let (objects, shutdown) = (retries.objects.clone(), self.shutdown.clone());
         self.spawn(
             "cleanup",
-            cleanup::run(sled.clone(), objects, outage_wait, shutdown.clone()),
-        );
-        // Runs even without receivers, so events queued under an earlier config are cleared.
-        self.spawn(
-            "webhooks",
-            webhooks::run(sled.clone(), self.config.webhooks.clone(), shutdown.clone()),
+            cleanup::run(
+                retries.store.clone(),
+                objects,
+                outage_wait,
+                shutdown.clone(),
+            ),
         );
         self.spawn(
             "verification retries",

@@ -1,7 +1,9 @@
 //! Two real `idreviewd` processes on one PostgreSQL database and one S3 bucket (issue #21),
 //! each with its own data dir (inbox, work area, socket): what one ingests the other lists, a
-//! decision through one reaches a change-feed client of the other within a second, and two
-//! reviewers deciding one card at one version through the two daemons get one winner.
+//! decision through one reaches a change-feed client of the other within a second, two
+//! reviewers deciding one card at one version through the two daemons get one winner, and a
+//! card deleted through one has its objects removed from the bucket by a cleanup worker.
+//! (A daemon killed mid-ingest: `postgres_takeover.rs`; connections cut: `postgres_outage.rs`.)
 //!
 //! Needs PostgreSQL on 127.0.0.1:5432 (or `IDREVIEW_TEST_PG_URL`): each test makes its own
 //! database and drops it.
@@ -235,4 +237,43 @@ async fn two_reviewers_on_two_daemons_deciding_one_card_at_one_version_one_wins(
             .count();
         assert_eq!(decisions, 1, "card {}: one decision audited", card.id);
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_card_deleted_through_one_daemon_has_its_objects_removed_from_the_bucket() {
+    let pair = Pair::start().await;
+    let b = pair.b.client().await;
+    submit(&pair.a, "dora");
+    let summary = wait_for(Duration::from_secs(90), "dora's card listed by B", || {
+        listed(&b, "dora")
+    })
+    .await;
+    let card = b
+        .get_card(context::current(), summary.id)
+        .await
+        .expect("rpc")
+        .expect("card");
+    let keys: Vec<String> = card.files.iter().map(|f| f.object_key.clone()).collect();
+    assert!(
+        keys.iter().all(|k| pair._s3.keys().contains(k)),
+        "stored: {keys:?}"
+    );
+    let at = CardRef {
+        id: card.id,
+        expected_version: Some(card.version),
+    };
+    b.delete_card(context::current(), at, "asked by the user".into())
+        .await
+        .expect("rpc")
+        .expect("deleted");
+    // The cleanup queue is in the database; a daemon's worker takes it under a lease.
+    wait_for(
+        Duration::from_secs(20),
+        "the card's objects to go",
+        || async {
+            let left = pair._s3.keys();
+            keys.iter().all(|k| !left.contains(k)).then_some(())
+        },
+    )
+    .await;
 }

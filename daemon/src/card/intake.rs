@@ -72,21 +72,39 @@ impl<S: CardStore> Cards<S> {
     }
 
     /// `uploading` -> `verifying`: every file is stored, with the ETag the object store gave
-    /// each (in the card's file order). Buffered.
+    /// each (in the card's file order). With daemons sharing the store, the verification is
+    /// also queued due at the end of a lease ([`Task::Verify`]): this daemon's pipeline goes
+    /// on to verify and finishes the job with the answer; if it dies first, another daemon
+    /// takes the job over (the files are in the shared bucket). Buffered.
     pub async fn stored(
         &self,
         actor: &str,
         card: &Card,
         etags: &[Option<String>],
     ) -> Result<Card, CardError> {
+        let takeover = self.takeover_after();
         self.step(actor, card, |c| {
             for (meta, etag) in c.files.iter_mut().zip(etags) {
                 meta.etag = etag.clone();
             }
             state::apply(c, Event::StartVerify)?;
-            Ok(Change::new("card.stored"))
+            let mut change = Change::new("card.stored");
+            if let Some(after) = takeover {
+                let job = Job::new(c.id, Task::Verify, Utc::now() + after);
+                change.outbox.push(OutboxOp::Put(job));
+            }
+            Ok(change)
         })
         .await
+    }
+
+    /// How long another daemon leaves an ingesting daemon's verification to it before taking
+    /// it over: the lease, when daemons share the store (PostgreSQL); none with sled, whose
+    /// one daemon resumes its own work area.
+    fn takeover_after(&self) -> Option<chrono::Duration> {
+        let store = &self.config.store;
+        (store.backend == crate::config::StoreBackend::Postgres)
+            .then(|| chrono::Duration::from_std(store.lease()).unwrap_or(chrono::Duration::MAX))
     }
 
     /// The provider's answer for a card being verified. Buffered.
@@ -99,8 +117,15 @@ impl<S: CardStore> Cards<S> {
         let rules = self.rules();
         let threshold = self.threshold();
         let retry_secs = self.config.verification.retry_initial_secs;
+        let takeover = self.takeover_after().is_some();
         let answer = |c: &mut Card, reused: &super::Reused| {
-            record(c, verification, threshold, retry_secs, &rules, reused)
+            let first = c.status == Status::Verifying;
+            let mut change = record(c, verification, threshold, retry_secs, &rules, reused)?;
+            if first && takeover {
+                // The queued first verification is done, by whichever daemon answered.
+                change.outbox.push(OutboxOp::Remove(c.id, Task::Verify));
+            }
+            Ok(change)
         };
         // The step applies at `card`'s version only: the card it changes is this one.
         let shared = self
@@ -233,4 +258,75 @@ fn merge(current: &[Field], read: &[Field]) -> Vec<Field> {
         }
     }
     fields
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use idreview_protocol::fixtures::file;
+    use idreview_protocol::{FileRole, ProviderVerdict};
+
+    use super::*;
+    use crate::config::{Config, StoreBackend};
+    use crate::store::Store;
+
+    fn answer() -> Verification {
+        Verification {
+            fields: Vec::new(),
+            verdict: ProviderVerdict {
+                provider: "manual".into(),
+                decision: "review".into(),
+                warnings: Vec::new(),
+                transaction_id: None,
+                failure: None,
+            },
+            raw_zone: None,
+        }
+    }
+
+    /// Stores and verifies one card under `config`; answers the outbox after each step.
+    async fn steps(config: Config) -> (Vec<Job>, Vec<Job>) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(dir.path(), 0.8).expect("store");
+        let cards = Cards::new(store.clone(), Arc::new(config));
+        let card = idreview_protocol::fixtures::card(1)
+            .user("ann")
+            .status(Status::Uploading)
+            .file(file(FileRole::Front, "front.jpg", "users/ann/1/front.jpg"))
+            .build();
+        let card = CardStore::create(&store, card, "t").await.expect("create");
+        let card = cards.stored("t", &card, &[None]).await.expect("stored");
+        let after_stored = store.jobs().expect("jobs");
+        cards
+            .verified("t", &card, &answer())
+            .await
+            .expect("verified");
+        (after_stored, store.jobs().expect("jobs"))
+    }
+
+    #[tokio::test]
+    async fn with_shared_daemons_a_stored_card_is_queued_for_takeover_until_verified() {
+        let mut config = Config::default();
+        config.store.backend = StoreBackend::Postgres;
+        config.store.lease_secs = 30;
+        let before = Utc::now();
+        let (stored, verified) = steps(config).await;
+        assert_eq!(stored.len(), 1, "{stored:?}");
+        assert_eq!(
+            (stored[0].card, &stored[0].task),
+            (CardId(1), &Task::Verify)
+        );
+        let lease = stored[0].due - before;
+        assert!(
+            lease >= chrono::Duration::seconds(30) && lease < chrono::Duration::seconds(40),
+            "due after the lease: {lease}"
+        );
+        assert!(verified.is_empty(), "the answer finished it: {verified:?}");
+        let (stored, _) = steps(Config::default()).await;
+        assert!(
+            stored.is_empty(),
+            "sled's one daemon resumes its own: {stored:?}"
+        );
+    }
 }

@@ -1,11 +1,14 @@
 //! `[store]`: where cards, the audit log and the queues live: the embedded sled store (the
 //! default, one daemon per data dir) or PostgreSQL (several daemons on one database; in
-//! progress, see `crate::pg`).
+//! progress, see `crate::pg`), and how long a daemon's lease on a shared job lasts.
 
 use serde::{Deserialize, Serialize};
 
 use super::{ConfigError, StorageConfig};
 use crate::secret::Secret;
+
+/// The longest lease on a shared job (`lease_secs`): a day.
+const MAX_LEASE_SECS: u64 = 86_400;
 
 /// The store backend.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -28,6 +31,11 @@ pub struct StoreConfig {
     pub url: Secret,
     /// Connections to PostgreSQL the daemon keeps at most.
     pub pool_size: usize,
+    /// PostgreSQL: how long a daemon holds a shared job (a verification retry or decision
+    /// push, an object to clean up, the verification of a card whose files are stored) before
+    /// another daemon may take it over, as the job of a daemon that died. Longer than a
+    /// provider call may take (its timeout times its attempts), or a slow job is done twice.
+    pub lease_secs: u64,
 }
 
 impl Default for StoreConfig {
@@ -36,11 +44,17 @@ impl Default for StoreConfig {
             backend: StoreBackend::Sled,
             url: Secret::default(),
             pool_size: 16,
+            lease_secs: 300,
         }
     }
 }
 
 impl StoreConfig {
+    /// How long a daemon holds a shared job ([`StoreConfig::lease_secs`]).
+    pub fn lease(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.lease_secs.clamp(1, MAX_LEASE_SECS))
+    }
+
     /// Refuses what cannot run: PostgreSQL without a URL, or with a local object folder (the
     /// daemons sharing the database must share one bucket, so that each serves every card's
     /// files).
@@ -63,6 +77,11 @@ impl StoreConfig {
         }
         if self.pool_size == 0 {
             return Err(ConfigError("[store] pool_size must be at least 1".into()));
+        }
+        if !(1..=MAX_LEASE_SECS).contains(&self.lease_secs) {
+            return Err(ConfigError(format!(
+                "[store] lease_secs must be from 1 to {MAX_LEASE_SECS} (a day)"
+            )));
         }
         Ok(())
     }
@@ -95,6 +114,10 @@ mod tests {
         assert!(err.to_string().contains("IDREVIEW__STORE__URL"), "{err}");
         let s3 = postgres(url, "s3");
         s3.store.check(&s3.storage).expect("postgres with s3");
+        let mut no_lease = postgres(url, "s3");
+        no_lease.store.lease_secs = 0;
+        let err = no_lease.store.check(&no_lease.storage).expect_err("lease");
+        assert!(err.to_string().contains("lease_secs"), "{err}");
         let sled = Config::default();
         sled.store
             .check(&sled.storage)

@@ -11,9 +11,9 @@ use crate::store::tokens::TokenError;
 pub enum PgError {
     #[error("[store] url is not a PostgreSQL connection string: {0}")]
     Url(#[source] tokio_postgres::Error),
-    #[error("PostgreSQL: {0}")]
+    #[error("PostgreSQL: {}", chain(.0))]
     Db(#[from] tokio_postgres::Error),
-    #[error("PostgreSQL: no connection: {0}")]
+    #[error("PostgreSQL: no connection: {}", chain(.0))]
     Pool(#[from] deadpool_postgres::PoolError),
     #[error("PostgreSQL connection pool: {0}")]
     Build(#[from] deadpool_postgres::BuildError),
@@ -33,6 +33,23 @@ impl From<deadpool_postgres::PoolError> for StoreError {
     fn from(e: deadpool_postgres::PoolError) -> Self {
         StoreError::Database(PgError::Pool(e))
     }
+}
+
+/// `e` and every error below it, as one line: tokio-postgres says only "db error" and keeps
+/// the server's words ("FATAL: terminating connection due to administrator command") in its
+/// source.
+pub(crate) fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = e.to_string();
+    let mut below = e.source();
+    while let Some(cause) = below {
+        let said = cause.to_string();
+        if !text.ends_with(&said) {
+            text.push_str(": ");
+            text.push_str(&said);
+        }
+        below = cause.source();
+    }
+    text
 }
 
 /// Whether `e` is a unique violation of the index or constraint `name`.

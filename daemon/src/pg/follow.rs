@@ -295,7 +295,8 @@ impl Listener {
                     }
                     Ok(_) => {}
                     Err(e) => {
-                        tracing::warn!(error = %e, "the PostgreSQL change feed's connection failed");
+                        let error = super::error::chain(&e);
+                        tracing::warn!(error, "the PostgreSQL change feed's connection failed");
                         break;
                     }
                 }

@@ -30,8 +30,8 @@
 //! advisory lock so that daemons starting together migrate once.
 //!
 //! The daemon serves from it through `crate::backend::Backend` (the card domain, the RPC
-//! reads from the follower's index, tokens, ingestion). Not here yet: the webhook outbox (no
-//! rows are written for PostgreSQL yet); the workers that drain the queues from PostgreSQL;
+//! reads from the follower's index, tokens, ingestion), whose workers drain the two queues
+//! under leases. Not here yet: the webhook outbox (no rows are written for PostgreSQL yet);
 //! people numbers and views (so no HTTP API and no named views); the dashboard's tally;
 //! export/import.
 

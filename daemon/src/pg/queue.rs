@@ -119,6 +119,47 @@ impl PgStore {
         Ok(removed == 1)
     }
 
+    /// Puts back a job `taker` failed as `new` (a retry later, not leased), unless it was
+    /// replaced or leased to another since. Answers whether it was put back.
+    pub async fn reschedule_leased(
+        &self,
+        taker: &str,
+        old: &Job,
+        new: &Job,
+    ) -> Result<bool, StoreError> {
+        let changed = self
+            .client()
+            .await?
+            .execute(
+                "UPDATE outbox SET job = $5, due = $6, leased_until = NULL, leased_by = NULL \
+                 WHERE card_id = $1 AND kind = $2 AND leased_by = $3 AND job = $4",
+                &[
+                    &db_id(old.card),
+                    &i16::from(old.task.kind()),
+                    &taker,
+                    &Json(old),
+                    &Json(new),
+                    &new.due,
+                ],
+            )
+            .await?;
+        Ok(changed == 1)
+    }
+
+    /// How many objects of removed cards wait for a daemon to take them at `now` (not leased,
+    /// or their lease ran out).
+    pub async fn cleanup_waiting(&self, now: DateTime<Utc>) -> Result<usize, StoreError> {
+        let row = self
+            .client()
+            .await?
+            .query_one(
+                "SELECT count(*) FROM cleanup WHERE leased_until IS NULL OR leased_until <= $1",
+                &[&now],
+            )
+            .await?;
+        Ok(usize::try_from(row.try_get::<_, i64>(0)?).unwrap_or(0))
+    }
+
     /// Leases up to `limit` objects of removed cards to delete, queued by `now` (oldest
     /// first), to `taker` until `now + lease`, with their queue positions.
     pub async fn take_cleanup(

@@ -19,6 +19,11 @@ pub enum Task {
         transaction_id: String,
         decision: String,
     },
+    /// Verify, the first time, a card whose files are all stored: the ingesting daemon's own
+    /// step, queued (with PostgreSQL) due at the end of its lease, and finished by the
+    /// verification's change; any daemon takes it over if it is still due, as the ingestion
+    /// of a daemon that died. (Appended last: the variants' order is sled's encoding.)
+    Verify,
 }
 
 impl Task {
@@ -27,6 +32,7 @@ impl Task {
         match self {
             Task::Reverify => 0,
             Task::PushDecision { .. } => 1,
+            Task::Verify => 2,
         }
     }
 }

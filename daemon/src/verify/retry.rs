@@ -1,8 +1,11 @@
 //! The background worker that drains the store's outbox: cards whose provider failed are
 //! verified again, and reviewers' decisions are pushed back to the provider. A job that fails
 //! again waits twice as long (from `retry_initial_secs` up to `retry_max_secs`) and is never
-//! dropped; jobs live in sled, so a restart resumes them. Started by [`crate::run`]; stops on
-//! the shutdown token (a job cut short stays queued).
+//! dropped; jobs live in the store, so a restart resumes them. The same loop runs on either
+//! backend (`crate::backend`'s `queues.rs`): on PostgreSQL every daemon takes due jobs under a
+//! lease, and the jobs a dead daemon took, or the verification of a card it had stored but
+//! not verified ([`Task::Verify`]), are finished by another after the lease. Started by the
+//! daemon handle; stops on the shutdown token (a job cut short stays queued).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,11 +16,11 @@ use tokio_util::sync::CancellationToken;
 use tracing::{info, instrument, warn};
 
 use super::{Verifier, stage};
-use crate::card::Cards;
+use crate::backend::Backend;
+use crate::card::{CardStore, Cards};
 use crate::config::Config;
 use crate::objects::ObjectStore;
 use crate::retry::Backoff;
-use crate::store::Store;
 use crate::store::outbox::{Job, Task};
 
 /// The identity the worker's changes are audited under.
@@ -33,7 +36,7 @@ pub struct Worker {
     /// Records re-verifications.
     pub cards: Cards,
     /// Its queue of jobs.
-    pub store: Store,
+    pub store: Backend,
     pub objects: ObjectStore,
     pub verifier: Verifier,
     pub config: Arc<Config>,
@@ -56,7 +59,7 @@ pub async fn run(worker: Worker, shutdown: CancellationToken) {
 impl Worker {
     /// Runs every job due now, one after the other.
     pub async fn drain(&self) {
-        let jobs = match self.store.due_jobs(Utc::now(), BATCH) {
+        let jobs = match self.store.take_jobs(BATCH).await {
             Ok(jobs) => jobs,
             Err(e) => return warn!(error = %e, "cannot read the outbox"),
         };
@@ -71,6 +74,7 @@ impl Worker {
                     .push_decision(transaction_id, decision)
                     .await
                     .map_err(|e| e.to_string()),
+                Task::Verify => self.take_over(&job).await,
             };
             let stored = match done {
                 Ok(()) => self.store.finish_job(&job).await,
@@ -86,7 +90,7 @@ impl Worker {
     /// updates the card (and removes the job) in one transaction.
     #[instrument(skip(self, job), fields(card_id = %job.card, attempts = job.attempts))]
     async fn reverify(&self, job: &Job) -> Result<(), String> {
-        let card = self.store.get(job.card).map_err(|e| e.to_string())?;
+        let card = self.store.get(job.card).await.map_err(|e| e.to_string())?;
         let Some(card) = card.filter(|c| {
             c.status == Status::NeedsReview
                 && c.provider.as_ref().is_some_and(|p| p.failure.is_some())
@@ -104,6 +108,27 @@ impl Worker {
             .await
             .map_err(|e| e.to_string())?;
         info!(status = %card.status, fields = card.fields.len(), "re-verified");
+        Ok(())
+    }
+
+    /// Verifies a card whose files are stored but whose ingesting daemon did not record the
+    /// provider's answer within its lease (it died, or is far too slow): the files are read
+    /// from the shared bucket, never from that daemon's work area. The answer applies at the
+    /// card's version, so if the ingesting daemon answers too, one of the two wins.
+    #[instrument(skip(self, job), fields(card_id = %job.card))]
+    async fn take_over(&self, job: &Job) -> Result<(), String> {
+        let card = self.store.get(job.card).await.map_err(|e| e.to_string())?;
+        let Some(card) = card.filter(|c| c.status == Status::Verifying) else {
+            // Verified (by its own daemon), deleted: nothing left to do.
+            return Ok(());
+        };
+        let verification = stage::ask(&self.objects, &self.verifier, &card).await;
+        let card = self
+            .cards
+            .reverified(VERIFIER_ACTOR, &card, &verification)
+            .await
+            .map_err(|e| e.to_string())?;
+        info!(status = %card.status, "took over the verification of an ingestion another daemon left");
         Ok(())
     }
 

@@ -129,7 +129,7 @@ impl Env {
     pub fn worker(&self) -> Worker {
         Worker {
             cards: self.cards(),
-            store: self.store.clone(),
+            store: self.store.clone().into(),
             objects: self.objects.clone(),
             verifier: self.verifier.clone(),
             config: self.config.clone(),

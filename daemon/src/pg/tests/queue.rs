@@ -112,6 +112,44 @@ async fn a_dead_takers_job_is_taken_after_its_lease_and_a_newer_job_wins() {
 }
 
 #[tokio::test]
+async fn a_failed_job_is_put_back_by_its_taker_only() {
+    let db = TestDb::new().await;
+    let pg = store(&db).await;
+    pg.create(card(1, "ann"), "t").await.expect("create");
+    let t0 = Utc::now();
+    queue(&pg, 1, t0).await;
+    let lease = Duration::seconds(60);
+    let taken = pg.take_jobs("a", t0, lease, 10).await.expect("take");
+    let later = Job {
+        attempts: 1,
+        due: t0 + Duration::seconds(5),
+        last_error: Some("provider down".into()),
+        ..taken[0].clone()
+    };
+    assert!(
+        !pg.reschedule_leased("b", &taken[0], &later)
+            .await
+            .expect("put back"),
+        "not b's to put back"
+    );
+    assert!(
+        pg.reschedule_leased("a", &taken[0], &later)
+            .await
+            .expect("put back")
+    );
+    assert_eq!(pg.jobs().await.expect("jobs"), vec![later.clone()]);
+    // Put back, it is free again at its new due time, not before: "b" takes it then.
+    assert!(
+        pg.take_jobs("b", t0, lease, 10)
+            .await
+            .expect("take")
+            .is_empty()
+    );
+    let again = pg.take_jobs("b", later.due, lease, 10).await.expect("take");
+    assert_eq!(again, vec![later]);
+}
+
+#[tokio::test]
 async fn a_dead_takers_cleanup_is_taken_after_its_lease_and_finished_once() {
     let db = TestDb::new().await;
     let (a, b) = (store(&db).await, store(&db).await);
