@@ -63,7 +63,7 @@ async fn the_list_help_and_detail_fit_80x24_and_200x50() {
 
     // 80x24: every count whole, user ids told apart by their ends.
     let tmux = Tmux::start_sized(&console(dir.path()), 80, 24);
-    let screen = tmux.wait_for(&["rows 1-", "of 31"], dir.path());
+    let screen = tmux.wait_for(&["rows 1-", "of 31", "31 cards:"], dir.path());
     for (status, n) in health.by_status.iter().filter(|(_, n)| *n > 0) {
         let count = format!("{status} {n}");
         assert!(screen.contains(&count), "{count} on screen:\n{screen}");
@@ -102,7 +102,8 @@ async fn the_list_help_and_detail_fit_80x24_and_200x50() {
 
     // 200x50: counts beside the connection, a user column no wider than its ids.
     let tmux = Tmux::start_sized(&console(dir.path()), 200, 50);
-    let screen = tmux.wait_for(&["rows 1-", "of 31"], dir.path());
+    // The counts come in their own answer, after the list's: wait for them too.
+    let screen = tmux.wait_for(&["rows 1-", "of 31", "31 cards:"], dir.path());
     let first = screen.lines().next().unwrap_or_default();
     assert!(first.contains("needs_review"), "counts beside: {first}");
     let titles = title_line(&screen);
