@@ -30,6 +30,21 @@ pub async fn run(shutdown: tokio_util::sync::CancellationToken) {
     }
 }
 
+/// [`release`] on the blocking pool, so that the answer to the call that caused the burst is
+/// not kept waiting for it (it walks the heap: tens of milliseconds at 100,000 cards). At most
+/// one runs at a time: a burst that ends while one runs is left to the next, or to [`run`].
+pub fn release_soon() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    static RUNNING: AtomicBool = AtomicBool::new(false);
+    if RUNNING.swap(true, Ordering::AcqRel) {
+        return;
+    }
+    drop(tokio::task::spawn_blocking(|| {
+        release();
+        RUNNING.store(false, Ordering::Release);
+    }));
+}
+
 /// Returns the free pages of every arena to the system. It walks the heap (milliseconds at
 /// 100,000 cards) and briefly locks each arena, so it runs after bursts, not per request.
 pub fn release() {

@@ -308,8 +308,9 @@ impl<S: CardStore> Cards<S> {
             }
         };
         if cards.len() >= BIG_BULK {
-            // The changed cards were dropped above: their memory is garbage now; hand it back.
-            crate::memory::release();
+            // The changed cards were dropped above: their memory is garbage now; hand it back
+            // once the answer is on its way.
+            crate::memory::release_soon();
         }
         results
     }

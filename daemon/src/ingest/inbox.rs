@@ -107,7 +107,7 @@ pub async fn run(pipeline: Pipeline, shutdown: CancellationToken) -> Result<(), 
             Some(_) = claims.tasks.join_next(), if !claims.tasks.is_empty() => {
                 if claims.tasks.is_empty() {
                     // A burst is over: its decoded images' memory goes back to the system.
-                    memory::release();
+                    memory::release_soon();
                 }
                 continue;
             }
