@@ -10,10 +10,11 @@
 //! The check digits stay the authority: the glyphs' reading is taken only when every check
 //! digit then passes (in a field no check digit covers, only where the margin is clear, and the
 //! cell keeps a low confidence); never against a check digit. In the check-digit-guided repair
-//! ([`super::confusion`]) the glyphs rule out a swap they clearly contradict and pick the one
-//! combination they support when several make the digits agree.
+//! ([`super::confusion`]) the glyphs rule out a swap they clearly contradict, and a combination
+//! that leaves a cell they clearly show as the other kind; they never choose between two
+//! combinations that both stand (the zone then stays as read).
 
-use super::confusion::parse_direct;
+use super::confusion::{self, parse_direct};
 use super::layout::{self, Grid};
 use super::repair::ZoneText;
 
@@ -232,6 +233,17 @@ impl Glyphs {
         }
     }
 
+    /// Whether some lookalike cell of `rows` holds a character whose glyph clearly shows the
+    /// lookalike of the other kind instead.
+    pub fn shows_otherwise(&self, rows: &[Vec<char>]) -> bool {
+        self.cells.iter().any(|g| {
+            let (r, c) = g.cell;
+            rows.get(r)
+                .and_then(|row| row.get(c))
+                .is_some_and(|&ch| self.other_kind(g.cell, ch).is_some())
+        })
+    }
+
     /// The lookalike of the other kind the glyph of `cell` clearly shows instead of `read`.
     fn other_kind(&self, cell: (usize, usize), read: char) -> Option<char> {
         let g = self.cells.iter().find(|g| g.cell == cell)?;
@@ -270,7 +282,10 @@ fn checked(lines: &[String], row: usize, col: usize) -> bool {
 /// Puts in the zone what the glyphs clearly show where OCR read a lookalike of the other kind:
 /// in cells a check digit covers, all of them together and only when every check digit then
 /// passes (so a zone whose digits agree as read stays one whose digits agree); in a visa's
-/// optional data, each clear one (nothing there to contradict it). Answers the cells changed.
+/// optional data, each clear one (nothing there to contradict it). Where the zone's check
+/// digits failed as read, this is a repair: its cells keep 0.8 only when OCR was sure of the
+/// rest of the checked fields (`confusion::rest_sure`), else they are marked repaired (at most
+/// 0.6). Answers the cells changed.
 pub fn read_kinds(zone: &mut ZoneText, glyphs: &Glyphs) -> Vec<(usize, usize)> {
     let mut rows: Vec<Vec<char>> = zone.lines.iter().map(|l| l.chars().collect()).collect();
     let mut covered = Vec::new();
@@ -296,9 +311,17 @@ pub fn read_kinds(zone: &mut ZoneText, glyphs: &Glyphs) -> Vec<(usize, usize)> {
         }
         let text: Vec<String> = trial.iter().map(|r| r.iter().collect()).collect();
         if all_pass(&text) {
+            let cells: Vec<(usize, usize)> = covered.iter().map(|&(r, c, _)| (r, c)).collect();
+            let repair = !all_pass(&zone.lines);
+            let seen = !repair || confusion::rest_sure(&text, &zone.confidences, &cells);
             rows = trial;
-            for &(r, c, _) in &covered {
-                zone.confidences[r][c] = AGREED;
+            for &(r, c) in &cells {
+                if seen {
+                    zone.confidences[r][c] = AGREED;
+                } else {
+                    zone.confidences[r][c] = zone.confidences[r][c].min(confusion::REPAIRED);
+                    zone.repaired.push((r, c));
+                }
                 changed.push((r, c));
             }
         }
@@ -465,5 +488,30 @@ mod tests {
         assert_eq!(seen, truth);
         assert_eq!(repaired.cells, vec![(1, 3)]);
         assert_eq!(zone.glyphs.say((1, 4), '0', 'D'), Say::Contradicts);
+    }
+
+    #[test]
+    fn a_repair_the_glyphs_support_is_marked_when_ocr_doubted_another_cell_of_the_field() {
+        // `X4R8027Q1` read `X4RB027Q1` as above, but OCR unsure of the `X` too: the check
+        // digits, spent on the `B`, no longer vouch for the `X`, so the repair is marked.
+        let truth = zone_lines(
+            &Holder {
+                surname: "LINDQVIST".into(),
+                given_names: "ANNA MARIA".into(),
+                document_number: "X4R8027Q1".into(),
+                country: "SWE".into(),
+                birth: (1987, 3, 14),
+                expiry: (2031, 11, 2),
+                sex: 'F',
+            },
+            true,
+        );
+        let read = put(&truth, 1, 3, 'B');
+        let zone = read_as(&truth, &read, &[(1, 0)]);
+        let (mut lines, mut conf) = (read.clone(), zone.confidences.clone());
+        let repaired = repair_tier(&mut lines, &mut conf, &zone.glyphs);
+        assert_eq!(lines, truth);
+        assert!(!repaired.seen);
+        assert!(conf[1][3] <= crate::verify::local::confusion::REPAIRED);
     }
 }
