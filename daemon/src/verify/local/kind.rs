@@ -492,26 +492,32 @@ mod tests {
 
     #[test]
     fn a_repair_the_glyphs_support_is_marked_when_ocr_doubted_another_cell_of_the_field() {
-        // `X4R8027Q1` read `X4RB027Q1` as above, but OCR unsure of the `X` too: the check
-        // digits, spent on the `B`, no longer vouch for the `X`, so the repair is marked.
+        // A demo card's `OR0690627` read `0R0690627`: the glyph shows the `O` (the name's `O`s
+        // and the dates' zeros are the yardstick), and with OCR sure of the rest, the repair is
+        // a reading. With OCR unsure of the `9` as well, the check digits, spent on the `O`, no
+        // longer vouch for the `9`: the repair is marked for the reviewer.
         let truth = zone_lines(
             &Holder {
-                surname: "LINDQVIST".into(),
-                given_names: "ANNA MARIA".into(),
-                document_number: "X4R8027Q1".into(),
-                country: "SWE".into(),
-                birth: (1987, 3, 14),
-                expiry: (2031, 11, 2),
+                surname: "GOLDBERG".into(),
+                given_names: "OLGA".into(),
+                document_number: "OR0690627".into(),
+                country: "NLD".into(),
+                birth: (1980, 5, 6),
+                expiry: (2031, 10, 20),
                 sex: 'F',
             },
             true,
         );
-        let read = put(&truth, 1, 3, 'B');
-        let zone = read_as(&truth, &read, &[(1, 0)]);
-        let (mut lines, mut conf) = (read.clone(), zone.confidences.clone());
-        let repaired = repair_tier(&mut lines, &mut conf, &zone.glyphs);
-        assert_eq!(lines, truth);
-        assert!(!repaired.seen);
-        assert!(conf[1][3] <= crate::verify::local::confusion::REPAIRED);
+        let read = put(&truth, 1, 0, '0');
+        for (unsure, seen) in [(vec![], true), (vec![(1, 4)], false)] {
+            let zone = read_as(&truth, &read, &unsure);
+            let (mut lines, mut conf) = (read.clone(), zone.confidences.clone());
+            let repaired = repair_tier(&mut lines, &mut conf, &zone.glyphs);
+            assert_eq!(lines, truth);
+            assert_eq!(repaired.seen, seen, "OCR unsure of {unsure:?}");
+            if !seen {
+                assert!(conf[1][0] <= crate::verify::local::confusion::REPAIRED);
+            }
+        }
     }
 }
