@@ -520,4 +520,74 @@ mod tests {
             }
         }
     }
+
+    #[test]
+    fn a_repair_leaving_cells_the_glyphs_show_as_digits_is_not_made() {
+        // `td3_isl_specimen.png` as the reader saw it (its `0`/`O`/`B`/`8` scores and its `O`/`0`
+        // yardstick from the debug log, rounded; `Q` and `D` alike): the number `A0000000` read `ADQOOO00`, the templates turned `D` and `Q`
+        // into `B`s. Putting `0` in the first `O` alone makes every check digit agree
+        // (70 + 33 + 11 + 72 + 24 = 210), and the glyph there does show a `0`; but it shows
+        // zeros under the next two `O`s as well, so the agreement is chance.
+        let read = lines(&[
+            "P<ISLAEVARSDOTTIR<<THURIDUR<OESP<<<<<<<<<<<<",
+            "ABBOOO00<0ISL6612315F0905264311266<9539<<<32",
+        ]);
+        let zeros = |cell, zero, o| Glyph {
+            cell,
+            scores: vec![('0', zero), ('O', o), ('Q', 0.66), ('D', 0.58)],
+        };
+        let glyphs = Glyphs {
+            cells: vec![
+                Glyph {
+                    cell: (1, 1),
+                    scores: vec![('B', 0.819), ('8', 0.578)],
+                },
+                Glyph {
+                    cell: (1, 2),
+                    scores: vec![('B', 0.828), ('8', 0.590)],
+                },
+                zeros((1, 3), 0.842, 0.810),
+                zeros((1, 4), 0.802, 0.786),
+                zeros((1, 5), 0.845, 0.827),
+                zeros((1, 6), 0.851, 0.836),
+                zeros((1, 7), 0.834, 0.828),
+            ],
+            yardsticks: vec![
+                Yardstick {
+                    letter: 'O',
+                    digit: '0',
+                    letters: vec![0.187, 0.191],
+                    digits: vec![-0.032, -0.045, -0.028],
+                },
+                // The specimen's name holds no `Q`; with one (as here) the glyphs also rule out
+                // `Q` for the `0` in cell 6 (which passes too), and the lone `0` in cell 3 is
+                // the only combination left standing: only the cells it leaves tell.
+                Yardstick {
+                    letter: 'Q',
+                    digit: '0',
+                    letters: vec![0.10, 0.12],
+                    digits: vec![-0.170, -0.245, -0.209],
+                },
+            ],
+        };
+        let fixed = put(&read, 1, 3, '0');
+        assert!(!all_pass(&read) && all_pass(&fixed));
+        assert_eq!(glyphs.say((1, 3), 'O', '0'), Say::Supports);
+        assert_eq!(glyphs.say((1, 4), 'O', '0'), Say::Supports);
+        assert_eq!(glyphs.say((1, 6), '0', 'Q'), Say::Contradicts);
+        let mut conf = vec![vec![0.95; 44]; 2];
+        let mut kinds = ZoneText {
+            lines: read.clone(),
+            confidences: conf.clone(),
+            ..ZoneText::default()
+        };
+        assert!(
+            read_kinds(&mut kinds, &glyphs).is_empty(),
+            "all three zeros fail"
+        );
+        let mut out = read.clone();
+        let repaired = repair_tier(&mut out, &mut conf, &glyphs);
+        assert!(repaired.cells.is_empty(), "repaired {:?}", repaired.cells);
+        assert_eq!(out, read);
+    }
 }
