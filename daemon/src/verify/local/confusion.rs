@@ -77,6 +77,38 @@ pub fn parse_direct(lines: &[String]) -> Option<mrz::MrzData> {
     }
 }
 
+/// Cells of the check digits over the alphanumeric fields of [`checked_cells`]: each field's
+/// own and the composite.
+fn check_digit_cells(lines: &[String]) -> Vec<(usize, usize)> {
+    let visa = lines.first().is_some_and(|l| l.starts_with('V'));
+    match Grid::of(lines) {
+        None => Vec::new(),
+        Some(Grid::Long | Grid::Medium) if visa => vec![(1, 9)],
+        Some(Grid::Long) => vec![(1, 9), (1, 42), (1, 43)],
+        Some(Grid::Medium) if lines[0].starts_with("IDFRA") => Vec::new(),
+        Some(Grid::Medium) => vec![(1, 9), (1, 35)],
+        Some(Grid::Card) => vec![(0, 14), (1, 29)],
+    }
+}
+
+/// Whether OCR was sure (at least [`SURE`]) of every cell of the zone's checked alphanumeric
+/// fields and of their check digits but the `changed` ones. A repair that makes every check
+/// digit pass spends the check digits on the cells it changed: they vouch for the rest of the
+/// field only if nothing else there was in doubt (`ABBOOO00` for `A0000000`: the templates had
+/// overruled OCR in the `B`s, and one `O` put back to `0` made the digits agree by chance).
+pub(super) fn rest_sure(lines: &[String], conf: &[Vec<f32>], changed: &[(usize, usize)]) -> bool {
+    checked_cells(lines)
+        .into_iter()
+        .map(|(r, c, _)| (r, c))
+        .chain(check_digit_cells(lines))
+        .filter(|cell| !changed.contains(cell))
+        .all(|(r, c)| {
+            conf.get(r)
+                .and_then(|v| v.get(c))
+                .is_none_or(|v| *v >= SURE)
+        })
+}
+
 /// One possible change: the cells it rewrites (one, or a run), the character it puts there, and
 /// what it costs (the highest confidence OCR had in what it read there).
 #[derive(Debug, Clone)]
@@ -221,10 +253,13 @@ pub struct Repaired {
 }
 
 /// [`repair`], with the glyphs of the zone's lookalike cells as a second witness: a
-/// combination whose swap the glyphs clearly contradict is not a candidate, and among several
-/// combinations that make every check digit pass, the one the glyphs support in every changed
-/// cell is taken when it is the only such one. Cells the glyphs vouch for keep a confidence of
-/// 0.8, not [`REPAIRED`].
+/// combination whose swap the glyphs clearly contradict is not a candidate, and neither is one
+/// that leaves a cell the glyphs clearly show as the other kind (`ABBOOO00` for `A0000000`:
+/// putting `0` in the first `O` alone makes every digit agree by chance, while the glyphs show
+/// zeros under the next two `O`s as well). When two combinations pass, the zone stays as read.
+/// A repair is a reading, not a guess, only when the glyphs support every changed cell and OCR
+/// was sure of every other cell of the checked fields and their check digits (see
+/// [`rest_sure`]); its cells then keep 0.8, otherwise at most [`REPAIRED`].
 pub fn repair_tier(lines: &mut [String], conf: &mut [Vec<f32>], glyphs: &Glyphs) -> Repaired {
     let Some(doc) = parse_direct(lines) else {
         return Repaired::default();
@@ -289,7 +324,6 @@ pub fn repair_tier(lines: &mut [String], conf: &mut [Vec<f32>], glyphs: &Glyphs)
             .map(|s| (s, witness(s)))
             .filter(|(_, say)| *say != Say::Contradicts)
             .collect();
-        let supportable = pool.iter().filter(|(_, say)| *say == Say::Supports).count() >= size;
         // Combinations that pass, each with whether the glyphs support all of its swaps.
         let mut hits: Vec<(Vec<&Swap>, bool)> = Vec::new();
         let mut stack: Vec<usize> = Vec::new();
@@ -304,26 +338,19 @@ pub fn repair_tier(lines: &mut [String], conf: &mut [Vec<f32>], glyphs: &Glyphs)
                 return tried < MAX_TRIED;
             }
             tried += 1;
-            if passes(&chosen) {
+            // A combination leaving a cell the glyphs show as the other kind agrees by chance.
+            if passes(&chosen) && !glyphs.shows_otherwise(&apply(&rows, &chosen)) {
                 let seen = picked.iter().all(|&i| pool[i].1 == Say::Supports);
                 hits.push((chosen, seen));
             }
-            let seen = hits.iter().filter(|h| h.1).count();
-            // Go on while a combination the glyphs support could still single itself out.
-            let undecided = hits.len() < 2 || (supportable && seen < 2);
-            undecided && tried < MAX_TRIED
+            hits.len() < 2 && tried < MAX_TRIED
         });
-        let seen: Vec<&(Vec<&Swap>, bool)> = hits.iter().filter(|h| h.1).collect();
-        let pick = match (hits.len(), seen.len()) {
-            _ if tried >= MAX_TRIED => None,
-            (0, _) => continue,
-            (1, _) => Some(&hits[0]),
-            (_, 1) => Some(seen[0]),
-            // Two combinations pass and nothing tells them apart.
-            _ => None,
-        };
-        let Some((chosen, seen)) = pick else {
-            return Repaired::default();
+        let (chosen, supported) = match hits.len() {
+            _ if tried >= MAX_TRIED => return Repaired::default(),
+            0 => continue,
+            1 => &hits[0],
+            // Two combinations pass (neither ruled out by the glyphs): nothing tells them apart.
+            _ => return Repaired::default(),
         };
         let repaired = apply(&rows, chosen);
         let mut changed = Vec::new();
@@ -331,17 +358,20 @@ pub fn repair_tier(lines: &mut [String], conf: &mut [Vec<f32>], glyphs: &Glyphs)
             for (c, (a, b)) in new.iter().zip(old).enumerate() {
                 if a != b {
                     changed.push((r, c));
-                    if let Some(v) = conf.get_mut(r).and_then(|row| row.get_mut(c)) {
-                        *v = if *seen { kind::AGREED } else { v.min(REPAIRED) };
-                    }
                 }
             }
             lines[r] = new.iter().collect();
         }
+        let seen = *supported && rest_sure(lines, conf, &changed);
+        for &(r, c) in &changed {
+            if let Some(v) = conf.get_mut(r).and_then(|row| row.get_mut(c)) {
+                *v = if seen { kind::AGREED } else { v.min(REPAIRED) };
+            }
+        }
         return Repaired {
             cells: changed,
             guessed: tier > 0 && !seen,
-            seen: *seen,
+            seen,
         };
     }
     Repaired::default()

@@ -10,10 +10,11 @@
 //! The check digits stay the authority: the glyphs' reading is taken only when every check
 //! digit then passes (in a field no check digit covers, only where the margin is clear, and the
 //! cell keeps a low confidence); never against a check digit. In the check-digit-guided repair
-//! ([`super::confusion`]) the glyphs rule out a swap they clearly contradict and pick the one
-//! combination they support when several make the digits agree.
+//! ([`super::confusion`]) the glyphs rule out a swap they clearly contradict, and a combination
+//! that leaves a cell they clearly show as the other kind; they never choose between two
+//! combinations that both stand (the zone then stays as read).
 
-use super::confusion::parse_direct;
+use super::confusion::{self, parse_direct};
 use super::layout::{self, Grid};
 use super::repair::ZoneText;
 
@@ -232,6 +233,17 @@ impl Glyphs {
         }
     }
 
+    /// Whether some lookalike cell of `rows` holds a character whose glyph clearly shows the
+    /// lookalike of the other kind instead.
+    pub fn shows_otherwise(&self, rows: &[Vec<char>]) -> bool {
+        self.cells.iter().any(|g| {
+            let (r, c) = g.cell;
+            rows.get(r)
+                .and_then(|row| row.get(c))
+                .is_some_and(|&ch| self.other_kind(g.cell, ch).is_some())
+        })
+    }
+
     /// The lookalike of the other kind the glyph of `cell` clearly shows instead of `read`.
     fn other_kind(&self, cell: (usize, usize), read: char) -> Option<char> {
         let g = self.cells.iter().find(|g| g.cell == cell)?;
@@ -270,7 +282,10 @@ fn checked(lines: &[String], row: usize, col: usize) -> bool {
 /// Puts in the zone what the glyphs clearly show where OCR read a lookalike of the other kind:
 /// in cells a check digit covers, all of them together and only when every check digit then
 /// passes (so a zone whose digits agree as read stays one whose digits agree); in a visa's
-/// optional data, each clear one (nothing there to contradict it). Answers the cells changed.
+/// optional data, each clear one (nothing there to contradict it). Where the zone's check
+/// digits failed as read, this is a repair: its cells keep 0.8 only when OCR was sure of the
+/// rest of the checked fields (`confusion::rest_sure`), else they are marked repaired (at most
+/// 0.6). Answers the cells changed.
 pub fn read_kinds(zone: &mut ZoneText, glyphs: &Glyphs) -> Vec<(usize, usize)> {
     let mut rows: Vec<Vec<char>> = zone.lines.iter().map(|l| l.chars().collect()).collect();
     let mut covered = Vec::new();
@@ -296,9 +311,17 @@ pub fn read_kinds(zone: &mut ZoneText, glyphs: &Glyphs) -> Vec<(usize, usize)> {
         }
         let text: Vec<String> = trial.iter().map(|r| r.iter().collect()).collect();
         if all_pass(&text) {
+            let cells: Vec<(usize, usize)> = covered.iter().map(|&(r, c, _)| (r, c)).collect();
+            let repair = !all_pass(&zone.lines);
+            let seen = !repair || confusion::rest_sure(&text, &zone.confidences, &cells);
             rows = trial;
-            for &(r, c, _) in &covered {
-                zone.confidences[r][c] = AGREED;
+            for &(r, c) in &cells {
+                if seen {
+                    zone.confidences[r][c] = AGREED;
+                } else {
+                    zone.confidences[r][c] = zone.confidences[r][c].min(confusion::REPAIRED);
+                    zone.repaired.push((r, c));
+                }
                 changed.push((r, c));
             }
         }
@@ -465,5 +488,106 @@ mod tests {
         assert_eq!(seen, truth);
         assert_eq!(repaired.cells, vec![(1, 3)]);
         assert_eq!(zone.glyphs.say((1, 4), '0', 'D'), Say::Contradicts);
+    }
+
+    #[test]
+    fn a_repair_the_glyphs_support_is_marked_when_ocr_doubted_another_cell_of_the_field() {
+        // A demo card's `OR0690627` read `0R0690627`: the glyph shows the `O` (the name's `O`s
+        // and the dates' zeros are the yardstick), and with OCR sure of the rest, the repair is
+        // a reading. With OCR unsure of the `9` as well, the check digits, spent on the `O`, no
+        // longer vouch for the `9`: the repair is marked for the reviewer.
+        let truth = zone_lines(
+            &Holder {
+                surname: "GOLDBERG".into(),
+                given_names: "OLGA".into(),
+                document_number: "OR0690627".into(),
+                country: "NLD".into(),
+                birth: (1980, 5, 6),
+                expiry: (2031, 10, 20),
+                sex: 'F',
+            },
+            true,
+        );
+        let read = put(&truth, 1, 0, '0');
+        for (unsure, seen) in [(vec![], true), (vec![(1, 4)], false)] {
+            let zone = read_as(&truth, &read, &unsure);
+            let (mut lines, mut conf) = (read.clone(), zone.confidences.clone());
+            let repaired = repair_tier(&mut lines, &mut conf, &zone.glyphs);
+            assert_eq!(lines, truth);
+            assert_eq!(repaired.seen, seen, "OCR unsure of {unsure:?}");
+            if !seen {
+                assert!(conf[1][0] <= crate::verify::local::confusion::REPAIRED);
+            }
+        }
+    }
+
+    #[test]
+    fn a_repair_leaving_cells_the_glyphs_show_as_digits_is_not_made() {
+        // `td3_isl_specimen.png` as the reader saw it (its `0`/`O`/`B`/`8` scores and its `O`/`0`
+        // yardstick from the debug log, rounded; `Q` and `D` alike): the number `A0000000` read `ADQOOO00`, the templates turned `D` and `Q`
+        // into `B`s. Putting `0` in the first `O` alone makes every check digit agree
+        // (70 + 33 + 11 + 72 + 24 = 210), and the glyph there does show a `0`; but it shows
+        // zeros under the next two `O`s as well, so the agreement is chance.
+        let read = lines(&[
+            "P<ISLAEVARSDOTTIR<<THURIDUR<OESP<<<<<<<<<<<<",
+            "ABBOOO00<0ISL6612315F0905264311266<9539<<<32",
+        ]);
+        let zeros = |cell, zero, o| Glyph {
+            cell,
+            scores: vec![('0', zero), ('O', o), ('Q', 0.66), ('D', 0.58)],
+        };
+        let glyphs = Glyphs {
+            cells: vec![
+                Glyph {
+                    cell: (1, 1),
+                    scores: vec![('B', 0.819), ('8', 0.578)],
+                },
+                Glyph {
+                    cell: (1, 2),
+                    scores: vec![('B', 0.828), ('8', 0.590)],
+                },
+                zeros((1, 3), 0.842, 0.810),
+                zeros((1, 4), 0.802, 0.786),
+                zeros((1, 5), 0.845, 0.827),
+                zeros((1, 6), 0.851, 0.836),
+                zeros((1, 7), 0.834, 0.828),
+            ],
+            yardsticks: vec![
+                Yardstick {
+                    letter: 'O',
+                    digit: '0',
+                    letters: vec![0.187, 0.191],
+                    digits: vec![-0.032, -0.045, -0.028],
+                },
+                // The specimen's name holds no `Q`; with one (as here) the glyphs also rule out
+                // `Q` for the `0` in cell 6 (which passes too), and the lone `0` in cell 3 is
+                // the only combination left standing: only the cells it leaves tell.
+                Yardstick {
+                    letter: 'Q',
+                    digit: '0',
+                    letters: vec![0.10, 0.12],
+                    digits: vec![-0.170, -0.245, -0.209],
+                },
+            ],
+        };
+        let fixed = put(&read, 1, 3, '0');
+        assert!(!all_pass(&read) && all_pass(&fixed));
+        assert_eq!(glyphs.say((1, 3), 'O', '0'), Say::Supports);
+        assert_eq!(glyphs.say((1, 4), 'O', '0'), Say::Supports);
+        assert_eq!(glyphs.say((1, 6), '0', 'Q'), Say::Contradicts);
+        let mut conf = vec![vec![0.95; 44]; 2];
+        let mut kinds = ZoneText {
+            lines: read.clone(),
+            confidences: conf.clone(),
+            ..ZoneText::default()
+        };
+        assert!(
+            read_kinds(&mut kinds, &glyphs).is_empty(),
+            "all three zeros fail"
+        );
+        let mut out = read.clone();
+        let repaired = repair_tier(&mut out, &mut conf, &glyphs);
+        assert!(repaired.cells.is_empty(), "repaired {:?}", repaired.cells);
+        assert_eq!(out, read);
     }
 }

@@ -28,6 +28,8 @@ pub mod stress;
 #[cfg(test)]
 mod synthetic;
 mod template;
+#[cfg(test)]
+mod vouch;
 
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -78,7 +78,7 @@ fn checked_cells(passport: bool) -> Vec<(usize, usize)> {
         .collect()
 }
 
-fn holder() -> impl Strategy<Value = (Holder, bool)> {
+pub(super) fn holder() -> impl Strategy<Value = (Holder, bool)> {
     (
         "[A-Z]{2,12}",
         "[A-Z]{2,8}( [A-Z]{2,8})?",

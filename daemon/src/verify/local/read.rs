@@ -259,22 +259,30 @@ impl LocalVerifier {
             search.timings.recognise += mark.elapsed().as_secs_f64();
         }
         let mark = Instant::now();
-        let glyphs = std::mem::take(&mut zone.glyphs);
-        kind::read_kinds(&mut zone, &glyphs);
-        let repaired = confusion::repair_tier(&mut zone.lines, &mut zone.confidences, &glyphs);
-        // A repair the glyphs vouch for in every cell is a reading, not a guess.
-        zone.repaired = if repaired.seen {
-            Vec::new()
-        } else {
-            repaired.cells
-        };
-        zone.guessed = repaired.guessed;
-        zone.doubtful = confusion::blind_spots(&zone.lines, &zone.confidences, &glyphs);
-        zone.glyphs = glyphs;
+        mend(&mut zone);
         let reading = reading_of(zone, to_input, input);
         search.timings.repair += mark.elapsed().as_secs_f64();
         Ok(reading)
     }
+}
+
+/// The steps after the templates: letters and digits by their glyphs (`kind`), the
+/// check-digit-guided repair (`confusion`), and the cells the check digits cannot vouch for.
+pub(super) fn mend(zone: &mut repair::ZoneText) {
+    let glyphs = std::mem::take(&mut zone.glyphs);
+    debug!(lines = ?zone.lines, ?glyphs, "settled");
+    let kinds = kind::read_kinds(zone, &glyphs);
+    debug!(lines = ?zone.lines, ?kinds, "kinds read");
+    let repaired = confusion::repair_tier(&mut zone.lines, &mut zone.confidences, &glyphs);
+    debug!(lines = ?zone.lines, ?repaired, "check-digit repair");
+    // A repair the glyphs vouch for in every cell is a reading, not a guess; `read_kinds`
+    // has marked its own repairs already.
+    if !repaired.seen {
+        zone.repaired.extend(repaired.cells);
+    }
+    zone.guessed = repaired.guessed;
+    zone.doubtful = confusion::blind_spots(&zone.lines, &zone.confidences, &glyphs);
+    zone.glyphs = glyphs;
 }
 
 /// Whether `reading` parsed with at least half its check digits passing: the zone, the right
