@@ -27,6 +27,27 @@ impl Ledger {
         }
     }
 
+    /// Waits (up to `timeout`) until `data_dir`'s inbox and work area are empty, no card is
+    /// inside the pipeline and `total` submissions have ended, then reads the ledger.
+    pub async fn when_settled(
+        client: &IdReviewClient,
+        data_dir: &Path,
+        total: usize,
+        timeout: std::time::Duration,
+    ) -> Ledger {
+        crate::wait_for(timeout, "every submission to end", || async move {
+            let busy =
+                entries(&data_dir.join("inbox")).len() + entries(&data_dir.join("work")).len();
+            if busy > 0 {
+                return None;
+            }
+            let ledger = Ledger::read(client, &data_dir.join("rejected")).await;
+            (ledger.in_flight() == 0 && ledger.cards.len() + ledger.rejected.len() >= total)
+                .then_some(ledger)
+        })
+        .await
+    }
+
     /// Whether any card is still inside the pipeline (received, uploading, verifying).
     pub fn in_flight(&self) -> usize {
         use Status::*;

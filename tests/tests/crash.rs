@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use idreview_protocol::Status;
 use idreview_tests::fixtures::{jpeg, manifest, write_submission};
 use idreview_tests::ledger::{Ledger, entries, files_below};
-use idreview_tests::{Daemon, wait_for};
+use idreview_tests::Daemon;
 use tarpc::context;
 
 const TOTAL: usize = 300;
@@ -87,20 +87,7 @@ async fn sigkill_at_random_moments_loses_and_doubles_nothing() {
     }
 
     let client = daemon.client().await;
-    let ledger = wait_for(Duration::from_secs(90), "every submission to end", || {
-        let client = client.clone();
-        let dir = dir.path().to_path_buf();
-        async move {
-            let busy = entries(&dir.join("inbox")).len() + entries(&dir.join("work")).len();
-            if busy > 0 {
-                return None;
-            }
-            let ledger = Ledger::read(&client, &dir.join("rejected")).await;
-            (ledger.in_flight() == 0 && ledger.cards.len() + ledger.rejected.len() >= TOTAL)
-                .then_some(ledger)
-        }
-    })
-    .await;
+    let ledger = Ledger::when_settled(&client, dir.path(), TOTAL, Duration::from_secs(90)).await;
 
     let mut problems = Vec::new();
     for i in 0..TOTAL {

@@ -247,19 +247,7 @@ async fn a_daemon_killed_mid_ingest_is_finished_by_the_other_and_by_its_restart(
     // A restarted finishes the rest.
     let a = Daemon::start_with(&a_dir, &env).await;
     let a_client = a.client().await;
-    let ledger = wait_for(Duration::from_secs(120), "every submission to end", || {
-        let (a_client, a_dir) = (a_client.clone(), a_dir.clone());
-        async move {
-            let busy = entries(&a_dir.join("inbox")).len() + entries(&a_dir.join("work")).len();
-            if busy > 0 {
-                return None;
-            }
-            let ledger = Ledger::read(&a_client, &a_dir.join("rejected")).await;
-            (ledger.in_flight() == 0 && ledger.cards.len() + ledger.rejected.len() >= TOTAL)
-                .then_some(ledger)
-        }
-    })
-    .await;
+    let ledger = Ledger::when_settled(&a_client, &a_dir, TOTAL, Duration::from_secs(120)).await;
 
     let mut problems = Vec::new();
     for i in 0..TOTAL {
