@@ -265,25 +265,11 @@ mod tests {
     use std::sync::Arc;
 
     use idreview_protocol::fixtures::file;
-    use idreview_protocol::{FileRole, ProviderVerdict};
+    use idreview_protocol::FileRole;
 
     use super::*;
     use crate::config::{Config, StoreBackend};
     use crate::store::Store;
-
-    fn answer() -> Verification {
-        Verification {
-            fields: Vec::new(),
-            verdict: ProviderVerdict {
-                provider: "manual".into(),
-                decision: "review".into(),
-                warnings: Vec::new(),
-                transaction_id: None,
-                failure: None,
-            },
-            raw_zone: None,
-        }
-    }
 
     /// Stores and verifies one card under `config`; answers the outbox after each step.
     async fn steps(config: Config) -> (Vec<Job>, Vec<Job>) {
@@ -299,7 +285,7 @@ mod tests {
         let card = cards.stored("t", &card, &[None]).await.expect("stored");
         let after_stored = store.jobs().expect("jobs");
         cards
-            .verified("t", &card, &answer())
+            .verified("t", &card, &crate::verify::manual::verify())
             .await
             .expect("verified");
         (after_stored, store.jobs().expect("jobs"))

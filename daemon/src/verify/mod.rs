@@ -6,7 +6,7 @@
 mod idanalyzer;
 mod idanalyzer_wire;
 pub mod local;
-mod manual;
+pub(crate) mod manual;
 pub mod retry;
 pub mod stage;
 
