@@ -59,6 +59,18 @@ pub fn manifest(user: &str, document_type: &str) -> String {
 
 /// Writes `inbox/<name>/` with `files`, then (if given) the manifest last, through a temp name
 /// and a rename so the daemon never sees half of it.
+/// A one-side passport submission for the reliability tests: `photo` as its front, or (when
+/// `None`) a text file posing as one, which validation must reject.
+pub fn write_passport(inbox: &Path, name: &str, user: &str, photo: Option<&[u8]>) -> PathBuf {
+    let file = photo.map_or_else(|| b"a text file, not a photo".to_vec(), <[u8]>::to_vec);
+    write_submission(
+        inbox,
+        name,
+        Some(&manifest(user, "passport")),
+        &[("front.jpg", file)],
+    )
+}
+
 pub fn write_submission(
     inbox: &Path,
     name: &str,

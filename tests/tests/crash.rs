@@ -6,9 +6,9 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use idreview_protocol::Status;
-use idreview_tests::fixtures::{jpeg, manifest, write_submission};
-use idreview_tests::ledger::{Ledger, entries, files_below};
 use idreview_tests::Daemon;
+use idreview_tests::fixtures::{jpeg, write_passport};
+use idreview_tests::ledger::{Ledger, entries, files_below};
 use tarpc::context;
 
 const TOTAL: usize = 300;
@@ -63,17 +63,8 @@ async fn sigkill_at_random_moments_loses_and_doubles_nothing() {
     for round in 0..KILLS {
         for i in round * batch..(round + 1) * batch {
             let (name, user) = names(i);
-            let file = if valid(i) {
-                front.clone()
-            } else {
-                b"a text file, not a photo".to_vec()
-            };
-            write_submission(
-                &daemon.inbox(),
-                &name,
-                Some(&manifest(&user, "passport")),
-                &[("front.jpg", file)],
-            );
+            let photo = valid(i).then_some(front.as_slice());
+            write_passport(&daemon.inbox(), &name, &user, photo);
         }
         let wait = 30 + rng.next(400);
         tokio::time::sleep(Duration::from_millis(wait)).await;

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use idreview_daemon::pg::testdb::TestDb;
 use idreview_protocol::{Card, CardId};
-use idreview_tests::fixtures::{jpeg, manifest, write_submission};
+use idreview_tests::fixtures::{jpeg, write_passport};
 use idreview_tests::ledger::{Ledger, all_cards, entries, rejected_folders};
 use idreview_tests::s3::S3Server;
 use idreview_tests::{Daemon, wait_for};
@@ -61,17 +61,8 @@ async fn connections_cut_under_load_lose_nothing() {
     for (daemon, tag) in [(&a, "a"), (&b, "b")] {
         for i in 0..EACH {
             let (name, user) = names(tag, i);
-            let file = if valid(i) {
-                front.clone()
-            } else {
-                b"a text file, not a photo".to_vec()
-            };
-            write_submission(
-                &daemon.inbox(),
-                &name,
-                Some(&manifest(&user, "passport")),
-                &[("front.jpg", file)],
-            );
+            let photo = valid(i).then_some(front.as_slice());
+            write_passport(&daemon.inbox(), &name, &user, photo);
         }
     }
     // Cut every connection of the daemons, again and again, while they ingest.

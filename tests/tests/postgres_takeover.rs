@@ -12,7 +12,7 @@ use std::time::{Duration, SystemTime};
 
 use idreview_daemon::pg::testdb::TestDb;
 use idreview_protocol::{Card, CardId, IdReviewClient, Status};
-use idreview_tests::fixtures::{jpeg, manifest, write_submission};
+use idreview_tests::fixtures::{jpeg, write_passport};
 use idreview_tests::ledger::{Ledger, all_cards, entries};
 use idreview_tests::s3::S3Server;
 use idreview_tests::{Daemon, wait_for};
@@ -138,17 +138,8 @@ async fn a_daemon_killed_mid_ingest_is_finished_by_the_other_and_by_its_restart(
     let front = jpeg(800, 600);
     for i in 0..TOTAL {
         let (name, user) = names(i);
-        let file = if valid(i) {
-            front.clone()
-        } else {
-            b"a text file, not a photo".to_vec()
-        };
-        write_submission(
-            &a.inbox(),
-            &name,
-            Some(&manifest(&user, "passport")),
-            &[("front.jpg", file)],
-        );
+        let photo = valid(i).then_some(front.as_slice());
+        write_passport(&a.inbox(), &name, &user, photo);
     }
     // Kill A while some cards are done and some wait for the verifier, files stored.
     wait_for(

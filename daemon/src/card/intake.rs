@@ -264,8 +264,8 @@ fn merge(current: &[Field], read: &[Field]) -> Vec<Field> {
 mod tests {
     use std::sync::Arc;
 
-    use idreview_protocol::fixtures::file;
     use idreview_protocol::FileRole;
+    use idreview_protocol::fixtures::file;
 
     use super::*;
     use crate::config::{Config, StoreBackend};
