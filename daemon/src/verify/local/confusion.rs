@@ -43,7 +43,7 @@ fn alternatives(c: char) -> Vec<char> {
 
 /// Cells (row, column) of alphanumeric fields a check digit covers, each with whether a check
 /// digit of its own covers it (not only the composite).
-fn checked_cells(lines: &[String]) -> Vec<(usize, usize, bool)> {
+pub(super) fn checked_cells(lines: &[String]) -> Vec<(usize, usize, bool)> {
     let Some(grid) = Grid::of(lines) else {
         return Vec::new();
     };

@@ -268,7 +268,7 @@ pub enum Say {
 }
 
 /// Whether every check digit of `lines` passes.
-fn all_pass(lines: &[String]) -> bool {
+pub(super) fn all_pass(lines: &[String]) -> bool {
     parse_direct(lines).is_some_and(|d| d.checks.all_valid())
 }
 

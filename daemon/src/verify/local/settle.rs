@@ -7,8 +7,9 @@
 use image::GrayImage;
 use tracing::debug;
 
+use super::confusion;
 use super::grid::RowCells;
-use super::kind::Glyphs;
+use super::kind::{self, Glyphs};
 use super::layout;
 use super::repair::{SURE, ZoneText};
 use super::template::{Cell, Templates};
@@ -91,9 +92,41 @@ pub fn settle(templates: &Templates, img: &GrayImage, zone: &mut ZoneText) -> us
     }
     if changed > 0 {
         layout::repair(&mut zone.lines, &mut zone.confidences);
+        mark_chance_passes(&before.lines, zone);
     }
     zone.glyphs = glyphs(templates, img, zone, &reads);
     changed
+}
+
+/// Where the templates' changes turned a zone whose check digits failed into one whose check
+/// digits pass, the changed cells of the checked fields are a repair like the check-digit
+/// repair's (a mod-10 digit agrees with a wrong reading one time in ten), and the templates
+/// overrule even reads OCR was sure of: they are marked repaired (at most
+/// [`confusion::REPAIRED`]).
+fn mark_chance_passes(before: &[String], zone: &mut ZoneText) {
+    if kind::all_pass(before) || !kind::all_pass(&zone.lines) {
+        return;
+    }
+    let differs = |r: usize, c: usize| {
+        let at = |lines: &[String]| lines.get(r).and_then(|l| l.as_bytes().get(c).copied());
+        at(before) != at(&zone.lines)
+    };
+    let cells: Vec<(usize, usize)> = confusion::checked_cells(&zone.lines)
+        .into_iter()
+        .map(|(r, c, _)| (r, c))
+        .filter(|&(r, c)| differs(r, c))
+        .collect();
+    if cells.is_empty() {
+        return;
+    }
+    debug!(
+        ?cells,
+        "template changes made the check digits pass: marked"
+    );
+    for &(r, c) in &cells {
+        zone.confidences[r][c] = zone.confidences[r][c].min(confusion::REPAIRED);
+        zone.repaired.push((r, c));
+    }
 }
 
 /// A read whose cells the templates would change more than one in this many is left as it is.

@@ -152,12 +152,11 @@ fn some_blind(printed: &[String], swaps: &[(usize, usize, char)]) -> bool {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(48))]
 
-    // Fails on its saved case (`proptest-regressions/verify/local/vouch.txt`): a card number
-    // `02ZG0BQ0I` read `0ZZG0B00I`, OCR unsure of the second `0`, which the templates then read
-    // as `9` (a digit for a digit): `0ZZG0B90I` passes every check digit by chance, unmarked. A
-    // third way to a wrong pass, in `settle`, not yet closed: run with `--ignored`.
+    // Its saved case (`proptest-regressions/verify/local/vouch.txt`): a card number `02ZG0BQ0I`
+    // read `0ZZG0B00I`, OCR unsure of the second `0`, which the templates read as `9` (a digit
+    // for a digit): `0ZZG0B90I` passes every check digit by chance. `settle` marks such
+    // fail-to-pass changes (`mark_chance_passes`); without that this fails.
     #[test]
-    #[ignore = "fails on a saved case: the templates' digit-for-digit change 0 -> 9 agrees by chance (README)"]
     fn a_failing_zone_is_never_vouched_for_as_another((printed, swaps, unsure, (row, from)) in case()) {
         prop_assume!(!swaps.is_empty() && !some_blind(&printed, &swaps));
         let read = with(&printed, &swaps);
