@@ -371,10 +371,6 @@ mod tests {
         zone
     }
 
-    fn all_pass(lines: &[String]) -> bool {
-        super::all_pass(lines)
-    }
-
     /// `lines` with `ch` in cell (`row`, `col`).
     fn put(lines: &[String], row: usize, col: usize, ch: char) -> Vec<String> {
         let mut out = lines.to_vec();

@@ -16,23 +16,14 @@ use std::sync::OnceLock;
 
 use proptest::prelude::*;
 
-use super::confusion::parse_direct;
+use super::confusion::GROUPS;
+use super::kind::all_pass;
 use super::properties::holder;
 use super::read::mend;
 use super::render::{OcrB, printed_zone, zone_lines};
 use super::repair::{self, ZoneText};
 use super::settle::settle;
 use super::template::Templates;
-
-/// Characters OCR takes for one another in MRZ type (as `confusion` repairs them).
-const GROUPS: &[&[char]] = &[
-    &['0', 'O', 'Q', 'D'],
-    &['1', 'I'],
-    &['2', 'Z'],
-    &['5', 'S'],
-    &['6', 'G'],
-    &['8', 'B'],
-];
 
 fn font() -> &'static OcrB {
     static FONT: OnceLock<OcrB> = OnceLock::new();
@@ -42,10 +33,6 @@ fn font() -> &'static OcrB {
 fn templates() -> &'static Templates {
     static TEMPLATES: OnceLock<Templates> = OnceLock::new();
     TEMPLATES.get_or_init(|| Templates::render(font()))
-}
-
-fn all_pass(lines: &[String]) -> bool {
-    parse_direct(lines).is_some_and(|d| d.checks.all_valid())
 }
 
 /// `lines` with each (row, column, character) of `swaps` put in.
